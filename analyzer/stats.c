@@ -1,0 +1,102 @@
+/* stats: per-packet accounting for the run summary. Counting is a handful of increments: no
+ * allocation, no lookup beyond a scan of the (at most eight) link types seen. */
+#include "stats.h"
+
+static void counter_add(struct counter *c, uint32_t bytes) {
+    c->packets++;
+    c->bytes += bytes;
+}
+
+static struct counter *link_counter_for(struct run_stats *s, int link) {
+    for (unsigned i = 0; i < s->nlinks; i++)
+        if (s->link[i].link == link)
+            return &s->link[i].count;
+    if (s->nlinks == STATS_MAX_LINKS)
+        return &s->link_other;
+    s->link[s->nlinks].link = link;
+    return &s->link[s->nlinks++].count;
+}
+
+static bool ts_before(int64_t a_sec, uint32_t a_nsec, int64_t b_sec, uint32_t b_nsec) {
+    return a_sec < b_sec || (a_sec == b_sec && a_nsec < b_nsec);
+}
+
+void stats_count_read(struct run_stats *s, const struct packet *p) {
+    counter_add(&s->read, p->wirelen);
+    /* Earliest and latest, not first and last: files may be given out of order. */
+    if (!s->have_ts || ts_before(p->ts_sec, p->ts_nsec, s->first_sec, s->first_nsec)) {
+        s->first_sec = p->ts_sec;
+        s->first_nsec = p->ts_nsec;
+    }
+    if (!s->have_ts || ts_before(s->last_sec, s->last_nsec, p->ts_sec, p->ts_nsec)) {
+        s->last_sec = p->ts_sec;
+        s->last_nsec = p->ts_nsec;
+    }
+    s->have_ts = true;
+}
+
+static enum checksum_layer checksum_layer_of(enum transport_proto t) {
+    switch (t) {
+    case TRANSPORT_TCP:
+        return CHECKSUM_LAYER_TCP;
+    case TRANSPORT_UDP:
+        return CHECKSUM_LAYER_UDP;
+    case TRANSPORT_ICMP:
+        return CHECKSUM_LAYER_ICMP;
+    default:
+        return CHECKSUM_LAYER_ICMPV6;
+    }
+}
+
+static bool count_checksum(uint64_t *good, uint64_t *bad, enum checksum_state c) {
+    if (c == CHECKSUM_GOOD)
+        (*good)++;
+    else if (c == CHECKSUM_BAD)
+        (*bad)++;
+    return c == CHECKSUM_BAD;
+}
+
+bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decode_status st) {
+    counter_add(link_counter_for(s, p->link), p->wirelen);
+    if (p->net != NET_NONE)
+        counter_add(&s->net[p->net], p->wirelen);
+    if (p->transport != TRANSPORT_NONE)
+        counter_add(&s->transport[p->transport], p->wirelen);
+    if (st != DECODE_OK) {
+        s->decode_errors[st]++;
+        return false;
+    }
+    if (p->truncated)
+        s->truncated++;
+    if (p->transport == TRANSPORT_TCP && p->tcp.opt.malformed)
+        s->tcp_options_malformed++;
+    bool bad = count_checksum(&s->checksum_good[CHECKSUM_LAYER_IPV4],
+                              &s->checksum_bad[CHECKSUM_LAYER_IPV4], p->ip_checksum);
+    enum checksum_layer l4 = checksum_layer_of(p->transport);
+    bad |= count_checksum(&s->checksum_good[l4], &s->checksum_bad[l4], p->l4_checksum);
+    return bad;
+}
+
+uint64_t stats_decode_error_total(const struct run_stats *s) {
+    uint64_t n = 0;
+    for (unsigned i = 0; i < DECODE_STATUS_COUNT; i++)
+        n += s->decode_errors[i];
+    return n;
+}
+
+const char *checksum_layer_name(enum checksum_layer l) {
+    static const char *const names[CHECKSUM_LAYER_COUNT] = {"ipv4", "tcp", "udp", "icmp", "icmpv6"};
+    return (unsigned)l < CHECKSUM_LAYER_COUNT ? names[l] : "unknown";
+}
+
+const char *input_status_name(enum input_status s) {
+    switch (s) {
+    case INPUT_OK:
+        return "ok";
+    case INPUT_DAMAGED:
+        return "damaged";
+    case INPUT_UNREADABLE:
+        return "unreadable";
+    }
+    return "unknown";
+}

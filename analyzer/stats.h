@@ -1,0 +1,95 @@
+/* stats: the run's packet accounting — what was read from each input and what became of every
+ * packet (filtered, decoded, dropped for a bad checksum, or a decode failure by reason), with
+ * packets and bytes by link, network and transport protocol. Every packet read lands in exactly
+ * one of: filtered, analysed, checksum_dropped, decode_errors[reason]. */
+#ifndef SHAKEDOWN_STATS_H
+#define SHAKEDOWN_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+struct counter {
+    uint64_t packets, bytes; /* bytes = wire length */
+};
+
+#define STATS_MAX_LINKS 8
+
+struct link_counter {
+    int link; /* DLT value */
+    struct counter count;
+};
+
+/* Checksums verified, by the layer they belong to. */
+enum checksum_layer {
+    CHECKSUM_LAYER_IPV4,
+    CHECKSUM_LAYER_TCP,
+    CHECKSUM_LAYER_UDP,
+    CHECKSUM_LAYER_ICMP,
+    CHECKSUM_LAYER_ICMPV6,
+    CHECKSUM_LAYER_COUNT
+};
+
+struct run_stats {
+    struct counter read;       /* every packet record read from the inputs */
+    uint64_t filtered;         /* rejected by the BPF filter */
+    uint64_t analysed;         /* decoded and passed on */
+    uint64_t checksum_dropped; /* decoded, but a checksum was bad and --checksums=drop */
+    uint64_t decode_errors[DECODE_STATUS_COUNT]; /* [DECODE_OK] stays 0 */
+
+    /* Of the packets that passed the filter: by protocol, as far as decoding got. */
+    unsigned nlinks;
+    struct link_counter link[STATS_MAX_LINKS];
+    struct counter link_other; /* more distinct link types than STATS_MAX_LINKS */
+    struct counter net[NET_COUNT];
+    struct counter transport[TRANSPORT_COUNT];
+
+    uint64_t truncated; /* decoded, but bytes the headers announce were not captured */
+    uint64_t tcp_options_malformed;
+    uint64_t checksum_good[CHECKSUM_LAYER_COUNT];
+    uint64_t checksum_bad[CHECKSUM_LAYER_COUNT];
+
+    bool have_ts;
+    int64_t first_sec, last_sec; /* earliest and latest packet time */
+    uint32_t first_nsec, last_nsec;
+};
+
+enum input_status {
+    INPUT_OK,         /* read to its end */
+    INPUT_DAMAGED,    /* read up to a truncation or read error; what came before was analysed */
+    INPUT_UNREADABLE, /* could not be opened: missing, unreadable, not a capture, bad filter */
+};
+
+/* What became of one input file. */
+struct input_report {
+    const char *path;
+    int link;           /* DLT value, -1 if never opened */
+    char link_name[32]; /* libpcap's name for it */
+    bool link_supported;
+    uint64_t packets; /* records read from this input */
+    enum input_status status;
+    char message[512]; /* the damage or the reason it could not be read */
+};
+
+const char *input_status_name(enum input_status s);
+
+/* Counts one packet that passed the filter and was decoded with result st. Returns whether the
+ * packet has a bad checksum (the caller decides, by --checksums, whether to drop it). */
+bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decode_status st);
+
+/* Counts a packet read from the input (before filtering); keeps the earliest and latest
+ * timestamps. */
+void stats_count_read(struct run_stats *s, const struct packet *p);
+
+/* Sum of decode_errors[]. */
+uint64_t stats_decode_error_total(const struct run_stats *s);
+
+const char *checksum_layer_name(enum checksum_layer l);
+
+/* Everything read, in one number, is filtered + analysed + checksum_dropped + decode errors. */
+static inline uint64_t stats_accounted(const struct run_stats *s) {
+    return s->filtered + s->analysed + s->checksum_dropped + stats_decode_error_total(s);
+}
+
+#endif

@@ -1,0 +1,29 @@
+/* checksum: the Internet checksum (RFC 1071) and the hand-over from the IP layer to a transport
+ * dissector (the captured IP payload, its length per the IP header, and the pseudo-header sum). */
+#ifndef SHAKEDOWN_CHECKSUM_H
+#define SHAKEDOWN_CHECKSUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cursor.h"
+
+/* Adds len bytes to a running one's-complement sum (bytes taken as big-endian 16-bit words; an odd
+ * trailing byte is padded with zero). Sums of whole chunks may be chained when every chunk but
+ * the last has an even length. */
+uint64_t checksum_add(uint64_t sum, const uint8_t *data, size_t len);
+
+/* Folds a running sum to 16 bits and complements it: 0 means the checksum verified. */
+uint16_t checksum_finish(uint64_t sum);
+
+/* What an IP dissector hands to a transport dissector. */
+struct l4_input {
+    struct cursor c;        /* captured bytes of the IP payload, never past its length */
+    uint32_t len;           /* IP payload length per the IP header(s) */
+    uint64_t pseudo_sum;    /* pseudo-header sum for TCP/UDP/ICMPv6 (RFC 793, RFC 8200 §8.1) */
+    bool checksum_possible; /* all len bytes captured, and the pseudo-header is known */
+    bool verify;            /* the user asked for checksum verification */
+};
+
+#endif

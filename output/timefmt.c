@@ -1,0 +1,17 @@
+/* timefmt: ISO 8601 timestamps (UTC, microsecond precision). */
+#define _POSIX_C_SOURCE 200809L
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <time.h>
+
+void timefmt_iso8601(char *buf, size_t len, int64_t sec, uint32_t nsec) {
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, len, "invalid");
+        return;
+    }
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(nsec / 1000u % 1000000u));
+}

@@ -1,0 +1,13 @@
+/* timefmt: timestamps as text — ISO 8601 UTC with microseconds, the form every record uses. */
+#ifndef SHAKEDOWN_TIMEFMT_H
+#define SHAKEDOWN_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIMEFMT_ISO_LEN 40
+
+/* Writes e.g. "2024-01-01T00:00:00.000000Z" into buf (at least TIMEFMT_ISO_LEN bytes). */
+void timefmt_iso8601(char *buf, size_t len, int64_t sec, uint32_t nsec);
+
+#endif

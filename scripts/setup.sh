@@ -1,0 +1,31 @@
+#!/bin/sh
+# setup.sh: installs what shakedown needs to build and test, from Debian 12 packages.
+# As root it runs apt-get itself; otherwise it prints the exact command to run.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev libcriterion-dev"
+# Optional extras for CI and contributors: the formatting check and the sanitizer runtime.
+PACKAGES="$PACKAGES clang-format"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+    echo "setup: all build dependencies are installed"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+else
+    echo "setup: missing packages:$missing" >&2
+    echo "setup: run as root:  apt-get install -y$missing" >&2
+    exit 2
+fi

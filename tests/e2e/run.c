@@ -1,0 +1,132 @@
+/* run: process and JSON helpers for the end-to-end tests (see run.h). */
+#include "run.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return strdup("");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = calloc(1, (size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n)
+        s[0] = '\0';
+    fclose(f);
+    return s;
+}
+
+static const char *tmp_dir(void) {
+    static char dir[64];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/shakedown-e2e-XXXXXX");
+        if (!mkdtemp(dir))
+            abort();
+    }
+    return dir;
+}
+
+const char *tmp_path(const char *name) {
+    static char bufs[8][256];
+    static unsigned next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", tmp_dir(), name);
+    return b;
+}
+
+static void child_exec(const char *stdin_path, const char *const *args, const char *outp,
+                       const char *errp) {
+    int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
+    int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0)
+        _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    const char *argv[64] = {SHAKEDOWN_BIN};
+    size_t n = 1;
+    for (; args[n - 1] && n < 63; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    execv(SHAKEDOWN_BIN, (char *const *)argv);
+    _exit(127);
+}
+
+struct run_result run_shakedown(const char *stdin_path, const char *const *args) {
+    static unsigned seq;
+    char outp[300], errp[300];
+    snprintf(outp, sizeof outp, "%s.%u", tmp_path("stdout"), seq);
+    snprintf(errp, sizeof errp, "%s.%u", tmp_path("stderr"), seq++);
+    struct run_result r = {-1, NULL, NULL};
+    pid_t pid = fork();
+    if (pid == 0)
+        child_exec(stdin_path, args, outp, errp);
+    int ws = 0;
+    if (pid > 0 && waitpid(pid, &ws, 0) == pid)
+        r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    r.out = slurp(outp);
+    r.err = slurp(errp);
+    unlink(outp);
+    unlink(errp);
+    return r;
+}
+
+void run_result_free(struct run_result *r) {
+    free(r->out);
+    free(r->err);
+}
+
+struct json_object *json_last_line(const char *out) {
+    const char *end = out + strlen(out);
+    while (end > out && end[-1] == '\n')
+        end--;
+    const char *start = end;
+    while (start > out && start[-1] != '\n')
+        start--;
+    char *line = strndup(start, (size_t)(end - start));
+    struct json_object *o = json_tokener_parse(line);
+    free(line);
+    if (o && !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static struct json_object *json_at(struct json_object *o, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *save = NULL;
+    for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save)) {
+        struct json_object *next = NULL;
+        if (!json_object_object_get_ex(o, k, &next))
+            return NULL;
+        o = next;
+    }
+    return o;
+}
+
+int64_t json_int_at(struct json_object *o, const char *path) {
+    struct json_object *v = json_at(o, path);
+    return v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+}
+
+const char *json_str_at(struct json_object *o, const char *path) {
+    struct json_object *v = json_at(o, path);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}

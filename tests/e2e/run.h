@@ -1,0 +1,36 @@
+/* run: helpers for the end-to-end tests — run the real shakedown binary with arguments (and
+ * optionally a file on standard input), collect its exit status, stdout and stderr; temporary
+ * paths; parsing its JSON lines. */
+#ifndef SHAKEDOWN_E2E_RUN_H
+#define SHAKEDOWN_E2E_RUN_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+struct run_result {
+    int status; /* exit status, or 128 + signal number if it was killed */
+    char *out;  /* all of stdout, NUL-terminated */
+    char *err;  /* all of stderr */
+};
+
+/* Runs SHAKEDOWN_BIN with args (NULL-terminated, without the program name). stdin_path, if not
+ * NULL, is opened as its standard input. */
+struct run_result run_shakedown(const char *stdin_path, const char *const *args);
+void run_result_free(struct run_result *r);
+
+/* A path for name inside a fresh per-process temporary directory. Returned string is static
+ * storage rotated among a few buffers: copy it if you need it long. */
+const char *tmp_path(const char *name);
+
+/* Parses the last non-empty line of out as a JSON object (NULL if it is not one). */
+struct json_object *json_last_line(const char *out);
+
+/* Number of lines in s. */
+int count_lines(const char *s);
+
+/* Looks up a dotted path ("protocols.transport.tcp.packets") in o; -1 if absent. */
+int64_t json_int_at(struct json_object *o, const char *path);
+/* The string at a dotted path, or NULL. */
+const char *json_str_at(struct json_object *o, const char *path);
+
+#endif

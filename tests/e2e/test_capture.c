@@ -1,0 +1,309 @@
+/* End-to-end tests of the capture front-end and the decode summary: the real binary on captures
+ * the generator writes (tests/gen), checking the JSON summary, stderr and the exit status. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capwrite.h"
+#include "pktbuild.h"
+#include "run.h"
+#include "samples.h"
+
+/* Writes a sample with its generator into the temp directory and returns its path (a copy). */
+static char *sample(bool (*gen)(const char *), const char *name) {
+    char *p = strdup(tmp_path(name));
+    cr_assert(gen(p), "generator failed for %s", name);
+    return p;
+}
+
+/* Runs shakedown -F json on args and returns the parsed summary; asserts the exit status. */
+static struct json_object *summary_of(const char *const *args, int want_status) {
+    struct run_result r = run_shakedown(NULL, args);
+    cr_assert_eq(r.status, want_status, "exit %d, want %d; stderr: %s", r.status, want_status,
+                 r.err);
+    struct json_object *o = json_last_line(r.out);
+    cr_assert(o, "no JSON summary in: %s", r.out);
+    cr_assert_str_eq(json_str_at(o, "type"), "summary");
+    run_result_free(&r);
+    return o;
+}
+
+/* Every packet read is filtered, analysed, dropped for its checksum, or a decode failure. */
+static void assert_accounted(struct json_object *o) {
+    int64_t parts = json_int_at(o, "filtered") + json_int_at(o, "analysed") +
+                    json_int_at(o, "checksum_dropped") + json_int_at(o, "decode_failed");
+    cr_assert_eq(json_int_at(o, "packets"), parts, "packets not accounted for");
+}
+
+/* The standard exchange (samples.h) is 11 TCP segments of one connection, all decodable with
+ * correct checksums: 11 packets read, analysed, TCP, with 11 good TCP checksums. */
+static void assert_standard_exchange(const char *file, const char *link, const char *net) {
+    const char *args[] = {"-F", "json", "-r", file, NULL};
+    struct json_object *o = summary_of(args, 0);
+    char key[64];
+    cr_expect_eq(json_int_at(o, "packets"), 11);
+    cr_expect_eq(json_int_at(o, "analysed"), 11);
+    cr_expect_eq(json_int_at(o, "decode_failed"), 0);
+    snprintf(key, sizeof key, "protocols.link.%s.packets", link);
+    cr_expect_eq(json_int_at(o, key), 11, "%s", key);
+    snprintf(key, sizeof key, "protocols.network.%s.packets", net);
+    cr_expect_eq(json_int_at(o, key), 11, "%s", key);
+    cr_expect_eq(json_int_at(o, "protocols.transport.tcp.packets"), 11);
+    cr_expect_eq(json_int_at(o, "checksums.tcp.good"), 11);
+    cr_expect_eq(json_int_at(o, "checksums.tcp.bad"), 0);
+    assert_accounted(o);
+    json_object_put(o);
+}
+
+Test(capture, ethernet_ipv4_pcap_usec) {
+    assert_standard_exchange(sample(gen_clean_ipv4, "c4.pcap"), "ethernet", "ipv4");
+}
+
+Test(capture, ethernet_ipv6_pcap_nsec) {
+    assert_standard_exchange(sample(gen_clean_ipv6, "c6.pcap"), "ethernet", "ipv6");
+}
+
+Test(capture, stacked_vlan_tags) {
+    assert_standard_exchange(sample(gen_vlan, "vlan.pcap"), "ethernet", "ipv4");
+}
+
+Test(capture, linux_sll_and_sll2) {
+    assert_standard_exchange(sample(gen_sll, "sll.pcap"), "linux_sll", "ipv4");
+    assert_standard_exchange(sample(gen_sll2, "sll2.pcap"), "linux_sll2", "ipv4");
+}
+
+Test(capture, mpls_label_stack) {
+    assert_standard_exchange(sample(gen_mpls, "mpls.pcap"), "ethernet", "ipv4");
+}
+
+Test(capture, bsd_null_loopback) {
+    assert_standard_exchange(sample(gen_null, "null.pcap"), "null", "ipv4");
+}
+
+Test(capture, pcapng) {
+    assert_standard_exchange(sample(gen_clean_pcapng, "c.pcapng"), "ethernet", "ipv4");
+}
+
+/* raw.pcap: the IPv4 exchange then the IPv6 one, LINKTYPE_RAW: 11 + 11 packets. */
+Test(capture, raw_ip_both_versions) {
+    const char *args[] = {"-F", "json", "-r", sample(gen_raw, "raw.pcap"), NULL};
+    struct json_object *o = summary_of(args, 0);
+    cr_expect_eq(json_int_at(o, "protocols.link.raw.packets"), 22);
+    cr_expect_eq(json_int_at(o, "protocols.network.ipv4.packets"), 11);
+    cr_expect_eq(json_int_at(o, "protocols.network.ipv6.packets"), 11);
+    cr_expect_eq(json_int_at(o, "analysed"), 22);
+    json_object_put(o);
+}
+
+/* multi.pcap (samples.c): 2 UDP + 2 ICMP + 33 TCP/IPv4 + 11 TCP/IPv6 = 48 frames. */
+Test(capture, multi_protocol_counts) {
+    const char *args[] = {"-F", "json", "-r", sample(gen_multi, "multi.pcap"), NULL};
+    struct json_object *o = summary_of(args, 0);
+    cr_expect_eq(json_int_at(o, "packets"), 48);
+    cr_expect_eq(json_int_at(o, "protocols.transport.tcp.packets"), 44);
+    cr_expect_eq(json_int_at(o, "protocols.transport.udp.packets"), 2);
+    cr_expect_eq(json_int_at(o, "protocols.transport.icmp.packets"), 2);
+    cr_expect_eq(json_int_at(o, "protocols.network.ipv4.packets"), 37);
+    cr_expect_eq(json_int_at(o, "protocols.network.ipv6.packets"), 11);
+    cr_expect_eq(json_int_at(o, "checksums.udp.good"), 2);
+    cr_expect_eq(json_int_at(o, "checksums.icmp.good"), 2);
+    json_object_put(o);
+}
+
+/* Timestamps: frame k (0-based) is at 2024-01-01T00:00:00Z + k × 10 ms, so the 11 frames of
+ * the standard exchange span .000000 to .100000 — in the µs and the ns file alike. */
+Test(capture, timestamps_usec_and_nsec) {
+    const char *files[] = {sample(gen_clean_ipv4, "t4.pcap"), sample(gen_clean_ipv6, "t6.pcap")};
+    for (int i = 0; i < 2; i++) {
+        const char *args[] = {"-F", "json", "-r", files[i], NULL};
+        struct json_object *o = summary_of(args, 0);
+        cr_expect_str_eq(json_str_at(o, "first_ts"), "2024-01-01T00:00:00.000000Z");
+        cr_expect_str_eq(json_str_at(o, "last_ts"), "2024-01-01T00:00:00.100000Z");
+        json_object_put(o);
+    }
+}
+
+/* Two -r options are one stream: 11 + 48 packets, inputs listed in order. */
+Test(capture, several_files_in_order) {
+    const char *a = sample(gen_clean_ipv4, "s1.pcap"), *b = sample(gen_multi, "s2.pcap");
+    const char *args[] = {"-F", "json", "-r", a, "-r", b, NULL};
+    struct json_object *o = summary_of(args, 0);
+    cr_expect_eq(json_int_at(o, "packets"), 59);
+    struct json_object *inputs = NULL;
+    cr_assert(json_object_object_get_ex(o, "inputs", &inputs));
+    cr_assert_eq(json_object_array_length(inputs), 2);
+    cr_expect_str_eq(json_str_at(json_object_array_get_idx(inputs, 0), "file"), a);
+    cr_expect_eq(json_int_at(json_object_array_get_idx(inputs, 0), "packets"), 11);
+    cr_expect_str_eq(json_str_at(json_object_array_get_idx(inputs, 1), "file"), b);
+    cr_expect_eq(json_int_at(json_object_array_get_idx(inputs, 1), "packets"), 48);
+    json_object_put(o);
+}
+
+Test(capture, standard_input) {
+    const char *args[] = {"-F", "json", "-r", "-", NULL};
+    struct run_result r = run_shakedown(sample(gen_multi, "stdin.pcap"), args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    struct json_object *o = json_last_line(r.out);
+    cr_assert(o);
+    cr_expect_eq(json_int_at(o, "packets"), 48);
+    json_object_put(o);
+    run_result_free(&r);
+}
+
+/* 'tcp port 443' keeps the 33 + 11 segments to port 443 and filters the 4 UDP/ICMP packets. */
+Test(capture, bpf_filter_counts_filtered_packets) {
+    const char *args[] = {"-F",  "json", "-r",  sample(gen_multi, "f.pcap"),
+                          "tcp", "port", "443", NULL};
+    struct json_object *o = summary_of(args, 0);
+    cr_expect_eq(json_int_at(o, "packets"), 48);
+    cr_expect_eq(json_int_at(o, "filtered"), 4);
+    cr_expect_eq(json_int_at(o, "analysed"), 44);
+    cr_expect_eq(json_int_at(o, "protocols.transport.udp.packets"), -1, "UDP was filtered");
+    assert_accounted(o);
+    json_object_put(o);
+}
+
+Test(capture, bad_filter_is_a_usage_error) {
+    const char *args[] = {"-r", sample(gen_clean_ipv4, "bf.pcap"), "tcp", "prot", "80", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "tcp prot 80"), "the message names the expression: %s", r.err);
+    cr_expect_eq(count_lines(r.err), 1, "one line: %s", r.err);
+    cr_expect_str_empty(r.out);
+    run_result_free(&r);
+}
+
+Test(capture, missing_file) {
+    const char *args[] = {"-r", "/nonexistent/x.pcap", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "/nonexistent/x.pcap") && strstr(r.err, "No such file"), "%s", r.err);
+    run_result_free(&r);
+}
+
+Test(capture, not_a_capture) {
+    const char *path = tmp_path("notes.txt");
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("this is not a capture file, just some text that is long enough\n", f);
+    fclose(f);
+    const char *args[] = {"-r", path, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, path) && strstr(r.err, "unknown file format"), "%s", r.err);
+    run_result_free(&r);
+}
+
+/* The last record of the 11-packet capture is cut short: the 10 complete packets are analysed,
+ * the file is reported damaged by name, and the exit status is 1. */
+Test(capture, truncated_last_record) {
+    char *path = sample(gen_clean_ipv4, "trunc.pcap");
+    FILE *f = fopen(path, "r+");
+    cr_assert(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    cr_assert_eq(truncate(path, size - 10), 0);
+    const char *args[] = {"-F", "json", "-r", path, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, path) && strstr(r.err, "truncated"), "%s", r.err);
+    struct json_object *o = json_last_line(r.out);
+    cr_assert(o);
+    cr_expect_eq(json_int_at(o, "packets"), 10);
+    cr_expect_eq(json_int_at(o, "analysed"), 10);
+    cr_expect_str_eq(
+        json_str_at(json_object_array_get_idx(json_object_object_get(o, "inputs"), 0), "status"),
+        "damaged");
+    json_object_put(o);
+    run_result_free(&r);
+}
+
+/* A capture of link type 147 (LINKTYPE_USER0): read, every packet counted as link_unsupported,
+ * a warning naming the file, and not an error. */
+Test(capture, unsupported_link_type_is_counted) {
+    const char *path = tmp_path("user0.pcap");
+    struct capwrite *w = capwrite_open(path, CAPWRITE_PCAP_USEC, 147, 65535);
+    cr_assert(w);
+    uint8_t junk[40] = {1, 2, 3};
+    for (int i = 0; i < 3; i++)
+        cr_assert(capwrite_packet(w, 0, (uint64_t)(i + 1) * 1000000000u, junk, sizeof junk));
+    cr_assert(capwrite_close(w));
+    const char *args[] = {"-F", "json", "-r", path, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.err, path) && strstr(r.err, "not supported"), "%s", r.err);
+    struct json_object *o = json_last_line(r.out);
+    cr_assert(o);
+    cr_expect_eq(json_int_at(o, "decode_errors.link_unsupported"), 3);
+    assert_accounted(o);
+    json_object_put(o);
+    run_result_free(&r);
+}
+
+/* Writes a 3-packet Ethernet capture whose second TCP segment has a wrong checksum. */
+static const char *bad_checksum_capture(void) {
+    const char *path = tmp_path("badsum.pcap");
+    struct capwrite *w = capwrite_open(path, CAPWRITE_PCAP_USEC, 1, 65535);
+    cr_assert(w);
+    for (int i = 0; i < 3; i++) {
+        struct pb_frame f = pb_tcp4();
+        f.flags = PB_ACK;
+        f.seq = 100u + (uint32_t)i;
+        f.bad_l4_checksum = i == 1;
+        uint8_t buf[256];
+        size_t n = pb_build(&f, buf, sizeof buf);
+        cr_assert(n > 0);
+        cr_assert(capwrite_packet(w, 0, (uint64_t)(i + 1) * 1000000000u, buf, n));
+    }
+    cr_assert(capwrite_close(w));
+    return path;
+}
+
+Test(capture, checksum_modes) {
+    const char *path = bad_checksum_capture();
+    const char *drop[] = {"-F", "json", "-r", path, NULL};
+    struct json_object *o = summary_of(drop, 0);
+    cr_expect_eq(json_int_at(o, "checksum_dropped"), 1, "drop is the default");
+    cr_expect_eq(json_int_at(o, "analysed"), 2);
+    cr_expect_eq(json_int_at(o, "checksums.tcp.bad"), 1);
+    json_object_put(o);
+
+    const char *keep[] = {"-F", "json", "--checksums", "keep", "-r", path, NULL};
+    o = summary_of(keep, 0);
+    cr_expect_eq(json_int_at(o, "checksum_dropped"), 0);
+    cr_expect_eq(json_int_at(o, "analysed"), 3);
+    cr_expect_eq(json_int_at(o, "checksums.tcp.bad"), 1, "still counted");
+    json_object_put(o);
+
+    const char *off[] = {"-F", "json", "--checksums", "off", "-r", path, NULL};
+    o = summary_of(off, 0);
+    cr_expect_eq(json_int_at(o, "analysed"), 3);
+    cr_expect_eq(json_int_at(o, "checksums.tcp.bad"), -1, "not verified at all");
+    json_object_put(o);
+}
+
+/* A 554-byte frame (Ethernet 14 + IPv4 20 + TCP 20 + 500 payload) captured with snaplen 60: all
+ * headers fit, the payload does not — decoded and counted as truncated, wire bytes still 554. */
+Test(capture, snaplen_cut_packets_are_accounted) {
+    const char *path = tmp_path("snap.pcap");
+    struct capwrite *w = capwrite_open(path, CAPWRITE_PCAP_USEC, 1, 60);
+    cr_assert(w);
+    struct pb_frame f = pb_tcp4();
+    f.flags = PB_ACK | PB_PSH;
+    f.payload_len = 500;
+    uint8_t buf[1600];
+    size_t n = pb_build(&f, buf, sizeof buf);
+    cr_assert(n == 14 + 20 + 20 + 500);
+    cr_assert(capwrite_packet(w, 0, 1000000000ull, buf, n));
+    cr_assert(capwrite_close(w));
+    const char *args[] = {"-F", "json", "-r", path, NULL};
+    struct json_object *o = summary_of(args, 0);
+    /* 14 + 20 + 20 = 54 header bytes fit in 60: decoded, marked truncated. */
+    cr_expect_eq(json_int_at(o, "analysed"), 1);
+    cr_expect_eq(json_int_at(o, "truncated"), 1);
+    cr_expect_eq(json_int_at(o, "bytes"), 554, "bytes count the wire length");
+    json_object_put(o);
+}

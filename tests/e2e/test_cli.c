@@ -1,0 +1,80 @@
+/* End-to-end tests of the command line: help, version, the man page, and one-line errors with
+ * exit status 2 for every kind of bad input on the command line. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = calloc(1, (size_t)n + 1);
+    cr_assert(s && fread(s, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    return s;
+}
+
+Test(cli, version) {
+    const char *args[] = {"--version", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strncmp(r.out, "shakedown ", 10) == 0, "%s", r.out);
+    run_result_free(&r);
+}
+
+/* Every long option the help lists ("--name") must be documented in the man page, where troff
+ * writes the dashes escaped ("\-\-name"), and the help must list the options the parser knows. */
+Test(cli, help_and_man_page_document_every_option) {
+    const char *args[] = {"--help", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_assert_eq(r.status, 0);
+    char *man = read_file(SHAKEDOWN_SOURCE_DIR "/docs/shakedown.1");
+    int found = 0;
+    for (const char *p = r.out; (p = strstr(p, "--")) != NULL; p += 2) {
+        char name[64] = {0};
+        size_t n = 0;
+        while (n < sizeof name - 1 && (p[2 + n] == '-' || (p[2 + n] >= 'a' && p[2 + n] <= 'z')))
+            n++;
+        if (n == 0)
+            continue;
+        memcpy(name, p + 2, n);
+        char troff[80];
+        snprintf(troff, sizeof troff, "\\-\\-%s", name);
+        cr_expect(strstr(man, troff), "man page lacks --%s", name);
+        found++;
+    }
+    const char *known[] = {"--read", "--format", "--checksums", "--help", "--version"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        cr_expect(strstr(r.out, known[i]), "--help lacks %s", known[i]);
+    cr_expect_geq(found, 5);
+    free(man);
+    run_result_free(&r);
+}
+
+/* Each bad command line gets exactly one line on stderr, nothing on stdout, and exit 2. */
+static void assert_usage_error(const char *const *args, const char *needle) {
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 2, "exit %d for %s", r.status, needle);
+    cr_expect_eq(count_lines(r.err), 1, "one line: %s", r.err);
+    cr_expect(strstr(r.err, needle), "'%s' not in: %s", needle, r.err);
+    cr_expect_str_empty(r.out);
+    run_result_free(&r);
+}
+
+Test(cli, usage_errors) {
+    const char *none[] = {NULL};
+    assert_usage_error(none, "no input");
+    const char *unknown[] = {"--frobnicate", NULL};
+    assert_usage_error(unknown, "--frobnicate");
+    const char *noval[] = {"-r", NULL};
+    assert_usage_error(noval, "-r");
+    const char *fmt[] = {"-r", "x.pcap", "--format", "xml", NULL};
+    assert_usage_error(fmt, "xml");
+    const char *ck[] = {"-r", "x.pcap", "--checksums", "maybe", NULL};
+    assert_usage_error(ck, "maybe");
+}

@@ -1,0 +1,21 @@
+# samples_check: regenerates the sample captures into OUT and fails if any differs from the
+# committed copy in SAMPLES (run `cmake --build build --target regen_samples` to update them).
+file(REMOVE_RECURSE ${OUT})
+file(MAKE_DIRECTORY ${OUT})
+execute_process(COMMAND ${GEN} ${OUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "gen_samples failed: ${rc}")
+endif()
+file(GLOB generated RELATIVE ${OUT} ${OUT}/*)
+list(LENGTH generated n)
+if(n EQUAL 0)
+  message(FATAL_ERROR "gen_samples wrote nothing")
+endif()
+foreach(f IN LISTS generated)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${OUT}/${f} ${SAMPLES}/${f}
+                  RESULT_VARIABLE diff)
+  if(NOT diff EQUAL 0)
+    message(FATAL_ERROR "samples/${f} differs from what gen_samples writes now")
+  endif()
+endforeach()
+message(STATUS "${n} sample captures match the generator")
