@@ -137,16 +137,18 @@ static void parse_options(struct options *o, int argc, char **argv) {
         usage_error("%s", "no input: give a capture file with -r FILE");
 }
 
-/* A hint when most checksums were wrong: the capture was probably taken on the sending host. */
+/* A hint when a large share of transport checksums was wrong: the capture was probably taken on
+ * a sending host with checksum offload (IPv4 header checksums are usually still right there). */
 static void checksum_hint(const struct run_stats *s, enum checksum_mode mode) {
     uint64_t bad = 0, all = 0;
-    for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
+    for (unsigned i = CHECKSUM_LAYER_IPV4 + 1; i < CHECKSUM_LAYER_COUNT; i++) {
         bad += s->checksum_bad[i];
         all += s->checksum_bad[i] + s->checksum_good[i];
     }
-    if (mode == CHECKSUM_MODE_DROP && bad > 0 && bad * 2 >= all)
+    if (mode == CHECKSUM_MODE_DROP && bad > 0 && bad * 4 >= all)
         fprintf(stderr,
-                "shakedown: %llu of %llu checksums were wrong and those packets were left out; "
+                "shakedown: %llu of %llu transport checksums were wrong and those packets were "
+                "left out; "
                 "if the capture was taken on a sending host (checksum offload), use "
                 "--checksums keep\n",
                 (unsigned long long)bad, (unsigned long long)all);

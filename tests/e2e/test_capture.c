@@ -11,9 +11,13 @@
 #include "run.h"
 #include "samples.h"
 
-/* Writes a sample with its generator into the temp directory and returns its path (a copy). */
-static char *sample(bool (*gen)(const char *), const char *name) {
-    char *p = strdup(tmp_path(name));
+/* Writes a sample with its generator into the temp directory and returns its path (static
+ * storage: each test uses at most a few). */
+static const char *sample(bool (*gen)(const char *), const char *name) {
+    static char paths[4][256];
+    static unsigned next;
+    char *p = paths[next++ % 4];
+    snprintf(p, sizeof paths[0], "%s", tmp_path(name));
     cr_assert(gen(p), "generator failed for %s", name);
     return p;
 }
@@ -199,7 +203,7 @@ Test(capture, not_a_capture) {
 /* The last record of the 11-packet capture is cut short: the 10 complete packets are analysed,
  * the file is reported damaged by name, and the exit status is 1. */
 Test(capture, truncated_last_record) {
-    char *path = sample(gen_clean_ipv4, "trunc.pcap");
+    const char *path = sample(gen_clean_ipv4, "trunc.pcap");
     FILE *f = fopen(path, "r+");
     cr_assert(f);
     fseek(f, 0, SEEK_END);
@@ -306,4 +310,24 @@ Test(capture, snaplen_cut_packets_are_accounted) {
     cr_expect_eq(json_int_at(o, "truncated"), 1);
     cr_expect_eq(json_int_at(o, "bytes"), 554, "bytes count the wire length");
     json_object_put(o);
+}
+
+/* The text report of multi.pcap lists the inputs, the packet accounting and each protocol row
+ * with its packet count (2 UDP, 2 ICMP, 44 TCP; 37 IPv4, 11 IPv6) and no decode errors. */
+Test(capture, text_report) {
+    const char *path = sample(gen_multi, "text.pcap");
+    const char *args[] = {"-r", path, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, path), "input listed: %s", r.out);
+    const char *rows[][2] = {{"read", "48"}, {"analysed", "48"}, {"tcp", "44"}, {"udp", "2"},
+                             {"icmp", "2"},  {"ipv4", "37"},     {"ipv6", "11"}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "\n  %-22s %12s", rows[i][0], rows[i][1]);
+        cr_expect(strstr(r.out, want), "row '%s' %s missing in:\n%s", rows[i][0], rows[i][1],
+                  r.out);
+    }
+    cr_expect(strstr(r.out, "Decode errors\n  none\n"), "%s", r.out);
+    run_result_free(&r);
 }

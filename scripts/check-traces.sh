@@ -1,0 +1,38 @@
+#!/bin/sh
+# check-traces.sh DIR [SHAKEDOWN]: runs shakedown (by default an ASan + UBSan build made here) on
+# every capture under DIR, with each --checksums mode and in both output formats, and fails if
+# any run crashes, trips a sanitizer, or exits with a status other than 0 or 1.
+# CI runs it on ../shared/traces (real public captures); the test suite does not depend on them.
+set -eu
+cd "$(dirname "$0")/.."
+dir=${1:?usage: check-traces.sh DIR [SHAKEDOWN]}
+bin=${2:-}
+if [ -z "$bin" ]; then
+    cmake -S . -B build-traces -DSHAKEDOWN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+        -DSHAKEDOWN_TESTS=OFF >/dev/null
+    cmake --build build-traces -j"$(nproc)" --target shakedown >/dev/null
+    bin=build-traces/shakedown
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0 n=0
+for f in $(find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' \) | sort); do
+    case "$f" in
+    *.gz) gzip -dc "$f" >"$tmp/in.pcap"; in="$tmp/in.pcap" ;;
+    *) in="$f" ;;
+    esac
+    for mode in drop keep off; do
+        for fmt in text json; do
+            n=$((n + 1))
+            rc=0
+            ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
+                "$bin" --checksums "$mode" -F "$fmt" -r "$in" >"$tmp/out" 2>"$tmp/err" || rc=$?
+            if [ "$rc" -gt 1 ] || grep -q 'Sanitizer\|runtime error' "$tmp/err"; then
+                echo "FAIL ($rc): $f --checksums $mode -F $fmt"; sed 's/^/    /' "$tmp/err" | head -20
+                fail=1
+            fi
+        done
+    done
+done
+echo "check-traces: $n runs over $dir, $([ $fail = 0 ] && echo 'all clean' || echo FAILURES)"
+exit $fail
