@@ -12,8 +12,16 @@ struct stream {
     const struct analyze_config *cfg;
     struct run_stats *stats;
     struct decode_options decode;
+    struct tracker *tracker;
     uint64_t frame; /* frames read so far, across all inputs */
 };
+
+/* The tracker's one report path: count the connection, write its record. */
+static void on_conn_reported(void *ctx, const struct conn *c) {
+    struct stream *s = ctx;
+    stats_count_conn(s->stats, c);
+    sink_connection(s->cfg->sink, c);
+}
 
 static void analyze_packet(struct stream *s, const struct capture_packet *cp, int link,
                            bool filtered) {
@@ -35,9 +43,11 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
         return;
     if (bad_checksum && s->cfg->checksums == CHECKSUM_MODE_DROP) {
         s->stats->checksum_dropped++;
+        tracker_on_packet(s->tracker, &p, true);
         return;
     }
     s->stats->analysed++;
+    tracker_on_packet(s->tracker, &p, false);
 }
 
 static void report_open(struct input_report *r, const struct capture *cap) {
@@ -84,7 +94,13 @@ static enum input_status analyze_input(struct stream *s, const char *path, struc
 
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
                              struct input_report *reports, FILE *err) {
-    struct stream s = {cfg, stats, {cfg->checksums != CHECKSUM_MODE_OFF}, 0};
+    struct stream s = {cfg, stats, {cfg->checksums != CHECKSUM_MODE_OFF}, NULL, 0};
+    s.tracker = tracker_new(&cfg->tracker, on_conn_reported, &s);
+    if (!s.tracker) {
+        fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
+                cfg->tracker.max_flows);
+        return EXIT_STATUS_USAGE;
+    }
     enum exit_status rc = EXIT_STATUS_OK;
     for (size_t i = 0; i < cfg->ninputs; i++) {
         reports[i].status = analyze_input(&s, cfg->inputs[i], &reports[i], err);
@@ -93,5 +109,11 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
         else if (reports[i].status == INPUT_DAMAGED && rc == EXIT_STATUS_OK)
             rc = EXIT_STATUS_DAMAGED;
     }
+    tracker_flush(s.tracker, CONN_END_CAPTURE_END);
+    const struct tracker_counts *tc = tracker_counts(s.tracker);
+    stats->conns.late_packets = tc->late_packets;
+    stats->conns.untracked_packets = tc->untracked_packets;
+    stats->conns.peak_open = tc->peak_open;
+    tracker_free(s.tracker);
     return rc;
 }

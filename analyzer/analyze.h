@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sink.h"
 #include "stats.h"
+#include "tracker.h"
 
 /* What to do with packets whose IP/TCP/UDP/ICMP checksum is wrong. */
 enum checksum_mode {
@@ -26,11 +28,15 @@ struct analyze_config {
     size_t ninputs;
     const char *filter; /* BPF expression or NULL */
     enum checksum_mode checksums;
+    struct tracker_config tracker;
+    struct sink *sink; /* where connection records go as connections end */
 };
 
-/* Reads every input in order into *stats, filling reports[i] for inputs[i]. Problems with an
- * input are reported on err as "shakedown: FILE: reason" and reading goes on with the next one.
- * Returns the exit status for the run. */
+/* Reads every input in order into *stats, filling reports[i] for inputs[i], and reports every
+ * connection through cfg->sink (those still open at the end with close reason capture_end).
+ * Problems with an input are reported on err as "shakedown: FILE: reason" and reading goes on
+ * with the next one. Returns the exit status for the run (EXIT_STATUS_USAGE also when the flow
+ * table cannot be allocated). */
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
                              struct input_report *reports, FILE *err);
 

@@ -1,29 +1,49 @@
 /* main: command-line options, wiring of capture → decode → output, and exit codes
  * (0 ok, 1 damaged input, 2 usage or setup error — see docs/shakedown.1). */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "analyze.h"
 #include "capture.h"
-#include "json.h"
-#include "record.h"
-#include "text.h"
+#include "sink.h"
 
 #ifndef SHAKEDOWN_VERSION
 #define SHAKEDOWN_VERSION "unknown"
 #endif
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON };
+enum output_format { FORMAT_AUTO, FORMAT_TEXT, FORMAT_JSON };
 
 struct options {
     const char **inputs;
     size_t ninputs;
     enum output_format format;
     enum checksum_mode checksums;
+    const char *output; /* -o FILE, NULL = standard output */
+    struct record_options record;
+    struct tracker_config tracker;
     char *filter; /* trailing arguments joined by spaces, as tcpdump does */
+};
+
+/* Long options without a short form. */
+enum {
+    OPT_CHECKSUMS = 256,
+    OPT_ISO_TIME,
+    OPT_SEED,
+    OPT_MAX_FLOWS,
+    OPT_TIME_WAIT,
+    OPT_HANDSHAKE_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_HALF_CLOSED_TIMEOUT,
+    OPT_CLOSING_TIMEOUT,
+    OPT_UDP_TIMEOUT,
+    OPT_ICMP_TIMEOUT,
 };
 
 static const char usage_text[] =
@@ -42,8 +62,24 @@ static const char usage_text[] =
     "                        analyse them (captures from the sending host, checksum offload);\n"
     "                        off: do not verify.\n"
     "\n"
+    "Connection tracking (times are seconds of capture time, fractions allowed):\n"
+    "      --max-flows N     connections tracked at once (default 262144); when full, the\n"
+    "                        least recently active one is reported as evicted\n"
+    "      --handshake-timeout S  a connection still opening expires after S idle (30)\n"
+    "      --idle-timeout S       an established connection expires after S idle (300)\n"
+    "      --half-closed-timeout S  one side closed, the other silent for S (120)\n"
+    "      --closing-timeout S    both FINs sent, the last ACK missing for S (30)\n"
+    "      --time-wait S     TIME_WAIT, 2 x MSL: how long a closed connection is remembered\n"
+    "                        so late segments are recognised as its own (240)\n"
+    "      --udp-timeout S   UDP flows expire after S idle (60)\n"
+    "      --icmp-timeout S  ICMP flows expire after S idle (60)\n"
+    "\n"
     "Output:\n"
-    "  -F, --format FORMAT   text (default, for a terminal) or json (one object per line).\n"
+    "  -F, --format FORMAT   text (default on a terminal) or json (one object per line,\n"
+    "                        the default otherwise)\n"
+    "  -o, --output FILE     write records to FILE instead of standard output\n"
+    "      --iso-time        timestamps as ISO 8601 strings, not epoch seconds\n"
+    "      --community-id-seed N  seed of the Community ID hash (0-65535, default 0)\n"
     "\n"
     "  -h, --help            show this help and exit\n"
     "  -V, --version         show the version and exit\n"
@@ -79,6 +115,58 @@ static char *join_args(int argc, char **argv) {
     return s;
 }
 
+/* A number of seconds > 0 (fractions allowed), as nanoseconds. */
+static int64_t parse_seconds(const char *name, const char *arg) {
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1e9)
+        usage_error("%s needs a number of seconds > 0, not '%s'", name, arg);
+    return (int64_t)(v * 1e9);
+}
+
+static unsigned long long parse_uint(const char *name, const char *arg, unsigned long long min,
+                                     unsigned long long max) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max)
+        usage_error("%s needs a whole number from %llu to %llu, not '%s'", name, min, max, arg);
+    return v;
+}
+
+static void parse_tracking(struct options *o, int opt, const char *arg) {
+    int64_t *t = o->tracker.timeout_ns;
+    switch (opt) {
+    case OPT_MAX_FLOWS:
+        o->tracker.max_flows = (uint32_t)parse_uint("--max-flows", arg, 1, 1u << 28);
+        break;
+    case OPT_TIME_WAIT:
+        t[CONN_TIMER_TIME_WAIT] = parse_seconds("--time-wait", arg);
+        break;
+    case OPT_HANDSHAKE_TIMEOUT:
+        t[CONN_TIMER_HANDSHAKE] = parse_seconds("--handshake-timeout", arg);
+        break;
+    case OPT_IDLE_TIMEOUT:
+        t[CONN_TIMER_ESTABLISHED] = parse_seconds("--idle-timeout", arg);
+        break;
+    case OPT_HALF_CLOSED_TIMEOUT:
+        t[CONN_TIMER_HALF_CLOSED] = parse_seconds("--half-closed-timeout", arg);
+        break;
+    case OPT_CLOSING_TIMEOUT:
+        t[CONN_TIMER_CLOSING] = parse_seconds("--closing-timeout", arg);
+        break;
+    case OPT_UDP_TIMEOUT:
+        t[CONN_TIMER_UDP] = parse_seconds("--udp-timeout", arg);
+        break;
+    case OPT_ICMP_TIMEOUT:
+        t[CONN_TIMER_ICMP] = parse_seconds("--icmp-timeout", arg);
+        break;
+    default:
+        break;
+    }
+}
+
 static void parse_value(struct options *o, int opt, const char *arg) {
     if (opt == 'F') {
         if (strcmp(arg, "text") == 0)
@@ -87,7 +175,10 @@ static void parse_value(struct options *o, int opt, const char *arg) {
             o->format = FORMAT_JSON;
         else
             usage_error("unknown format '%s': use text or json", arg);
-    } else if (opt == 'C') {
+    } else if (opt == OPT_SEED) {
+        o->record.community_id_seed =
+            (uint16_t)parse_uint("--community-id-seed", arg, 0, UINT16_MAX);
+    } else if (opt == OPT_CHECKSUMS) {
         if (strcmp(arg, "drop") == 0)
             o->checksums = CHECKSUM_MODE_DROP;
         else if (strcmp(arg, "keep") == 0)
@@ -101,23 +192,54 @@ static void parse_value(struct options *o, int opt, const char *arg) {
 
 static void parse_options(struct options *o, int argc, char **argv) {
     static const struct option longopts[] = {
-        {"read", required_argument, NULL, 'r'},      {"format", required_argument, NULL, 'F'},
-        {"checksums", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+        {"read", required_argument, NULL, 'r'},
+        {"format", required_argument, NULL, 'F'},
+        {"output", required_argument, NULL, 'o'},
+        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
+        {"iso-time", no_argument, NULL, OPT_ISO_TIME},
+        {"community-id-seed", required_argument, NULL, OPT_SEED},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"time-wait", required_argument, NULL, OPT_TIME_WAIT},
+        {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"half-closed-timeout", required_argument, NULL, OPT_HALF_CLOSED_TIMEOUT},
+        {"closing-timeout", required_argument, NULL, OPT_CLOSING_TIMEOUT},
+        {"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
+        {"icmp-timeout", required_argument, NULL, OPT_ICMP_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     o->inputs = calloc((size_t)argc, sizeof *o->inputs);
     if (!o->inputs)
         usage_error("%s", "out of memory");
     opterr = 0; /* our own one-line messages */
     int opt;
-    while ((opt = getopt_long(argc, argv, ":r:F:hV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":r:F:o:hV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'r':
             o->inputs[o->ninputs++] = optarg;
             break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_ISO_TIME:
+            o->record.iso_time = true;
+            break;
         case 'F':
-        case 'C':
+        case OPT_CHECKSUMS:
+        case OPT_SEED:
             parse_value(o, opt, optarg);
+            break;
+        case OPT_MAX_FLOWS:
+        case OPT_TIME_WAIT:
+        case OPT_HANDSHAKE_TIMEOUT:
+        case OPT_IDLE_TIMEOUT:
+        case OPT_HALF_CLOSED_TIMEOUT:
+        case OPT_CLOSING_TIMEOUT:
+        case OPT_UDP_TIMEOUT:
+        case OPT_ICMP_TIMEOUT:
+            parse_tracking(o, opt, optarg);
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -154,8 +276,17 @@ static void checksum_hint(const struct run_stats *s, enum checksum_mode mode) {
                 (unsigned long long)bad, (unsigned long long)all);
 }
 
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 int main(int argc, char **argv) {
-    struct options o = {.format = FORMAT_TEXT, .checksums = CHECKSUM_MODE_DROP};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct options o = {.format = FORMAT_AUTO, .checksums = CHECKSUM_MODE_DROP};
+    tracker_config_defaults(&o.tracker);
     parse_options(&o, argc, argv);
 
     char err[512];
@@ -163,6 +294,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shakedown: bad filter expression '%s': %s\n", o.filter, err);
         return EXIT_STATUS_USAGE;
     }
+    FILE *out = stdout;
+    if (o.output && !(out = fopen(o.output, "w"))) {
+        fprintf(stderr, "shakedown: cannot open output %s: %s\n", o.output, strerror(errno));
+        return EXIT_STATUS_USAGE;
+    }
+    if (o.format == FORMAT_AUTO) /* text for a person at a terminal, JSON for a pipe or file */
+        o.format = isatty(fileno(out)) ? FORMAT_TEXT : FORMAT_JSON;
 
     struct run_stats stats = {0};
     struct input_report *reports = calloc(o.ninputs, sizeof *reports);
@@ -170,18 +308,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shakedown: out of memory\n");
         return EXIT_STATUS_USAGE;
     }
-    struct analyze_config cfg = {o.inputs, o.ninputs, o.filter, o.checksums};
+    struct sink sink;
+    sink_init(&sink, out, o.format == FORMAT_JSON ? SINK_JSON : SINK_TEXT, &o.record);
+    struct analyze_config cfg = {o.inputs, o.ninputs, o.filter, o.checksums, o.tracker, &sink};
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr);
-
-    if (o.format == FORMAT_JSON) {
-        struct json_object *rec = record_summary(&stats, reports, o.ninputs);
-        if (!json_write_record(stdout, rec))
-            fprintf(stderr, "shakedown: cannot write the output\n");
-        json_object_put(rec);
-    } else {
-        text_write_summary(stdout, &stats, reports, o.ninputs);
-    }
+    sink_summary(&sink, &stats, reports, o.ninputs, seconds_since(&t0));
     checksum_hint(&stats, o.checksums);
+    if (out != stdout && fclose(out) != 0)
+        fprintf(stderr, "shakedown: cannot write output %s: %s\n", o.output, strerror(errno));
     free(reports);
     free(o.inputs);
     free(o.filter);

@@ -77,6 +77,19 @@ bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decod
     return bad;
 }
 
+void stats_count_conn(struct run_stats *s, const struct conn *c) {
+    struct conn_totals *t = &s->conns;
+    t->reported++;
+    if (c->key.proto == 6)
+        t->tcp++;
+    else if (c->key.proto == 17)
+        t->udp++;
+    else
+        t->icmp++;
+    t->by_end[c->end]++;
+    t->by_state[conn_zeek_state(c)]++;
+}
+
 uint64_t stats_decode_error_total(const struct run_stats *s) {
     uint64_t n = 0;
     for (unsigned i = 0; i < DECODE_STATUS_COUNT; i++)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "packet.h"
 
 struct counter {
@@ -19,6 +20,17 @@ struct counter {
 struct link_counter {
     int link; /* DLT value */
     struct counter count;
+};
+
+/* Connections reported, by how they ended and by Zeek conn_state. */
+struct conn_totals {
+    uint64_t reported;
+    uint64_t tcp, udp, icmp;
+    uint64_t by_end[CONN_END_COUNT];
+    uint64_t by_state[ZEEK_CONN_STATE_COUNT];
+    uint64_t late_packets;      /* packets of connections already closed and reported */
+    uint64_t untracked_packets; /* decoded, but of no connection (fragments, other protocols) */
+    uint32_t peak_open;         /* most connections open at once */
 };
 
 /* Checksums verified, by the layer they belong to. */
@@ -49,6 +61,8 @@ struct run_stats {
     uint64_t tcp_options_malformed;
     uint64_t checksum_good[CHECKSUM_LAYER_COUNT];
     uint64_t checksum_bad[CHECKSUM_LAYER_COUNT];
+
+    struct conn_totals conns;
 
     bool have_ts;
     int64_t first_sec, last_sec; /* earliest and latest packet time */
@@ -81,6 +95,9 @@ bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decod
 /* Counts a packet read from the input (before filtering); keeps the earliest and latest
  * timestamps. */
 void stats_count_read(struct run_stats *s, const struct packet *p);
+
+/* Counts one reported connection. */
+void stats_count_conn(struct run_stats *s, const struct conn *c);
 
 /* Sum of decode_errors[]. */
 uint64_t stats_decode_error_total(const struct run_stats *s);

@@ -47,6 +47,8 @@ static enum decode_status mpls_decode(struct packet *p, struct cursor *c, unsign
         if (entry & 0x100) /* S bit: bottom of stack */
             break;
     }
+    if (!cursor_has(c, 1))
+        return DECODE_LINK_TRUNCATED; /* nothing to tell what the labels carry */
     p->net = net_from_version(c);
     return DECODE_OK;
 }

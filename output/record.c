@@ -2,6 +2,11 @@
  * the interface (docs/shakedown.1 lists them); counters are JSON integers. */
 #include "record.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "community_id.h"
 #include "packet.h"
 #include "timefmt.h"
 
@@ -15,6 +20,42 @@ static void add_u64(struct json_object *o, const char *key, uint64_t v) {
 
 static void add_str(struct json_object *o, const char *key, const char *v) {
     json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void add_bool(struct json_object *o, const char *key, bool v) {
+    json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+/* A timestamp as epoch seconds with µs (a JSON number written exactly as formatted) or, with
+ * --iso-time, an ISO 8601 string. */
+static void add_ts(struct json_object *o, const char *key, int64_t ns,
+                   const struct record_options *opt) {
+    int64_t sec;
+    uint32_t nsec;
+    char buf[TIMEFMT_ISO_LEN];
+    timefmt_split(ns, &sec, &nsec);
+    if (opt->iso_time) {
+        timefmt_iso8601(buf, sizeof buf, sec, nsec);
+        add_str(o, key, buf);
+    } else {
+        timefmt_epoch(buf, sizeof buf, sec, nsec);
+        json_object_object_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
+    }
+}
+
+/* A duration in seconds with µs precision. */
+static void add_seconds(struct json_object *o, const char *key, int64_t ns) {
+    char buf[32];
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ns, &sec, &nsec);
+    timefmt_epoch(buf, sizeof buf, sec, nsec);
+    json_object_object_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
+}
+
+void record_format_addr(char *buf, size_t len, const uint8_t *addr, uint8_t ip_version) {
+    if (!inet_ntop(ip_version == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)len))
+        snprintf(buf, len, "?");
 }
 
 static void add_counter(struct json_object *o, const char *key, const struct counter *c) {
@@ -83,18 +124,159 @@ static struct json_object *decode_errors_object(const struct run_stats *s) {
     return o;
 }
 
+static const char *proto_name(uint8_t proto, uint8_t ip_version) {
+    switch (proto) {
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 1:
+        return "icmp";
+    case 58:
+        return ip_version == 6 ? "icmpv6" : "icmp";
+    default:
+        return "other";
+    }
+}
+
+static struct json_object *options_object(const struct tcp_endpoint *x) {
+    struct json_object *o = json_object_new_object();
+    if (x->mss)
+        add_u64(o, "mss", x->mss);
+    if (x->has_wscale)
+        add_u64(o, "window_scale", x->wscale);
+    add_bool(o, "sack_permitted", x->sack_permitted);
+    add_bool(o, "timestamps", x->timestamps);
+    return o;
+}
+
+/* orig / resp: packets and IP bytes for every protocol; TCP adds the endpoint's final RFC 793
+ * state, sequence-space byte counts and the options of its SYN. */
+static struct json_object *endpoint_object(const struct conn *c, int role) {
+    struct json_object *o = json_object_new_object();
+    bool tcp = c->key.proto == 6;
+    if (tcp)
+        add_str(o, "state", tcp_state_name(tcp_conn_state(&c->tcp, role)));
+    add_u64(o, "pkts", c->pkts[role]);
+    add_u64(o, "bytes", c->ip_bytes[role]);
+    if (!tcp)
+        return o;
+    const struct tcp_endpoint *x = &c->tcp.ep[role];
+    add_u64(o, "payload_bytes", x->payload_bytes);
+    add_u64(o, "retransmits", x->retrans_pkts);
+    add_u64(o, "retransmitted_bytes", x->retrans_bytes);
+    add_u64(o, "missed_bytes", x->missed_bytes);
+    if (x->opt_seen)
+        json_object_object_add(o, "options", options_object(x));
+    return o;
+}
+
+static struct json_object *handshake_object(const struct tcp_conn *t) {
+    struct json_object *o = json_object_new_object();
+    add_bool(o, "observed", t->syn_ns != 0 || t->synack_ns != 0);
+    add_bool(o, "completed", t->handshake_done);
+    add_bool(o, "simultaneous_open", t->simultaneous_open);
+    if (t->syn_ns && t->synack_ns && t->synack_ns >= t->syn_ns)
+        add_u64(o, "syn_to_synack_us", (uint64_t)(t->synack_ns - t->syn_ns) / 1000u);
+    if (t->synack_ns && t->ack_ns && t->ack_ns >= t->synack_ns)
+        add_u64(o, "synack_to_ack_us", (uint64_t)(t->ack_ns - t->synack_ns) / 1000u);
+    return o;
+}
+
+static struct json_object *close_object(const struct conn *c) {
+    struct json_object *o = json_object_new_object();
+    add_str(o, "how", conn_end_name((enum conn_end)c->end));
+    int who = c->key.proto == 6 ? c->tcp.close_initiator : -1;
+    if (who >= 0)
+        add_str(o, "initiator", who == 0 ? "orig" : "resp");
+    return o;
+}
+
+static void add_tuple(struct json_object *o, const struct conn *c, uint16_t seed) {
+    char addr[64];
+    record_format_addr(addr, sizeof addr, conn_addr(c, 0), c->key.ip_version);
+    add_str(o, "src_ip", addr);
+    add_u64(o, "src_port", conn_port(c, 0));
+    record_format_addr(addr, sizeof addr, conn_addr(c, 1), c->key.ip_version);
+    add_str(o, "dest_ip", addr);
+    add_u64(o, "dest_port", conn_port(c, 1));
+    add_u64(o, "ip_version", c->key.ip_version);
+    if (c->key.vlan[0]) {
+        struct json_object *v = json_object_new_array();
+        json_object_array_add(v, json_object_new_int(c->key.vlan[0]));
+        if (c->key.vlan[1])
+            json_object_array_add(v, json_object_new_int(c->key.vlan[1]));
+        json_object_object_add(o, "vlan", v);
+    }
+    char cid[COMMUNITY_ID_LEN];
+    /* For ICMP the ports are the originator's type and code: the spec's port equivalents. */
+    struct community_id_tuple t = {c->key.ip_version, conn_addr(c, 0), conn_addr(c, 1),
+                                   c->key.proto,      conn_port(c, 0), conn_port(c, 1)};
+    if (community_id_v1(&t, seed, cid))
+        add_str(o, "community_id", cid);
+}
+
+struct json_object *record_connection(const struct conn *c, const struct record_options *opt) {
+    struct json_object *o = json_object_new_object();
+    char uid[CONN_UID_LEN], hist[TCP_HISTORY_MAX];
+    conn_uid(c, uid);
+    conn_history(c, hist);
+    add_str(o, "type", "connection");
+    add_str(o, "uid", uid);
+    add_ts(o, "ts", c->first_ns, opt);
+    add_ts(o, "end_ts", c->last_ns, opt);
+    add_seconds(o, "duration", c->last_ns - c->first_ns);
+    add_str(o, "proto", proto_name(c->key.proto, c->key.ip_version));
+    add_tuple(o, c, opt->community_id_seed);
+    add_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
+    add_str(o, "history", hist);
+    if (c->key.proto == 6) {
+        json_object_object_add(o, "handshake", handshake_object(&c->tcp));
+        add_bool(o, "midstream", c->tcp.midstream);
+    }
+    json_object_object_add(o, "close", close_object(c));
+    json_object_object_add(o, "orig", endpoint_object(c, 0));
+    json_object_object_add(o, "resp", endpoint_object(c, 1));
+    add_u64(o, "first_frame", c->first_frame);
+    json_object_object_add(o, "anomalies", json_object_new_array());
+    return o;
+}
+
+static struct json_object *connections_object(const struct conn_totals *t) {
+    struct json_object *o = json_object_new_object();
+    add_u64(o, "total", t->reported);
+    add_u64(o, "tcp", t->tcp);
+    add_u64(o, "udp", t->udp);
+    add_u64(o, "icmp", t->icmp);
+    struct json_object *st = json_object_new_object();
+    for (unsigned i = 0; i < ZEEK_CONN_STATE_COUNT; i++)
+        if (t->by_state[i])
+            add_u64(st, zeek_conn_state_name((enum zeek_conn_state)i), t->by_state[i]);
+    json_object_object_add(o, "by_conn_state", st);
+    struct json_object *end = json_object_new_object();
+    for (unsigned i = CONN_END_OPEN + 1; i < CONN_END_COUNT; i++)
+        if (t->by_end[i])
+            add_u64(end, conn_end_name((enum conn_end)i), t->by_end[i]);
+    json_object_object_add(o, "by_close", end);
+    add_u64(o, "peak_open", t->peak_open);
+    add_u64(o, "late_packets", t->late_packets);
+    add_u64(o, "untracked_packets", t->untracked_packets);
+    return o;
+}
+
 struct json_object *record_summary(const struct run_stats *s, const struct input_report *inputs,
-                                   size_t ninputs) {
+                                   size_t ninputs, double run_seconds,
+                                   const struct record_options *opt) {
     struct json_object *o = json_object_new_object();
     add_str(o, "type", "summary");
     add_str(o, "version", SHAKEDOWN_VERSION);
     if (s->have_ts) {
-        char ts[TIMEFMT_ISO_LEN];
-        timefmt_iso8601(ts, sizeof ts, s->first_sec, s->first_nsec);
-        add_str(o, "first_ts", ts);
-        timefmt_iso8601(ts, sizeof ts, s->last_sec, s->last_nsec);
-        add_str(o, "last_ts", ts);
+        add_ts(o, "first_ts", s->first_sec * 1000000000 + s->first_nsec, opt);
+        add_ts(o, "last_ts", s->last_sec * 1000000000 + s->last_nsec, opt);
     }
+    char rt[32];
+    snprintf(rt, sizeof rt, "%.6f", run_seconds);
+    json_object_object_add(o, "run_seconds", json_object_new_double_s(run_seconds, rt));
     json_object_object_add(o, "inputs", inputs_array(inputs, ninputs));
     add_u64(o, "packets", s->read.packets);
     add_u64(o, "bytes", s->read.bytes);
@@ -107,5 +289,6 @@ struct json_object *record_summary(const struct run_stats *s, const struct input
     json_object_object_add(o, "decode_errors", decode_errors_object(s));
     json_object_object_add(o, "protocols", protocols_object(s));
     json_object_object_add(o, "checksums", checksums_object(s));
+    json_object_object_add(o, "connections", connections_object(&s->conns));
     return o;
 }

@@ -8,8 +8,22 @@
 
 #include "stats.h"
 
-/* A new {"type":"summary", …} object (caller puts it). */
+#include "conn.h"
+
+struct record_options {
+    bool iso_time;              /* timestamps as ISO 8601 strings instead of epoch seconds */
+    uint16_t community_id_seed; /* Community ID v1 seed (default 0) */
+};
+
+/* A new {"type":"connection", …} object for a connection that has ended (caller puts it). */
+struct json_object *record_connection(const struct conn *c, const struct record_options *o);
+
+/* A new {"type":"summary", …} object (caller puts it). run_seconds: wall-clock run time. */
 struct json_object *record_summary(const struct run_stats *s, const struct input_report *inputs,
-                                   size_t ninputs);
+                                   size_t ninputs, double run_seconds,
+                                   const struct record_options *o);
+
+/* Text forms of a connection's addresses: "192.0.2.1" or "2001:db8::1". */
+void record_format_addr(char *buf, size_t len, const uint8_t *addr, uint8_t ip_version);
 
 #endif

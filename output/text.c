@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "packet.h"
+#include "record.h"
 #include "timefmt.h"
 
 static void text_counter(FILE *out, const char *name, const struct counter *c) {
@@ -56,8 +57,62 @@ static void text_problems(FILE *out, const struct run_stats *s) {
                     s->checksum_bad[i]);
 }
 
+void text_write_connection_header(FILE *out) {
+    fprintf(out, "%-26s %-5s %-47s %-6s %-14s %-25s %9s %11s  %s\n", "start", "proto",
+            "originator -> responder", "state", "history", "orig / resp TCP state", "pkts", "bytes",
+            "close");
+}
+
+static void text_endpoint(char *buf, size_t len, const struct conn *c, int role) {
+    char addr[64];
+    record_format_addr(addr, sizeof addr, conn_addr(c, role), c->key.ip_version);
+    snprintf(buf, len, c->key.ip_version == 6 ? "[%s]:%u" : "%s:%u", addr,
+             (unsigned)conn_port(c, role));
+}
+
+void text_write_connection(FILE *out, const struct conn *c) {
+    char ts[TIMEFMT_ISO_LEN], a[80], b[80], tuple[170], hist[TCP_HISTORY_MAX], states[40];
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(c->first_ns, &sec, &nsec);
+    timefmt_iso8601(ts, sizeof ts, sec, nsec);
+    text_endpoint(a, sizeof a, c, 0);
+    text_endpoint(b, sizeof b, c, 1);
+    snprintf(tuple, sizeof tuple, "%s -> %s", a, b);
+    conn_history(c, hist);
+    states[0] = '\0';
+    if (c->key.proto == 6)
+        snprintf(states, sizeof states, "%s / %s", tcp_state_name(tcp_conn_state(&c->tcp, 0)),
+                 tcp_state_name(tcp_conn_state(&c->tcp, 1)));
+    const char *proto = c->key.proto == 6 ? "tcp" : c->key.proto == 17 ? "udp" : "icmp";
+    fprintf(out, "%-26s %-5s %-47s %-6s %-14s %-25s %9" PRIu64 " %11" PRIu64 "  %s\n", ts, proto,
+            tuple, zeek_conn_state_name(conn_zeek_state(c)), hist[0] ? hist : "-",
+            states[0] ? states : "-", c->pkts[0] + c->pkts[1], c->ip_bytes[0] + c->ip_bytes[1],
+            conn_end_name((enum conn_end)c->end));
+}
+
+static void text_connections(FILE *out, const struct conn_totals *t) {
+    fprintf(out, "Connections\n");
+    fprintf(out, "  %-22s %12" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ")\n",
+            "reported", t->reported, t->tcp, t->udp, t->icmp);
+    fprintf(out, "  %-22s %12" PRIu32 "\n", "most open at once", t->peak_open);
+    if (t->late_packets)
+        fprintf(out, "  %-22s %12" PRIu64 "\n", "late packets", t->late_packets);
+    fprintf(out, "  by conn_state:");
+    for (unsigned i = 0; i < ZEEK_CONN_STATE_COUNT; i++)
+        if (t->by_state[i])
+            fprintf(out, " %s %" PRIu64, zeek_conn_state_name((enum zeek_conn_state)i),
+                    t->by_state[i]);
+    fprintf(out, "\n  by close:");
+    for (unsigned i = CONN_END_OPEN + 1; i < CONN_END_COUNT; i++)
+        if (t->by_end[i])
+            fprintf(out, " %s %" PRIu64, conn_end_name((enum conn_end)i), t->by_end[i]);
+    fputc('\n', out);
+}
+
 void text_write_summary(FILE *out, const struct run_stats *s, const struct input_report *inputs,
                         size_t ninputs) {
+    fprintf(out, "\n");
     text_inputs(out, inputs, ninputs);
     fprintf(out, "Packets\n");
     fprintf(out, "  %-22s %12" PRIu64 " (%" PRIu64 " bytes)\n", "read", s->read.packets,
@@ -76,4 +131,5 @@ void text_write_summary(FILE *out, const struct run_stats *s, const struct input
     }
     text_protocols(out, s);
     text_problems(out, s);
+    text_connections(out, &s->conns);
 }

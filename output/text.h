@@ -7,6 +7,14 @@
 
 #include "stats.h"
 
+#include "conn.h"
+
+/* Writes the column header of the connection table. */
+void text_write_connection_header(FILE *out);
+
+/* Writes one line for a connection that has ended. */
+void text_write_connection(FILE *out, const struct conn *c);
+
 /* Writes the run summary: inputs, packet accounting, protocols, decode errors, checksums. */
 void text_write_summary(FILE *out, const struct run_stats *s, const struct input_report *inputs,
                         size_t ninputs);

@@ -15,3 +15,18 @@ void timefmt_iso8601(char *buf, size_t len, int64_t sec, uint32_t nsec) {
     snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(nsec / 1000u % 1000000u));
 }
+
+void timefmt_epoch(char *buf, size_t len, int64_t sec, uint32_t nsec) {
+    snprintf(buf, len, "%lld.%06u", (long long)sec, (unsigned)(nsec / 1000u % 1000000u));
+}
+
+void timefmt_split(int64_t ns, int64_t *sec, uint32_t *nsec) {
+    int64_t s = ns / 1000000000;
+    int64_t r = ns % 1000000000;
+    if (r < 0) {
+        r += 1000000000;
+        s--;
+    }
+    *sec = s;
+    *nsec = (uint32_t)r;
+}

@@ -10,4 +10,10 @@
 /* Writes e.g. "2024-01-01T00:00:00.000000Z" into buf (at least TIMEFMT_ISO_LEN bytes). */
 void timefmt_iso8601(char *buf, size_t len, int64_t sec, uint32_t nsec);
 
+/* Writes epoch seconds with microseconds, e.g. "1704067200.010000". */
+void timefmt_epoch(char *buf, size_t len, int64_t sec, uint32_t nsec);
+
+/* Splits nanoseconds since the epoch into seconds and nanoseconds (floor, also before 1970). */
+void timefmt_split(int64_t ns, int64_t *sec, uint32_t *nsec);
+
 #endif

@@ -116,13 +116,25 @@ Test(capture, multi_protocol_counts) {
     json_object_put(o);
 }
 
-/* Timestamps: frame k (0-based) is at 2024-01-01T00:00:00Z + k × 10 ms, so the 11 frames of
- * the standard exchange span .000000 to .100000 — in the µs and the ns file alike. */
+/* The JSON text of a member (numbers exactly as written). */
+static const char *json_text_at(struct json_object *o, const char *key) {
+    struct json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) ? json_object_to_json_string(v) : "";
+}
+
+/* Timestamps: frame k (0-based) is at 2024-01-01T00:00:00Z (epoch 1704067200) + k × 10 ms, so
+ * the 11 frames of the standard exchange span .000000 to .100000 — in the µs and the ns file
+ * alike, as epoch seconds by default and as ISO 8601 with --iso-time. */
 Test(capture, timestamps_usec_and_nsec) {
     const char *files[] = {sample(gen_clean_ipv4, "t4.pcap"), sample(gen_clean_ipv6, "t6.pcap")};
     for (int i = 0; i < 2; i++) {
         const char *args[] = {"-F", "json", "-r", files[i], NULL};
         struct json_object *o = summary_of(args, 0);
+        cr_expect_str_eq(json_text_at(o, "first_ts"), "1704067200.000000");
+        cr_expect_str_eq(json_text_at(o, "last_ts"), "1704067200.100000");
+        json_object_put(o);
+        const char *iso[] = {"-F", "json", "--iso-time", "-r", files[i], NULL};
+        o = summary_of(iso, 0);
         cr_expect_str_eq(json_str_at(o, "first_ts"), "2024-01-01T00:00:00.000000Z");
         cr_expect_str_eq(json_str_at(o, "last_ts"), "2024-01-01T00:00:00.100000Z");
         json_object_put(o);
@@ -316,7 +328,7 @@ Test(capture, snaplen_cut_packets_are_accounted) {
  * with its packet count (2 UDP, 2 ICMP, 44 TCP; 37 IPv4, 11 IPv6) and no decode errors. */
 Test(capture, text_report) {
     const char *path = sample(gen_multi, "text.pcap");
-    const char *args[] = {"-r", path, NULL};
+    const char *args[] = {"-F", "text", "-r", path, NULL};
     struct run_result r = run_shakedown(NULL, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, path), "input listed: %s", r.out);

@@ -1,0 +1,495 @@
+/* tcp_conn: per-connection TCP tracking. A segment from endpoint X updates facts about X as a
+ * sender (SYN, FIN, RST, bytes) and, through its ACK field, what X received from its peer P. Each
+ * endpoint's RFC 793 state is then a pure function of those facts (tcp_conn_state), so every
+ * transition lives in that one function. Zeek's conn_state and history follow Zeek's own rules
+ * (reference TCP-TRACKING.md, "Zeek conn.log semantics") so Zeek tooling reads our records. */
+#include "tcp_conn.h"
+
+#include <string.h>
+
+#include "seq.h"
+
+enum { HIST_ONCE_A = 1, HIST_ONCE_D = 2, HIST_ONCE_I = 4, HIST_ONCE_Q = 8 };
+
+/* ---- history letters (upper case: originator, lower case: responder) ---------------------- */
+
+static void history_add(struct tcp_conn *t, int dir, char letter) {
+    size_t n = strlen(t->history);
+    if (n + 1 >= TCP_HISTORY_MAX)
+        return;
+    t->history[n] = dir == 0 ? letter : (char)(letter - 'A' + 'a');
+    t->history[n + 1] = '\0';
+}
+
+/* Zeek's logarithmic letters (C, T, W, G): recorded when the count reaches 1, 10, 100, … */
+static void history_scaled(struct tcp_conn *t, int dir, char letter, uint32_t *count) {
+    uint32_t n = ++*count;
+    while (n % 10 == 0)
+        n /= 10;
+    if (n == 1)
+        history_add(t, dir, letter);
+}
+
+static void history_once(struct tcp_conn *t, int dir, char letter, uint8_t bit) {
+    struct tcp_endpoint *x = &t->ep[dir];
+    if (x->history_once & bit)
+        return;
+    x->history_once |= bit;
+    history_add(t, dir, letter);
+}
+
+/* The letters one segment adds, by its SYN/FIN/RST combination (Zeek's update_history). S, H,
+ * F and R repeat only for a new sequence position; A, D, I and Q once per direction. */
+static void history_on_flags(struct tcp_conn *t, int dir, uint8_t flags, uint32_t len,
+                             int64_t pos) {
+    struct tcp_endpoint *x = &t->ep[dir];
+    bool syn = flags & TCP_SYN, fin = flags & TCP_FIN, rst = flags & TCP_RST;
+    int n = syn + fin + rst;
+    if (n == 0) {
+        if (len > 0)
+            history_once(t, dir, 'D', HIST_ONCE_D);
+        else if (flags & TCP_ACK)
+            history_once(t, dir, 'A', HIST_ONCE_A);
+    } else if (n > 1) {
+        history_once(t, dir, fin && rst ? 'I' : 'Q', fin && rst ? HIST_ONCE_I : HIST_ONCE_Q);
+    } else if (syn) {
+        if (x->last_syn_pos != pos || !x->syn_sent)
+            history_add(t, dir, flags & TCP_ACK ? 'H' : 'S');
+        x->last_syn_pos = pos;
+    } else if (fin) {
+        if (!x->fin_sent || x->last_fin_pos != pos + len)
+            history_add(t, dir, 'F');
+        x->last_fin_pos = pos + len;
+    } else {
+        if (!x->rst_sent || x->last_rst_pos != pos)
+            history_add(t, dir, 'R');
+        x->last_rst_pos = pos;
+    }
+}
+
+/* ---- sequence space ----------------------------------------------------------------------- */
+
+/* Relative position of seq in X's sequence space (the SYN is position 0). */
+static int64_t seq_pos(const struct tcp_endpoint *x, uint32_t seq) {
+    return seq_unwrap(seq, x->isn, x->hi);
+}
+
+static void hole_remove(struct tcp_endpoint *x, unsigned i) {
+    x->holes[i] = x->holes[--x->nholes];
+}
+
+/* Records [start, end) as not captured. With no slot left the oldest hole is given up and its
+ * bytes counted as missed at once (a bounded approximation for very lossy captures). */
+static void hole_add(struct tcp_endpoint *x, int64_t start, int64_t end) {
+    if (x->nholes == TCP_MAX_HOLES) {
+        x->missed_bytes += (uint64_t)(x->holes[0].end - x->holes[0].start);
+        hole_remove(x, 0);
+    }
+    x->holes[x->nholes++] = (struct seq_range){start, end};
+}
+
+/* Bytes of [s, e) that fill holes (never seen before); the holes shrink or split. */
+static uint64_t holes_fill(struct tcp_endpoint *x, int64_t s, int64_t e) {
+    uint64_t filled = 0;
+    for (unsigned i = 0; i < x->nholes;) {
+        struct seq_range h = x->holes[i];
+        int64_t a = s > h.start ? s : h.start, b = e < h.end ? e : h.end;
+        if (a >= b) {
+            i++;
+            continue;
+        }
+        filled += (uint64_t)(b - a);
+        hole_remove(x, i);
+        if (h.start < a)
+            hole_add(x, h.start, a);
+        if (b < h.end)
+            hole_add(x, b, h.end);
+    }
+    return filled;
+}
+
+/* Accounts payload bytes [s, e) sent by X: new bytes count once, bytes already sent are
+ * retransmitted. Returns the retransmitted byte count. */
+static uint64_t account_payload(struct tcp_endpoint *x, int64_t s, int64_t e) {
+    if (e <= s)
+        return 0;
+    uint64_t fresh = holes_fill(x, s, e < x->hi ? e : x->hi);
+    if (s > x->hi)
+        hole_add(x, x->hi, s);
+    if (e > x->hi) {
+        fresh += (uint64_t)(e - (s > x->hi ? s : x->hi));
+        x->hi = e;
+    }
+    uint64_t old = (uint64_t)(e - s) - fresh;
+    x->payload_bytes += fresh;
+    x->retrans_bytes += old;
+    return old;
+}
+
+/* ---- facts from one segment --------------------------------------------------------------- */
+
+/* Sets X's sequence base from its first segment when no SYN was seen (mid-stream pickup): the
+ * segment is taken to follow a SYN at seq − 1, as Zeek does for partial connections. */
+static void base_init(struct tcp_endpoint *x, uint32_t isn) {
+    x->isn = isn;
+    x->hi = 1;
+    x->base_known = true;
+}
+
+/* Does ack acknowledge something X actually sent, past position `after`? */
+static bool acks_past(const struct tcp_endpoint *x, uint32_t ack, int64_t after) {
+    if (!x->base_known)
+        return false;
+    int64_t a = seq_pos(x, ack);
+    return a > after && a <= x->hi;
+}
+
+/* Peer P's holes that X's acknowledgement has passed are data that was sent, received, and
+ * never captured: missed bytes (Zeek's content gaps, history G/g). */
+static void ack_passes_holes(struct tcp_conn *t, int pdir, int64_t ack_pos) {
+    struct tcp_endpoint *p = &t->ep[pdir];
+    for (unsigned i = 0; i < p->nholes;) {
+        if (p->holes[i].end <= ack_pos) {
+            p->missed_bytes += (uint64_t)(p->holes[i].end - p->holes[i].start);
+            hole_remove(p, i);
+            history_scaled(t, pdir, 'G', &p->n_gaps);
+        } else {
+            i++;
+        }
+    }
+}
+
+/* RFC 9293 §3.5.3 via the ACK field of a segment from X (RST segments' ACKs are ignored, as in
+ * Zeek): P's SYN or FIN is acknowledged only by an ack past its position, and never by an ack
+ * beyond what P sent. */
+static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
+    struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
+    if (!x->ack_sent || seq_gt(ack, x->last_ack))
+        x->last_ack = ack;
+    x->ack_sent = true;
+    if (!p->base_known)
+        return;
+    if (p->syn_sent && !p->syn_acked && acks_past(p, ack, 0)) {
+        p->syn_acked = true;
+        x->peer_syn_rcvd = true;
+        if (dir == 0 && x->syn_acked && !t->handshake_done) {
+            t->handshake_done = true; /* the originator acknowledged the SYN/ACK */
+            t->ack_ns = ts_ns;
+        }
+    }
+    if (p->fin_sent && !p->fin_acked && acks_past(p, ack, p->fin_pos)) {
+        p->fin_acked = true;
+        x->peer_fin_rcvd = true;
+    }
+    int64_t a = seq_pos(p, ack);
+    ack_passes_holes(t, !dir, a);
+    /* Acknowledged beyond anything captured from P (after the handshake): sent, never seen. */
+    if (a > p->hi && p->syn_acked && x->peer_syn_rcvd && (!p->fin_sent || a <= p->fin_pos)) {
+        p->missed_bytes += (uint64_t)(a - p->hi);
+        p->hi = a;
+    }
+}
+
+static void options_from_syn(struct tcp_endpoint *x, const struct tcp_options *o) {
+    x->opt_seen = true;
+    x->sack_permitted = o->sack_permitted;
+    x->timestamps = o->has_timestamps;
+    x->has_wscale = o->has_wscale;
+    x->wscale = o->wscale;
+    x->mss = o->has_mss ? o->mss : 0;
+}
+
+/* A SYN from X: the first one sets its ISN; the same ISN again is a retransmission; a new ISN
+ * before the handshake completes re-initialises X's sequence space (the old SYN was abandoned). */
+static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns) {
+    struct tcp_endpoint *x = &t->ep[dir], *peer = &t->ep[!dir];
+    bool ack = p->tcp.flags & TCP_ACK;
+    if (!x->syn_sent) {
+        if (dir == 1 && !ack && peer->syn_sent && !peer->syn_acked)
+            t->simultaneous_open = true; /* crossing SYNs: RFC 9293 §3.5 figure 8 */
+        x->syn_sent = true;
+        base_init(x, p->tcp.seq);
+        options_from_syn(x, &p->tcp.opt);
+        if (ack && !t->synack_ns)
+            t->synack_ns = ts_ns;
+        if (!ack && dir == 0 && !t->syn_ns)
+            t->syn_ns = ts_ns;
+    } else if (p->tcp.seq == x->isn) {
+        x->retrans_pkts++;
+    } else if (!tcp_conn_established(t)) {
+        base_init(x, p->tcp.seq);
+        x->nholes = 0;
+        options_from_syn(x, &p->tcp.opt);
+    }
+}
+
+static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos) {
+    struct tcp_endpoint *x = &t->ep[dir];
+    if (!x->fin_sent) {
+        x->fin_sent = true;
+        x->fin_pos = fin_pos;
+        /* RFC 9293 §3.6: the active closer sends its FIN before it has received the peer's. */
+        x->active_closer = !x->peer_fin_rcvd;
+        if (t->close_initiator < 0)
+            t->close_initiator = (int8_t)dir;
+    }
+    if (fin_pos + 1 > x->hi)
+        x->hi = fin_pos + 1;
+}
+
+/* RFC 9293 §3.5.3 / RFC 5961: a RST is acceptable when its sequence number falls in the
+ * receiver's window, or is exactly the sender's next sequence number. Before the receiver has
+ * acknowledged anything (a RST answering a SYN) there is nothing to check against. */
+static bool rst_acceptable(const struct tcp_conn *t, int dir, const struct packet *p) {
+    const struct tcp_endpoint *x = &t->ep[dir], *r = &t->ep[!dir];
+    if (!r->ack_sent || !x->base_known)
+        return true;
+    if (seq_pos(x, p->tcp.seq) == x->hi)
+        return true;
+    unsigned shift = r->has_wscale && x->has_wscale ? (r->wscale > 14 ? 14u : r->wscale) : 0u;
+    uint32_t win = (uint32_t)r->window << shift;
+    if (win == 0)
+        win = 1;
+    return seq_geq(p->tcp.seq, r->last_ack) && seq_lt(p->tcp.seq, r->last_ack + win);
+}
+
+/* Zeek's endpoint states (TCPSessionAdapter), used only for conn_state. */
+static void zeek_update(struct tcp_conn *t, int dir, uint8_t flags, uint32_t len) {
+    uint8_t *x = &t->ep[dir].zeek, *p = &t->ep[!dir].zeek;
+    if (flags & TCP_RST) {
+        if (!(*x == ZEEK_CLOSED && *p == ZEEK_CLOSED))
+            *x = ZEEK_RESET; /* an RST after a full FIN exchange changes nothing */
+        return;
+    }
+    if (flags & TCP_FIN) {
+        *x = ZEEK_CLOSED;
+        return;
+    }
+    if (flags & TCP_SYN) {
+        bool ack = flags & TCP_ACK;
+        if (*x == ZEEK_INACTIVE && !ack)
+            *x = ZEEK_SYN_SENT;
+        else if ((*x == ZEEK_INACTIVE || *x == ZEEK_SYN_SENT) && ack && dir == 0)
+            *x = ZEEK_SYN_ACK_SENT;
+        else if ((*x == ZEEK_INACTIVE || *x == ZEEK_SYN_SENT) && ack) {
+            *x = ZEEK_ESTABLISHED; /* the SYN/ACK also establishes the waiting originator */
+            if (*p == ZEEK_SYN_SENT || *p == ZEEK_SYN_ACK_SENT)
+                *p = ZEEK_ESTABLISHED;
+        }
+        return;
+    }
+    if (*x != ZEEK_INACTIVE)
+        return;
+    if (*p == ZEEK_ESTABLISHED)
+        *x = ZEEK_ESTABLISHED;
+    else if (!(dir == 1 && *p == ZEEK_SYN_SENT && len == 0))
+        *x = ZEEK_PARTIAL; /* (a responder's bare ACK to a SYN leaves it inactive) */
+}
+
+static bool close_complete(struct tcp_conn *t) {
+    const struct tcp_endpoint *o = &t->ep[0], *r = &t->ep[1];
+    if (o->rst_sent || r->rst_sent)
+        return true;
+    return o->fin_acked && r->fin_acked;
+}
+
+/* ---- public ------------------------------------------------------------------------------- */
+
+void tcp_conn_init(struct tcp_conn *t, bool flipped, bool midstream) {
+    memset(t, 0, sizeof *t);
+    t->close_initiator = -1;
+    t->flipped = flipped;
+    t->midstream = midstream;
+    if (flipped)
+        t->history[0] = '^';
+}
+
+/* A SYN/ACK whose originator's SYN was never seen (reordered or lost): the SYN is implied by
+ * the SYN/ACK's acknowledgement, so the handshake can still complete. */
+static void imply_peer_syn(struct tcp_conn *t, int dir, const struct packet *p) {
+    struct tcp_endpoint *o = &t->ep[!dir];
+    if (dir != 1 || o->seen || o->syn_sent || !(p->tcp.flags & TCP_ACK))
+        return;
+    o->syn_sent = true;
+    base_init(o, p->tcp.ack - 1);
+}
+
+bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns) {
+    struct tcp_endpoint *x = &t->ep[dir];
+    uint8_t flags = p->tcp.flags;
+    uint32_t len = p->payload_len;
+    bool was_closed = t->close_how != TCP_CLOSE_NONE;
+
+    if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+        imply_peer_syn(t, dir, p);
+    if (!x->base_known && !(flags & TCP_SYN))
+        base_init(x, p->tcp.seq - 1);
+    int64_t pos = x->base_known ? seq_pos(x, p->tcp.seq) : 0;
+    history_on_flags(t, dir, flags, len, pos);
+    x->seen = true;
+    x->window = p->tcp.window;
+    if (p->tcp.window == 0 && !(flags & TCP_RST))
+        history_scaled(t, dir, 'W', &x->n_zero_window);
+
+    if ((flags & TCP_ACK) && !(flags & TCP_RST))
+        on_ack(t, dir, p->tcp.ack, ts_ns);
+    if (flags & TCP_SYN) {
+        on_syn(t, dir, p, ts_ns);
+        pos = 0; /* SYN data starts at position 1 */
+    }
+    int64_t start = pos + ((flags & TCP_SYN) ? 1 : 0);
+    bool keepalive = !(flags & (TCP_SYN | TCP_FIN | TCP_RST)) && len <= 1 && pos == x->hi - 1;
+    if (len > 0 && !(flags & TCP_RST) && !keepalive && account_payload(x, start, start + len) > 0) {
+        x->retrans_pkts++;
+        history_scaled(t, dir, 'T', &x->n_retrans_data);
+    } else if ((flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos) {
+        x->retrans_pkts++; /* the same FIN again */
+    }
+    if (flags & TCP_FIN)
+        on_fin(t, dir, start + len);
+    if ((flags & TCP_RST) && rst_acceptable(t, dir, p)) {
+        x->rst_sent = true;
+        if (!was_closed)
+            t->close_initiator = (int8_t)dir;
+    }
+    zeek_update(t, dir, flags, len);
+
+    if (was_closed || !close_complete(t))
+        return false;
+    if (x->rst_sent || t->ep[!dir].rst_sent)
+        t->close_how = TCP_CLOSE_RST;
+    else
+        t->close_how = t->ep[0].active_closer && t->ep[1].active_closer ? TCP_CLOSE_SIMULTANEOUS_FIN
+                                                                        : TCP_CLOSE_FIN;
+    return true;
+}
+
+void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir) {
+    history_scaled(t, dir, 'C', &t->ep[dir].n_bad_checksum);
+}
+
+void tcp_conn_finish(struct tcp_conn *t) {
+    (void)t; /* gaps are settled as acknowledgements pass them; nothing is pending */
+}
+
+bool tcp_conn_established(const struct tcp_conn *t) {
+    return t->handshake_done || t->midstream;
+}
+
+bool tcp_conn_any_fin(const struct tcp_conn *t) {
+    return t->ep[0].fin_sent || t->ep[1].fin_sent;
+}
+
+/* Reference §3.4, evaluated top-down. Mid-stream connections count as established on both
+ * sides (the handshake happened before the capture), like conntrack's and pf's loose pickup. */
+enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir) {
+    const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
+    bool syn_acked = x->syn_acked || (t->midstream && !x->syn_sent);
+    bool peer_syn = x->peer_syn_rcvd || (t->midstream && !p->syn_sent);
+    if (x->rst_sent || p->rst_sent)
+        return TCP_STATE_CLOSED; /* RFC 9293 §3.10.7.4: a reset connection is gone */
+    if (x->fin_sent && x->active_closer) {
+        if (x->fin_acked && x->peer_fin_rcvd)
+            return TCP_STATE_TIME_WAIT; /* both FINs done; X waits 2×MSL */
+        if (x->peer_fin_rcvd)
+            return TCP_STATE_CLOSING; /* simultaneous close: FINs crossed */
+        return x->fin_acked ? TCP_STATE_FIN_WAIT_2 : TCP_STATE_FIN_WAIT_1;
+    }
+    if (x->fin_sent) /* passive closer: its FIN answered the peer's */
+        return x->fin_acked ? TCP_STATE_CLOSED : TCP_STATE_LAST_ACK;
+    if (x->peer_fin_rcvd)
+        return TCP_STATE_CLOSE_WAIT; /* peer closed its half; X has not yet */
+    if (syn_acked && peer_syn)
+        return TCP_STATE_ESTABLISHED;
+    if (x->syn_sent && x->peer_syn_rcvd)
+        return TCP_STATE_SYN_RECEIVED; /* X answered a SYN; its own SYN is not yet acknowledged */
+    if (x->syn_sent)
+        return TCP_STATE_SYN_SENT;
+    if (dir == 1 && p->syn_sent && !x->seen)
+        return TCP_STATE_LISTEN; /* addressed by a SYN, silent so far */
+    return TCP_STATE_CLOSED;
+}
+
+bool tcp_conn_in_sequence_space(const struct tcp_conn *t, int dir, uint32_t seq) {
+    const struct tcp_endpoint *x = &t->ep[dir];
+    if (!x->base_known)
+        return false;
+    int64_t pos = seq_pos(x, seq);
+    /* Anything from the SYN up to a maximal (scaled) window past the highest byte sent. */
+    return pos >= 0 && pos <= x->hi + ((int64_t)65535 << 14);
+}
+
+/* Zeek's RSTOS0 test: history matches ^\^?S[^HAFGIQ]*R (originator SYN, then RST, nothing of
+ * a handshake or close in between). */
+static bool history_is_rstos0(const char *h) {
+    if (*h == '^')
+        h++;
+    if (*h++ != 'S')
+        return false;
+    for (; *h && *h != 'R'; h++)
+        if (strchr("HAFGIQ", *h))
+            return false;
+    return *h == 'R';
+}
+
+static uint64_t endpoint_size(const struct tcp_endpoint *x) {
+    return x->payload_bytes + x->missed_bytes;
+}
+
+/* Zeek's conn_state() (main.zeek), from the two Zeek endpoint states, history and sizes. */
+enum zeek_conn_state tcp_conn_zeek_state(const struct tcp_conn *t) {
+    uint8_t os = t->ep[0].zeek, rs = t->ep[1].zeek;
+    bool o_inactive = os == ZEEK_INACTIVE || os == ZEEK_PARTIAL;
+    bool r_inactive = rs == ZEEK_INACTIVE || rs == ZEEK_PARTIAL;
+    if (rs == ZEEK_RESET) {
+        if (os == ZEEK_SYN_SENT || os == ZEEK_SYN_ACK_SENT ||
+            (os == ZEEK_RESET && endpoint_size(&t->ep[0]) == 0 && endpoint_size(&t->ep[1]) == 0))
+            return ZEEK_REJ;
+        return o_inactive ? ZEEK_RSTRH : ZEEK_RSTR;
+    }
+    if (os == ZEEK_RESET) {
+        if (r_inactive)
+            return history_is_rstos0(t->history) ? ZEEK_RSTOS0 : ZEEK_OTH;
+        return ZEEK_RSTO;
+    }
+    if (rs == ZEEK_CLOSED && os == ZEEK_CLOSED)
+        return ZEEK_SF;
+    if (os == ZEEK_CLOSED)
+        return r_inactive ? ZEEK_SH : ZEEK_S2;
+    if (rs == ZEEK_CLOSED)
+        return o_inactive ? ZEEK_SHR : ZEEK_S3;
+    if (os == ZEEK_SYN_SENT && rs == ZEEK_INACTIVE)
+        return ZEEK_S0;
+    if (os == ZEEK_ESTABLISHED && rs == ZEEK_ESTABLISHED)
+        return ZEEK_S1;
+    return ZEEK_OTH;
+}
+
+const char *zeek_conn_state_name(enum zeek_conn_state s) {
+    static const char *const names[ZEEK_CONN_STATE_COUNT] = {
+        "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
+    };
+    return (unsigned)s < ZEEK_CONN_STATE_COUNT ? names[s] : "OTH";
+}
+
+const char *tcp_state_name(enum tcp_state s) {
+    static const char *const names[TCP_STATE_COUNT] = {
+        "CLOSED",     "LISTEN",     "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
+        "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",  "LAST_ACK",     "TIME_WAIT",
+    };
+    return (unsigned)s < TCP_STATE_COUNT ? names[s] : "UNKNOWN";
+}
+
+const char *tcp_close_how_name(enum tcp_close_how h) {
+    switch (h) {
+    case TCP_CLOSE_FIN:
+        return "fin";
+    case TCP_CLOSE_SIMULTANEOUS_FIN:
+        return "simultaneous_fin";
+    case TCP_CLOSE_RST:
+        return "rst";
+    case TCP_CLOSE_NONE:
+        break;
+    }
+    return "none";
+}

@@ -1,0 +1,154 @@
+/* tcp_conn: the TCP side of one connection — both endpoints' observed facts (SYN/FIN sent and
+ * acknowledged, RST), their RFC 793 states derived from those facts, sequence-space byte
+ * accounting (64-bit, wrap-safe), handshake timing and options, and Zeek's history letters and
+ * conn_state. It knows nothing of flow tables or output. Endpoint 0 is the originator. */
+#ifndef SHAKEDOWN_TCP_CONN_H
+#define SHAKEDOWN_TCP_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+enum tcp_state {
+    TCP_STATE_CLOSED,
+    TCP_STATE_LISTEN,
+    TCP_STATE_SYN_SENT,
+    TCP_STATE_SYN_RECEIVED,
+    TCP_STATE_ESTABLISHED,
+    TCP_STATE_FIN_WAIT_1,
+    TCP_STATE_FIN_WAIT_2,
+    TCP_STATE_CLOSE_WAIT,
+    TCP_STATE_CLOSING,
+    TCP_STATE_LAST_ACK,
+    TCP_STATE_TIME_WAIT,
+    TCP_STATE_COUNT
+};
+
+/* Zeek's per-endpoint states (TCP_INACTIVE … TCP_RESET), kept only to derive conn_state exactly
+ * the way Zeek does. */
+enum zeek_endpoint_state {
+    ZEEK_INACTIVE,
+    ZEEK_SYN_SENT,
+    ZEEK_SYN_ACK_SENT,
+    ZEEK_PARTIAL,
+    ZEEK_ESTABLISHED,
+    ZEEK_CLOSED,
+    ZEEK_RESET,
+};
+
+#define TCP_MAX_HOLES 4
+#define TCP_HISTORY_MAX 32 /* letters kept, NUL included; Zeek's own history rarely passes 20 */
+
+struct seq_range {
+    int64_t start, end; /* relative positions, [start, end) */
+};
+
+/* Facts about one endpoint X, as seen from the wire (reference §3.4). */
+struct tcp_endpoint {
+    bool seen;          /* X sent something */
+    bool syn_sent;      /* X sent a SYN (isn valid) */
+    bool syn_acked;     /* the peer acknowledged X's SYN */
+    bool peer_syn_rcvd; /* X acknowledged the peer's SYN */
+    bool fin_sent;      /* X sent a FIN (fin_pos valid) */
+    bool fin_acked;     /* the peer acknowledged X's FIN: ack = FIN seq + 1 */
+    bool peer_fin_rcvd; /* X acknowledged the peer's FIN */
+    bool active_closer; /* X's FIN came before it acknowledged a FIN of the peer */
+    bool rst_sent;      /* X sent an acceptable RST */
+    bool ack_sent;      /* X sent a segment with ACK: last_ack valid */
+    bool base_known;    /* isn (or the mid-stream base) set: relative positions valid */
+    uint8_t zeek;       /* enum zeek_endpoint_state */
+
+    /* Handshake options from X's SYN (or SYN/ACK). */
+    bool opt_seen, sack_permitted, timestamps, has_wscale;
+    uint8_t wscale;
+    uint16_t mss;
+
+    uint32_t isn;      /* SYN's sequence number, or first seq − 1 when picked up mid-stream */
+    uint32_t last_ack; /* highest acknowledgement X sent */
+    uint16_t window;   /* last window X advertised (unscaled) */
+    int64_t hi;        /* highest relative position sent + 1 (SYN is position 0) */
+    int64_t fin_pos;   /* relative position of X's FIN */
+    int64_t last_syn_pos, last_fin_pos, last_rst_pos; /* history repetition rules */
+    uint8_t nholes;
+    struct seq_range holes[TCP_MAX_HOLES]; /* ranges below hi never seen */
+
+    uint64_t payload_bytes; /* distinct payload bytes sent (a retransmitted byte counts once) */
+    uint64_t retrans_pkts, retrans_bytes;
+    uint64_t missed_bytes; /* acknowledged by the peer but never captured (at finish) */
+    uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
+    uint8_t history_once; /* A, D, I, Q letters already recorded */
+};
+
+enum tcp_close_how {
+    TCP_CLOSE_NONE,             /* still open */
+    TCP_CLOSE_FIN,              /* 4-way close: both FINs acknowledged */
+    TCP_CLOSE_SIMULTANEOUS_FIN, /* both sent FIN before seeing the other's */
+    TCP_CLOSE_RST,
+};
+
+struct tcp_conn {
+    struct tcp_endpoint ep[2];
+    bool midstream; /* no SYN seen from the originator when the connection was picked up */
+    bool flipped;   /* roles decided against the first packet's direction */
+    bool simultaneous_open;
+    bool handshake_done;               /* SYN, SYN/ACK and the ACK of the SYN/ACK all seen */
+    uint8_t close_how;                 /* enum tcp_close_how, set when the connection closes */
+    int8_t close_initiator;            /* endpoint that sent the first FIN or the RST, -1 none */
+    int64_t syn_ns, synack_ns, ack_ns; /* handshake packet times, 0 = not seen */
+    char history[TCP_HISTORY_MAX];
+};
+
+/* Starts tracking; first is the first packet and dir its direction (0 = from the originator).
+ * flipped says the originator is the first packet's receiver; midstream that no handshake start
+ * was seen. */
+void tcp_conn_init(struct tcp_conn *t, bool flipped, bool midstream);
+
+/* Applies one segment from endpoint dir (0 originator, 1 responder) at time ts_ns. Returns true
+ * if this segment completed the connection's close (FIN exchange done, or an accepted RST). */
+bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns);
+
+/* A segment of the connection whose checksum was wrong (left out of the analysis): only the
+ * history's C/c letter records it, as Zeek does. */
+void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir);
+
+/* Settles what can only be known at the end (bytes acknowledged but never seen). */
+void tcp_conn_finish(struct tcp_conn *t);
+
+/* RFC 793 state of endpoint dir, a pure function of the facts above. */
+enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir);
+
+/* True once one side has sent a FIN, and whether both have. */
+bool tcp_conn_any_fin(const struct tcp_conn *t);
+bool tcp_conn_established(const struct tcp_conn *t);
+
+/* Zeek's conn_state values (main.zeek). */
+enum zeek_conn_state {
+    ZEEK_S0,
+    ZEEK_S1,
+    ZEEK_SF,
+    ZEEK_REJ,
+    ZEEK_S2,
+    ZEEK_S3,
+    ZEEK_RSTO,
+    ZEEK_RSTR,
+    ZEEK_RSTOS0,
+    ZEEK_RSTRH,
+    ZEEK_SH,
+    ZEEK_SHR,
+    ZEEK_OTH,
+    ZEEK_CONN_STATE_COUNT
+};
+
+/* Zeek conn_state for the connection as it is now. */
+enum zeek_conn_state tcp_conn_zeek_state(const struct tcp_conn *t);
+const char *zeek_conn_state_name(enum zeek_conn_state s);
+
+/* After close: does seq lie within endpoint dir's sequence space as it was (a late segment of
+ * this connection) rather than somewhere unrelated? */
+bool tcp_conn_in_sequence_space(const struct tcp_conn *t, int dir, uint32_t seq);
+
+const char *tcp_state_name(enum tcp_state s);
+const char *tcp_close_how_name(enum tcp_close_how h);
+
+#endif

@@ -1,0 +1,50 @@
+/* tracker: turns decoded packets into connections. Finds or creates each packet's connection in
+ * the flow table, decides roles (originator/responder), feeds TCP segments to tcp_conn, runs
+ * timeouts on capture time, evicts when the table is full, and reports every connection exactly
+ * once — when it closes, expires, is evicted, or at flush — through one callback. */
+#ifndef SHAKEDOWN_TRACKER_H
+#define SHAKEDOWN_TRACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "packet.h"
+
+struct tracker_config {
+    uint32_t max_flows;
+    int64_t timeout_ns[CONN_TIMER_COUNT]; /* idle time after which each class expires */
+};
+
+/* Defaults (documented in docs/shakedown.1): handshake 30 s, established idle 300 s, half-closed
+ * 120 s, closing 30 s, TIME_WAIT 240 s (2 × MSL of 120 s), UDP 60 s, ICMP 60 s, 262144 flows. */
+void tracker_config_defaults(struct tracker_config *cfg);
+
+struct tracker_counts {
+    uint64_t created, reported, late_packets, untracked_packets, evicted;
+    uint64_t by_end[CONN_END_COUNT];
+    uint32_t open_now, peak_open;
+};
+
+/* Called once per connection with c->end set; c is valid only during the call. */
+typedef void (*tracker_report_fn)(void *ctx, const struct conn *c);
+
+struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report, void *ctx);
+void tracker_free(struct tracker *tr);
+
+/* One decoded packet. bad_checksum: the packet failed its checksum and is left out of the
+ * analysis; it only marks its connection's history (C/c). */
+void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum);
+
+/* Reports every open connection with reason why (capture end, shutdown) and empties the table. */
+void tracker_flush(struct tracker *tr, enum conn_end why);
+
+const struct tracker_counts *tracker_counts(const struct tracker *tr);
+size_t tracker_memory(const struct tracker *tr);
+
+/* Is `port` one a server typically listens on (below 1024, or a well-known service port)? Used
+ * to pick the originator of a connection picked up mid-stream. */
+bool tracker_port_is_server(uint16_t port);
+
+#endif
