@@ -1,0 +1,97 @@
+/* Unit tests of flow_table: lookup, insert, removal and slot reuse, the bound of the pool, and
+ * the per-timer lists ordered by activity that expiry and eviction rely on. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "flow_table.h"
+
+static struct flow_key key_n(uint32_t n) {
+    struct flow_key k;
+    memset(&k, 0, sizeof k);
+    k.ip_version = 4;
+    k.proto = 6;
+    memcpy(k.addr[0], &n, sizeof n);
+    k.addr[1][0] = 10;
+    k.port[0] = (uint16_t)(n & 0xffff);
+    k.port[1] = 80;
+    return k;
+}
+
+Test(flow_table, insert_find_remove) {
+    struct flow_table *ft = flow_table_new(100);
+    cr_assert(ft);
+    struct flow_key a = key_n(1), b = key_n(2);
+    struct conn *ca = flow_table_insert(ft, &a, CONN_TIMER_HANDSHAKE);
+    struct conn *cb = flow_table_insert(ft, &b, CONN_TIMER_HANDSHAKE);
+    cr_assert(ca && cb && ca != cb);
+    cr_expect_eq(flow_table_find(ft, &a), ca);
+    cr_expect_eq(flow_table_find(ft, &b), cb);
+    cr_expect_eq(flow_table_count(ft), 2);
+    flow_table_remove(ft, ca);
+    cr_expect_null(flow_table_find(ft, &a));
+    cr_expect_eq(flow_table_find(ft, &b), cb, "the other entry survives");
+    cr_expect_eq(flow_table_count(ft), 1);
+    flow_table_free(ft);
+}
+
+/* Thousands of keys in a table whose buckets collide: every one is found, and each removal
+ * takes exactly its own entry out of a shared chain. */
+Test(flow_table, many_keys_and_chains) {
+    enum { N = 5000 };
+    struct flow_table *ft = flow_table_new(N);
+    cr_assert(ft);
+    for (uint32_t i = 0; i < N; i++) {
+        struct flow_key k = key_n(i);
+        cr_assert(flow_table_insert(ft, &k, CONN_TIMER_UDP));
+    }
+    for (uint32_t i = 0; i < N; i += 2) {
+        struct flow_key k = key_n(i);
+        flow_table_remove(ft, flow_table_find(ft, &k));
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        struct flow_key k = key_n(i);
+        struct conn *c = flow_table_find(ft, &k);
+        if (i % 2)
+            cr_assert(c && memcmp(&c->key, &k, sizeof k) == 0, "key %u lost", i);
+        else
+            cr_assert_null(c, "key %u still there", i);
+    }
+    flow_table_free(ft);
+}
+
+/* The pool is the bound: full means NULL, and a removed slot is reused. */
+Test(flow_table, bounded_pool) {
+    struct flow_table *ft = flow_table_new(3);
+    struct flow_key k[4] = {key_n(1), key_n(2), key_n(3), key_n(4)};
+    struct conn *c0 = flow_table_insert(ft, &k[0], CONN_TIMER_UDP);
+    cr_assert(flow_table_insert(ft, &k[1], CONN_TIMER_UDP));
+    cr_assert(flow_table_insert(ft, &k[2], CONN_TIMER_UDP));
+    cr_expect_null(flow_table_insert(ft, &k[3], CONN_TIMER_UDP));
+    flow_table_remove(ft, c0);
+    struct conn *c3 = flow_table_insert(ft, &k[3], CONN_TIMER_UDP);
+    cr_expect_eq(c3, c0, "the freed slot is reused");
+    cr_expect_eq(flow_table_count(ft), 3);
+    cr_expect_eq(flow_table_capacity(ft), 3);
+    flow_table_free(ft);
+}
+
+/* Timer lists: oldest first; touching moves an entry to the tail of (possibly another) list. */
+Test(flow_table, timer_lists_order_by_activity) {
+    struct flow_table *ft = flow_table_new(10);
+    struct flow_key k[3] = {key_n(1), key_n(2), key_n(3)};
+    struct conn *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = flow_table_insert(ft, &k[i], CONN_TIMER_ESTABLISHED);
+    cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_ESTABLISHED), c[0]);
+    flow_table_touch(ft, c[0], CONN_TIMER_ESTABLISHED);
+    cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_ESTABLISHED), c[1]);
+    cr_expect_eq(flow_table_next(ft, c[1]), c[2]);
+    cr_expect_eq(flow_table_next(ft, c[2]), c[0]);
+    cr_expect_null(flow_table_next(ft, c[0]));
+    flow_table_touch(ft, c[1], CONN_TIMER_TIME_WAIT);
+    cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_ESTABLISHED), c[2]);
+    cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_TIME_WAIT), c[1]);
+    flow_table_remove(ft, c[2]);
+    cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_ESTABLISHED), c[0]);
+    flow_table_free(ft);
+}

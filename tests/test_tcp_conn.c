@@ -1,0 +1,318 @@
+/* Unit tests of tcp_conn: each endpoint's RFC 793 state through opens and closes (normal,
+ * simultaneous, FIN+ACK shortcut, reset), what counts as acknowledging a SYN or FIN, sequence
+ * accounting across wraparound, retransmissions and gaps, and Zeek's history and conn_state. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "tcp_conn.h"
+
+enum { O = 0, R = 1 }; /* originator, responder */
+
+/* A conversation: both ISNs and each side's next sequence number, so tests read like the
+ * packet list they describe. */
+struct talk {
+    struct tcp_conn t;
+    uint32_t nxt[2];
+    int64_t now;
+};
+
+static bool seg(struct talk *k, int from, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len) {
+    struct packet p;
+    memset(&p, 0, sizeof p);
+    p.transport = TRANSPORT_TCP;
+    p.tcp.flags = flags;
+    p.tcp.seq = seq;
+    p.tcp.ack = ack;
+    p.tcp.window = 1000;
+    p.payload_len = len;
+    k->now += 1000000; /* 1 ms per packet */
+    return tcp_conn_on_segment(&k->t, from, &p, k->now);
+}
+
+/* Sends from `from` with its tracked sequence number, acking everything of the peer's. */
+static bool send_(struct talk *k, int from, uint8_t flags, uint32_t len) {
+    uint32_t ack = (flags & TCP_ACK) ? k->nxt[!from] : 0;
+    bool closed = seg(k, from, flags, k->nxt[from], ack, len);
+    k->nxt[from] += len + ((flags & TCP_SYN) ? 1u : 0u) + ((flags & TCP_FIN) ? 1u : 0u);
+    return closed;
+}
+
+static void start(struct talk *k, uint32_t isn_o, uint32_t isn_r) {
+    memset(k, 0, sizeof *k);
+    tcp_conn_init(&k->t, false, false);
+    k->nxt[O] = isn_o;
+    k->nxt[R] = isn_r;
+}
+
+static void handshake(struct talk *k) {
+    send_(k, O, TCP_SYN, 0);
+    send_(k, R, TCP_SYN | TCP_ACK, 0);
+    send_(k, O, TCP_ACK, 0);
+}
+
+#define STATES(k, so, sr)                                                                          \
+    do {                                                                                           \
+        cr_expect_str_eq(tcp_state_name(tcp_conn_state(&(k)->t, O)), tcp_state_name(so));          \
+        cr_expect_str_eq(tcp_state_name(tcp_conn_state(&(k)->t, R)), tcp_state_name(sr));          \
+    } while (0)
+
+/* RFC 9293 figure 6 as seen on the wire: the responder listens once addressed, answers into
+ * SYN_RECEIVED; the originator is ESTABLISHED once it acknowledged the SYN/ACK (one packet
+ * later than its own stack, which we cannot see), and the responder when that ACK arrives. */
+Test(tcp_conn, three_way_handshake) {
+    struct talk k;
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    STATES(&k, TCP_STATE_SYN_SENT, TCP_STATE_LISTEN);
+    send_(&k, R, TCP_SYN | TCP_ACK, 0);
+    STATES(&k, TCP_STATE_SYN_SENT, TCP_STATE_SYN_RECEIVED);
+    send_(&k, O, TCP_ACK, 0);
+    STATES(&k, TCP_STATE_ESTABLISHED, TCP_STATE_ESTABLISHED);
+    cr_expect(k.t.handshake_done);
+    cr_expect_eq(k.t.syn_ns, 1000000);
+    cr_expect_eq(k.t.synack_ns, 2000000);
+    cr_expect_eq(k.t.ack_ns, 3000000);
+}
+
+/* RFC 9293 figure 13: FIN → ACK → FIN → ACK. The active closer passes FIN_WAIT_1, FIN_WAIT_2 to
+ * TIME_WAIT; the passive one CLOSE_WAIT, LAST_ACK to CLOSED; the last ACK completes the close. */
+Test(tcp_conn, normal_close) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    cr_expect_not(send_(&k, O, TCP_FIN | TCP_ACK, 0));
+    STATES(&k, TCP_STATE_FIN_WAIT_1, TCP_STATE_ESTABLISHED);
+    cr_expect_not(send_(&k, R, TCP_ACK, 0));
+    STATES(&k, TCP_STATE_FIN_WAIT_2, TCP_STATE_CLOSE_WAIT);
+    cr_expect_not(send_(&k, R, TCP_FIN | TCP_ACK, 0));
+    STATES(&k, TCP_STATE_FIN_WAIT_2, TCP_STATE_LAST_ACK);
+    cr_expect(send_(&k, O, TCP_ACK, 0), "the last ACK completes the close");
+    STATES(&k, TCP_STATE_TIME_WAIT, TCP_STATE_CLOSED);
+    cr_expect_eq(k.t.close_how, TCP_CLOSE_FIN);
+    cr_expect_eq(k.t.close_initiator, O);
+    cr_expect_str_eq(k.t.history, "ShAFaf");
+}
+
+/* The responder's FIN carries the ACK of the originator's FIN (three-packet close): it is the
+ * passive closer (LAST_ACK), the originator goes to FIN_WAIT_2 and then TIME_WAIT. */
+Test(tcp_conn, fin_ack_shortcut) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    send_(&k, O, TCP_FIN | TCP_ACK, 0);
+    send_(&k, R, TCP_FIN | TCP_ACK, 0);
+    STATES(&k, TCP_STATE_FIN_WAIT_2, TCP_STATE_LAST_ACK);
+    cr_expect(send_(&k, O, TCP_ACK, 0));
+    STATES(&k, TCP_STATE_TIME_WAIT, TCP_STATE_CLOSED);
+}
+
+/* RFC 9293 figure 14: FINs cross (neither acknowledges the other's), then both ACK: both pass
+ * CLOSING and end in TIME_WAIT; the close is simultaneous. */
+Test(tcp_conn, simultaneous_close) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t fo = k.nxt[O], fr = k.nxt[R];
+    seg(&k, O, TCP_FIN | TCP_ACK, fo, fr, 0); /* acks up to, not including, R's FIN */
+    seg(&k, R, TCP_FIN | TCP_ACK, fr, fo, 0); /* likewise */
+    STATES(&k, TCP_STATE_FIN_WAIT_1, TCP_STATE_FIN_WAIT_1);
+    cr_expect_not(seg(&k, O, TCP_ACK, fo + 1, fr + 1, 0));
+    STATES(&k, TCP_STATE_CLOSING, TCP_STATE_FIN_WAIT_2);
+    cr_expect(seg(&k, R, TCP_ACK, fr + 1, fo + 1, 0));
+    STATES(&k, TCP_STATE_TIME_WAIT, TCP_STATE_TIME_WAIT);
+    cr_expect_eq(k.t.close_how, TCP_CLOSE_SIMULTANEOUS_FIN);
+}
+
+/* RFC 9293 §3.5: crossing SYNs, each answered by a SYN/ACK: both ESTABLISHED. */
+Test(tcp_conn, simultaneous_open) {
+    struct talk k;
+    start(&k, 100, 5000);
+    seg(&k, O, TCP_SYN, 100, 0, 0);
+    seg(&k, R, TCP_SYN, 5000, 0, 0);
+    STATES(&k, TCP_STATE_SYN_SENT, TCP_STATE_SYN_SENT);
+    seg(&k, O, TCP_SYN | TCP_ACK, 100, 5001, 0);
+    seg(&k, R, TCP_SYN | TCP_ACK, 5000, 101, 0);
+    STATES(&k, TCP_STATE_ESTABLISHED, TCP_STATE_ESTABLISHED);
+    cr_expect(k.t.simultaneous_open);
+}
+
+/* A FIN is acknowledged only by ack = FIN seq + 1: an ACK up to the FIN's own sequence number
+ * (data before it) leaves the closer in FIN_WAIT_1. */
+Test(tcp_conn, fin_needs_ack_of_fin_plus_one) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t fin = k.nxt[O];
+    send_(&k, O, TCP_FIN | TCP_ACK, 0);
+    seg(&k, R, TCP_ACK, k.nxt[R], fin, 0);
+    STATES(&k, TCP_STATE_FIN_WAIT_1, TCP_STATE_ESTABLISHED);
+    seg(&k, R, TCP_ACK, k.nxt[R], fin + 1, 0);
+    STATES(&k, TCP_STATE_FIN_WAIT_2, TCP_STATE_CLOSE_WAIT);
+}
+
+/* A SYN/ACK acknowledging something other than ISN + 1 does not acknowledge the SYN. */
+Test(tcp_conn, synack_with_wrong_ack_does_not_ack_syn) {
+    struct talk k;
+    start(&k, 100, 5000);
+    seg(&k, O, TCP_SYN, 100, 0, 0);
+    seg(&k, R, TCP_SYN | TCP_ACK, 5000, 777, 0);
+    cr_expect_not(k.t.ep[O].syn_acked);
+    STATES(&k, TCP_STATE_SYN_SENT, TCP_STATE_SYN_SENT);
+}
+
+Test(tcp_conn, reset_closes_both) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    cr_expect(send_(&k, R, TCP_RST | TCP_ACK, 0));
+    STATES(&k, TCP_STATE_CLOSED, TCP_STATE_CLOSED);
+    cr_expect_eq(k.t.close_how, TCP_CLOSE_RST);
+    cr_expect_eq(k.t.close_initiator, R);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_RSTR);
+}
+
+/* RFC 5961: a RST far outside the receiver's window (blind injection) closes nothing. */
+Test(tcp_conn, out_of_window_reset_is_ignored) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    cr_expect_not(seg(&k, R, TCP_RST, k.nxt[R] + 1000000, 0, 0));
+    STATES(&k, TCP_STATE_ESTABLISHED, TCP_STATE_ESTABLISHED);
+}
+
+/* SYN → RST/ACK: Zeek's REJ with history "Sr". */
+Test(tcp_conn, rejected) {
+    struct talk k;
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    cr_expect(seg(&k, R, TCP_RST | TCP_ACK, 0, 101, 0));
+    cr_expect_str_eq(k.t.history, "Sr");
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_REJ);
+}
+
+/* ISN 16 bytes below 2^32: 100 + 100 bytes cross zero; each byte counted once, none as
+ * retransmitted, and the close still completes. */
+Test(tcp_conn, sequence_wraparound) {
+    struct talk k;
+    start(&k, 0xfffffff0u, 0x7ffffff0u);
+    handshake(&k);
+    send_(&k, O, TCP_ACK | TCP_PSH, 100);
+    send_(&k, O, TCP_ACK | TCP_PSH, 100);
+    send_(&k, R, TCP_ACK, 0);
+    cr_expect_eq(k.t.ep[O].payload_bytes, 200);
+    cr_expect_eq(k.t.ep[O].retrans_pkts, 0);
+    send_(&k, O, TCP_FIN | TCP_ACK, 0);
+    send_(&k, R, TCP_FIN | TCP_ACK, 0);
+    cr_expect(send_(&k, O, TCP_ACK, 0));
+}
+
+/* The same 100 bytes twice: one retransmitted segment of 100 bytes, payload counted once. */
+Test(tcp_conn, retransmission_counts_once) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t s = k.nxt[O];
+    send_(&k, O, TCP_ACK | TCP_PSH, 100);
+    seg(&k, O, TCP_ACK | TCP_PSH, s, k.nxt[R], 100);
+    cr_expect_eq(k.t.ep[O].payload_bytes, 100);
+    cr_expect_eq(k.t.ep[O].retrans_pkts, 1);
+    cr_expect_eq(k.t.ep[O].retrans_bytes, 100);
+    cr_expect_str_eq(k.t.history, "ShADT");
+}
+
+/* Bytes 1-100 never captured, 101-200 seen, then the responder acknowledges all 200: the hole
+ * was received but not captured — 100 missed bytes, history g-letter for the originator (G). A
+ * late copy of the hole would instead have filled it as new data. */
+Test(tcp_conn, acknowledged_gap_is_missed) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t s = k.nxt[O];
+    seg(&k, O, TCP_ACK | TCP_PSH, s + 100, k.nxt[R], 100);
+    cr_expect_eq(k.t.ep[O].missed_bytes, 0, "not yet acknowledged");
+    seg(&k, R, TCP_ACK, k.nxt[R], s + 200, 0);
+    cr_expect_eq(k.t.ep[O].missed_bytes, 100);
+    cr_expect_eq(k.t.ep[O].payload_bytes, 100);
+    cr_expect(strchr(k.t.history, 'G'), "%s", k.t.history);
+}
+
+Test(tcp_conn, hole_filled_by_late_segment_is_new_data) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t s = k.nxt[O];
+    seg(&k, O, TCP_ACK | TCP_PSH, s + 100, k.nxt[R], 100);
+    seg(&k, O, TCP_ACK | TCP_PSH, s, k.nxt[R], 100);
+    cr_expect_eq(k.t.ep[O].payload_bytes, 200);
+    cr_expect_eq(k.t.ep[O].retrans_pkts, 0);
+    seg(&k, R, TCP_ACK, k.nxt[R], s + 200, 0);
+    cr_expect_eq(k.t.ep[O].missed_bytes, 0);
+}
+
+/* Zeek's logarithmic letters: T at the 1st and the 10th retransmission, not in between. */
+Test(tcp_conn, history_retransmission_letters_are_logarithmic) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t s = k.nxt[O];
+    send_(&k, O, TCP_ACK | TCP_PSH, 10);
+    for (int i = 0; i < 9; i++)
+        seg(&k, O, TCP_ACK | TCP_PSH, s, k.nxt[R], 10);
+    cr_expect_str_eq(k.t.history, "ShADT");
+    seg(&k, O, TCP_ACK | TCP_PSH, s, k.nxt[R], 10);
+    cr_expect_str_eq(k.t.history, "ShADTT");
+}
+
+/* A keep-alive (one byte below the next sequence number) is neither data nor retransmission. */
+Test(tcp_conn, keepalive_is_not_a_retransmission) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    send_(&k, O, TCP_ACK | TCP_PSH, 10);
+    seg(&k, O, TCP_ACK, k.nxt[O] - 1, k.nxt[R], 1);
+    cr_expect_eq(k.t.ep[O].retrans_pkts, 0);
+    cr_expect_eq(k.t.ep[O].payload_bytes, 10);
+}
+
+/* Zeek conn_state by endpoint outcomes (main.zeek conn_state()). */
+Test(tcp_conn, zeek_conn_states) {
+    struct talk k;
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_S0);
+    send_(&k, R, TCP_SYN | TCP_ACK, 0);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_S1, "Sh is enough for S1");
+    send_(&k, O, TCP_ACK, 0);
+    send_(&k, O, TCP_FIN | TCP_ACK, 0);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_S2);
+    send_(&k, R, TCP_FIN | TCP_ACK, 0);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_SF);
+
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    send_(&k, O, TCP_RST, 0);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_RSTOS0);
+
+    start(&k, 100, 5000);
+    handshake(&k);
+    send_(&k, R, TCP_FIN | TCP_ACK, 0);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_S3);
+    send_(&k, O, TCP_RST | TCP_ACK, 0);
+    cr_expect_eq(tcp_conn_zeek_state(&k.t), ZEEK_RSTO);
+}
+
+/* Mid-stream pickup: both endpoints count as established; a FIN exchange closes normally. */
+Test(tcp_conn, midstream_pickup) {
+    struct talk k;
+    memset(&k, 0, sizeof k);
+    tcp_conn_init(&k.t, false, true);
+    k.nxt[O] = 1000;
+    k.nxt[R] = 9000;
+    send_(&k, O, TCP_ACK | TCP_PSH, 50);
+    STATES(&k, TCP_STATE_ESTABLISHED, TCP_STATE_ESTABLISHED);
+    cr_expect_eq(k.t.ep[O].payload_bytes, 50);
+    send_(&k, O, TCP_FIN | TCP_ACK, 0);
+    send_(&k, R, TCP_FIN | TCP_ACK, 0);
+    cr_expect(send_(&k, O, TCP_ACK, 0));
+    STATES(&k, TCP_STATE_TIME_WAIT, TCP_STATE_CLOSED);
+}

@@ -1,0 +1,168 @@
+/* Unit tests of the tracker: roles, exactly-once reporting, timeouts on capture time, TIME_WAIT
+ * (late packets vs a new connection), port reuse and eviction, driven by hand-made packets. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "tracker.h"
+
+#define MAX_REPORTS 16
+
+struct reports {
+    int n;
+    struct conn c[MAX_REPORTS];
+};
+
+static void collect(void *ctx, const struct conn *c) {
+    struct reports *r = ctx;
+    cr_assert_lt(r->n, MAX_REPORTS);
+    r->c[r->n++] = *c;
+}
+
+static const int64_t S = 1000000000;
+
+/* A TCP/IPv4 packet between 10.0.0.1:port_a and 10.0.0.2:80 at time t_ns. */
+static struct packet tcp_pkt(int64_t t_ns, bool from_client, uint16_t port_a, uint8_t flags,
+                             uint32_t seq, uint32_t ack, uint32_t len) {
+    struct packet p;
+    memset(&p, 0, sizeof p);
+    p.ts_sec = t_ns / S;
+    p.ts_nsec = (uint32_t)(t_ns % S);
+    p.net = NET_IPV4;
+    p.ip_version = 4;
+    p.ip_proto = 6;
+    p.transport = TRANSPORT_TCP;
+    uint8_t a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+    memcpy(p.src, from_client ? a : b, 4);
+    memcpy(p.dst, from_client ? b : a, 4);
+    p.sport = from_client ? port_a : 80;
+    p.dport = from_client ? 80 : port_a;
+    p.tcp.flags = flags;
+    p.tcp.seq = seq;
+    p.tcp.ack = ack;
+    p.tcp.window = 1000;
+    p.payload_len = len;
+    p.ip_len = 40 + len;
+    return p;
+}
+
+static struct tracker *new_tracker(struct reports *r, uint32_t max_flows) {
+    struct tracker_config cfg;
+    tracker_config_defaults(&cfg);
+    cfg.max_flows = max_flows;
+    cfg.timeout_ns[CONN_TIMER_TIME_WAIT] = 10 * S;
+    cfg.timeout_ns[CONN_TIMER_HANDSHAKE] = 5 * S;
+    memset(r, 0, sizeof *r);
+    return tracker_new(&cfg, collect, r);
+}
+
+static void feed(struct tracker *tr, struct packet p) {
+    tracker_on_packet(tr, &p, false);
+}
+
+/* Client 10.0.0.1:port, ISN 100, server ISN 900: handshake and 4-way close starting at t. */
+static void clean_conn(struct tracker *tr, int64_t t, uint16_t port) {
+    feed(tr, tcp_pkt(t, true, port, TCP_SYN, 100, 0, 0));
+    feed(tr, tcp_pkt(t + 1, false, port, TCP_SYN | TCP_ACK, 900, 101, 0));
+    feed(tr, tcp_pkt(t + 2, true, port, TCP_ACK, 101, 901, 0));
+    feed(tr, tcp_pkt(t + 3, true, port, TCP_FIN | TCP_ACK, 101, 901, 0));
+    feed(tr, tcp_pkt(t + 4, false, port, TCP_FIN | TCP_ACK, 901, 102, 0));
+    feed(tr, tcp_pkt(t + 5, true, port, TCP_ACK, 102, 902, 0));
+}
+
+/* The close is reported at the final ACK, not at the end; roles follow the SYN. */
+Test(tracker, reported_when_closed) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 16);
+    clean_conn(tr, 0, 40000);
+    cr_assert_eq(r.n, 1, "reported at its last ACK, before any flush");
+    cr_expect_eq(r.c[0].end, CONN_END_FIN);
+    cr_expect_eq(conn_port(&r.c[0], 0), 40000);
+    cr_expect_eq(r.c[0].pkts[0], 4, "client: SYN, ACK, FIN/ACK, ACK");
+    cr_expect_eq(r.c[0].pkts[1], 2, "server: SYN/ACK, FIN/ACK");
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_expect_eq(r.n, 1, "a closed connection is not reported twice");
+    tracker_free(tr);
+}
+
+/* TIME_WAIT is 10 s here: a retransmitted FIN/ACK of the server 9 s after the close is a late
+ * packet of the old connection; the same 11 s after the close starts a new (mid-stream) one. */
+Test(tracker, time_wait_expiry_at_the_right_capture_time) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 16);
+    clean_conn(tr, 0, 40000);
+    feed(tr, tcp_pkt(9 * S, false, 40000, TCP_FIN | TCP_ACK, 901, 102, 0));
+    cr_expect_eq(r.n, 1);
+    cr_expect_eq(tracker_counts(tr)->late_packets, 1);
+    feed(tr, tcp_pkt(5 + 11 * S, false, 40000, TCP_FIN | TCP_ACK, 901, 102, 0));
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_assert_eq(r.n, 2, "after 2×MSL the packet is a new connection");
+    cr_expect_eq(r.c[1].end, CONN_END_CAPTURE_END);
+    cr_expect(r.c[1].tcp.midstream);
+    cr_expect_eq(tracker_counts(tr)->late_packets, 1);
+    tracker_free(tr);
+}
+
+/* A new SYN on the same ports right after the close is a new connection (port reuse). */
+Test(tracker, port_reuse_starts_a_new_connection) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 16);
+    clean_conn(tr, 0, 40000);
+    feed(tr, tcp_pkt(1 * S, true, 40000, TCP_SYN, 5555, 0, 0));
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_assert_eq(r.n, 2);
+    cr_expect_neq(r.c[0].serial, r.c[1].serial);
+    cr_expect_eq(r.c[1].tcp.ep[0].isn, 5555);
+    tracker_free(tr);
+}
+
+/* A lone SYN expires 5 s (the handshake timeout here) after it was sent, when capture time
+ * passes that point — on the first later packet, not at the end. */
+Test(tracker, handshake_timeout_on_capture_time) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 16);
+    feed(tr, tcp_pkt(0, true, 40001, TCP_SYN, 100, 0, 0));
+    feed(tr, tcp_pkt(4 * S, true, 40002, TCP_SYN, 100, 0, 0));
+    cr_expect_eq(r.n, 0, "4 s later: still waiting");
+    feed(tr, tcp_pkt(5 * S, true, 40003, TCP_SYN, 100, 0, 0));
+    cr_assert_eq(r.n, 1, "5 s later: expired");
+    cr_expect_eq(conn_port(&r.c[0], 0), 40001);
+    cr_expect_eq(r.c[0].end, CONN_END_TIMEOUT);
+    tracker_free(tr);
+}
+
+/* Two slots, three connections: the least recently active one is evicted (reported once), and
+ * the flush reports the other two: three reports in all. */
+Test(tracker, eviction_when_full) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 2);
+    feed(tr, tcp_pkt(0, true, 40001, TCP_SYN, 100, 0, 0));
+    feed(tr, tcp_pkt(1, true, 40002, TCP_SYN, 100, 0, 0));
+    feed(tr, tcp_pkt(2, true, 40001, TCP_SYN, 100, 0, 0)); /* 40001 active again */
+    feed(tr, tcp_pkt(3, true, 40003, TCP_SYN, 100, 0, 0));
+    cr_assert_eq(r.n, 1);
+    cr_expect_eq(r.c[0].end, CONN_END_EVICTED);
+    cr_expect_eq(conn_port(&r.c[0], 0), 40002);
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_expect_eq(r.n, 3);
+    cr_expect_eq(tracker_counts(tr)->evicted, 1);
+    tracker_free(tr);
+}
+
+/* Roles without a SYN: a SYN/ACK's receiver is the originator; a mid-stream packet from port 80
+ * to port 40000 makes port 40000 the originator. */
+Test(tracker, originator_rules) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 16);
+    feed(tr, tcp_pkt(0, false, 40001, TCP_SYN | TCP_ACK, 900, 101, 0));
+    feed(tr, tcp_pkt(1, false, 40002, TCP_ACK | TCP_PSH, 900, 101, 10));
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_assert_eq(r.n, 2);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(conn_port(&r.c[i], 1), 80, "the server is the responder");
+        cr_expect(r.c[i].tcp.flipped);
+    }
+    cr_expect_not(r.c[0].tcp.midstream);
+    cr_expect(r.c[1].tcp.midstream);
+    cr_expect_str_eq(r.c[0].tcp.history, "^h");
+    tracker_free(tr);
+}
