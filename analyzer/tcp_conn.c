@@ -368,10 +368,6 @@ void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir) {
     history_scaled(t, dir, 'C', &t->ep[dir].n_bad_checksum);
 }
 
-void tcp_conn_finish(struct tcp_conn *t) {
-    (void)t; /* gaps are settled as acknowledgements pass them; nothing is pending */
-}
-
 bool tcp_conn_established(const struct tcp_conn *t) {
     return t->handshake_done || t->midstream;
 }

@@ -112,9 +112,6 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
  * history's C/c letter records it, as Zeek does. */
 void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir);
 
-/* Settles what can only be known at the end (bytes acknowledged but never seen). */
-void tcp_conn_finish(struct tcp_conn *t);
-
 /* RFC 793 state of endpoint dir, a pure function of the facts above. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir);
 

@@ -134,8 +134,6 @@ static enum conn_timer timer_for(const struct conn *c, const struct packet *p) {
 static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     c->end = (uint8_t)why;
     c->reported = true;
-    if (c->key.proto == 6)
-        tcp_conn_finish(&c->tcp);
     tr->counts.reported++;
     tr->counts.by_end[why]++;
     tr->counts.open_now--;
