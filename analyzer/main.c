@@ -282,6 +282,41 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static void options_free(struct options *o) {
+    free(o->inputs);
+    free(o->filter);
+}
+
+/* Opens the output and settles the format; false (message printed) if the file cannot be
+ * opened. */
+static bool output_open(struct options *o, FILE **out) {
+    *out = stdout;
+    if (o->output && !(*out = fopen(o->output, "w"))) {
+        fprintf(stderr, "shakedown: cannot open output %s: %s\n", o->output, strerror(errno));
+        return false;
+    }
+    if (o->format == FORMAT_AUTO) /* text for a person at a terminal, JSON for a pipe or file */
+        o->format = isatty(fileno(*out)) ? FORMAT_TEXT : FORMAT_JSON;
+    return true;
+}
+
+static enum exit_status run(struct options *o, FILE *out, const struct timespec *t0) {
+    struct run_stats stats = {0};
+    struct input_report *reports = calloc(o->ninputs, sizeof *reports);
+    if (!reports) {
+        fprintf(stderr, "shakedown: out of memory\n");
+        return EXIT_STATUS_USAGE;
+    }
+    struct sink sink;
+    sink_init(&sink, out, o->format == FORMAT_JSON ? SINK_JSON : SINK_TEXT, &o->record);
+    struct analyze_config cfg = {o->inputs, o->ninputs, o->filter, o->checksums, o->tracker, &sink};
+    enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr);
+    sink_summary(&sink, &stats, reports, o->ninputs, seconds_since(t0));
+    checksum_hint(&stats, o->checksums);
+    free(reports);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -290,34 +325,14 @@ int main(int argc, char **argv) {
     parse_options(&o, argc, argv);
 
     char err[512];
-    if (!capture_filter_valid(o.filter, err, sizeof err)) {
+    enum exit_status rc = EXIT_STATUS_USAGE;
+    FILE *out = NULL;
+    if (!capture_filter_valid(o.filter, err, sizeof err))
         fprintf(stderr, "shakedown: bad filter expression '%s': %s\n", o.filter, err);
-        return EXIT_STATUS_USAGE;
-    }
-    FILE *out = stdout;
-    if (o.output && !(out = fopen(o.output, "w"))) {
-        fprintf(stderr, "shakedown: cannot open output %s: %s\n", o.output, strerror(errno));
-        return EXIT_STATUS_USAGE;
-    }
-    if (o.format == FORMAT_AUTO) /* text for a person at a terminal, JSON for a pipe or file */
-        o.format = isatty(fileno(out)) ? FORMAT_TEXT : FORMAT_JSON;
-
-    struct run_stats stats = {0};
-    struct input_report *reports = calloc(o.ninputs, sizeof *reports);
-    if (!reports) {
-        fprintf(stderr, "shakedown: out of memory\n");
-        return EXIT_STATUS_USAGE;
-    }
-    struct sink sink;
-    sink_init(&sink, out, o.format == FORMAT_JSON ? SINK_JSON : SINK_TEXT, &o.record);
-    struct analyze_config cfg = {o.inputs, o.ninputs, o.filter, o.checksums, o.tracker, &sink};
-    enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr);
-    sink_summary(&sink, &stats, reports, o.ninputs, seconds_since(&t0));
-    checksum_hint(&stats, o.checksums);
-    if (out != stdout && fclose(out) != 0)
+    else if (output_open(&o, &out))
+        rc = run(&o, out, &t0);
+    if (out && out != stdout && fclose(out) != 0)
         fprintf(stderr, "shakedown: cannot write output %s: %s\n", o.output, strerror(errno));
-    free(reports);
-    free(o.inputs);
-    free(o.filter);
+    options_free(&o);
     return (int)rc;
 }

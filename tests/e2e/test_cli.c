@@ -97,4 +97,29 @@ Test(cli, usage_errors) {
     assert_usage_error(fmt, "xml");
     const char *ck[] = {"-r", "x.pcap", "--checksums", "maybe", NULL};
     assert_usage_error(ck, "maybe");
+    const char *flows[] = {"-r", "x.pcap", "--max-flows", "0", NULL};
+    assert_usage_error(flows, "--max-flows");
+    const char *flows2[] = {"-r", "x.pcap", "--max-flows", "12abc", NULL};
+    assert_usage_error(flows2, "12abc");
+    const char *tw[] = {"-r", "x.pcap", "--time-wait", "-5", NULL};
+    assert_usage_error(tw, "--time-wait");
+    const char *seed[] = {"-r", "x.pcap", "--community-id-seed", "65536", NULL};
+    assert_usage_error(seed, "65536");
+    const char *out[] = {"-r", "x.pcap", "-o", "/nonexistent/dir/out.json", NULL};
+    assert_usage_error(out, "/nonexistent/dir/out.json");
+}
+
+/* -o writes the records to the file (JSON, since a file is not a terminal) and nothing to
+ * standard output: the sample's one connection and the summary, two lines. */
+Test(cli, output_file) {
+    const char *path = tmp_path("out.json");
+    const char *args[] = {"-r", SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap", "-o", path, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_empty(r.out);
+    char *text = read_file(path);
+    cr_expect_eq(count_lines(text), 2, "%s", text);
+    cr_expect(strncmp(text, "{\"type\":\"connection\"", 20) == 0, "%s", text);
+    free(text);
+    run_result_free(&r);
 }
