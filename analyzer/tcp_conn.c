@@ -9,7 +9,13 @@
 
 #include "seq.h"
 
-enum { HIST_ONCE_A = 1, HIST_ONCE_D = 2, HIST_ONCE_I = 4, HIST_ONCE_Q = 8 };
+enum {
+    HIST_ONCE_A = 1,
+    HIST_ONCE_D = 2,
+    HIST_ONCE_I = 4,
+    HIST_ONCE_Q = 8,
+    HIST_SEEN_RST = 16, /* any RST from this endpoint, accepted or not (R/r repetition) */
+};
 
 /* ---- history letters (upper case: originator, lower case: responder) ---------------------- */
 
@@ -61,8 +67,9 @@ static void history_on_flags(struct tcp_conn *t, int dir, uint8_t flags, uint32_
             history_add(t, dir, 'F');
         x->last_fin_pos = pos + len;
     } else {
-        if (!x->rst_sent || x->last_rst_pos != pos)
+        if (!(x->history_once & HIST_SEEN_RST) || x->last_rst_pos != pos)
             history_add(t, dir, 'R');
+        x->history_once |= HIST_SEEN_RST;
         x->last_rst_pos = pos;
     }
 }
@@ -233,15 +240,21 @@ static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos) {
         if (t->close_initiator < 0)
             t->close_initiator = (int8_t)dir;
     }
+    if (fin_pos > x->hi) /* the FIN comes after bytes never captured: a gap like any other */
+        hole_add(x, x->hi, fin_pos);
     if (fin_pos + 1 > x->hi)
         x->hi = fin_pos + 1;
 }
 
-/* RFC 9293 §3.5.3 / RFC 5961: a RST is acceptable when its sequence number falls in the
- * receiver's window, or is exactly the sender's next sequence number. Before the receiver has
- * acknowledged anything (a RST answering a SYN) there is nothing to check against. */
+/* RFC 9293 §3.10.7.3: a receiver still in SYN_SENT accepts a RST only if it carries an ACK of
+ * its SYN (ack = ISN + 1) — anything else is dropped, which is what defeats a blind RST racing
+ * the SYN/ACK. Otherwise (§3.5.3, RFC 5961 §3) a RST is acceptable when its sequence number
+ * falls in the receiver's window, or is exactly the sender's next sequence number; before the
+ * receiver has acknowledged anything there is nothing to check it against. */
 static bool rst_acceptable(const struct tcp_conn *t, int dir, const struct packet *p) {
     const struct tcp_endpoint *x = &t->ep[dir], *r = &t->ep[!dir];
+    if (r->syn_sent && !r->syn_acked && !r->ack_sent)
+        return (p->tcp.flags & TCP_ACK) && p->tcp.ack == r->isn + 1;
     if (!r->ack_sent || !x->base_known)
         return true;
     if (seq_pos(x, p->tcp.seq) == x->hi)
@@ -257,12 +270,17 @@ static bool rst_acceptable(const struct tcp_conn *t, int dir, const struct packe
 static void zeek_update(struct tcp_conn *t, int dir, uint8_t flags, uint32_t len) {
     uint8_t *x = &t->ep[dir].zeek, *p = &t->ep[!dir].zeek;
     if (flags & TCP_RST) {
-        if (!(*x == ZEEK_CLOSED && *p == ZEEK_CLOSED))
-            *x = ZEEK_RESET; /* an RST after a full FIN exchange changes nothing */
+        if (!(*x == ZEEK_CLOSED && *p == ZEEK_CLOSED)) { /* after a full FIN exchange: no-op */
+            t->ep[dir].zeek_prev = *x;
+            *x = ZEEK_RESET;
+        }
         return;
     }
     if (flags & TCP_FIN) {
         *x = ZEEK_CLOSED;
+        /* The peer closed with FIN and then reset: with this FIN it counts as a normal close. */
+        if (*p == ZEEK_RESET && t->ep[!dir].zeek_prev == ZEEK_CLOSED)
+            *p = ZEEK_CLOSED;
         return;
     }
     if (flags & TCP_SYN) {
@@ -339,9 +357,13 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
     }
     int64_t start = pos + ((flags & TCP_SYN) ? 1 : 0);
     bool keepalive = !(flags & (TCP_SYN | TCP_FIN | TCP_RST)) && len <= 1 && pos == x->hi - 1;
+    /* Zeek's T/t: a payload segment ending at or below the highest byte already seen (a 1-byte
+     * keep-alive included); one that also brings new bytes gets no letter, though its old bytes
+     * still count as retransmitted below. */
+    if (len > 0 && !(flags & TCP_RST) && start + len <= x->hi)
+        history_scaled(t, dir, 'T', &x->n_retrans_data);
     if (len > 0 && !(flags & TCP_RST) && !keepalive && account_payload(x, start, start + len) > 0) {
         x->retrans_pkts++;
-        history_scaled(t, dir, 'T', &x->n_retrans_data);
     } else if ((flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos) {
         x->retrans_pkts++; /* the same FIN again */
     }

@@ -58,6 +58,7 @@ struct tcp_endpoint {
     bool ack_sent;      /* X sent a segment with ACK: last_ack valid */
     bool base_known;    /* isn (or the mid-stream base) set: relative positions valid */
     uint8_t zeek;       /* enum zeek_endpoint_state */
+    uint8_t zeek_prev;  /* its value before a RST */
 
     /* Handshake options from X's SYN (or SYN/ACK). */
     bool opt_seen, sack_permitted, timestamps, has_wscale;
@@ -77,7 +78,7 @@ struct tcp_endpoint {
     uint64_t retrans_pkts, retrans_bytes;
     uint64_t missed_bytes; /* acknowledged by the peer but never captured (at finish) */
     uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
-    uint8_t history_once; /* A, D, I, Q letters already recorded */
+    uint8_t history_once; /* A, D, I, Q letters already recorded; RST seen */
 };
 
 enum tcp_close_how {

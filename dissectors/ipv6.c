@@ -57,8 +57,9 @@ static enum decode_status ext_header_skip(struct packet *p, struct ext_walk *w, 
     if (nh == NH_FRAGMENT) {
         uint16_t off_flags = (uint16_t)((w->c.p[2] << 8) | w->c.p[3]);
         len = 8;
-        p->fragment = true;
         p->frag_offset = (uint16_t)(off_flags & 0xfff8);
+        /* RFC 6946: offset 0 without M is an atomic fragment, a whole datagram. */
+        p->fragment = p->frag_offset != 0 || (off_flags & 1);
         w->later_fragment = p->frag_offset != 0;
     } else if (nh == NH_AH) {
         len = ((size_t)len8 + 2) * 4; /* RFC 4302 §2.2: length in 32-bit words, minus 2 */

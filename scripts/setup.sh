@@ -4,6 +4,9 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev libcriterion-dev"
+# The test suite: real-traffic tests capture on loopback and compare with tshark; the record
+# schema is checked with python3-jsonschema.
+PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark"
 # Optional extras for CI and contributors: the formatting check and the sanitizer runtime.
 PACKAGES="$PACKAGES clang-format"
 

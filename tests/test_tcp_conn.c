@@ -316,3 +316,33 @@ Test(tcp_conn, midstream_pickup) {
     cr_expect(send_(&k, O, TCP_ACK, 0));
     STATES(&k, TCP_STATE_TIME_WAIT, TCP_STATE_CLOSED);
 }
+
+/* The responder's last data was never captured and its FIN arrives beyond it: the originator's
+ * ACK of the FIN covers those bytes too, so they are missed bytes (found in a loopback capture
+ * whose kernel dropped packets). */
+Test(tcp_conn, gap_before_fin_is_missed) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t s = k.nxt[R];
+    seg(&k, R, TCP_FIN | TCP_ACK, s + 300, k.nxt[O], 0);
+    seg(&k, O, TCP_ACK, k.nxt[O], s + 301, 0);
+    cr_expect_eq(k.t.ep[R].missed_bytes, 300);
+    cr_expect(k.t.ep[R].fin_acked);
+}
+
+/* RFC 9293 §3.10.7.3: in SYN_SENT a RST is accepted only with ack = ISN + 1. A RST racing the
+ * SYN/ACK with another ack (blind injection) neither closes nor keeps the handshake from
+ * completing; the connection then ends with the real peers' FINs. */
+Test(tcp_conn, rst_in_syn_sent_needs_ack_of_syn) {
+    struct talk k;
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    cr_expect_not(seg(&k, R, TCP_RST | TCP_ACK, 0, 100, 0), "ack = ISN, not ISN + 1");
+    cr_expect_not(seg(&k, R, TCP_RST, 0, 0, 0), "no ACK at all");
+    send_(&k, R, TCP_SYN | TCP_ACK, 0);
+    send_(&k, O, TCP_ACK, 0);
+    STATES(&k, TCP_STATE_ESTABLISHED, TCP_STATE_ESTABLISHED);
+    /* Both RSTs carry seq 0: one r (Zeek repeats R only for a new position), then h and A. */
+    cr_expect_str_eq(k.t.history, "SrhA");
+}
