@@ -59,7 +59,7 @@ static void history_on_flags(struct tcp_conn *t, int dir, uint8_t flags, uint32_
     } else if (n > 1) {
         history_once(t, dir, fin && rst ? 'I' : 'Q', fin && rst ? HIST_ONCE_I : HIST_ONCE_Q);
     } else if (syn) {
-        if (x->last_syn_pos != pos || !x->syn_sent)
+        if (x->last_syn_pos != pos || !x->syn_sent || x->syn_implied)
             history_add(t, dir, flags & TCP_ACK ? 'H' : 'S');
         x->last_syn_pos = pos;
     } else if (fin) {
@@ -211,7 +211,14 @@ static void options_from_syn(struct tcp_endpoint *x, const struct tcp_options *o
 static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns) {
     struct tcp_endpoint *x = &t->ep[dir], *peer = &t->ep[!dir];
     bool ack = p->tcp.flags & TCP_ACK;
-    if (!x->syn_sent) {
+    if (x->syn_implied && p->tcp.seq == x->isn) {
+        /* The SYN a SYN/ACK already answered, seen late (reordered capture): the handshake's
+         * first packet, not a retransmission. */
+        x->syn_implied = false;
+        options_from_syn(x, &p->tcp.opt);
+        if (!ack && dir == 0 && !t->syn_ns)
+            t->syn_ns = ts_ns;
+    } else if (!x->syn_sent) {
         if (dir == 1 && !ack && peer->syn_sent && !peer->syn_acked)
             t->simultaneous_open = true; /* crossing SYNs: RFC 9293 §3.5 figure 8 */
         x->syn_sent = true;
@@ -329,6 +336,7 @@ static void imply_peer_syn(struct tcp_conn *t, int dir, const struct packet *p) 
     if (dir != 1 || o->seen || o->syn_sent || !(p->tcp.flags & TCP_ACK))
         return;
     o->syn_sent = true;
+    o->syn_implied = true;
     base_init(o, p->tcp.ack - 1);
 }
 

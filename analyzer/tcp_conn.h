@@ -48,6 +48,7 @@ struct seq_range {
 struct tcp_endpoint {
     bool seen;          /* X sent something */
     bool syn_sent;      /* X sent a SYN (isn valid) */
+    bool syn_implied;   /* ... inferred from the peer's SYN/ACK; the SYN itself not yet seen */
     bool syn_acked;     /* the peer acknowledged X's SYN */
     bool peer_syn_rcvd; /* X acknowledged the peer's SYN */
     bool fin_sent;      /* X sent a FIN (fin_pos valid) */
