@@ -63,6 +63,9 @@ static enum input_status analyze_input(struct stream *s, const char *path, struc
     r->path = path;
     r->link = -1;
     struct capture *cap = capture_open_file(path, s->cfg->filter, why, sizeof why);
+    size_t plen = strlen(path);
+    if (!cap && strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0)
+        memmove(why, why + plen + 2, strlen(why + plen + 2) + 1); /* libpcap named it already */
     if (!cap) {
         fprintf(err, "shakedown: %s: %s\n", path, why);
         snprintf(r->message, sizeof r->message, "%s", why);

@@ -27,11 +27,12 @@ static uint64_t splitmix64(uint64_t x) {
 
 /* Zeek-style uid ("C" + base62), derived from the connection's position in the run, its start
  * time and its ports rather than drawn at random: the same input always gives the same uids. */
-void conn_uid(const struct conn *c, char out[CONN_UID_LEN]) {
+void conn_uid_make(uint64_t serial, int64_t first_ns, const struct flow_key *k,
+                   char out[CONN_UID_LEN]) {
     static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     uint64_t h[2];
-    h[0] = splitmix64(c->serial ^ splitmix64((uint64_t)c->first_ns));
-    h[1] = splitmix64(h[0] ^ ((uint64_t)c->key.port[0] << 16 | c->key.port[1]));
+    h[0] = splitmix64(serial ^ splitmix64((uint64_t)first_ns));
+    h[1] = splitmix64(h[0] ^ ((uint64_t)k->port[0] << 16 | k->port[1]));
     out[0] = 'C';
     for (int i = 0; i < CONN_UID_LEN - 2; i++) {
         uint64_t *w = &h[i & 1];
@@ -41,24 +42,28 @@ void conn_uid(const struct conn *c, char out[CONN_UID_LEN]) {
     out[CONN_UID_LEN - 1] = '\0';
 }
 
+void conn_uid(const struct conn *c, char out[CONN_UID_LEN]) {
+    conn_uid_make(c->serial, c->first_ns, &c->e.key, out);
+}
+
 const uint8_t *conn_addr(const struct conn *c, int role) {
-    return c->key.addr[role == 0 ? c->orig_side : !c->orig_side];
+    return c->e.key.addr[role == 0 ? c->orig_side : !c->orig_side];
 }
 
 /* ICMP flows are keyed without ports; like Zeek, report the originator's first type and code
  * in their place. */
 uint16_t conn_port(const struct conn *c, int role) {
-    if (c->key.proto == 1 || c->key.proto == 58)
+    if (c->e.key.proto == 1 || c->e.key.proto == 58)
         return role == 0 ? c->icmp_type[0] : c->icmp_code[0];
-    return c->key.port[role == 0 ? c->orig_side : !c->orig_side];
+    return c->e.key.port[role == 0 ? c->orig_side : !c->orig_side];
 }
 
 /* Zeek's conn_state: TCP from the endpoint tracking; UDP and ICMP from which sides sent (Zeek
  * logs a one-way UDP flow as S0, a reply-only one as SHR, both ways as SF; ICMP as OTH). */
 enum zeek_conn_state conn_zeek_state(const struct conn *c) {
-    if (c->key.proto == 6)
+    if (c->e.key.proto == 6)
         return tcp_conn_zeek_state(&c->tcp);
-    if (c->key.proto != 17)
+    if (c->e.key.proto != 17)
         return ZEEK_OTH;
     if (c->pkts[0] && c->pkts[1])
         return ZEEK_SF;
@@ -66,7 +71,7 @@ enum zeek_conn_state conn_zeek_state(const struct conn *c) {
 }
 
 void conn_history(const struct conn *c, char out[TCP_HISTORY_MAX]) {
-    if (c->key.proto == 6) {
+    if (c->e.key.proto == 6) {
         snprintf(out, TCP_HISTORY_MAX, "%s", c->tcp.history);
         return;
     }

@@ -40,33 +40,56 @@ enum conn_timer {
     CONN_TIMER_ESTABLISHED, /* TCP established (or picked up mid-stream), no FIN */
     CONN_TIMER_HALF_CLOSED, /* TCP, one side sent FIN */
     CONN_TIMER_CLOSING,     /* TCP, both sent FIN, not both acknowledged */
-    CONN_TIMER_TIME_WAIT,   /* TCP closed and reported: remembered for 2×MSL */
     CONN_TIMER_UDP,
     CONN_TIMER_ICMP,
     CONN_TIMER_COUNT
 };
 
-struct conn {
+/* The part of every flow-table entry the table itself manages. */
+struct flow_entry {
     struct flow_key key;
-    uint32_t hash_next;              /* flow table: bucket chain (pool index, UINT32_MAX = end) */
-    uint32_t timer_prev, timer_next; /* flow table: timer list links */
-    uint8_t timer;                   /* enum conn_timer */
-    uint8_t orig_side;               /* key.addr index of the originator */
-    bool reported;                   /* closed and reported; kept only to recognise late packets */
-    uint8_t end;                     /* enum conn_end once reported */
-    uint64_t serial;                 /* 1-based order of creation in the run (uid source) */
+    uint32_t hash_next;              /* bucket chain (pool index, UINT32_MAX = end) */
+    uint32_t timer_prev, timer_next; /* timer list links */
+    uint8_t timer;                   /* which timer list */
+};
+
+struct conn {
+    struct flow_entry e; /* first: the flow table's part (key, links) */
+    uint8_t orig_side;   /* e.key.addr index of the originator */
+    uint8_t end;         /* enum conn_end once reported */
+    uint64_t serial;     /* 1-based order of creation in the run (uid source) */
     uint64_t first_frame;
     int64_t first_ns, last_ns;          /* first and last packet */
     uint64_t pkts[2], ip_bytes[2];      /* by role: [0] originator → responder, [1] back */
-    uint64_t late_pkts;                 /* packets that arrived after it was reported */
     uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
     struct tcp_conn tcp;                /* TCP only */
 };
+
+/* A TCP connection after it closed and was reported: only what is needed to recognise its late
+ * packets during TIME_WAIT (and to name it), so remembering closed connections costs a fraction
+ * of a live one. */
+struct closed_conn {
+    struct flow_entry e;
+    uint8_t orig_side;
+    uint8_t end;        /* enum conn_end: how it closed */
+    uint8_t known;      /* bit per role: isn/nxt of that endpoint are valid */
+    uint64_t serial;    /* as the live connection's */
+    int64_t first_ns;   /* as the live connection's */
+    int64_t close_ns;   /* TIME_WAIT runs from here */
+    uint32_t isn[2];    /* by role: sequence base of each endpoint */
+    uint32_t nxt[2];    /* by role: one past the highest sequence number sent */
+    uint64_t late_pkts; /* packets that arrived after the close */
+};
+
+/* Timer lists of the closed-connection table. */
+enum closed_timer { CLOSED_TIMER_TIME_WAIT, CLOSED_TIMER_COUNT };
 
 const char *conn_end_name(enum conn_end e);
 
 #define CONN_UID_LEN 18 /* "C" + 16 base62 characters + NUL */
 void conn_uid(const struct conn *c, char out[CONN_UID_LEN]);
+void conn_uid_make(uint64_t serial, int64_t first_ns, const struct flow_key *k,
+                   char out[CONN_UID_LEN]);
 
 /* Address (4 or 16 bytes) and port of the originator (role 0) or responder (role 1). */
 const uint8_t *conn_addr(const struct conn *c, int role);

@@ -1,6 +1,6 @@
 /* flow_table: pool + chained hash + per-timer LRU lists. Pool slots are handed out from a
  * watermark, then from a free list, so memory the kernel maps lazily is only touched as the
- * number of connections open at once grows. Links are 32-bit pool indices; NONE ends a list. */
+ * number of entries in use grows. Links are 32-bit pool indices; NONE ends a list. */
 #include "flow_table.h"
 
 #include <stdlib.h>
@@ -13,11 +13,12 @@ struct timer_list {
 };
 
 struct flow_table {
-    struct conn *pool;
+    uint8_t *pool;
+    size_t entry_size;
     uint32_t capacity, used_watermark, count, free_head;
     uint32_t *buckets; /* pool index + 1; 0 = empty (so a calloc'ed array is an empty index) */
     uint32_t bucket_mask;
-    struct timer_list timers[CONN_TIMER_COUNT];
+    struct timer_list timers[FLOW_TABLE_MAX_TIMERS];
 };
 
 static uint64_t key_hash(const struct flow_key *k) {
@@ -35,21 +36,30 @@ static uint64_t key_hash(const struct flow_key *k) {
     return h ^ (h >> 31);
 }
 
-struct flow_table *flow_table_new(uint32_t max_flows) {
+static struct flow_entry *entry_at(const struct flow_table *ft, uint32_t i) {
+    return (struct flow_entry *)(ft->pool + (size_t)i * ft->entry_size);
+}
+
+static uint32_t index_of(const struct flow_table *ft, const struct flow_entry *e) {
+    return (uint32_t)((size_t)((const uint8_t *)e - ft->pool) / ft->entry_size);
+}
+
+struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size) {
     struct flow_table *ft = calloc(1, sizeof *ft);
-    if (!ft || max_flows == 0)
+    if (!ft || capacity == 0 || entry_size < sizeof(struct flow_entry))
         goto fail;
     uint32_t nb = 1024;
-    while (nb < max_flows * 2ull && nb < (1u << 31))
+    while (nb < capacity * 2ull && nb < (1u << 31))
         nb <<= 1;
-    ft->pool = calloc(max_flows, sizeof *ft->pool);
+    ft->entry_size = (entry_size + 7) & ~(size_t)7;
+    ft->pool = calloc(capacity, ft->entry_size);
     ft->buckets = calloc(nb, sizeof *ft->buckets);
     if (!ft->pool || !ft->buckets)
         goto fail;
-    ft->capacity = max_flows;
+    ft->capacity = capacity;
     ft->bucket_mask = nb - 1;
     ft->free_head = NONE;
-    for (unsigned i = 0; i < CONN_TIMER_COUNT; i++)
+    for (unsigned i = 0; i < FLOW_TABLE_MAX_TIMERS; i++)
         ft->timers[i] = (struct timer_list){NONE, NONE};
     return ft;
 fail:
@@ -65,104 +75,100 @@ void flow_table_free(struct flow_table *ft) {
     free(ft);
 }
 
-static uint32_t index_of(const struct flow_table *ft, const struct conn *c) {
-    return (uint32_t)(c - ft->pool);
-}
-
-struct conn *flow_table_find(const struct flow_table *ft, const struct flow_key *key) {
+struct flow_entry *flow_table_find(const struct flow_table *ft, const struct flow_key *key) {
     uint32_t i = ft->buckets[key_hash(key) & ft->bucket_mask];
     while (i != 0) {
-        struct conn *c = &ft->pool[i - 1];
-        if (memcmp(&c->key, key, sizeof *key) == 0)
-            return c;
-        i = c->hash_next == NONE ? 0 : c->hash_next + 1;
+        struct flow_entry *e = entry_at(ft, i - 1);
+        if (memcmp(&e->key, key, sizeof *key) == 0)
+            return e;
+        i = e->hash_next == NONE ? 0 : e->hash_next + 1;
     }
     return NULL;
 }
 
-static void timer_unlink(struct flow_table *ft, struct conn *c) {
-    struct timer_list *l = &ft->timers[c->timer];
-    if (c->timer_prev == NONE)
-        l->head = c->timer_next;
+static void timer_unlink(struct flow_table *ft, struct flow_entry *e) {
+    struct timer_list *l = &ft->timers[e->timer];
+    if (e->timer_prev == NONE)
+        l->head = e->timer_next;
     else
-        ft->pool[c->timer_prev].timer_next = c->timer_next;
-    if (c->timer_next == NONE)
-        l->tail = c->timer_prev;
+        entry_at(ft, e->timer_prev)->timer_next = e->timer_next;
+    if (e->timer_next == NONE)
+        l->tail = e->timer_prev;
     else
-        ft->pool[c->timer_next].timer_prev = c->timer_prev;
+        entry_at(ft, e->timer_next)->timer_prev = e->timer_prev;
 }
 
-static void timer_append(struct flow_table *ft, struct conn *c, enum conn_timer timer) {
+static void timer_append(struct flow_table *ft, struct flow_entry *e, unsigned timer) {
     struct timer_list *l = &ft->timers[timer];
-    uint32_t i = index_of(ft, c);
-    c->timer = (uint8_t)timer;
-    c->timer_next = NONE;
-    c->timer_prev = l->tail;
+    uint32_t i = index_of(ft, e);
+    e->timer = (uint8_t)timer;
+    e->timer_next = NONE;
+    e->timer_prev = l->tail;
     if (l->tail == NONE)
         l->head = i;
     else
-        ft->pool[l->tail].timer_next = i;
+        entry_at(ft, l->tail)->timer_next = i;
     l->tail = i;
 }
 
-struct conn *flow_table_insert(struct flow_table *ft, const struct flow_key *key,
-                               enum conn_timer timer) {
+struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_key *key,
+                                     unsigned timer) {
     uint32_t i;
     if (ft->free_head != NONE) {
         i = ft->free_head;
-        ft->free_head = ft->pool[i].hash_next;
+        ft->free_head = entry_at(ft, i)->hash_next;
     } else if (ft->used_watermark < ft->capacity) {
         i = ft->used_watermark++;
     } else {
         return NULL;
     }
-    struct conn *c = &ft->pool[i];
-    memset(c, 0, sizeof *c);
-    c->key = *key;
+    struct flow_entry *e = entry_at(ft, i);
+    memset(e, 0, ft->entry_size);
+    e->key = *key;
     uint32_t *bucket = &ft->buckets[key_hash(key) & ft->bucket_mask];
-    c->hash_next = *bucket == 0 ? NONE : *bucket - 1;
+    e->hash_next = *bucket == 0 ? NONE : *bucket - 1;
     *bucket = i + 1;
-    timer_append(ft, c, timer);
+    timer_append(ft, e, timer);
     ft->count++;
-    return c;
+    return e;
 }
 
 /* Unlinks pool entry i from its bucket chain (buckets hold index + 1, chains plain indices). */
-static void hash_unlink(struct flow_table *ft, struct conn *c, uint32_t i) {
-    uint32_t *bucket = &ft->buckets[key_hash(&c->key) & ft->bucket_mask];
+static void hash_unlink(struct flow_table *ft, struct flow_entry *e, uint32_t i) {
+    uint32_t *bucket = &ft->buckets[key_hash(&e->key) & ft->bucket_mask];
     if (*bucket == i + 1) {
-        *bucket = c->hash_next == NONE ? 0 : c->hash_next + 1;
+        *bucket = e->hash_next == NONE ? 0 : e->hash_next + 1;
         return;
     }
-    for (uint32_t j = *bucket - 1; j != NONE; j = ft->pool[j].hash_next) {
-        if (ft->pool[j].hash_next == i) {
-            ft->pool[j].hash_next = c->hash_next;
+    for (uint32_t j = *bucket - 1; j != NONE; j = entry_at(ft, j)->hash_next) {
+        if (entry_at(ft, j)->hash_next == i) {
+            entry_at(ft, j)->hash_next = e->hash_next;
             return;
         }
     }
 }
 
-void flow_table_remove(struct flow_table *ft, struct conn *c) {
-    uint32_t i = index_of(ft, c);
-    hash_unlink(ft, c, i);
-    timer_unlink(ft, c);
-    c->hash_next = ft->free_head;
+void flow_table_remove(struct flow_table *ft, struct flow_entry *e) {
+    uint32_t i = index_of(ft, e);
+    hash_unlink(ft, e, i);
+    timer_unlink(ft, e);
+    e->hash_next = ft->free_head;
     ft->free_head = i;
     ft->count--;
 }
 
-void flow_table_touch(struct flow_table *ft, struct conn *c, enum conn_timer timer) {
-    timer_unlink(ft, c);
-    timer_append(ft, c, timer);
+void flow_table_touch(struct flow_table *ft, struct flow_entry *e, unsigned timer) {
+    timer_unlink(ft, e);
+    timer_append(ft, e, timer);
 }
 
-struct conn *flow_table_oldest(const struct flow_table *ft, enum conn_timer timer) {
+struct flow_entry *flow_table_oldest(const struct flow_table *ft, unsigned timer) {
     uint32_t i = ft->timers[timer].head;
-    return i == NONE ? NULL : &ft->pool[i];
+    return i == NONE ? NULL : entry_at(ft, i);
 }
 
-struct conn *flow_table_next(const struct flow_table *ft, const struct conn *c) {
-    return c->timer_next == NONE ? NULL : &ft->pool[c->timer_next];
+struct flow_entry *flow_table_next(const struct flow_table *ft, const struct flow_entry *e) {
+    return e->timer_next == NONE ? NULL : entry_at(ft, e->timer_next);
 }
 
 uint32_t flow_table_count(const struct flow_table *ft) {
@@ -174,6 +180,6 @@ uint32_t flow_table_capacity(const struct flow_table *ft) {
 }
 
 size_t flow_table_memory(const struct flow_table *ft) {
-    return sizeof *ft + (size_t)ft->capacity * sizeof *ft->pool +
+    return sizeof *ft + (size_t)ft->capacity * ft->entry_size +
            ((size_t)ft->bucket_mask + 1) * sizeof *ft->buckets;
 }

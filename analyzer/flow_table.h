@@ -1,7 +1,8 @@
-/* flow_table: the connections being tracked. A preallocated pool (no allocation per packet) sized
- * by --max-flows, a chained hash index for expected-O(1) lookup from either direction, and one
- * list per timer class ordered by last activity, so expiry and eviction look only at list heads
- * and never scan the table. */
+/* flow_table: a bounded table of flow entries. A preallocated pool (no allocation per packet) of
+ * fixed-size entries, a chained hash index for expected-O(1) lookup from either direction, and
+ * one list per timer class ordered by last activity, so expiry and eviction look only at list
+ * heads and never scan the table. Entries are any struct that starts with a struct flow_entry
+ * (live connections, and the compact records of closed ones). */
 #ifndef SHAKEDOWN_FLOW_TABLE_H
 #define SHAKEDOWN_FLOW_TABLE_H
 
@@ -10,28 +11,30 @@
 
 #include "conn.h"
 
+#define FLOW_TABLE_MAX_TIMERS 8
+
 struct flow_table;
 
-/* NULL if the pool cannot be allocated. */
-struct flow_table *flow_table_new(uint32_t max_flows);
+/* NULL if the pool cannot be allocated. entry_size: the size of the struct embedding a
+ * struct flow_entry as its first member. */
+struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size);
 void flow_table_free(struct flow_table *ft);
 
-struct conn *flow_table_find(const struct flow_table *ft, const struct flow_key *key);
+struct flow_entry *flow_table_find(const struct flow_table *ft, const struct flow_key *key);
 
-/* A zeroed entry for key, on the given timer list; NULL when the pool is full (evict first). */
-struct conn *flow_table_insert(struct flow_table *ft, const struct flow_key *key,
-                               enum conn_timer timer);
+/* A zeroed entry for key (key and links set), on timer list `timer`; NULL when the pool is full
+ * (make room first). */
+struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_key *key,
+                                     unsigned timer);
 
-void flow_table_remove(struct flow_table *ft, struct conn *c);
+void flow_table_remove(struct flow_table *ft, struct flow_entry *e);
 
-/* Moves c to the tail of timer list `timer` (it was just active). */
-void flow_table_touch(struct flow_table *ft, struct conn *c, enum conn_timer timer);
+/* Moves e to the tail of timer list `timer` (it was just active). */
+void flow_table_touch(struct flow_table *ft, struct flow_entry *e, unsigned timer);
 
-/* Least recently active entry of a timer list, or NULL. */
-struct conn *flow_table_oldest(const struct flow_table *ft, enum conn_timer timer);
-
-/* The entry after c on its timer list (more recently active), or NULL. */
-struct conn *flow_table_next(const struct flow_table *ft, const struct conn *c);
+/* Least recently active entry of a timer list, or NULL; the entry after e on its list. */
+struct flow_entry *flow_table_oldest(const struct flow_table *ft, unsigned timer);
+struct flow_entry *flow_table_next(const struct flow_table *ft, const struct flow_entry *e);
 
 uint32_t flow_table_count(const struct flow_table *ft);
 uint32_t flow_table_capacity(const struct flow_table *ft);

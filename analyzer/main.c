@@ -142,7 +142,7 @@ static void parse_tracking(struct options *o, int opt, const char *arg) {
         o->tracker.max_flows = (uint32_t)parse_uint("--max-flows", arg, 1, 1u << 28);
         break;
     case OPT_TIME_WAIT:
-        t[CONN_TIMER_TIME_WAIT] = parse_seconds("--time-wait", arg);
+        o->tracker.time_wait_ns = parse_seconds("--time-wait", arg);
         break;
     case OPT_HANDSHAKE_TIMEOUT:
         t[CONN_TIMER_HANDSHAKE] = parse_seconds("--handshake-timeout", arg);

@@ -1,20 +1,10 @@
 /* stats: per-packet accounting for the run summary. Counting is a handful of increments: no
- * allocation, no lookup beyond a scan of the (at most eight) link types seen. */
+ * allocation, no lookup. */
 #include "stats.h"
 
 static void counter_add(struct counter *c, uint32_t bytes) {
     c->packets++;
     c->bytes += bytes;
-}
-
-static struct counter *link_counter_for(struct run_stats *s, int link) {
-    for (unsigned i = 0; i < s->nlinks; i++)
-        if (s->link[i].link == link)
-            return &s->link[i].count;
-    if (s->nlinks == STATS_MAX_LINKS)
-        return &s->link_other;
-    s->link[s->nlinks].link = link;
-    return &s->link[s->nlinks++].count;
 }
 
 static bool ts_before(int64_t a_sec, uint32_t a_nsec, int64_t b_sec, uint32_t b_nsec) {
@@ -57,7 +47,7 @@ static bool count_checksum(uint64_t *good, uint64_t *bad, enum checksum_state c)
 }
 
 bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decode_status st) {
-    counter_add(link_counter_for(s, p->link), p->wirelen);
+    counter_add(&s->link[link_kind_of(p->link)], p->wirelen);
     if (p->net != NET_NONE)
         counter_add(&s->net[p->net], p->wirelen);
     if (p->transport != TRANSPORT_NONE)
@@ -80,9 +70,9 @@ bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decod
 void stats_count_conn(struct run_stats *s, const struct conn *c) {
     struct conn_totals *t = &s->conns;
     t->reported++;
-    if (c->key.proto == 6)
+    if (c->e.key.proto == 6)
         t->tcp++;
-    else if (c->key.proto == 17)
+    else if (c->e.key.proto == 17)
         t->udp++;
     else
         t->icmp++;

@@ -15,13 +15,6 @@ struct counter {
     uint64_t packets, bytes; /* bytes = wire length */
 };
 
-#define STATS_MAX_LINKS 8
-
-struct link_counter {
-    int link; /* DLT value */
-    struct counter count;
-};
-
 /* Connections reported, by how they ended and by Zeek conn_state. */
 struct conn_totals {
     uint64_t reported;
@@ -51,9 +44,7 @@ struct run_stats {
     uint64_t decode_errors[DECODE_STATUS_COUNT]; /* [DECODE_OK] stays 0 */
 
     /* Of the packets that passed the filter: by protocol, as far as decoding got. */
-    unsigned nlinks;
-    struct link_counter link[STATS_MAX_LINKS];
-    struct counter link_other; /* more distinct link types than STATS_MAX_LINKS */
+    struct counter link[LINK_KIND_COUNT];
     struct counter net[NET_COUNT];
     struct counter transport[TRANSPORT_COUNT];
 

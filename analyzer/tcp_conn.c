@@ -436,15 +436,6 @@ enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir) {
     return TCP_STATE_CLOSED;
 }
 
-bool tcp_conn_in_sequence_space(const struct tcp_conn *t, int dir, uint32_t seq) {
-    const struct tcp_endpoint *x = &t->ep[dir];
-    if (!x->base_known)
-        return false;
-    int64_t pos = seq_pos(x, seq);
-    /* Anything from the SYN up to a maximal (scaled) window past the highest byte sent. */
-    return pos >= 0 && pos <= x->hi + ((int64_t)65535 << 14);
-}
-
 /* Zeek's RSTOS0 test: history matches ^\^?S[^HAFGIQ]*R (originator SYN, then RST, nothing of
  * a handshake or close in between). */
 static bool history_is_rstos0(const char *h) {

@@ -143,10 +143,6 @@ enum zeek_conn_state {
 enum zeek_conn_state tcp_conn_zeek_state(const struct tcp_conn *t);
 const char *zeek_conn_state_name(enum zeek_conn_state s);
 
-/* After close: does seq lie within endpoint dir's sequence space as it was (a late segment of
- * this connection) rather than somewhere unrelated? */
-bool tcp_conn_in_sequence_space(const struct tcp_conn *t, int dir, uint32_t seq);
-
 const char *tcp_state_name(enum tcp_state s);
 const char *tcp_close_how_name(enum tcp_close_how h);
 

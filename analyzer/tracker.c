@@ -1,17 +1,20 @@
-/* tracker: the per-packet path from a decoded packet to its connection. One exit path,
- * report_and_remove(), is the only place a live connection leaves the table, so each is reported
- * exactly once. Time is capture time: the latest packet timestamp seen drives every timeout, so
- * a file replays the same way every time. */
+/* tracker: the per-packet path from a decoded packet to its connection. Two tables: live
+ * connections, and the compact records of closed TCP connections kept for TIME_WAIT. One exit
+ * path, report_and_remove(), is the only place a live connection leaves its table, so each is
+ * reported exactly once. Time is capture time: the latest packet timestamp seen drives every
+ * timeout, so a file replays the same way every time. */
 #include "tracker.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "flow_table.h"
+#include "seq.h"
 
 struct tracker {
     struct tracker_config cfg;
-    struct flow_table *table;
+    struct flow_table *table;  /* struct conn, timers enum conn_timer */
+    struct flow_table *closed; /* struct closed_conn, timers enum closed_timer */
     tracker_report_fn report;
     void *ctx;
     int64_t now_ns;
@@ -27,7 +30,7 @@ void tracker_config_defaults(struct tracker_config *cfg) {
     cfg->timeout_ns[CONN_TIMER_ESTABLISHED] = 300 * s;
     cfg->timeout_ns[CONN_TIMER_HALF_CLOSED] = 120 * s;
     cfg->timeout_ns[CONN_TIMER_CLOSING] = 30 * s;
-    cfg->timeout_ns[CONN_TIMER_TIME_WAIT] = 240 * s;
+    cfg->time_wait_ns = 240 * s;
     cfg->timeout_ns[CONN_TIMER_UDP] = 60 * s;
     cfg->timeout_ns[CONN_TIMER_ICMP] = 60 * s;
 }
@@ -39,9 +42,10 @@ struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn 
     tr->cfg = *cfg;
     tr->report = report;
     tr->ctx = ctx;
-    tr->table = flow_table_new(cfg->max_flows);
-    if (!tr->table) {
-        free(tr);
+    tr->table = flow_table_new(cfg->max_flows, sizeof(struct conn));
+    tr->closed = flow_table_new(cfg->max_flows, sizeof(struct closed_conn));
+    if (!tr->table || !tr->closed) {
+        tracker_free(tr);
         return NULL;
     }
     return tr;
@@ -51,6 +55,7 @@ void tracker_free(struct tracker *tr) {
     if (!tr)
         return;
     flow_table_free(tr->table);
+    flow_table_free(tr->closed);
     free(tr);
 }
 
@@ -59,7 +64,7 @@ const struct tracker_counts *tracker_counts(const struct tracker *tr) {
 }
 
 size_t tracker_memory(const struct tracker *tr) {
-    return sizeof *tr + flow_table_memory(tr->table);
+    return sizeof *tr + flow_table_memory(tr->table) + flow_table_memory(tr->closed);
 }
 
 bool tracker_port_is_server(uint16_t port) {
@@ -133,7 +138,6 @@ static enum conn_timer timer_for(const struct conn *c, const struct packet *p) {
 
 static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     c->end = (uint8_t)why;
-    c->reported = true;
     tr->counts.reported++;
     tr->counts.by_end[why]++;
     tr->counts.open_now--;
@@ -142,7 +146,7 @@ static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
 
 static void report_and_remove(struct tracker *tr, struct conn *c, enum conn_end why) {
     report(tr, c, why);
-    flow_table_remove(tr->table, c);
+    flow_table_remove(tr->table, &c->e);
 }
 
 /* Why an idle connection of timer class t expires. */
@@ -155,26 +159,21 @@ static enum conn_end expiry_reason(const struct conn *c, enum conn_timer t) {
 static void expire(struct tracker *tr) {
     for (unsigned t = 0; t < CONN_TIMER_COUNT; t++) {
         struct conn *c;
-        while ((c = flow_table_oldest(tr->table, (enum conn_timer)t)) != NULL &&
-               tr->now_ns - c->last_ns >= tr->cfg.timeout_ns[t]) {
-            if (t == CONN_TIMER_TIME_WAIT)
-                flow_table_remove(tr->table, c); /* reported at close; 2×MSL is over */
-            else
-                report_and_remove(tr, c, expiry_reason(c, (enum conn_timer)t));
-        }
+        while ((c = (struct conn *)flow_table_oldest(tr->table, t)) != NULL &&
+               tr->now_ns - c->last_ns >= tr->cfg.timeout_ns[t])
+            report_and_remove(tr, c, expiry_reason(c, (enum conn_timer)t));
     }
+    struct closed_conn *z;
+    while ((z = (struct closed_conn *)flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT)) &&
+           tr->now_ns - z->close_ns >= tr->cfg.time_wait_ns)
+        flow_table_remove(tr->closed, &z->e); /* 2×MSL is over: forgotten */
 }
 
-/* Makes room for one more connection: a closed one still remembered for TIME_WAIT goes first
- * (it was reported already), else the least recently active live connection is evicted. */
+/* Makes room for one more live connection: the least recently active one is evicted. */
 static void make_room(struct tracker *tr) {
-    struct conn *victim = flow_table_oldest(tr->table, CONN_TIMER_TIME_WAIT);
-    if (victim) {
-        flow_table_remove(tr->table, victim);
-        return;
-    }
+    struct conn *victim = NULL;
     for (unsigned t = 0; t < CONN_TIMER_COUNT; t++) {
-        struct conn *c = flow_table_oldest(tr->table, (enum conn_timer)t);
+        struct conn *c = (struct conn *)flow_table_oldest(tr->table, t);
         if (c && (!victim || c->last_ns < victim->last_ns))
             victim = c;
     }
@@ -186,10 +185,10 @@ static void make_room(struct tracker *tr) {
 
 static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
                                 const struct packet *p, int side, int64_t ts) {
-    struct conn *c = flow_table_insert(tr->table, k, CONN_TIMER_HANDSHAKE);
+    struct conn *c = (struct conn *)flow_table_insert(tr->table, k, CONN_TIMER_HANDSHAKE);
     if (!c) {
         make_room(tr);
-        c = flow_table_insert(tr->table, k, CONN_TIMER_HANDSHAKE);
+        c = (struct conn *)flow_table_insert(tr->table, k, CONN_TIMER_HANDSHAKE);
         if (!c)
             return NULL;
     }
@@ -206,23 +205,111 @@ static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
     return c;
 }
 
-/* A packet for a connection already closed and reported: a SYN (or one outside the old sequence
- * space) starts a new connection on the same ports; anything else is a late packet of the old
- * one (delayed in the network — what TIME_WAIT exists for) and is only counted. */
-static bool closed_conn_takes(struct tracker *tr, struct conn *c, const struct packet *p, int dir) {
-    bool tcp = p->transport == TRANSPORT_TCP;
-    if (tcp && (p->tcp.flags & TCP_SYN) && !(p->tcp.flags & TCP_ACK))
+/* ---- closed connections -------------------------------------------------------------------- */
+
+/* The compact record of a TCP connection that just closed. */
+static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
+    struct closed_conn z = {.orig_side = c->orig_side,
+                            .end = c->end,
+                            .serial = c->serial,
+                            .first_ns = c->first_ns,
+                            .close_ns = close_ns};
+    for (int role = 0; role < 2; role++) {
+        const struct tcp_endpoint *x = &c->tcp.ep[role];
+        z.isn[role] = x->isn;
+        z.nxt[role] = x->isn + (uint32_t)x->hi;
+        if (x->base_known)
+            z.known |= (uint8_t)(1u << role);
+    }
+    return z;
+}
+
+/* Replaces a live TCP connection that just closed (and was reported) by its compact record in
+ * the closed table, which recognises its late packets for TIME_WAIT. When that table is full its
+ * oldest entry is forgotten. */
+static void remember_closed(struct tracker *tr, struct conn *c, int64_t ts) {
+    struct closed_conn z = closed_from(c, ts);
+    struct flow_key k = c->e.key;
+    flow_table_remove(tr->table, &c->e);
+    struct flow_entry *e = flow_table_find(tr->closed, &k);
+    if (e)
+        flow_table_remove(tr->closed, e);
+    if (!(e = flow_table_insert(tr->closed, &k, CLOSED_TIMER_TIME_WAIT))) {
+        flow_table_remove(tr->closed, flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT));
+        e = flow_table_insert(tr->closed, &k, CLOSED_TIMER_TIME_WAIT);
+    }
+    z.e = *e; /* keep the table's links */
+    memcpy(e, &z, sizeof z);
+}
+
+/* Does seq lie in endpoint `role`'s old sequence space: from its first sequence number up to a
+ * maximal (scaled) window past the last one it sent? */
+static bool closed_in_space(const struct closed_conn *z, int role, uint32_t seq) {
+    if (!(z->known & (1u << role)))
         return false;
-    if (tcp && !tcp_conn_in_sequence_space(&c->tcp, dir, p->tcp.seq))
+    return seq_diff(seq, z->isn[role]) >= 0 &&
+           seq_diff(seq, z->nxt[role]) <= (int32_t)(65535u << 14);
+}
+
+/* A packet on the ports of a closed connection: a SYN (or one outside the old sequence space)
+ * starts a new connection; anything else is a late packet of the old one (delayed in the network
+ * — what TIME_WAIT exists for) and is only counted. */
+static bool closed_takes(struct tracker *tr, struct closed_conn *z, const struct packet *p,
+                         int side) {
+    if (p->transport != TRANSPORT_TCP)
         return false;
-    c->late_pkts++;
+    if ((p->tcp.flags & TCP_SYN) && !(p->tcp.flags & TCP_ACK))
+        return false;
+    if (!closed_in_space(z, side == z->orig_side ? 0 : 1, p->tcp.seq))
+        return false;
+    z->late_pkts++;
     tr->counts.late_packets++;
     return true;
 }
 
+/* ---- per packet ---------------------------------------------------------------------------- */
+
 static bool trackable(const struct packet *p) {
     return p->transport == TRANSPORT_TCP || p->transport == TRANSPORT_UDP ||
            p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6;
+}
+
+/* The live connection of key k, or NULL if there is none — after giving a closed connection on
+ * the same ports its chance to claim the packet (*claimed). */
+static struct conn *lookup(struct tracker *tr, const struct flow_key *k, const struct packet *p,
+                           int side, bool *claimed) {
+    struct conn *c = (struct conn *)flow_table_find(tr->table, k);
+    *claimed = false;
+    if (c)
+        return c;
+    struct closed_conn *z = (struct closed_conn *)flow_table_find(tr->closed, k);
+    if (z && closed_takes(tr, z, p, side))
+        *claimed = true;
+    else if (z) /* port reuse, or a packet unrelated to the old connection */
+        flow_table_remove(tr->closed, &z->e);
+    return NULL;
+}
+
+static void update_counters(struct conn *c, int dir, const struct packet *p, int64_t ts) {
+    c->pkts[dir]++;
+    c->ip_bytes[dir] += p->ip_len;
+    if (ts > c->last_ns)
+        c->last_ns = ts;
+    if ((p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6) && c->pkts[dir] == 1) {
+        c->icmp_type[dir] = p->icmp_type;
+        c->icmp_code[dir] = p->icmp_code;
+    }
+}
+
+static enum conn_end close_reason(enum tcp_close_how how) {
+    switch (how) {
+    case TCP_CLOSE_RST:
+        return CONN_END_RST;
+    case TCP_CLOSE_SIMULTANEOUS_FIN:
+        return CONN_END_SIMULTANEOUS_FIN;
+    default:
+        return CONN_END_FIN;
+    }
 }
 
 void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum) {
@@ -238,19 +325,12 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
     }
     struct flow_key k;
     int side = key_make(p, &k);
-    struct conn *c = flow_table_find(tr->table, &k);
-    if (c && c->reported) {
-        if (closed_conn_takes(tr, c, p, side == c->orig_side ? 0 : 1))
-            return;
-        flow_table_remove(tr->table, c); /* port reuse: the old one was reported already */
-        c = NULL;
-    }
-    if (!c && bad_checksum) {
-        tr->counts.untracked_packets++;
-        return; /* a corrupt packet does not start a connection */
-    }
-    if (!c && !(c = conn_create(tr, &k, p, side, ts))) {
-        tr->counts.untracked_packets++;
+    bool claimed;
+    struct conn *c = lookup(tr, &k, p, side, &claimed);
+    if (claimed)
+        return;
+    if (!c && (bad_checksum || !(c = conn_create(tr, &k, p, side, ts)))) {
+        tr->counts.untracked_packets++; /* a corrupt packet does not start a connection */
         return;
     }
     int dir = side == c->orig_side ? 0 : 1;
@@ -259,27 +339,13 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
             tcp_conn_on_bad_checksum(&c->tcp, dir);
         return;
     }
-    c->pkts[dir]++;
-    c->ip_bytes[dir] += p->ip_len;
-    if (ts > c->last_ns)
-        c->last_ns = ts;
-    if (p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6) {
-        if (c->pkts[dir] == 1) {
-            c->icmp_type[dir] = p->icmp_type;
-            c->icmp_code[dir] = p->icmp_code;
-        }
-    }
+    update_counters(c, dir, p, ts);
     if (p->transport == TRANSPORT_TCP && tcp_conn_on_segment(&c->tcp, dir, p, ts)) {
-        enum tcp_close_how how = c->tcp.close_how;
-        report(tr, c,
-               how == TCP_CLOSE_RST   ? CONN_END_RST
-               : how == TCP_CLOSE_FIN ? CONN_END_FIN
-                                      : CONN_END_SIMULTANEOUS_FIN);
-        c->last_ns = ts; /* TIME_WAIT (2×MSL) runs from the close */
-        flow_table_touch(tr->table, c, CONN_TIMER_TIME_WAIT);
+        report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));
+        remember_closed(tr, c, ts); /* TIME_WAIT (2×MSL) runs from the close */
         return;
     }
-    flow_table_touch(tr->table, c, timer_for(c, p));
+    flow_table_touch(tr->table, &c->e, timer_for(c, p));
 }
 
 static int by_serial(const void *a, const void *b) {
@@ -288,29 +354,26 @@ static int by_serial(const void *a, const void *b) {
 }
 
 /* Reports the open connections in the order they started (readable, reproducible output); if the
- * array cannot be allocated, in timer-list order instead — never not at all. */
+ * array cannot be allocated, in timer-list order instead — never not at all. Closed connections
+ * were reported already and are simply forgotten. */
 void tracker_flush(struct tracker *tr, enum conn_end why) {
     uint32_t n = flow_table_count(tr->table), k = 0;
     struct conn **all = n ? malloc(n * sizeof *all) : NULL;
-    for (unsigned t = 0; all && t < CONN_TIMER_COUNT; t++) {
-        if (t == CONN_TIMER_TIME_WAIT)
-            continue;
-        for (struct conn *c = flow_table_oldest(tr->table, (enum conn_timer)t); c;
-             c = flow_table_next(tr->table, c))
-            all[k++] = c;
-    }
+    for (unsigned t = 0; all && t < CONN_TIMER_COUNT; t++)
+        for (struct flow_entry *e = flow_table_oldest(tr->table, t); e;
+             e = flow_table_next(tr->table, e))
+            all[k++] = (struct conn *)e;
     if (all)
         qsort(all, k, sizeof *all, by_serial);
     for (uint32_t i = 0; i < k; i++)
         report_and_remove(tr, all[i], why);
     free(all);
     for (unsigned t = 0; t < CONN_TIMER_COUNT; t++) {
-        struct conn *c;
-        while ((c = flow_table_oldest(tr->table, (enum conn_timer)t)) != NULL) {
-            if (t == CONN_TIMER_TIME_WAIT)
-                flow_table_remove(tr->table, c); /* reported at close */
-            else
-                report_and_remove(tr, c, why);
-        }
+        struct flow_entry *e;
+        while ((e = flow_table_oldest(tr->table, t)) != NULL)
+            report_and_remove(tr, (struct conn *)e, why);
     }
+    struct flow_entry *e;
+    while ((e = flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT)) != NULL)
+        flow_table_remove(tr->closed, e);
 }

@@ -13,8 +13,9 @@
 #include "packet.h"
 
 struct tracker_config {
-    uint32_t max_flows;
+    uint32_t max_flows;                   /* live connections, and closed ones remembered */
     int64_t timeout_ns[CONN_TIMER_COUNT]; /* idle time after which each class expires */
+    int64_t time_wait_ns;                 /* TIME_WAIT, 2×MSL: closed connections remembered */
 };
 
 /* Defaults (documented in docs/shakedown.1): handshake 30 s, established idle 300 s, half-closed

@@ -118,6 +118,37 @@ const char *transport_proto_name(enum transport_proto t) {
     return (unsigned)t < TRANSPORT_COUNT ? names[t] : "unknown";
 }
 
+enum link_kind link_kind_of(int link) {
+    switch (link) {
+    case LINK_ETHERNET:
+        return LINK_KIND_ETHERNET;
+    case LINK_LINUX_SLL:
+        return LINK_KIND_LINUX_SLL;
+    case LINK_LINUX_SLL2:
+        return LINK_KIND_LINUX_SLL2;
+    case LINK_RAW_DLT:
+    case LINK_RAW:
+        return LINK_KIND_RAW;
+    case LINK_IPV4:
+        return LINK_KIND_IPV4;
+    case LINK_IPV6:
+        return LINK_KIND_IPV6;
+    case LINK_NULL:
+        return LINK_KIND_NULL;
+    case LINK_LOOP:
+        return LINK_KIND_LOOP;
+    default:
+        return LINK_KIND_UNSUPPORTED;
+    }
+}
+
+const char *link_kind_name(enum link_kind k) {
+    static const char *const names[LINK_KIND_COUNT] = {
+        "ethernet", "linux_sll", "linux_sll2", "raw", "ipv4", "ipv6", "null", "loop", "unsupported",
+    };
+    return (unsigned)k < LINK_KIND_COUNT ? names[k] : "unsupported";
+}
+
 const char *link_type_name(int link) {
     switch (link) {
     case LINK_NULL:

@@ -174,4 +174,21 @@ const char *transport_proto_name(enum transport_proto t);
 /* Name of a link type (e.g. "ethernet"), or NULL if shakedown does not decode it. */
 const char *link_type_name(int link);
 
+/* The link layers as the summary counts them: one per decoder (LINKTYPE_RAW and DLT_RAW are the
+ * same "raw"), plus every link type shakedown does not decode together. */
+enum link_kind {
+    LINK_KIND_ETHERNET,
+    LINK_KIND_LINUX_SLL,
+    LINK_KIND_LINUX_SLL2,
+    LINK_KIND_RAW,
+    LINK_KIND_IPV4,
+    LINK_KIND_IPV6,
+    LINK_KIND_NULL,
+    LINK_KIND_LOOP,
+    LINK_KIND_UNSUPPORTED,
+    LINK_KIND_COUNT
+};
+enum link_kind link_kind_of(int link);
+const char *link_kind_name(enum link_kind k);
+
 #endif

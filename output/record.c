@@ -22,6 +22,46 @@ static void add_str(struct json_object *o, const char *key, const char *v) {
     json_object_object_add(o, key, json_object_new_string(v));
 }
 
+/* Length of the valid UTF-8 sequence starting at s (1-4), or 0 if it is not one (overlong,
+ * surrogate and out-of-range forms included). */
+static size_t utf8_sequence(const unsigned char *s) {
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (n == 0 || c > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* Adds a string that came from outside (a file name, a libpcap message): bytes that are not
+ * valid UTF-8 become U+FFFD, so every line stays valid JSON whatever the input. */
+static void add_text(struct json_object *o, const char *key, const char *untrusted) {
+    char buf[1024];
+    size_t k = 0;
+    const unsigned char *s = (const unsigned char *)untrusted;
+    while (*s && k + 4 < sizeof buf) {
+        size_t n = utf8_sequence(s);
+        if (n == 0) {
+            memcpy(buf + k, "\xef\xbf\xbd", 3);
+            k += 3;
+            s++;
+        } else {
+            memcpy(buf + k, s, n);
+            k += n;
+            s += n;
+        }
+    }
+    buf[k] = '\0';
+    add_str(o, key, buf);
+}
+
 static void add_bool(struct json_object *o, const char *key, bool v) {
     json_object_object_add(o, key, json_object_new_boolean(v));
 }
@@ -71,13 +111,13 @@ static struct json_object *inputs_array(const struct input_report *in, size_t n)
     struct json_object *a = json_object_new_array_ext((int)n);
     for (size_t i = 0; i < n; i++) {
         struct json_object *o = json_object_new_object();
-        add_str(o, "file", in[i].path);
+        add_text(o, "file", in[i].path);
         if (in[i].link >= 0)
             add_str(o, "link_type", in[i].link_name);
         add_u64(o, "packets", in[i].packets);
         add_str(o, "status", input_status_name(in[i].status));
         if (in[i].status != INPUT_OK)
-            add_str(o, "error", in[i].message);
+            add_text(o, "error", in[i].message);
         json_object_array_add(a, o);
     }
     return a;
@@ -86,11 +126,8 @@ static struct json_object *inputs_array(const struct input_report *in, size_t n)
 static struct json_object *protocols_object(const struct run_stats *s) {
     struct json_object *proto = json_object_new_object();
     struct json_object *link = json_object_new_object();
-    for (unsigned i = 0; i < s->nlinks; i++) {
-        const char *name = link_type_name(s->link[i].link);
-        add_counter(link, name ? name : "unsupported", &s->link[i].count);
-    }
-    add_counter(link, "unsupported", &s->link_other);
+    for (unsigned i = 0; i < LINK_KIND_COUNT; i++)
+        add_counter(link, link_kind_name((enum link_kind)i), &s->link[i]);
     struct json_object *net = json_object_new_object();
     for (unsigned i = NET_NONE + 1; i < NET_COUNT; i++)
         add_counter(net, net_proto_name((enum net_proto)i), &s->net[i]);
@@ -154,7 +191,7 @@ static struct json_object *options_object(const struct tcp_endpoint *x) {
  * state, sequence-space byte counts and the options of its SYN. */
 static struct json_object *endpoint_object(const struct conn *c, int role) {
     struct json_object *o = json_object_new_object();
-    bool tcp = c->key.proto == 6;
+    bool tcp = c->e.key.proto == 6;
     if (tcp)
         add_str(o, "state", tcp_state_name(tcp_conn_state(&c->tcp, role)));
     add_u64(o, "pkts", c->pkts[role]);
@@ -186,7 +223,7 @@ static struct json_object *handshake_object(const struct tcp_conn *t) {
 static struct json_object *close_object(const struct conn *c) {
     struct json_object *o = json_object_new_object();
     add_str(o, "how", conn_end_name((enum conn_end)c->end));
-    int who = c->key.proto == 6 ? c->tcp.close_initiator : -1;
+    int who = c->e.key.proto == 6 ? c->tcp.close_initiator : -1;
     if (who >= 0)
         add_str(o, "initiator", who == 0 ? "orig" : "resp");
     return o;
@@ -194,24 +231,24 @@ static struct json_object *close_object(const struct conn *c) {
 
 static void add_tuple(struct json_object *o, const struct conn *c, uint16_t seed) {
     char addr[64];
-    record_format_addr(addr, sizeof addr, conn_addr(c, 0), c->key.ip_version);
+    record_format_addr(addr, sizeof addr, conn_addr(c, 0), c->e.key.ip_version);
     add_str(o, "src_ip", addr);
     add_u64(o, "src_port", conn_port(c, 0));
-    record_format_addr(addr, sizeof addr, conn_addr(c, 1), c->key.ip_version);
+    record_format_addr(addr, sizeof addr, conn_addr(c, 1), c->e.key.ip_version);
     add_str(o, "dest_ip", addr);
     add_u64(o, "dest_port", conn_port(c, 1));
-    add_u64(o, "ip_version", c->key.ip_version);
-    if (c->key.vlan[0]) {
+    add_u64(o, "ip_version", c->e.key.ip_version);
+    if (c->e.key.vlan[0] || c->e.key.vlan[1]) { /* outer first; VLAN 0 is a priority tag */
         struct json_object *v = json_object_new_array();
-        json_object_array_add(v, json_object_new_int(c->key.vlan[0]));
-        if (c->key.vlan[1])
-            json_object_array_add(v, json_object_new_int(c->key.vlan[1]));
+        json_object_array_add(v, json_object_new_int(c->e.key.vlan[0]));
+        if (c->e.key.vlan[1])
+            json_object_array_add(v, json_object_new_int(c->e.key.vlan[1]));
         json_object_object_add(o, "vlan", v);
     }
     char cid[COMMUNITY_ID_LEN];
     /* For ICMP the ports are the originator's type and code: the spec's port equivalents. */
-    struct community_id_tuple t = {c->key.ip_version, conn_addr(c, 0), conn_addr(c, 1),
-                                   c->key.proto,      conn_port(c, 0), conn_port(c, 1)};
+    struct community_id_tuple t = {c->e.key.ip_version, conn_addr(c, 0), conn_addr(c, 1),
+                                   c->e.key.proto,      conn_port(c, 0), conn_port(c, 1)};
     if (community_id_v1(&t, seed, cid))
         add_str(o, "community_id", cid);
 }
@@ -226,11 +263,11 @@ struct json_object *record_connection(const struct conn *c, const struct record_
     add_ts(o, "ts", c->first_ns, opt);
     add_ts(o, "end_ts", c->last_ns, opt);
     add_seconds(o, "duration", c->last_ns - c->first_ns);
-    add_str(o, "proto", proto_name(c->key.proto, c->key.ip_version));
+    add_str(o, "proto", proto_name(c->e.key.proto, c->e.key.ip_version));
     add_tuple(o, c, opt->community_id_seed);
     add_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
     add_str(o, "history", hist);
-    if (c->key.proto == 6) {
+    if (c->e.key.proto == 6) {
         json_object_object_add(o, "handshake", handshake_object(&c->tcp));
         add_bool(o, "midstream", c->tcp.midstream);
     }

@@ -28,11 +28,8 @@ static void text_inputs(FILE *out, const struct input_report *in, size_t n) {
 
 static void text_protocols(FILE *out, const struct run_stats *s) {
     fprintf(out, "Link layer\n");
-    for (unsigned i = 0; i < s->nlinks; i++) {
-        const char *name = link_type_name(s->link[i].link);
-        text_counter(out, name ? name : "unsupported", &s->link[i].count);
-    }
-    text_counter(out, "unsupported", &s->link_other);
+    for (unsigned i = 0; i < LINK_KIND_COUNT; i++)
+        text_counter(out, link_kind_name((enum link_kind)i), &s->link[i]);
     fprintf(out, "Network layer\n");
     for (unsigned i = NET_NONE + 1; i < NET_COUNT; i++)
         text_counter(out, net_proto_name((enum net_proto)i), &s->net[i]);
@@ -65,8 +62,8 @@ void text_write_connection_header(FILE *out) {
 
 static void text_endpoint(char *buf, size_t len, const struct conn *c, int role) {
     char addr[64];
-    record_format_addr(addr, sizeof addr, conn_addr(c, role), c->key.ip_version);
-    snprintf(buf, len, c->key.ip_version == 6 ? "[%s]:%u" : "%s:%u", addr,
+    record_format_addr(addr, sizeof addr, conn_addr(c, role), c->e.key.ip_version);
+    snprintf(buf, len, c->e.key.ip_version == 6 ? "[%s]:%u" : "%s:%u", addr,
              (unsigned)conn_port(c, role));
 }
 
@@ -81,10 +78,10 @@ void text_write_connection(FILE *out, const struct conn *c) {
     snprintf(tuple, sizeof tuple, "%s -> %s", a, b);
     conn_history(c, hist);
     states[0] = '\0';
-    if (c->key.proto == 6)
+    if (c->e.key.proto == 6)
         snprintf(states, sizeof states, "%s / %s", tcp_state_name(tcp_conn_state(&c->tcp, 0)),
                  tcp_state_name(tcp_conn_state(&c->tcp, 1)));
-    const char *proto = c->key.proto == 6 ? "tcp" : c->key.proto == 17 ? "udp" : "icmp";
+    const char *proto = c->e.key.proto == 6 ? "tcp" : c->e.key.proto == 17 ? "udp" : "icmp";
     fprintf(out, "%-26s %-5s %-47s %-6s %-14s %-25s %9" PRIu64 " %11" PRIu64 "  %s\n", ts, proto,
             tuple, zeek_conn_state_name(conn_zeek_state(c)), hist[0] ? hist : "-",
             states[0] ? states : "-", c->pkts[0] + c->pkts[1], c->ip_bytes[0] + c->ip_bytes[1],

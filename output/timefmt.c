@@ -17,7 +17,11 @@ void timefmt_iso8601(char *buf, size_t len, int64_t sec, uint32_t nsec) {
 }
 
 void timefmt_epoch(char *buf, size_t len, int64_t sec, uint32_t nsec) {
-    snprintf(buf, len, "%lld.%06u", (long long)sec, (unsigned)(nsec / 1000u % 1000000u));
+    uint32_t usec = nsec / 1000u % 1000000u;
+    if (sec < 0 && usec > 0) /* −0.5 s is sec −1 + 500000 µs: print it as -0.500000 */
+        snprintf(buf, len, "-%lld.%06u", (long long)(-(sec + 1)), (unsigned)(1000000u - usec));
+    else
+        snprintf(buf, len, "%lld.%06u", (long long)sec, (unsigned)usec);
 }
 
 void timefmt_split(int64_t ns, int64_t *sec, uint32_t *nsec) {

@@ -18,11 +18,11 @@ static struct flow_key key_n(uint32_t n) {
 }
 
 Test(flow_table, insert_find_remove) {
-    struct flow_table *ft = flow_table_new(100);
+    struct flow_table *ft = flow_table_new(100, sizeof(struct flow_entry));
     cr_assert(ft);
     struct flow_key a = key_n(1), b = key_n(2);
-    struct conn *ca = flow_table_insert(ft, &a, CONN_TIMER_HANDSHAKE);
-    struct conn *cb = flow_table_insert(ft, &b, CONN_TIMER_HANDSHAKE);
+    struct flow_entry *ca = flow_table_insert(ft, &a, CONN_TIMER_HANDSHAKE);
+    struct flow_entry *cb = flow_table_insert(ft, &b, CONN_TIMER_HANDSHAKE);
     cr_assert(ca && cb && ca != cb);
     cr_expect_eq(flow_table_find(ft, &a), ca);
     cr_expect_eq(flow_table_find(ft, &b), cb);
@@ -38,7 +38,7 @@ Test(flow_table, insert_find_remove) {
  * takes exactly its own entry out of a shared chain. */
 Test(flow_table, many_keys_and_chains) {
     enum { N = 5000 };
-    struct flow_table *ft = flow_table_new(N);
+    struct flow_table *ft = flow_table_new(N, sizeof(struct flow_entry));
     cr_assert(ft);
     for (uint32_t i = 0; i < N; i++) {
         struct flow_key k = key_n(i);
@@ -50,7 +50,7 @@ Test(flow_table, many_keys_and_chains) {
     }
     for (uint32_t i = 0; i < N; i++) {
         struct flow_key k = key_n(i);
-        struct conn *c = flow_table_find(ft, &k);
+        struct flow_entry *c = flow_table_find(ft, &k);
         if (i % 2)
             cr_assert(c && memcmp(&c->key, &k, sizeof k) == 0, "key %u lost", i);
         else
@@ -61,14 +61,14 @@ Test(flow_table, many_keys_and_chains) {
 
 /* The pool is the bound: full means NULL, and a removed slot is reused. */
 Test(flow_table, bounded_pool) {
-    struct flow_table *ft = flow_table_new(3);
+    struct flow_table *ft = flow_table_new(3, sizeof(struct flow_entry));
     struct flow_key k[4] = {key_n(1), key_n(2), key_n(3), key_n(4)};
-    struct conn *c0 = flow_table_insert(ft, &k[0], CONN_TIMER_UDP);
+    struct flow_entry *c0 = flow_table_insert(ft, &k[0], CONN_TIMER_UDP);
     cr_assert(flow_table_insert(ft, &k[1], CONN_TIMER_UDP));
     cr_assert(flow_table_insert(ft, &k[2], CONN_TIMER_UDP));
     cr_expect_null(flow_table_insert(ft, &k[3], CONN_TIMER_UDP));
     flow_table_remove(ft, c0);
-    struct conn *c3 = flow_table_insert(ft, &k[3], CONN_TIMER_UDP);
+    struct flow_entry *c3 = flow_table_insert(ft, &k[3], CONN_TIMER_UDP);
     cr_expect_eq(c3, c0, "the freed slot is reused");
     cr_expect_eq(flow_table_count(ft), 3);
     cr_expect_eq(flow_table_capacity(ft), 3);
@@ -76,10 +76,40 @@ Test(flow_table, bounded_pool) {
 }
 
 /* Timer lists: oldest first; touching moves an entry to the tail of (possibly another) list. */
+/* Entries are the caller's structs (a flow_entry first, then their own fields): consecutive
+ * entries must not overlap, and a removed entry's slot comes back zeroed. */
+struct fat_entry {
+    struct flow_entry e;
+    uint8_t payload[300];
+};
+
+Test(flow_table, caller_sized_entries) {
+    struct flow_table *ft = flow_table_new(4, sizeof(struct fat_entry));
+    struct fat_entry *f[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        struct flow_key k = key_n(i);
+        f[i] = (struct fat_entry *)flow_table_insert(ft, &k, CONN_TIMER_UDP);
+        cr_assert(f[i]);
+        memset(f[i]->payload, (int)(i + 1), sizeof f[i]->payload);
+    }
+    for (uint32_t i = 0; i < 4; i++) {
+        struct flow_key k = key_n(i);
+        cr_expect_eq((void *)flow_table_find(ft, &k), (void *)f[i]);
+        cr_expect_eq(f[i]->payload[0], i + 1);
+        cr_expect_eq(f[i]->payload[sizeof f[i]->payload - 1], i + 1, "entry %u overwritten", i);
+    }
+    flow_table_remove(ft, &f[2]->e);
+    struct flow_key k = key_n(9);
+    struct fat_entry *again = (struct fat_entry *)flow_table_insert(ft, &k, CONN_TIMER_UDP);
+    cr_expect_eq(again, f[2]);
+    cr_expect_eq(again->payload[0], 0, "a reused slot starts zeroed");
+    flow_table_free(ft);
+}
+
 Test(flow_table, timer_lists_order_by_activity) {
-    struct flow_table *ft = flow_table_new(10);
+    struct flow_table *ft = flow_table_new(10, sizeof(struct flow_entry));
     struct flow_key k[3] = {key_n(1), key_n(2), key_n(3)};
-    struct conn *c[3];
+    struct flow_entry *c[3];
     for (int i = 0; i < 3; i++)
         c[i] = flow_table_insert(ft, &k[i], CONN_TIMER_ESTABLISHED);
     cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_ESTABLISHED), c[0]);
@@ -88,9 +118,9 @@ Test(flow_table, timer_lists_order_by_activity) {
     cr_expect_eq(flow_table_next(ft, c[1]), c[2]);
     cr_expect_eq(flow_table_next(ft, c[2]), c[0]);
     cr_expect_null(flow_table_next(ft, c[0]));
-    flow_table_touch(ft, c[1], CONN_TIMER_TIME_WAIT);
+    flow_table_touch(ft, c[1], CONN_TIMER_CLOSING);
     cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_ESTABLISHED), c[2]);
-    cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_TIME_WAIT), c[1]);
+    cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_CLOSING), c[1]);
     flow_table_remove(ft, c[2]);
     cr_expect_eq(flow_table_oldest(ft, CONN_TIMER_ESTABLISHED), c[0]);
     flow_table_free(ft);

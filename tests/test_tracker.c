@@ -49,7 +49,7 @@ static struct tracker *new_tracker(struct reports *r, uint32_t max_flows) {
     struct tracker_config cfg;
     tracker_config_defaults(&cfg);
     cfg.max_flows = max_flows;
-    cfg.timeout_ns[CONN_TIMER_TIME_WAIT] = 10 * S;
+    cfg.time_wait_ns = 10 * S;
     cfg.timeout_ns[CONN_TIMER_HANDSHAKE] = 5 * S;
     memset(r, 0, sizeof *r);
     return tracker_new(&cfg, collect, r);

@@ -343,3 +343,38 @@ Test(capture, text_report) {
     cr_expect(strstr(r.out, "Decode errors\n  none\n"), "%s", r.out);
     run_result_free(&r);
 }
+
+/* A file name that is not UTF-8 (byte 0xff) must not make the summary invalid JSON: the byte is
+ * written as U+FFFD (EF BF BD), never raw. */
+Test(capture, file_name_bytes_are_escaped) {
+    char path[300];
+    snprintf(path, sizeof path, "%s", tmp_path("bad\xffname.pcap"));
+    cr_assert(gen_clean_ipv4(path));
+    const char *args[] = {"-F", "json", "-r", path, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_null(strchr(r.out, '\xff'), "raw 0xff byte in the output");
+    cr_expect(strstr(r.out, "bad\xef\xbf\xbdname.pcap"), "%s", r.out);
+    run_result_free(&r);
+}
+
+/* Two captures of two different unsupported link types (147, 148): their 2 + 3 packets are one
+ * "unsupported" row of 5, as decode_errors.link_unsupported counts them. */
+Test(capture, unsupported_link_types_add_up) {
+    const char *paths[2] = {tmp_path("u147.pcap"), tmp_path("u148.pcap")};
+    char copy[2][300];
+    for (int f = 0; f < 2; f++) {
+        snprintf(copy[f], sizeof copy[f], "%s", paths[f]);
+        struct capwrite *w = capwrite_open(copy[f], CAPWRITE_PCAP_USEC, 147 + f, 65535);
+        cr_assert(w);
+        uint8_t junk[20] = {0};
+        for (int i = 0; i < 2 + f; i++)
+            cr_assert(capwrite_packet(w, 0, (uint64_t)(i + 1) * 1000000000u, junk, sizeof junk));
+        cr_assert(capwrite_close(w));
+    }
+    const char *args[] = {"-F", "json", "-r", copy[0], "-r", copy[1], NULL};
+    struct json_object *o = summary_of(args, 0);
+    cr_expect_eq(json_int_at(o, "protocols.link.unsupported.packets"), 5);
+    cr_expect_eq(json_int_at(o, "decode_errors.link_unsupported"), 5);
+    json_object_put(o);
+}
