@@ -23,6 +23,12 @@ static void on_conn_reported(void *ctx, const struct conn *c) {
     sink_connection(s->cfg->sink, c);
 }
 
+/* Anomalies are written the moment they are detected, so a SIEM can alert at once. */
+static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
+    struct stream *s = ctx;
+    sink_anomaly(s->cfg->sink, ev);
+}
+
 static void analyze_packet(struct stream *s, const struct capture_packet *cp, int link,
                            bool filtered) {
     struct packet p;
@@ -98,7 +104,7 @@ static enum input_status analyze_input(struct stream *s, const char *path, struc
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
                              struct input_report *reports, FILE *err) {
     struct stream s = {cfg, stats, {cfg->checksums != CHECKSUM_MODE_OFF}, NULL, 0};
-    s.tracker = tracker_new(&cfg->tracker, on_conn_reported, &s);
+    s.tracker = tracker_new(&cfg->tracker, on_conn_reported, on_anomaly, &s);
     if (!s.tracker) {
         fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
                 cfg->tracker.max_flows);
@@ -117,6 +123,8 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     stats->conns.late_packets = tc->late_packets;
     stats->conns.untracked_packets = tc->untracked_packets;
     stats->conns.peak_open = tc->peak_open;
+    for (unsigned a = 0; a < ANOMALY_COUNT; a++)
+        stats->conns.anomalies[a] = tc->anomalies[a];
     tracker_free(s.tracker);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "anomaly.h"
 #include "tcp_conn.h"
 
 /* A flow's identity in canonical order (lower address/port first), so both directions of a
@@ -58,11 +59,13 @@ struct conn {
     uint8_t orig_side;   /* e.key.addr index of the originator */
     uint8_t end;         /* enum conn_end once reported */
     uint64_t serial;     /* 1-based order of creation in the run (uid source) */
-    uint64_t first_frame;
+    uint64_t first_frame, last_frame;
     int64_t first_ns, last_ns;          /* first and last packet */
     uint64_t pkts[2], ip_bytes[2];      /* by role: [0] originator → responder, [1] back */
     uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
-    struct tcp_conn tcp;                /* TCP only */
+    bool syn_pending;                   /* opened by a SYN still half-open (syn_flood count) */
+    struct conn_anomalies anomalies;
+    struct tcp_conn tcp; /* TCP only */
 };
 
 /* A TCP connection after it closed and was reported: only what is needed to recognise its late
@@ -79,10 +82,12 @@ struct closed_conn {
     uint32_t isn[2];    /* by role: sequence base of each endpoint */
     uint32_t nxt[2];    /* by role: one past the highest sequence number sent */
     uint64_t late_pkts; /* packets that arrived after the close */
+    uint64_t emitted;   /* anomaly events already emitted: bit 2 × anomaly + direction */
 };
 
-/* Timer lists of the closed-connection table. */
-enum closed_timer { CLOSED_TIMER_TIME_WAIT, CLOSED_TIMER_COUNT };
+/* Timer lists of the closed-connection table: during TIME_WAIT, then for as long again after
+ * it expired, so packets that come too late are recognised (packet_after_time_wait). */
+enum closed_timer { CLOSED_TIMER_TIME_WAIT, CLOSED_TIMER_EXPIRED, CLOSED_TIMER_COUNT };
 
 const char *conn_end_name(enum conn_end e);
 

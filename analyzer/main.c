@@ -44,6 +44,11 @@ enum {
     OPT_CLOSING_TIMEOUT,
     OPT_UDP_TIMEOUT,
     OPT_ICMP_TIMEOUT,
+    OPT_ANSWER_GRACE,
+    OPT_SYN_FLOOD_THRESHOLD,
+    OPT_SYN_FLOOD_WINDOW,
+    OPT_PORT_SCAN_THRESHOLD,
+    OPT_PORT_SCAN_WINDOW,
 };
 
 static const char usage_text[] =
@@ -73,6 +78,16 @@ static const char usage_text[] =
     "                        so late segments are recognised as its own (240)\n"
     "      --udp-timeout S   UDP flows expire after S idle (60)\n"
     "      --icmp-timeout S  ICMP flows expire after S idle (60)\n"
+    "\n"
+    "Anomaly detection:\n"
+    "      --answer-grace S  when the input ends, SYNs, data and FINs sent in its last S are\n"
+    "                        not judged unanswered or unacknowledged (1)\n"
+    "      --syn-flood-threshold N  syn_flood: more than N half-open connections to one\n"
+    "                        host (200) ...\n"
+    "      --syn-flood-window S     ... within S seconds (10)\n"
+    "      --port-scan-threshold N  port_scan: more than N distinct ports or hosts left\n"
+    "                        unanswered or refused, from one host (20, at most 64) ...\n"
+    "      --port-scan-window S     ... within S seconds (60)\n"
     "\n"
     "Output:\n"
     "  -F, --format FORMAT   text (default on a terminal) or json (one object per line,\n"
@@ -162,6 +177,23 @@ static void parse_tracking(struct options *o, int opt, const char *arg) {
     case OPT_ICMP_TIMEOUT:
         t[CONN_TIMER_ICMP] = parse_seconds("--icmp-timeout", arg);
         break;
+    case OPT_ANSWER_GRACE:
+        o->tracker.answer_grace_ns = parse_seconds("--answer-grace", arg);
+        break;
+    case OPT_SYN_FLOOD_THRESHOLD:
+        o->tracker.hosts.syn_flood_threshold =
+            (uint32_t)parse_uint("--syn-flood-threshold", arg, 1, 1u << 30);
+        break;
+    case OPT_SYN_FLOOD_WINDOW:
+        o->tracker.hosts.syn_flood_window_ns = parse_seconds("--syn-flood-window", arg);
+        break;
+    case OPT_PORT_SCAN_THRESHOLD:
+        o->tracker.hosts.port_scan_threshold =
+            (uint32_t)parse_uint("--port-scan-threshold", arg, 1, HOSTS_MAX_SCAN_TARGETS);
+        break;
+    case OPT_PORT_SCAN_WINDOW:
+        o->tracker.hosts.port_scan_window_ns = parse_seconds("--port-scan-window", arg);
+        break;
     default:
         break;
     }
@@ -206,6 +238,11 @@ static void parse_options(struct options *o, int argc, char **argv) {
         {"closing-timeout", required_argument, NULL, OPT_CLOSING_TIMEOUT},
         {"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
         {"icmp-timeout", required_argument, NULL, OPT_ICMP_TIMEOUT},
+        {"answer-grace", required_argument, NULL, OPT_ANSWER_GRACE},
+        {"syn-flood-threshold", required_argument, NULL, OPT_SYN_FLOOD_THRESHOLD},
+        {"syn-flood-window", required_argument, NULL, OPT_SYN_FLOOD_WINDOW},
+        {"port-scan-threshold", required_argument, NULL, OPT_PORT_SCAN_THRESHOLD},
+        {"port-scan-window", required_argument, NULL, OPT_PORT_SCAN_WINDOW},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -239,6 +276,11 @@ static void parse_options(struct options *o, int argc, char **argv) {
         case OPT_CLOSING_TIMEOUT:
         case OPT_UDP_TIMEOUT:
         case OPT_ICMP_TIMEOUT:
+        case OPT_ANSWER_GRACE:
+        case OPT_SYN_FLOOD_THRESHOLD:
+        case OPT_SYN_FLOOD_WINDOW:
+        case OPT_PORT_SCAN_THRESHOLD:
+        case OPT_PORT_SCAN_WINDOW:
             parse_tracking(o, opt, optarg);
             break;
         case 'h':

@@ -24,6 +24,7 @@ struct conn_totals {
     uint64_t late_packets;      /* packets of connections already closed and reported */
     uint64_t untracked_packets; /* decoded, but of no connection (fragments, other protocols) */
     uint32_t peak_open;         /* most connections open at once */
+    uint64_t anomalies[ANOMALY_COUNT]; /* every occurrence, by anomaly */
 };
 
 /* Checksums verified, by the layer they belong to. */

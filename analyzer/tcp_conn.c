@@ -115,17 +115,32 @@ static uint64_t holes_fill(struct tcp_endpoint *x, int64_t s, int64_t e) {
     return filled;
 }
 
-/* Accounts payload bytes [s, e) sent by X: new bytes count once, bytes already sent are
- * retransmitted. Returns the retransmitted byte count. */
-static uint64_t account_payload(struct tcp_endpoint *x, int64_t s, int64_t e) {
+static void raise_anomaly(struct tcp_conn *t, enum anomaly a) {
+    t->raised |= anomaly_bit(a);
+}
+
+/* Accounts payload bytes [s, e) sent by X at ts_ns: new bytes count once, bytes already sent
+ * are retransmitted. Raises out_of_order for bytes that fill a hole (sent before, captured only
+ * now) and segment_not_captured for a segment starting past the highest byte seen. Returns the
+ * retransmitted byte count. */
+static uint64_t account_payload(struct tcp_conn *t, struct tcp_endpoint *x, int64_t s, int64_t e,
+                                int64_t ts_ns) {
     if (e <= s)
         return 0;
     uint64_t fresh = holes_fill(x, s, e < x->hi ? e : x->hi);
-    if (s > x->hi)
+    if (fresh)
+        raise_anomaly(t, ANOMALY_OUT_OF_ORDER);
+    if (s > x->hi) {
         hole_add(x, x->hi, s);
+        raise_anomaly(t, ANOMALY_SEGMENT_NOT_CAPTURED);
+    }
     if (e > x->hi) {
         fresh += (uint64_t)(e - (s > x->hi ? s : x->hi));
         x->hi = e;
+    }
+    if (e > x->data_hi) {
+        x->data_hi = e;
+        x->last_data_ns = ts_ns;
     }
     uint64_t old = (uint64_t)(e - s) - fresh;
     x->payload_bytes += fresh;
@@ -160,6 +175,7 @@ static void ack_passes_holes(struct tcp_conn *t, int pdir, int64_t ack_pos) {
             p->missed_bytes += (uint64_t)(p->holes[i].end - p->holes[i].start);
             hole_remove(p, i);
             history_scaled(t, pdir, 'G', &p->n_gaps);
+            raise_anomaly(t, ANOMALY_ACK_UNSEEN_SEGMENT);
         } else {
             i++;
         }
@@ -194,7 +210,19 @@ static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
     if (a > p->hi && p->syn_acked && x->peer_syn_rcvd && (!p->fin_sent || a <= p->fin_pos)) {
         p->missed_bytes += (uint64_t)(a - p->hi);
         p->hi = a;
+        raise_anomaly(t, ANOMALY_ACK_UNSEEN_SEGMENT);
     }
+}
+
+/* The first ACK of the originator after the SYN/ACK must acknowledge the responder's SYN (and
+ * any data the SYN/ACK carried): an ack outside (ISN, highest byte sent] is handshake_bad_ack. */
+static void check_handshake_ack(struct tcp_conn *t, const struct packet *p) {
+    const struct tcp_endpoint *r = &t->ep[1];
+    if (t->handshake_ack_checked || !r->syn_sent || t->handshake_done)
+        return;
+    t->handshake_ack_checked = true;
+    if (!acks_past(r, p->tcp.ack, 0))
+        raise_anomaly(t, ANOMALY_HANDSHAKE_BAD_ACK);
 }
 
 static void options_from_syn(struct tcp_endpoint *x, const struct tcp_options *o) {
@@ -211,6 +239,10 @@ static void options_from_syn(struct tcp_endpoint *x, const struct tcp_options *o
 static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns) {
     struct tcp_endpoint *x = &t->ep[dir], *peer = &t->ep[!dir];
     bool ack = p->tcp.flags & TCP_ACK;
+    /* A SYN/ACK must acknowledge the SYN it answers: ack = ISN + 1, or past the SYN's data when
+     * the SYN carried some (TCP Fast Open, RFC 7413) — never anything the SYN did not send. */
+    if (ack && peer->syn_sent && !peer->syn_implied && !acks_past(peer, p->tcp.ack, 0))
+        raise_anomaly(t, ANOMALY_SYNACK_BAD_ACK);
     if (x->syn_implied && p->tcp.seq == x->isn) {
         /* The SYN a SYN/ACK already answered, seen late (reordered capture): the handshake's
          * first packet, not a retransmission. */
@@ -219,8 +251,12 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
         if (!ack && dir == 0 && !t->syn_ns)
             t->syn_ns = ts_ns;
     } else if (!x->syn_sent) {
-        if (dir == 1 && !ack && peer->syn_sent && !peer->syn_acked)
+        if (dir == 1 && !ack && peer->syn_sent && !peer->syn_acked) {
             t->simultaneous_open = true; /* crossing SYNs: RFC 9293 §3.5 figure 8 */
+            raise_anomaly(t, ANOMALY_SIMULTANEOUS_OPEN);
+        }
+        if (t->midstream) /* a SYN in a connection picked up established */
+            raise_anomaly(t, ANOMALY_SYN_ON_ESTABLISHED);
         x->syn_sent = true;
         base_init(x, p->tcp.seq);
         options_from_syn(x, &p->tcp.opt);
@@ -228,27 +264,37 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
             t->synack_ns = ts_ns;
         if (!ack && dir == 0 && !t->syn_ns)
             t->syn_ns = ts_ns;
+    } else if (tcp_conn_established(t) && !(dir == 1 && ack && p->tcp.seq == x->isn)) {
+        /* Anything but the responder resending its SYN/ACK (its handshake ACK was lost) is a
+         * SYN that does not belong in an established connection. */
+        raise_anomaly(t, ANOMALY_SYN_ON_ESTABLISHED);
     } else if (p->tcp.seq == x->isn) {
         x->retrans_pkts++;
+        raise_anomaly(t, ANOMALY_RETRANSMISSION);
     } else if (!tcp_conn_established(t)) {
+        raise_anomaly(t, ANOMALY_SYN_ISN_CHANGED);
         base_init(x, p->tcp.seq);
         x->nholes = 0;
+        x->data_hi = 0;
         options_from_syn(x, &p->tcp.opt);
     }
 }
 
-static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos) {
+static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos, int64_t ts_ns) {
     struct tcp_endpoint *x = &t->ep[dir];
     if (!x->fin_sent) {
         x->fin_sent = true;
         x->fin_pos = fin_pos;
+        x->fin_ns = ts_ns;
         /* RFC 9293 §3.6: the active closer sends its FIN before it has received the peer's. */
         x->active_closer = !x->peer_fin_rcvd;
         if (t->close_initiator < 0)
             t->close_initiator = (int8_t)dir;
     }
-    if (fin_pos > x->hi) /* the FIN comes after bytes never captured: a gap like any other */
+    if (fin_pos > x->hi) { /* the FIN comes after bytes never captured: a gap like any other */
         hole_add(x, x->hi, fin_pos);
+        raise_anomaly(t, ANOMALY_SEGMENT_NOT_CAPTURED);
+    }
     if (fin_pos + 1 > x->hi)
         x->hi = fin_pos + 1;
 }
@@ -337,52 +383,90 @@ static void imply_peer_syn(struct tcp_conn *t, int dir, const struct packet *p) 
         return;
     o->syn_sent = true;
     o->syn_implied = true;
+    t->reordered = true;
     base_init(o, p->tcp.ack - 1);
+}
+
+/* Payload of a segment sent after the sender's own FIN: beyond the FIN it is new data that
+ * cannot exist (data_after_fin); before it, a delayed or reordered copy (late_segment_after_fin).
+ */
+static void check_after_fin(struct tcp_conn *t, const struct tcp_endpoint *x, int64_t end) {
+    raise_anomaly(t, end > x->fin_pos ? ANOMALY_DATA_AFTER_FIN : ANOMALY_LATE_SEGMENT_AFTER_FIN);
+}
+
+/* Sequence accounting of the payload (and a repeated FIN) of one segment. Keep-alives (0 or 1
+ * byte just below the next sequence number) and zero-window probes (1 byte while the peer
+ * advertises no window) are neither data nor retransmissions. */
+static void account_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t pos,
+                            int64_t ts_ns) {
+    struct tcp_endpoint *x = &t->ep[dir];
+    uint8_t flags = p->tcp.flags;
+    uint32_t len = p->payload_len;
+    int64_t start = pos + ((flags & TCP_SYN) ? 1 : 0);
+    bool control = flags & (TCP_SYN | TCP_FIN | TCP_RST);
+    bool keepalive = !control && len <= 1 && pos == x->hi - 1;
+    bool probe = !control && len == 1 && t->ep[!dir].window == 0;
+    /* Zeek's T/t: a payload segment ending at or below the highest byte already seen (a 1-byte
+     * keep-alive included); one that also brings new bytes gets no letter, though its old bytes
+     * still count as retransmitted below. */
+    if (len > 0 && !(flags & TCP_RST) && start + len <= x->hi)
+        history_scaled(t, dir, 'T', &x->n_retrans_data);
+    if (len > 0 && !(flags & TCP_RST) && x->fin_sent)
+        check_after_fin(t, x, start + len);
+    if (len > 0 && !(flags & TCP_RST) && !keepalive &&
+        account_payload(t, x, start, start + len, ts_ns) > 0 && !probe) {
+        x->retrans_pkts++;
+        raise_anomaly(t, ANOMALY_RETRANSMISSION);
+    } else if ((flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos) {
+        x->retrans_pkts++; /* the same FIN again */
+        raise_anomaly(t, ANOMALY_RETRANSMISSION);
+    } else if ((flags & TCP_FIN) && x->fin_sent && start + len > x->fin_pos) {
+        raise_anomaly(t, ANOMALY_DATA_AFTER_FIN); /* the FIN moved forward: new sequence space */
+    }
+    if (flags & TCP_FIN)
+        on_fin(t, dir, start + len, ts_ns);
 }
 
 bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns) {
     struct tcp_endpoint *x = &t->ep[dir];
     uint8_t flags = p->tcp.flags;
-    uint32_t len = p->payload_len;
     bool was_closed = t->close_how != TCP_CLOSE_NONE;
 
+    t->raised = 0;
+    if (!tcp_flags_valid(flags))
+        raise_anomaly(t, ANOMALY_INVALID_FLAGS);
     if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
         imply_peer_syn(t, dir, p);
     if (!x->base_known && !(flags & TCP_SYN))
         base_init(x, p->tcp.seq - 1);
     int64_t pos = x->base_known ? seq_pos(x, p->tcp.seq) : 0;
-    history_on_flags(t, dir, flags, len, pos);
+    history_on_flags(t, dir, flags, p->payload_len, pos);
     x->seen = true;
     x->window = p->tcp.window;
-    if (p->tcp.window == 0 && !(flags & TCP_RST))
+    if (p->tcp.window == 0 && !(flags & TCP_RST)) {
         history_scaled(t, dir, 'W', &x->n_zero_window);
+        raise_anomaly(t, ANOMALY_ZERO_WINDOW);
+    }
 
+    if (dir == 0 && (flags & TCP_ACK) && !(flags & (TCP_SYN | TCP_RST)))
+        check_handshake_ack(t, p);
     if ((flags & TCP_ACK) && !(flags & TCP_RST))
         on_ack(t, dir, p->tcp.ack, ts_ns);
     if (flags & TCP_SYN) {
         on_syn(t, dir, p, ts_ns);
         pos = 0; /* SYN data starts at position 1 */
     }
-    int64_t start = pos + ((flags & TCP_SYN) ? 1 : 0);
-    bool keepalive = !(flags & (TCP_SYN | TCP_FIN | TCP_RST)) && len <= 1 && pos == x->hi - 1;
-    /* Zeek's T/t: a payload segment ending at or below the highest byte already seen (a 1-byte
-     * keep-alive included); one that also brings new bytes gets no letter, though its old bytes
-     * still count as retransmitted below. */
-    if (len > 0 && !(flags & TCP_RST) && start + len <= x->hi)
-        history_scaled(t, dir, 'T', &x->n_retrans_data);
-    if (len > 0 && !(flags & TCP_RST) && !keepalive && account_payload(x, start, start + len) > 0) {
-        x->retrans_pkts++;
-    } else if ((flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos) {
-        x->retrans_pkts++; /* the same FIN again */
+    account_segment(t, dir, p, pos, ts_ns);
+    if (flags & TCP_RST) {
+        if (!rst_acceptable(t, dir, p)) {
+            raise_anomaly(t, ANOMALY_RST_OUT_OF_WINDOW);
+        } else {
+            x->rst_sent = true;
+            if (!was_closed)
+                t->close_initiator = (int8_t)dir;
+        }
     }
-    if (flags & TCP_FIN)
-        on_fin(t, dir, start + len);
-    if ((flags & TCP_RST) && rst_acceptable(t, dir, p)) {
-        x->rst_sent = true;
-        if (!was_closed)
-            t->close_initiator = (int8_t)dir;
-    }
-    zeek_update(t, dir, flags, len);
+    zeek_update(t, dir, flags, p->payload_len);
 
     if (was_closed || !close_complete(t))
         return false;
@@ -396,6 +480,32 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
 
 void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir) {
     history_scaled(t, dir, 'C', &t->ep[dir].n_bad_checksum);
+}
+
+/* The peer is known to acknowledge (it sent an ACK), so silence about X's data or FIN means
+ * something; on a one-sided capture nothing can be judged. */
+anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t judge_until_ns) {
+    const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
+    anomaly_set a = 0;
+    bool reset = x->rst_sent || p->rst_sent || (p->history_once & HIST_SEEN_RST);
+    /* syn_unanswered: the originator's SYN got neither SYN/ACK nor RST back. An originator that
+     * went on to acknowledge something was answered — the capture missed the other direction. */
+    if (dir == 0 && x->syn_sent && !x->syn_implied && !p->syn_sent && !reset && !t->midstream &&
+        !x->ack_sent && t->syn_ns <= judge_until_ns)
+        a |= anomaly_bit(ANOMALY_SYN_UNANSWERED);
+    /* synack_unanswered: the responder's SYN/ACK was never acknowledged; it sits in
+     * SYN_RECEIVED. */
+    if (dir == 1 && x->syn_sent && x->peer_syn_rcvd && !x->syn_acked && !reset &&
+        t->synack_ns <= judge_until_ns)
+        a |= anomaly_bit(ANOMALY_SYNACK_UNANSWERED);
+    if (reset || !p->ack_sent)
+        return a;
+    int64_t acked = seq_pos(x, p->last_ack);
+    if (x->data_hi > 1 && acked < x->data_hi && x->last_data_ns <= judge_until_ns)
+        a |= anomaly_bit(ANOMALY_DATA_UNACKED);
+    if (x->fin_sent && !x->fin_acked && x->fin_ns <= judge_until_ns)
+        a |= anomaly_bit(ANOMALY_FIN_UNACKED);
+    return a;
 }
 
 bool tcp_conn_established(const struct tcp_conn *t) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "anomaly.h"
 #include "packet.h"
 
 enum tcp_state {
@@ -71,6 +72,8 @@ struct tcp_endpoint {
     uint16_t window;   /* last window X advertised (unscaled) */
     int64_t hi;        /* highest relative position sent + 1 (SYN is position 0) */
     int64_t fin_pos;   /* relative position of X's FIN */
+    int64_t data_hi;   /* highest relative position of payload sent + 1 (FIN excluded) */
+    int64_t last_data_ns, fin_ns; /* when data_hi last grew; when the FIN was first sent */
     int64_t last_syn_pos, last_fin_pos, last_rst_pos; /* history repetition rules */
     uint8_t nholes;
     struct seq_range holes[TCP_MAX_HOLES]; /* ranges below hi never seen */
@@ -94,9 +97,12 @@ struct tcp_conn {
     bool midstream; /* no SYN seen from the originator when the connection was picked up */
     bool flipped;   /* roles decided against the first packet's direction */
     bool simultaneous_open;
-    bool handshake_done;               /* SYN, SYN/ACK and the ACK of the SYN/ACK all seen */
-    uint8_t close_how;                 /* enum tcp_close_how, set when the connection closes */
-    int8_t close_initiator;            /* endpoint that sent the first FIN or the RST, -1 none */
+    bool handshake_done;        /* SYN, SYN/ACK and the ACK of the SYN/ACK all seen */
+    bool handshake_ack_checked; /* the originator's first ACK after the SYN/ACK was judged */
+    bool reordered;             /* the SYN/ACK was seen before the SYN it answers */
+    anomaly_set raised;         /* what the last segment raised (read after tcp_conn_on_segment) */
+    uint8_t close_how;          /* enum tcp_close_how, set when the connection closes */
+    int8_t close_initiator;     /* endpoint that sent the first FIN or the RST, -1 none */
     int64_t syn_ns, synack_ns, ack_ns; /* handshake packet times, 0 = not seen */
     char history[TCP_HISTORY_MAX];
 };
@@ -107,12 +113,19 @@ struct tcp_conn {
 void tcp_conn_init(struct tcp_conn *t, bool flipped, bool midstream);
 
 /* Applies one segment from endpoint dir (0 originator, 1 responder) at time ts_ns. Returns true
- * if this segment completed the connection's close (FIN exchange done, or an accepted RST). */
+ * if this segment completed the connection's close (FIN exchange done, or an accepted RST).
+ * t->raised then holds the anomalies the segment showed, all in direction dir. */
 bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns);
 
 /* A segment of the connection whose checksum was wrong (left out of the analysis): only the
  * history's C/c letter records it, as Zeek does. */
 void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir);
+
+/* Anomalies that can only be known when the connection ends (half-open handshakes, data or FIN
+ * never acknowledged), for endpoint dir. Segments sent after judge_until_ns are not judged: when
+ * the connection ends because the input did, their answer may simply not have been captured
+ * (INT64_MAX judges everything). */
+anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t judge_until_ns);
 
 /* RFC 793 state of endpoint dir, a pure function of the facts above. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir);

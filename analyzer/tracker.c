@@ -5,6 +5,7 @@
  * timeout, so a file replays the same way every time. */
 #include "tracker.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,9 @@ struct tracker {
     struct tracker_config cfg;
     struct flow_table *table;  /* struct conn, timers enum conn_timer */
     struct flow_table *closed; /* struct closed_conn, timers enum closed_timer */
+    struct hosts *hosts;       /* syn_flood and port_scan counters */
     tracker_report_fn report;
+    tracker_anomaly_fn anomaly;
     void *ctx;
     int64_t now_ns;
     bool have_now;
@@ -33,18 +36,23 @@ void tracker_config_defaults(struct tracker_config *cfg) {
     cfg->time_wait_ns = 240 * s;
     cfg->timeout_ns[CONN_TIMER_UDP] = 60 * s;
     cfg->timeout_ns[CONN_TIMER_ICMP] = 60 * s;
+    cfg->answer_grace_ns = 1 * s;
+    host_config_defaults(&cfg->hosts);
 }
 
-struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report, void *ctx) {
+struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report,
+                            tracker_anomaly_fn anomaly, void *ctx) {
     struct tracker *tr = calloc(1, sizeof *tr);
     if (!tr)
         return NULL;
     tr->cfg = *cfg;
     tr->report = report;
+    tr->anomaly = anomaly;
     tr->ctx = ctx;
     tr->table = flow_table_new(cfg->max_flows, sizeof(struct conn));
     tr->closed = flow_table_new(cfg->max_flows, sizeof(struct closed_conn));
-    if (!tr->table || !tr->closed) {
+    tr->hosts = hosts_new(&cfg->hosts);
+    if (!tr->table || !tr->closed || !tr->hosts) {
         tracker_free(tr);
         return NULL;
     }
@@ -56,6 +64,7 @@ void tracker_free(struct tracker *tr) {
         return;
     flow_table_free(tr->table);
     flow_table_free(tr->closed);
+    hosts_free(tr->hosts);
     free(tr);
 }
 
@@ -64,7 +73,8 @@ const struct tracker_counts *tracker_counts(const struct tracker *tr) {
 }
 
 size_t tracker_memory(const struct tracker *tr) {
-    return sizeof *tr + flow_table_memory(tr->table) + flow_table_memory(tr->closed);
+    return sizeof *tr + flow_table_memory(tr->table) + flow_table_memory(tr->closed) +
+           hosts_memory(tr->hosts);
 }
 
 bool tracker_port_is_server(uint16_t port) {
@@ -134,10 +144,203 @@ static enum conn_timer timer_for(const struct conn *c, const struct packet *p) {
     return tcp_conn_established(t) ? CONN_TIMER_ESTABLISHED : CONN_TIMER_HANDSHAKE;
 }
 
+/* ---- anomaly events ------------------------------------------------------------------------ */
+
+static const char *role_name(int dir) {
+    return dir == 0 ? "originator" : "responder";
+}
+
+/* The short human detail of an anomaly one segment showed. */
+static void segment_detail(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir,
+                           const struct packet *p) {
+    const struct tcp_endpoint *peer = &c->tcp.ep[!dir];
+    char flags[48];
+    tcp_flags_format(p->tcp.flags, flags, sizeof flags);
+    const char *who = role_name(dir);
+    unsigned seq = p->tcp.seq, ack = p->tcp.ack, n = p->payload_len;
+    switch (a) {
+    case ANOMALY_INVALID_FLAGS:
+        snprintf(buf, len, "%s sent a segment with flags %s", who, flags);
+        break;
+    case ANOMALY_SYNACK_BAD_ACK:
+        snprintf(buf, len, "SYN/ACK acknowledges %u; the SYN's seq + 1 is %u", ack, peer->isn + 1u);
+        break;
+    case ANOMALY_HANDSHAKE_BAD_ACK:
+        snprintf(buf, len, "handshake ACK acknowledges %u; the SYN/ACK's ISN + 1 is %u", ack,
+                 peer->isn + 1u);
+        break;
+    case ANOMALY_SYN_ISN_CHANGED:
+        snprintf(buf, len, "%s repeated its SYN with a new ISN %u", who, seq);
+        break;
+    case ANOMALY_SYN_ON_ESTABLISHED:
+        snprintf(buf, len, "%s sent %s (seq %u) inside an established connection", who, flags, seq);
+        break;
+    case ANOMALY_SIMULTANEOUS_OPEN:
+        snprintf(buf, len, "both sides sent a SYN before any SYN/ACK");
+        break;
+    case ANOMALY_DATA_AFTER_FIN:
+        snprintf(buf, len, "%s sent %u bytes at seq %u reaching past its own FIN", who, n, seq);
+        break;
+    case ANOMALY_LATE_SEGMENT_AFTER_FIN:
+        snprintf(buf, len, "%s's segment seq %u (%u bytes) from before its FIN arrived after it",
+                 who, seq, n);
+        break;
+    case ANOMALY_RST_OUT_OF_WINDOW:
+        snprintf(buf, len, "RST from the %s with seq %u is outside the receiver's window", who,
+                 seq);
+        break;
+    case ANOMALY_RETRANSMISSION:
+        snprintf(buf, len, "%s resent seq %u (%s, %u bytes)", who, seq, flags, n);
+        break;
+    case ANOMALY_OUT_OF_ORDER:
+        snprintf(buf, len, "%s's seq %u (%u bytes) arrived after later data", who, seq, n);
+        break;
+    case ANOMALY_SEGMENT_NOT_CAPTURED:
+        snprintf(buf, len, "%s's seq %u starts past the next expected byte: data not captured", who,
+                 seq);
+        break;
+    case ANOMALY_ACK_UNSEEN_SEGMENT:
+        snprintf(buf, len, "%s acknowledges %u, past data the capture saw", who, ack);
+        break;
+    case ANOMALY_ZERO_WINDOW:
+        snprintf(buf, len, "%s advertised a zero receive window", who);
+        break;
+    default:
+        snprintf(buf, len, "%s (%s seq %u)", anomaly_name(a), flags, seq);
+    }
+}
+
+/* The detail of an anomaly known at a connection's end. */
+static void end_detail(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir) {
+    const struct tcp_endpoint *x = &c->tcp.ep[dir];
+    switch (a) {
+    case ANOMALY_SYN_UNANSWERED:
+        snprintf(buf, len, "SYN got neither SYN/ACK nor RST (%s)",
+                 conn_end_name((enum conn_end)c->end));
+        break;
+    case ANOMALY_SYNACK_UNANSWERED:
+        snprintf(buf, len, "SYN/ACK never acknowledged: responder left in SYN_RECEIVED");
+        break;
+    case ANOMALY_DATA_UNACKED:
+        snprintf(buf, len, "%s's last %lld payload bytes were never acknowledged", role_name(dir),
+                 (long long)(x->data_hi - (int64_t)(uint32_t)(c->tcp.ep[!dir].last_ack - x->isn)));
+        break;
+    case ANOMALY_FIN_UNACKED:
+        snprintf(buf, len, "%s's FIN was never acknowledged", role_name(dir));
+        break;
+    default:
+        snprintf(buf, len, "%s", anomaly_name(a));
+    }
+}
+
+static void event_of_conn(struct anomaly_event *ev, enum anomaly a, int dir, int64_t ts,
+                          uint64_t frame, const struct flow_key *k, uint8_t orig_side,
+                          uint64_t serial, int64_t first_ns) {
+    memset(ev, 0, sizeof *ev);
+    ev->id = a;
+    ev->dir = dir;
+    ev->ts_ns = ts;
+    ev->frame = frame;
+    ev->key = k;
+    ev->orig_side = orig_side;
+    ev->serial = serial;
+    ev->first_ns = first_ns;
+}
+
+/* Counts an anomaly of a live connection; the first of its kind and direction is also emitted
+ * as an event (whose detail `describe` writes, only then). */
+static bool conn_anomaly(struct tracker *tr, struct conn *c, enum anomaly a, int dir, int64_t ts,
+                         uint64_t frame, struct anomaly_event *ev) {
+    tr->counts.anomalies[a]++;
+    if (!conn_anomalies_add(&c->anomalies, a, dir, ts))
+        return false;
+    event_of_conn(ev, a, dir, ts, frame, &c->e.key, c->orig_side, c->serial, c->first_ns);
+    return true;
+}
+
+static void segment_anomalies(struct tracker *tr, struct conn *c, int dir, const struct packet *p,
+                              int64_t ts) {
+    for (anomaly_set set = c->tcp.raised; set; set &= set - 1) {
+        enum anomaly a = (enum anomaly)__builtin_ctz(set);
+        struct anomaly_event ev;
+        if (conn_anomaly(tr, c, a, dir, ts, p->frame, &ev)) {
+            segment_detail(ev.detail, sizeof ev.detail, a, c, dir, p);
+            tr->anomaly(tr->ctx, &ev);
+        }
+    }
+}
+
+/* What a connection's end reveals. When the input ended (rather than the connection), what was
+ * sent within the answer grace before the last packet is not judged: its answer may simply not
+ * have been captured. */
+static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_end why) {
+    if (c->e.key.proto != 6)
+        return 0;
+    bool cut = why == CONN_END_CAPTURE_END || why == CONN_END_SHUTDOWN || why == CONN_END_EVICTED;
+    int64_t judge_until = cut ? tr->now_ns - tr->cfg.answer_grace_ns : INT64_MAX;
+    anomaly_set all = 0;
+    for (int dir = 0; dir < 2; dir++) {
+        anomaly_set set = tcp_conn_end_anomalies(&c->tcp, dir, judge_until);
+        all |= set;
+        for (; set; set &= set - 1) {
+            enum anomaly a = (enum anomaly)__builtin_ctz(set);
+            struct anomaly_event ev;
+            if (conn_anomaly(tr, c, a, dir, tr->now_ns, c->last_frame, &ev)) {
+                end_detail(ev.detail, sizeof ev.detail, a, c, dir);
+                tr->anomaly(tr->ctx, &ev);
+            }
+        }
+    }
+    return all;
+}
+
+static void host_anomaly(struct tracker *tr, enum anomaly a, const uint8_t *host, uint8_t ver,
+                         uint32_t count, int64_t window_ns, uint64_t frame) {
+    struct anomaly_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.id = a;
+    ev.dir = -1;
+    ev.ts_ns = tr->now_ns;
+    ev.frame = frame;
+    ev.host = host;
+    ev.host_version = ver;
+    ev.count = count;
+    ev.window_ns = window_ns;
+    if (a == ANOMALY_SYN_FLOOD)
+        snprintf(ev.detail, sizeof ev.detail,
+                 "%u half-open connections to this host within %lld s (threshold %u)", count,
+                 (long long)(window_ns / 1000000000), tr->cfg.hosts.syn_flood_threshold);
+    else
+        snprintf(ev.detail, sizeof ev.detail,
+                 "%u distinct ports or hosts unanswered or refused within %lld s (threshold %u)",
+                 count, (long long)(window_ns / 1000000000), tr->cfg.hosts.port_scan_threshold);
+    tr->counts.anomalies[a]++;
+    tr->anomaly(tr->ctx, &ev);
+}
+
+/* An attempt this connection made (a SYN) that failed: nothing came back, or it was refused.
+ * Feeds port_scan. */
+static void note_failed_attempt(struct tracker *tr, const struct conn *c, anomaly_set end_set) {
+    if (c->e.key.proto != 6 || c->tcp.midstream)
+        return;
+    bool unanswered = end_set & anomaly_bit(ANOMALY_SYN_UNANSWERED);
+    bool refused = conn_zeek_state(c) == ZEEK_REJ;
+    if (!unanswered && !refused)
+        return;
+    uint32_t distinct;
+    const uint8_t *src = conn_addr(c, 0);
+    if (hosts_failed_attempt(tr->hosts, src, conn_addr(c, 1), conn_port(c, 1), c->e.key.ip_version,
+                             c->first_ns, &distinct))
+        host_anomaly(tr, ANOMALY_PORT_SCAN, src, c->e.key.ip_version, distinct,
+                     tr->cfg.hosts.port_scan_window_ns, c->last_frame);
+}
+
 /* ---- the one exit path --------------------------------------------------------------------- */
 
 static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     c->end = (uint8_t)why;
+    anomaly_set end_set = end_anomalies(tr, c, why);
+    note_failed_attempt(tr, c, end_set);
     tr->counts.reported++;
     tr->counts.by_end[why]++;
     tr->counts.open_now--;
@@ -156,6 +359,18 @@ static enum conn_end expiry_reason(const struct conn *c, enum conn_timer t) {
     return CONN_END_TIMEOUT;
 }
 
+/* Closed connections leave TIME_WAIT after 2×MSL and are then remembered as long again, only to
+ * recognise packets that come after TIME_WAIT (packet_after_time_wait). */
+static void expire_closed(struct tracker *tr) {
+    struct closed_conn *z;
+    while ((z = (struct closed_conn *)flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT)) &&
+           tr->now_ns - z->close_ns >= tr->cfg.time_wait_ns)
+        flow_table_touch(tr->closed, &z->e, CLOSED_TIMER_EXPIRED);
+    while ((z = (struct closed_conn *)flow_table_oldest(tr->closed, CLOSED_TIMER_EXPIRED)) &&
+           tr->now_ns - z->close_ns >= 2 * tr->cfg.time_wait_ns)
+        flow_table_remove(tr->closed, &z->e);
+}
+
 static void expire(struct tracker *tr) {
     for (unsigned t = 0; t < CONN_TIMER_COUNT; t++) {
         struct conn *c;
@@ -163,10 +378,7 @@ static void expire(struct tracker *tr) {
                tr->now_ns - c->last_ns >= tr->cfg.timeout_ns[t])
             report_and_remove(tr, c, expiry_reason(c, (enum conn_timer)t));
     }
-    struct closed_conn *z;
-    while ((z = (struct closed_conn *)flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT)) &&
-           tr->now_ns - z->close_ns >= tr->cfg.time_wait_ns)
-        flow_table_remove(tr->closed, &z->e); /* 2×MSL is over: forgotten */
+    expire_closed(tr);
 }
 
 /* Makes room for one more live connection: the least recently active one is evicted. */
@@ -181,6 +393,18 @@ static void make_room(struct tracker *tr) {
         tr->counts.evicted++;
         report_and_remove(tr, victim, CONN_END_EVICTED);
     }
+}
+
+/* A SYN opening a connection counts as half-open against its destination until answered. */
+static void note_syn_attempt(struct tracker *tr, struct conn *c, const struct packet *p) {
+    if (p->transport != TRANSPORT_TCP || (p->tcp.flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+        return;
+    uint32_t half_open;
+    const uint8_t *dst = conn_addr(c, 1);
+    c->syn_pending = true;
+    if (hosts_syn_attempt(tr->hosts, dst, c->e.key.ip_version, c->first_ns, &half_open))
+        host_anomaly(tr, ANOMALY_SYN_FLOOD, dst, c->e.key.ip_version, half_open,
+                     tr->cfg.hosts.syn_flood_window_ns, p->frame);
 }
 
 static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
@@ -202,6 +426,7 @@ static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
     tr->counts.created++;
     if (++tr->counts.open_now > tr->counts.peak_open)
         tr->counts.peak_open = tr->counts.open_now;
+    note_syn_attempt(tr, c, p);
     return c;
 }
 
@@ -235,7 +460,9 @@ static void remember_closed(struct tracker *tr, struct conn *c, int64_t ts) {
     if (e)
         flow_table_remove(tr->closed, e);
     if (!(e = flow_table_insert(tr->closed, &k, CLOSED_TIMER_TIME_WAIT))) {
-        flow_table_remove(tr->closed, flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT));
+        struct flow_entry *old = flow_table_oldest(tr->closed, CLOSED_TIMER_EXPIRED);
+        flow_table_remove(tr->closed,
+                          old ? old : flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT));
         e = flow_table_insert(tr->closed, &k, CLOSED_TIMER_TIME_WAIT);
     }
     z.e = *e; /* keep the table's links */
@@ -251,19 +478,53 @@ static bool closed_in_space(const struct closed_conn *z, int role, uint32_t seq)
            seq_diff(seq, z->nxt[role]) <= (int32_t)(65535u << 14);
 }
 
-/* A packet on the ports of a closed connection: a SYN (or one outside the old sequence space)
- * starts a new connection; anything else is a late packet of the old one (delayed in the network
- * — what TIME_WAIT exists for) and is only counted. */
+/* An anomaly of a closed connection (named by its compact record), emitted once per kind and
+ * direction. */
+static void closed_anomaly(struct tracker *tr, struct closed_conn *z, enum anomaly a, int dir,
+                           const struct packet *p, int64_t ts) {
+    tr->counts.anomalies[a]++;
+    uint64_t bit = 1ull << (2 * a + (unsigned)dir);
+    if (z->emitted & bit)
+        return;
+    z->emitted |= bit;
+    struct anomaly_event ev;
+    event_of_conn(&ev, a, dir, ts, p->frame, &z->e.key, z->orig_side, z->serial, z->first_ns);
+    long long since = (long long)((ts - z->close_ns) / 1000000);
+    if (a == ANOMALY_DATA_AFTER_RST)
+        snprintf(ev.detail, sizeof ev.detail, "%s sent %u bytes %lld ms after the RST",
+                 role_name(dir), p->payload_len, since);
+    else
+        snprintf(ev.detail, sizeof ev.detail, "%s sent a segment %lld ms after the close%s",
+                 role_name(dir), since,
+                 a == ANOMALY_PACKET_AFTER_TIME_WAIT ? ", after TIME_WAIT expired" : "");
+    tr->anomaly(tr->ctx, &ev);
+}
+
+/* A packet on the ports of a closed connection. A SYN starts a new connection (port reuse, said
+ * on the new one); so does a packet outside the old sequence space. A packet inside it is a late
+ * packet of the old connection: during TIME_WAIT (or after a RST) it is only counted and
+ * flagged; after TIME_WAIT the endpoint has forgotten the connection, so it is flagged
+ * (packet_after_time_wait) and starts a new, mid-stream connection — as it would on the host.
+ * Returns true if the closed connection claimed the packet. */
 static bool closed_takes(struct tracker *tr, struct closed_conn *z, const struct packet *p,
-                         int side) {
-    if (p->transport != TRANSPORT_TCP)
+                         int side, int64_t ts) {
+    int dir = side == z->orig_side ? 0 : 1;
+    bool in_tw = z->e.timer == CLOSED_TIMER_TIME_WAIT;
+    bool reset = z->end == CONN_END_RST;
+    if (p->transport != TRANSPORT_TCP || (p->tcp.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN ||
+        !closed_in_space(z, dir, p->tcp.seq))
         return false;
-    if ((p->tcp.flags & TCP_SYN) && !(p->tcp.flags & TCP_ACK))
+    if (!in_tw) {
+        if (!reset)
+            closed_anomaly(tr, z, ANOMALY_PACKET_AFTER_TIME_WAIT, dir, p, ts);
         return false;
-    if (!closed_in_space(z, side == z->orig_side ? 0 : 1, p->tcp.seq))
-        return false;
+    }
     z->late_pkts++;
     tr->counts.late_packets++;
+    if (reset && p->payload_len > 0)
+        closed_anomaly(tr, z, ANOMALY_DATA_AFTER_RST, dir, p, ts);
+    else if (!reset)
+        closed_anomaly(tr, z, ANOMALY_PACKET_DURING_TIME_WAIT, dir, p, ts);
     return true;
 }
 
@@ -274,25 +535,56 @@ static bool trackable(const struct packet *p) {
            p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6;
 }
 
+/* What a new connection inherits from a closed one on the same ports (port reuse). */
+struct reuse {
+    bool seen;
+    bool in_time_wait;
+    uint8_t end;
+    char uid[CONN_UID_LEN];
+};
+
 /* The live connection of key k, or NULL if there is none — after giving a closed connection on
- * the same ports its chance to claim the packet (*claimed). */
+ * the same ports its chance to claim the packet (*claimed); *reuse describes a closed connection
+ * a new SYN replaces. */
 static struct conn *lookup(struct tracker *tr, const struct flow_key *k, const struct packet *p,
-                           int side, bool *claimed) {
+                           int side, int64_t ts, bool *claimed, struct reuse *reuse) {
     struct conn *c = (struct conn *)flow_table_find(tr->table, k);
     *claimed = false;
+    reuse->seen = false;
     if (c)
         return c;
     struct closed_conn *z = (struct closed_conn *)flow_table_find(tr->closed, k);
-    if (z && closed_takes(tr, z, p, side))
+    if (!z)
+        return NULL;
+    if (closed_takes(tr, z, p, side, ts)) {
         *claimed = true;
-    else if (z) /* port reuse, or a packet unrelated to the old connection */
-        flow_table_remove(tr->closed, &z->e);
+        return NULL;
+    }
+    if (p->transport == TRANSPORT_TCP && (p->tcp.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+        reuse->seen = true;
+        reuse->in_time_wait = z->e.timer == CLOSED_TIMER_TIME_WAIT;
+        reuse->end = z->end;
+        conn_uid_make(z->serial, z->first_ns, &z->e.key, reuse->uid);
+    }
+    flow_table_remove(tr->closed, &z->e);
     return NULL;
+}
+
+static void port_reuse(struct tracker *tr, struct conn *c, const struct reuse *r,
+                       const struct packet *p, int64_t ts) {
+    struct anomaly_event ev;
+    if (!conn_anomaly(tr, c, ANOMALY_PORT_REUSE, 0, ts, p->frame, &ev))
+        return;
+    snprintf(ev.detail, sizeof ev.detail, "new SYN on the ports of %s (closed by %s) %s", r->uid,
+             r->end == CONN_END_RST ? "RST" : "FIN",
+             r->in_time_wait ? "during its TIME_WAIT" : "after its TIME_WAIT");
+    tr->anomaly(tr->ctx, &ev);
 }
 
 static void update_counters(struct conn *c, int dir, const struct packet *p, int64_t ts) {
     c->pkts[dir]++;
     c->ip_bytes[dir] += p->ip_len;
+    c->last_frame = p->frame;
     if (ts > c->last_ns)
         c->last_ns = ts;
     if ((p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6) && c->pkts[dir] == 1) {
@@ -312,6 +604,29 @@ static enum conn_end close_reason(enum tcp_close_how how) {
     }
 }
 
+/* A half-open attempt stops counting against its destination once answered: the handshake
+ * completed, or a RST came. */
+static void note_answered(struct tracker *tr, struct conn *c) {
+    const struct tcp_conn *t = &c->tcp;
+    if (!c->syn_pending || !(t->handshake_done || t->ep[0].rst_sent || t->ep[1].rst_sent))
+        return;
+    c->syn_pending = false;
+    hosts_syn_answered(tr->hosts, conn_addr(c, 1), c->e.key.ip_version, c->first_ns);
+}
+
+static void tcp_segment(struct tracker *tr, struct conn *c, int dir, const struct packet *p,
+                        int64_t ts) {
+    bool closed = tcp_conn_on_segment(&c->tcp, dir, p, ts);
+    segment_anomalies(tr, c, dir, p, ts);
+    note_answered(tr, c);
+    if (closed) {
+        report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));
+        remember_closed(tr, c, ts); /* TIME_WAIT (2×MSL) runs from the close */
+        return;
+    }
+    flow_table_touch(tr->table, &c->e, timer_for(c, p));
+}
+
 void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum) {
     if (!trackable(p)) {
         tr->counts.untracked_packets++;
@@ -326,7 +641,8 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
     struct flow_key k;
     int side = key_make(p, &k);
     bool claimed;
-    struct conn *c = lookup(tr, &k, p, side, &claimed);
+    struct reuse reuse;
+    struct conn *c = lookup(tr, &k, p, side, ts, &claimed, &reuse);
     if (claimed)
         return;
     if (!c && (bad_checksum || !(c = conn_create(tr, &k, p, side, ts)))) {
@@ -339,13 +655,13 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
             tcp_conn_on_bad_checksum(&c->tcp, dir);
         return;
     }
+    if (reuse.seen)
+        port_reuse(tr, c, &reuse, p, ts);
     update_counters(c, dir, p, ts);
-    if (p->transport == TRANSPORT_TCP && tcp_conn_on_segment(&c->tcp, dir, p, ts)) {
-        report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));
-        remember_closed(tr, c, ts); /* TIME_WAIT (2×MSL) runs from the close */
-        return;
-    }
-    flow_table_touch(tr->table, &c->e, timer_for(c, p));
+    if (p->transport == TRANSPORT_TCP)
+        tcp_segment(tr, c, dir, p, ts);
+    else
+        flow_table_touch(tr->table, &c->e, timer_for(c, p));
 }
 
 static int by_serial(const void *a, const void *b) {
@@ -373,7 +689,9 @@ void tracker_flush(struct tracker *tr, enum conn_end why) {
         while ((e = flow_table_oldest(tr->table, t)) != NULL)
             report_and_remove(tr, (struct conn *)e, why);
     }
-    struct flow_entry *e;
-    while ((e = flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT)) != NULL)
-        flow_table_remove(tr->closed, e);
+    for (unsigned t = 0; t < CLOSED_TIMER_COUNT; t++) {
+        struct flow_entry *e;
+        while ((e = flow_table_oldest(tr->closed, t)) != NULL)
+            flow_table_remove(tr->closed, e);
+    }
 }

@@ -1,7 +1,8 @@
 /* tracker: turns decoded packets into connections. Finds or creates each packet's connection in
  * the flow table, decides roles (originator/responder), feeds TCP segments to tcp_conn, runs
- * timeouts on capture time, evicts when the table is full, and reports every connection exactly
- * once — when it closes, expires, is evicted, or at flush — through one callback. */
+ * timeouts on capture time, evicts when the table is full, detects the anomalies of the catalog
+ * (anomaly.h), and reports every connection exactly once — when it closes, expires, is evicted,
+ * or at flush — and every anomaly as it is detected, through two callbacks. */
 #ifndef SHAKEDOWN_TRACKER_H
 #define SHAKEDOWN_TRACKER_H
 
@@ -9,29 +10,58 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anomaly.h"
 #include "conn.h"
+#include "hosts.h"
 #include "packet.h"
 
 struct tracker_config {
     uint32_t max_flows;                   /* live connections, and closed ones remembered */
     int64_t timeout_ns[CONN_TIMER_COUNT]; /* idle time after which each class expires */
     int64_t time_wait_ns;                 /* TIME_WAIT, 2×MSL: closed connections remembered */
+    int64_t answer_grace_ns;  /* at the end of input, what was sent this recently is not judged
+                                 unanswered or unacknowledged */
+    struct host_config hosts; /* syn_flood and port_scan thresholds */
 };
 
 /* Defaults (documented in docs/shakedown.1): handshake 30 s, established idle 300 s, half-closed
- * 120 s, closing 30 s, TIME_WAIT 240 s (2 × MSL of 120 s), UDP 60 s, ICMP 60 s, 262144 flows. */
+ * 120 s, closing 30 s, TIME_WAIT 240 s (2 × MSL of 120 s), UDP 60 s, ICMP 60 s, 262144 flows,
+ * answer grace 1 s, host defaults of host_config_defaults(). */
 void tracker_config_defaults(struct tracker_config *cfg);
 
 struct tracker_counts {
     uint64_t created, reported, late_packets, untracked_packets, evicted;
     uint64_t by_end[CONN_END_COUNT];
+    uint64_t anomalies[ANOMALY_COUNT]; /* every occurrence, by anomaly */
     uint32_t open_now, peak_open;
+};
+
+/* One anomaly as it is detected. Connection anomalies name their connection (key, roles, and
+ * what its uid is made of); host-level ones (syn_flood, port_scan) name a host instead. */
+struct anomaly_event {
+    enum anomaly id;
+    int dir; /* 0: segments from the originator, 1: from the responder, -1: host-level */
+    int64_t ts_ns;
+    uint64_t frame;             /* the packet that showed it; at a connection's end, its last */
+    const struct flow_key *key; /* NULL for host-level anomalies */
+    uint8_t orig_side;
+    uint64_t serial;
+    int64_t first_ns;
+    const uint8_t *host; /* host-level: the flood's destination or the scan's source */
+    uint8_t host_version;
+    uint32_t count;    /* host-level: half-open connections or distinct failed targets */
+    int64_t window_ns; /* host-level: the window they were counted in */
+    char detail[192];
 };
 
 /* Called once per connection with c->end set; c is valid only during the call. */
 typedef void (*tracker_report_fn)(void *ctx, const struct conn *c);
+/* Called as each anomaly is detected (the first of its kind per connection and direction; the
+ * connection record counts them all). ev is valid only during the call. */
+typedef void (*tracker_anomaly_fn)(void *ctx, const struct anomaly_event *ev);
 
-struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report, void *ctx);
+struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report,
+                            tracker_anomaly_fn anomaly, void *ctx);
 void tracker_free(struct tracker *tr);
 
 /* One decoded packet. bad_checksum: the packet failed its checksum and is left out of the

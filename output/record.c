@@ -229,28 +229,67 @@ static struct json_object *close_object(const struct conn *c) {
     return o;
 }
 
-static void add_tuple(struct json_object *o, const struct conn *c, uint16_t seed) {
+/* The 5-tuple (src = originator), VLANs and Community ID of a flow given by its key, roles and
+ * ports by role (for ICMP, the originator's type and code: the spec's port equivalents). */
+static void add_flow(struct json_object *o, const struct flow_key *k, uint8_t orig_side,
+                     const uint16_t port[2], uint16_t seed) {
     char addr[64];
-    record_format_addr(addr, sizeof addr, conn_addr(c, 0), c->e.key.ip_version);
+    const uint8_t *src = k->addr[orig_side], *dst = k->addr[!orig_side];
+    record_format_addr(addr, sizeof addr, src, k->ip_version);
     add_str(o, "src_ip", addr);
-    add_u64(o, "src_port", conn_port(c, 0));
-    record_format_addr(addr, sizeof addr, conn_addr(c, 1), c->e.key.ip_version);
+    add_u64(o, "src_port", port[0]);
+    record_format_addr(addr, sizeof addr, dst, k->ip_version);
     add_str(o, "dest_ip", addr);
-    add_u64(o, "dest_port", conn_port(c, 1));
-    add_u64(o, "ip_version", c->e.key.ip_version);
-    if (c->e.key.vlan[0] || c->e.key.vlan[1]) { /* outer first; VLAN 0 is a priority tag */
+    add_u64(o, "dest_port", port[1]);
+    add_u64(o, "ip_version", k->ip_version);
+    if (k->vlan[0] || k->vlan[1]) { /* outer first; VLAN 0 is a priority tag */
         struct json_object *v = json_object_new_array();
-        json_object_array_add(v, json_object_new_int(c->e.key.vlan[0]));
-        if (c->e.key.vlan[1])
-            json_object_array_add(v, json_object_new_int(c->e.key.vlan[1]));
+        json_object_array_add(v, json_object_new_int(k->vlan[0]));
+        if (k->vlan[1])
+            json_object_array_add(v, json_object_new_int(k->vlan[1]));
         json_object_object_add(o, "vlan", v);
     }
     char cid[COMMUNITY_ID_LEN];
-    /* For ICMP the ports are the originator's type and code: the spec's port equivalents. */
-    struct community_id_tuple t = {c->e.key.ip_version, conn_addr(c, 0), conn_addr(c, 1),
-                                   c->e.key.proto,      conn_port(c, 0), conn_port(c, 1)};
+    struct community_id_tuple t = {k->ip_version, src, dst, k->proto, port[0], port[1]};
     if (community_id_v1(&t, seed, cid))
         add_str(o, "community_id", cid);
+}
+
+static void add_tuple(struct json_object *o, const struct conn *c, uint16_t seed) {
+    uint16_t port[2] = {conn_port(c, 0), conn_port(c, 1)};
+    add_flow(o, &c->e.key, c->orig_side, port, seed);
+}
+
+static const char *direction_name(int dir) {
+    return dir == 0 ? "orig" : "resp";
+}
+
+static struct json_object *anomalies_array(const struct conn *c, const struct record_options *opt) {
+    const struct conn_anomalies *l = &c->anomalies;
+    struct json_object *a = json_object_new_array_ext(l->n);
+    for (unsigned i = 0; i < l->n; i++) {
+        struct json_object *o = json_object_new_object();
+        enum anomaly id = (enum anomaly)l->list[i].id;
+        add_str(o, "name", anomaly_name(id));
+        add_str(o, "severity", anomaly_severity_name(anomaly_severity_of(id)));
+        add_u64(o, "count", l->list[i].count);
+        add_ts(o, "first_ts", l->list[i].first_ns, opt);
+        add_str(o, "direction", direction_name(l->list[i].dir));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+/* Flags of a TCP record (facts about the connection, not anomalies). */
+static void add_tcp_flags(struct json_object *o, const struct conn *c) {
+    const struct tcp_conn *t = &c->tcp;
+    enum tcp_state so = tcp_conn_state(t, 0), sr = tcp_conn_state(t, 1);
+    bool half_open =
+        (so == TCP_STATE_SYN_SENT && !t->ep[1].syn_sent) || sr == TCP_STATE_SYN_RECEIVED;
+    add_bool(o, "half_open", half_open);
+    add_bool(o, "midstream", t->midstream);
+    add_bool(o, "one_sided", c->pkts[0] == 0 || c->pkts[1] == 0);
+    add_bool(o, "handshake_reordered", t->reordered);
 }
 
 struct json_object *record_connection(const struct conn *c, const struct record_options *opt) {
@@ -269,13 +308,42 @@ struct json_object *record_connection(const struct conn *c, const struct record_
     add_str(o, "history", hist);
     if (c->e.key.proto == 6) {
         json_object_object_add(o, "handshake", handshake_object(&c->tcp));
-        add_bool(o, "midstream", c->tcp.midstream);
+        add_tcp_flags(o, c);
     }
     json_object_object_add(o, "close", close_object(c));
     json_object_object_add(o, "orig", endpoint_object(c, 0));
     json_object_object_add(o, "resp", endpoint_object(c, 1));
     add_u64(o, "first_frame", c->first_frame);
-    json_object_object_add(o, "anomalies", json_object_new_array());
+    json_object_object_add(o, "anomalies", anomalies_array(c, opt));
+    if (c->anomalies.overflow)
+        add_u64(o, "anomalies_unlisted", c->anomalies.overflow);
+    return o;
+}
+
+struct json_object *record_anomaly(const struct anomaly_event *ev,
+                                   const struct record_options *opt) {
+    struct json_object *o = json_object_new_object();
+    add_str(o, "type", "anomaly");
+    add_ts(o, "ts", ev->ts_ns, opt);
+    add_u64(o, "frame", ev->frame);
+    add_str(o, "name", anomaly_name(ev->id));
+    add_str(o, "severity", anomaly_severity_name(anomaly_severity_of(ev->id)));
+    add_str(o, "detail", ev->detail);
+    if (!ev->key) { /* host-level: the host, how many, over how long */
+        char addr[64];
+        record_format_addr(addr, sizeof addr, ev->host, ev->host_version);
+        add_str(o, ev->id == ANOMALY_PORT_SCAN ? "src_ip" : "dest_ip", addr);
+        add_u64(o, "count", ev->count);
+        add_seconds(o, "window", ev->window_ns);
+        return o;
+    }
+    char uid[CONN_UID_LEN];
+    conn_uid_make(ev->serial, ev->first_ns, ev->key, uid);
+    add_str(o, "uid", uid);
+    add_str(o, "proto", proto_name(ev->key->proto, ev->key->ip_version));
+    uint16_t port[2] = {ev->key->port[ev->orig_side], ev->key->port[!ev->orig_side]};
+    add_flow(o, ev->key, ev->orig_side, port, opt->community_id_seed);
+    add_str(o, "direction", direction_name(ev->dir));
     return o;
 }
 
@@ -299,6 +367,16 @@ static struct json_object *connections_object(const struct conn_totals *t) {
     add_u64(o, "late_packets", t->late_packets);
     add_u64(o, "untracked_packets", t->untracked_packets);
     return o;
+}
+
+/* Every anomaly occurrence of the run, by name (including those beyond the first per connection,
+ * which have no event record of their own). */
+static struct json_object *anomaly_totals(const struct conn_totals *t) {
+    struct json_object *an = json_object_new_object();
+    for (unsigned i = 0; i < ANOMALY_COUNT; i++)
+        if (t->anomalies[i])
+            add_u64(an, anomaly_name((enum anomaly)i), t->anomalies[i]);
+    return an;
 }
 
 struct json_object *record_summary(const struct run_stats *s, const struct input_report *inputs,
@@ -327,5 +405,6 @@ struct json_object *record_summary(const struct run_stats *s, const struct input
     json_object_object_add(o, "protocols", protocols_object(s));
     json_object_object_add(o, "checksums", checksums_object(s));
     json_object_object_add(o, "connections", connections_object(&s->conns));
+    json_object_object_add(o, "anomalies", anomaly_totals(&s->conns));
     return o;
 }

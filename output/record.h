@@ -9,6 +9,7 @@
 #include "stats.h"
 
 #include "conn.h"
+#include "tracker.h"
 
 struct record_options {
     bool iso_time;              /* timestamps as ISO 8601 strings instead of epoch seconds */
@@ -17,6 +18,9 @@ struct record_options {
 
 /* A new {"type":"connection", …} object for a connection that has ended (caller puts it). */
 struct json_object *record_connection(const struct conn *c, const struct record_options *o);
+
+/* A new {"type":"anomaly", …} object for an anomaly as it is detected. */
+struct json_object *record_anomaly(const struct anomaly_event *ev, const struct record_options *o);
 
 /* A new {"type":"summary", …} object (caller puts it). run_seconds: wall-clock run time. */
 struct json_object *record_summary(const struct run_stats *s, const struct input_report *inputs,

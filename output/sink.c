@@ -43,6 +43,17 @@ void sink_connection(struct sink *s, const struct conn *c) {
     sink_check(s, !ferror(s->out));
 }
 
+void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
+    if (s->format == SINK_JSON) {
+        sink_json(s, record_anomaly(ev, &s->record));
+        return;
+    }
+    if (ev->key)
+        return;
+    text_write_host_anomaly(s->out, ev);
+    sink_check(s, !ferror(s->out));
+}
+
 void sink_summary(struct sink *s, const struct run_stats *st, const struct input_report *inputs,
                   size_t ninputs, double run_seconds) {
     if (s->format == SINK_JSON) {

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "record.h"
 #include "stats.h"
+#include "tracker.h"
 
 enum sink_format { SINK_TEXT, SINK_JSON };
 
@@ -26,6 +27,10 @@ void sink_init(struct sink *s, FILE *out, enum sink_format format,
 
 /* One connection that has ended. */
 void sink_connection(struct sink *s, const struct conn *c);
+
+/* One anomaly, as it is detected. In text form only host-level anomalies are written here
+ * (connection anomalies are listed under their connection). */
+void sink_anomaly(struct sink *s, const struct anomaly_event *ev);
 
 /* The run summary (last record). */
 void sink_summary(struct sink *s, const struct run_stats *st, const struct input_report *inputs,

@@ -67,6 +67,19 @@ static void text_endpoint(char *buf, size_t len, const struct conn *c, int role)
              (unsigned)conn_port(c, role));
 }
 
+/* The anomalies of one connection, under its line. */
+static void text_conn_anomalies(FILE *out, const struct conn *c) {
+    for (unsigned i = 0; i < c->anomalies.n; i++) {
+        const struct conn_anomaly *a = &c->anomalies.list[i];
+        fprintf(out, "    ! %-24s %-6s x%-6" PRIu32 " %s\n", anomaly_name((enum anomaly)a->id),
+                anomaly_severity_name(anomaly_severity_of((enum anomaly)a->id)), a->count,
+                a->dir == 0 ? "from originator" : "from responder");
+    }
+    if (c->anomalies.overflow)
+        fprintf(out, "    ! %" PRIu32 " more anomaly occurrences not listed\n",
+                c->anomalies.overflow);
+}
+
 void text_write_connection(FILE *out, const struct conn *c) {
     char ts[TIMEFMT_ISO_LEN], a[80], b[80], tuple[170], hist[TCP_HISTORY_MAX], states[40];
     int64_t sec;
@@ -86,6 +99,32 @@ void text_write_connection(FILE *out, const struct conn *c) {
             tuple, zeek_conn_state_name(conn_zeek_state(c)), hist[0] ? hist : "-",
             states[0] ? states : "-", c->pkts[0] + c->pkts[1], c->ip_bytes[0] + c->ip_bytes[1],
             conn_end_name((enum conn_end)c->end));
+    text_conn_anomalies(out, c);
+}
+
+void text_write_host_anomaly(FILE *out, const struct anomaly_event *ev) {
+    char addr[64], ts[TIMEFMT_ISO_LEN];
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ev->ts_ns, &sec, &nsec);
+    timefmt_iso8601(ts, sizeof ts, sec, nsec);
+    record_format_addr(addr, sizeof addr, ev->host, ev->host_version);
+    fprintf(out, "%-26s ! %s %s %s: %s\n", ts, anomaly_name(ev->id),
+            anomaly_severity_name(anomaly_severity_of(ev->id)), addr, ev->detail);
+}
+
+static void text_anomaly_totals(FILE *out, const struct conn_totals *t) {
+    fprintf(out, "Anomalies\n");
+    bool any = false;
+    for (unsigned i = 0; i < ANOMALY_COUNT; i++) {
+        if (!t->anomalies[i])
+            continue;
+        any = true;
+        fprintf(out, "  %-24s %-6s %10" PRIu64 "\n", anomaly_name((enum anomaly)i),
+                anomaly_severity_name(anomaly_severity_of((enum anomaly)i)), t->anomalies[i]);
+    }
+    if (!any)
+        fprintf(out, "  none\n");
 }
 
 static void text_connections(FILE *out, const struct conn_totals *t) {
@@ -129,4 +168,5 @@ void text_write_summary(FILE *out, const struct run_stats *s, const struct input
     text_protocols(out, s);
     text_problems(out, s);
     text_connections(out, &s->conns);
+    text_anomaly_totals(out, &s->conns);
 }

@@ -346,3 +346,42 @@ Test(tcp_conn, rst_in_syn_sent_needs_ack_of_syn) {
     /* Both RSTs carry seq 0: one r (Zeek repeats R only for a new position), then h and A. */
     cr_expect_str_eq(k.t.history, "SrhA");
 }
+
+/* What one segment raises is in t.raised right after it. */
+Test(tcp_conn, segment_anomalies_are_raised) {
+    struct talk k;
+    start(&k, 100, 5000);
+    seg(&k, O, TCP_SYN | TCP_FIN, 100, 0, 0);
+    cr_expect(k.t.raised & anomaly_bit(ANOMALY_INVALID_FLAGS), "SYN+FIN is no valid combination");
+    start(&k, 100, 5000);
+    handshake(&k);
+    cr_expect_eq(k.t.raised, 0, "a clean handshake raises nothing");
+    uint32_t s = k.nxt[O];
+    send_(&k, O, TCP_ACK | TCP_PSH, 10);
+    seg(&k, O, TCP_ACK | TCP_PSH, s, k.nxt[R], 10);
+    cr_expect_eq(k.t.raised, anomaly_bit(ANOMALY_RETRANSMISSION));
+    seg(&k, O, TCP_ACK, k.nxt[O] - 1, k.nxt[R], 1);
+    cr_expect_eq(k.t.raised, 0, "a keep-alive raises nothing");
+}
+
+/* Data the peer never acknowledged is judged at the end — unless it was sent after the judging
+ * time (the capture may have ended before the ACK could be seen). */
+Test(tcp_conn, end_anomalies_respect_judging_time) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    send_(&k, O, TCP_ACK | TCP_PSH, 10); /* at 4 ms, never acknowledged */
+    anomaly_set all = tcp_conn_end_anomalies(&k.t, O, INT64_MAX);
+    cr_expect_eq(all, anomaly_bit(ANOMALY_DATA_UNACKED));
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, 3000000), 0, "sent after 3 ms: not judged");
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, R, INT64_MAX), 0);
+}
+
+Test(tcp_conn, syn_unanswered_only_without_any_answer) {
+    struct talk k;
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, INT64_MAX), anomaly_bit(ANOMALY_SYN_UNANSWERED));
+    seg(&k, R, TCP_RST | TCP_ACK, 0, 101, 0);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, INT64_MAX), 0, "refused is an answer");
+}

@@ -10,12 +10,20 @@
 struct reports {
     int n;
     struct conn c[MAX_REPORTS];
+    int nev;
+    enum anomaly ev[MAX_REPORTS];
 };
 
 static void collect(void *ctx, const struct conn *c) {
     struct reports *r = ctx;
     cr_assert_lt(r->n, MAX_REPORTS);
     r->c[r->n++] = *c;
+}
+
+static void collect_anomaly(void *ctx, const struct anomaly_event *ev) {
+    struct reports *r = ctx;
+    cr_assert_lt(r->nev, MAX_REPORTS);
+    r->ev[r->nev++] = ev->id;
 }
 
 static const int64_t S = 1000000000;
@@ -52,7 +60,7 @@ static struct tracker *new_tracker(struct reports *r, uint32_t max_flows) {
     cfg.time_wait_ns = 10 * S;
     cfg.timeout_ns[CONN_TIMER_HANDSHAKE] = 5 * S;
     memset(r, 0, sizeof *r);
-    return tracker_new(&cfg, collect, r);
+    return tracker_new(&cfg, collect, collect_anomaly, r);
 }
 
 static void feed(struct tracker *tr, struct packet p) {
@@ -165,4 +173,18 @@ Test(tracker, originator_rules) {
     cr_expect(r.c[1].tcp.midstream);
     cr_expect_str_eq(r.c[0].tcp.history, "^h");
     tracker_free(tr);
+}
+
+/* A connection's list holds eight (anomaly, direction) pairs; one more pair is counted as
+ * unlisted and still emitted exactly once, however often it recurs. */
+Test(tracker, unlisted_anomalies_are_emitted_once) {
+    struct conn_anomalies l;
+    memset(&l, 0, sizeof l);
+    for (int i = 0; i < CONN_MAX_ANOMALIES; i++)
+        cr_assert(conn_anomalies_add(&l, (enum anomaly)i, 0, 0));
+    cr_expect(conn_anomalies_add(&l, ANOMALY_ZERO_WINDOW, 1, 0), "first of its kind");
+    cr_expect_not(conn_anomalies_add(&l, ANOMALY_ZERO_WINDOW, 1, 0), "seen before");
+    cr_expect_not(conn_anomalies_add(&l, ANOMALY_SYN_UNANSWERED, 0, 0), "listed: counted");
+    cr_expect_eq(l.overflow, 2);
+    cr_expect_eq(l.list[0].count, 2);
 }

@@ -67,11 +67,16 @@ Test(cli, help_and_man_page_document_every_option) {
                            "--closing-timeout",
                            "--udp-timeout",
                            "--icmp-timeout",
+                           "--answer-grace",
+                           "--syn-flood-threshold",
+                           "--syn-flood-window",
+                           "--port-scan-threshold",
+                           "--port-scan-window",
                            "--help",
                            "--version"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         cr_expect(strstr(r.out, known[i]), "--help lacks %s", known[i]);
-    cr_expect_geq(found, 16);
+    cr_expect_geq(found, 21);
     free(man);
     run_result_free(&r);
 }

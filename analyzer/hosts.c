@@ -1,0 +1,286 @@
+/* hosts: one fixed array of host entries, each with a syn_flood window (half-open connections to
+ * the host) and a port_scan window (distinct failed targets of the host). Open addressing over a
+ * bounded neighbourhood: slots are claimed, never freed, only reused for another host. */
+#include "hosts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* (ip_version, address); IPv4 addresses are zero-padded, so the version tells 10.0.0.1 from the
+ * IPv6 address 0a00:0001:: that has the same leading bytes. ip_version 0 marks a free slot. */
+struct host_key {
+    uint8_t ip_version;
+    uint8_t addr[16];
+};
+
+/* One fixed window: starts at the first event, lasts T. */
+struct host_window {
+    int64_t start_ns;
+    uint32_t count;
+    bool active; /* a window has started */
+    bool fired;  /* its alert fired (once per window) */
+};
+
+struct host_entry {
+    struct host_key key;
+    struct host_window syn;                   /* count: half-open connections to this host */
+    struct host_window scan;                  /* count: distinct failed targets of this host */
+    uint32_t targets[HOSTS_MAX_SCAN_TARGETS]; /* hashes of the scan window's first targets */
+};
+
+struct hosts {
+    struct host_config cfg;
+    struct host_entry *entries; /* cfg.capacity slots */
+    uint32_t count;             /* slots in use */
+};
+
+void host_config_defaults(struct host_config *c) {
+    c->capacity = 16384;
+    c->syn_flood_threshold = 200;
+    c->syn_flood_window_ns = 10 * 1000000000ll;
+    c->port_scan_threshold = 20;
+    c->port_scan_window_ns = 60 * 1000000000ll;
+}
+
+struct hosts *hosts_new(const struct host_config *c) {
+    if (c->capacity == 0)
+        return NULL;
+    struct hosts *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->cfg = *c;
+    if (h->cfg.port_scan_threshold > HOSTS_MAX_SCAN_TARGETS)
+        h->cfg.port_scan_threshold = HOSTS_MAX_SCAN_TARGETS;
+    h->entries = calloc(c->capacity, sizeof *h->entries);
+    if (!h->entries) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void hosts_free(struct hosts *h) {
+    if (!h)
+        return;
+    free(h->entries);
+    free(h);
+}
+
+/* --- keys and hashes --- */
+
+static bool key_make(struct host_key *k, const uint8_t *addr, uint8_t ip_version) {
+    if (ip_version != 4 && ip_version != 6)
+        return false;
+    memset(k, 0, sizeof *k);
+    k->ip_version = ip_version;
+    memcpy(k->addr, addr, ip_version == 4 ? 4 : 16);
+    return true;
+}
+
+/* FNV-1a over the bytes, then a 64-bit finalizer (splitmix64) so every input bit reaches the
+ * high bits the slot position is taken from. */
+static uint64_t hash_bytes(const uint8_t *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t key_hash(const struct host_key *k) {
+    return hash_bytes((const uint8_t *)k, sizeof *k);
+}
+
+/* A port_scan target: destination address (the source's ip_version) and port. */
+static uint32_t target_hash(const struct host_key *dst, uint16_t dport) {
+    uint8_t b[sizeof *dst + 2];
+    memcpy(b, dst, sizeof *dst);
+    b[sizeof *dst] = (uint8_t)(dport >> 8);
+    b[sizeof *dst + 1] = (uint8_t)dport;
+    return (uint32_t)(hash_bytes(b, sizeof b) >> 32);
+}
+
+/* --- windows --- */
+
+/* An event at t belongs to window w (length window_ns) unless it is at or after start + T; an
+ * event before the start counts too (windows only move forward). The difference is taken in
+ * uint64_t: exact for t ≥ start, and no signed overflow for timestamps far apart. */
+static bool window_holds(const struct host_window *w, int64_t window_ns, int64_t t) {
+    if (!w->active)
+        return false;
+    if (t < w->start_ns)
+        return true;
+    return window_ns > 0 && (uint64_t)t - (uint64_t)w->start_ns < (uint64_t)window_ns;
+}
+
+/* Whether an event stamped t happened inside w: start ≤ t < start + T. */
+static bool window_contains(const struct host_window *w, int64_t window_ns, int64_t t) {
+    return w->active && t >= w->start_ns && window_holds(w, window_ns, t);
+}
+
+/* Makes w the window of an event at t: a new one when t is past the current one. */
+static void window_advance(struct host_window *w, int64_t window_ns, int64_t t) {
+    if (window_holds(w, window_ns, t))
+        return;
+    *w = (struct host_window){.start_ns = t, .active = true};
+}
+
+/* Counts one more event; true when the count goes above threshold for the first time in the
+ * window. */
+static bool window_count(struct host_window *w, uint32_t threshold) {
+    if (w->count < UINT32_MAX)
+        w->count++;
+    if (w->count <= threshold || w->fired)
+        return false;
+    w->fired = true;
+    return true;
+}
+
+/* --- the table --- */
+
+/* Whether all of e's windows have ended by now. */
+static bool entry_expired(const struct hosts *h, const struct host_entry *e, int64_t now) {
+    return !window_holds(&e->syn, h->cfg.syn_flood_window_ns, now) &&
+           !window_holds(&e->scan, h->cfg.port_scan_window_ns, now);
+}
+
+/* Start of e's newest window (how recently the host was seen opening one). */
+static int64_t entry_newest_start(const struct host_entry *e) {
+    int64_t t = INT64_MIN;
+    if (e->syn.active)
+        t = e->syn.start_ns;
+    if (e->scan.active && e->scan.start_ns > t)
+        t = e->scan.start_ns;
+    return t;
+}
+
+/* Eviction order: an entry whose windows have all ended before a live one, then the one whose
+ * newest window is oldest. */
+static bool entry_evicts_before(const struct hosts *h, const struct host_entry *a,
+                                const struct host_entry *b, int64_t now) {
+    bool a_expired = entry_expired(h, a, now), b_expired = entry_expired(h, b, now);
+    if (a_expired != b_expired)
+        return a_expired;
+    return entry_newest_start(a) < entry_newest_start(b);
+}
+
+static uint32_t slot_first(const struct hosts *h, const struct host_key *k) {
+    return (uint32_t)(key_hash(k) % h->cfg.capacity);
+}
+
+static uint32_t probe_count(const struct hosts *h) {
+    return h->cfg.capacity < HOSTS_PROBE ? h->cfg.capacity : HOSTS_PROBE;
+}
+
+/* The entry of host k, or NULL. Slots are never freed, so k is never stored past a free slot
+ * of its neighbourhood: the search stops there. */
+static struct host_entry *table_find(const struct hosts *h, const struct host_key *k) {
+    uint32_t i = slot_first(h, k);
+    for (uint32_t n = probe_count(h); n > 0; n--) {
+        struct host_entry *e = &h->entries[i];
+        if (e->key.ip_version == 0)
+            return NULL;
+        if (memcmp(&e->key, k, sizeof *k) == 0)
+            return e;
+        if (++i == h->cfg.capacity)
+            i = 0;
+    }
+    return NULL;
+}
+
+/* The entry of host k, claiming a free slot of its neighbourhood or reusing the entry there that
+ * evicts first (see hosts.h) when the host is new. */
+static struct host_entry *table_get(struct hosts *h, const struct host_key *k, int64_t now) {
+    uint32_t i = slot_first(h, k);
+    struct host_entry *victim = NULL;
+    for (uint32_t n = probe_count(h); n > 0; n--) {
+        struct host_entry *e = &h->entries[i];
+        if (e->key.ip_version == 0) {
+            h->count++;
+            victim = e;
+            break;
+        }
+        if (memcmp(&e->key, k, sizeof *k) == 0)
+            return e;
+        if (!victim || entry_evicts_before(h, e, victim, now))
+            victim = e;
+        if (++i == h->cfg.capacity)
+            i = 0;
+    }
+    memset(victim, 0, sizeof *victim);
+    victim->key = *k;
+    return victim;
+}
+
+/* --- syn_flood --- */
+
+bool hosts_syn_attempt(struct hosts *h, const uint8_t *dst, uint8_t ip_version, int64_t now_ns,
+                       uint32_t *half_open) {
+    struct host_key k;
+    bool fired = false;
+    uint32_t count = 0;
+    if (key_make(&k, dst, ip_version)) {
+        struct host_window *w = &table_get(h, &k, now_ns)->syn;
+        window_advance(w, h->cfg.syn_flood_window_ns, now_ns);
+        fired = window_count(w, h->cfg.syn_flood_threshold);
+        count = w->count;
+    }
+    if (half_open)
+        *half_open = count;
+    return fired;
+}
+
+void hosts_syn_answered(struct hosts *h, const uint8_t *dst, uint8_t ip_version,
+                        int64_t attempt_ns) {
+    struct host_key k;
+    if (!key_make(&k, dst, ip_version))
+        return;
+    struct host_entry *e = table_find(h, &k);
+    if (!e || !window_contains(&e->syn, h->cfg.syn_flood_window_ns, attempt_ns))
+        return;
+    if (e->syn.count > 0)
+        e->syn.count--;
+}
+
+/* --- port_scan --- */
+
+/* Adds target t to the window's set; true if it was not there. Once the set is full a target
+ * outside it is new only the first time: the count stops at HOSTS_MAX_SCAN_TARGETS + 1. */
+static bool scan_add_target(struct host_entry *e, uint32_t t) {
+    uint32_t stored =
+        e->scan.count < HOSTS_MAX_SCAN_TARGETS ? e->scan.count : HOSTS_MAX_SCAN_TARGETS;
+    for (uint32_t i = 0; i < stored; i++)
+        if (e->targets[i] == t)
+            return false;
+    if (stored < HOSTS_MAX_SCAN_TARGETS) {
+        e->targets[stored] = t;
+        return true;
+    }
+    return e->scan.count == HOSTS_MAX_SCAN_TARGETS;
+}
+
+bool hosts_failed_attempt(struct hosts *h, const uint8_t *src, const uint8_t *dst, uint16_t dport,
+                          uint8_t ip_version, int64_t start_ns, uint32_t *distinct) {
+    struct host_key ks, kd;
+    bool fired = false;
+    uint32_t count = 0;
+    if (key_make(&ks, src, ip_version) && key_make(&kd, dst, ip_version)) {
+        struct host_entry *e = table_get(h, &ks, start_ns);
+        window_advance(&e->scan, h->cfg.port_scan_window_ns, start_ns);
+        if (scan_add_target(e, target_hash(&kd, dport)))
+            fired = window_count(&e->scan, h->cfg.port_scan_threshold);
+        count = e->scan.count;
+    }
+    if (distinct)
+        *distinct = count;
+    return fired;
+}
+
+uint32_t hosts_count(const struct hosts *h) {
+    return h->count;
+}
+
+size_t hosts_memory(const struct hosts *h) {
+    return sizeof *h + (size_t)h->cfg.capacity * sizeof *h->entries;
+}

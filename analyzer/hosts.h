@@ -1,0 +1,72 @@
+/* hosts: per-host counters for the host-level anomalies syn_flood and port_scan, in a bounded
+ * table allocated once (no allocation per packet). Time is capture time (ns). */
+#ifndef SHAKEDOWN_HOSTS_H
+#define SHAKEDOWN_HOSTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Windows: fixed windows that start at a host's first event and last T; an event at or after
+ * start + T starts a new window (counts reset, the alert may fire again). An event stamped
+ * before its host's window start (capture timestamps slightly out of order) counts in the
+ * current window; windows only move forward.
+ *
+ * One entry per host, keyed by (ip_version, address), holds both anomalies' windows. Entries are
+ * never freed, only reused. Approximation, to keep every call O(1): a host is looked up only in
+ * a neighbourhood of HOSTS_PROBE slots from its hash position. When that neighbourhood is full
+ * (not necessarily the whole table), a new host takes over the entry there whose windows have
+ * all ended, else the one whose newest window is oldest; the evicted host starts over if it is
+ * seen again, and answers to its earlier attempts are ignored. */
+#define HOSTS_PROBE 8
+
+/* Distinct failed targets remembered per host and window (as 32-bit hashes of address and port,
+ * so two targets may rarely count as one). The count is exact up to HOSTS_MAX_SCAN_TARGETS + 1
+ * and then stays there ("at least that many"). */
+#define HOSTS_MAX_SCAN_TARGETS 64
+
+struct host_config {
+    uint32_t capacity;            /* hosts tracked at once (table entries) */
+    uint32_t syn_flood_threshold; /* N: more than N half-open connections ... */
+    int64_t syn_flood_window_ns;  /* ... within T */
+    uint32_t port_scan_threshold; /* N: more than N distinct failed targets ... (≤
+                                     HOSTS_MAX_SCAN_TARGETS) */
+    int64_t port_scan_window_ns;  /* ... within T */
+};
+
+struct hosts;
+
+/* capacity 16384, syn flood 200 in 10 s, port scan 20 in 60 s */
+void host_config_defaults(struct host_config *c);
+
+/* NULL if allocation fails or c->capacity is 0. A port_scan_threshold above
+ * HOSTS_MAX_SCAN_TARGETS is lowered to it. */
+struct hosts *hosts_new(const struct host_config *c);
+void hosts_free(struct hosts *h);
+
+/* A new connection attempt (a SYN without ACK that opened a connection) to dst at now_ns.
+ * Returns true exactly when dst's half-open count in its current window goes above the threshold
+ * (once per window); *half_open (if not NULL) receives the count. ip_version other than 4 or 6:
+ * ignored (false, count 0). */
+bool hosts_syn_attempt(struct hosts *h, const uint8_t *dst, uint8_t ip_version, int64_t now_ns,
+                       uint32_t *half_open);
+
+/* That attempt (made at attempt_ns) was answered — handshake completed or refused — so it is no
+ * longer half-open; only counts if it belongs to dst's current window (start ≤ attempt_ns <
+ * start + T), so answers to attempts of an earlier window never lower the current count. */
+void hosts_syn_answered(struct hosts *h, const uint8_t *dst, uint8_t ip_version,
+                        int64_t attempt_ns);
+
+/* A failed attempt (unanswered or rejected) from src to dst:dport that started at start_ns.
+ * Returns true exactly when src's number of distinct failed targets (dst, dport) in its current
+ * window goes above the threshold (once per window); *distinct (if not NULL) receives the count.
+ * src and dst are of the same ip_version. */
+bool hosts_failed_attempt(struct hosts *h, const uint8_t *src, const uint8_t *dst, uint16_t dport,
+                          uint8_t ip_version, int64_t start_ns, uint32_t *distinct);
+
+/* Hosts currently in the table (≤ capacity). */
+uint32_t hosts_count(const struct hosts *h);
+/* Bytes the table allocated (fixed at hosts_new). */
+size_t hosts_memory(const struct hosts *h);
+
+#endif

@@ -1,0 +1,366 @@
+/* Unit tests of hosts: the syn_flood and port_scan counters — threshold crossing once per window,
+ * answered attempts, window resets, distinct targets, IPv4/IPv6 keys, and the bounded table. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "hosts.h"
+
+#define SEC 1000000000ll
+#define MS 1000000ll
+
+/* A test configuration with small thresholds: syn flood 5 in 10 s, port scan 5 in 60 s. */
+static struct host_config config_small(uint32_t capacity) {
+    struct host_config c;
+    host_config_defaults(&c);
+    c.capacity = capacity;
+    c.syn_flood_threshold = 5;
+    c.syn_flood_window_ns = 10 * SEC;
+    c.port_scan_threshold = 5;
+    c.port_scan_window_ns = 60 * SEC;
+    return c;
+}
+
+struct addr {
+    uint8_t b[16];
+};
+
+/* 10.x.y.z for n = x.y.z, in a 16-byte buffer whose tail is not part of the address. */
+static struct addr addr4(uint32_t n) {
+    struct addr a;
+    memset(&a, 0xee, sizeof a);
+    a.b[0] = 10;
+    a.b[1] = (uint8_t)(n >> 16);
+    a.b[2] = (uint8_t)(n >> 8);
+    a.b[3] = (uint8_t)n;
+    return a;
+}
+
+static bool syn(struct hosts *h, const struct addr *dst, int64_t t, uint32_t *half_open) {
+    return hosts_syn_attempt(h, dst->b, 4, t, half_open);
+}
+
+static bool failed(struct hosts *h, const struct addr *src, const struct addr *dst, uint16_t port,
+                   int64_t t, uint32_t *distinct) {
+    return hosts_failed_attempt(h, src->b, dst->b, port, 4, t, distinct);
+}
+
+Test(hosts, defaults) {
+    struct host_config c;
+    memset(&c, 0xff, sizeof c);
+    host_config_defaults(&c);
+    cr_expect_eq(c.capacity, 16384);
+    cr_expect_eq(c.syn_flood_threshold, 200);
+    cr_expect_eq(c.syn_flood_window_ns, 10 * SEC);
+    cr_expect_eq(c.port_scan_threshold, 20);
+    cr_expect_eq(c.port_scan_window_ns, 60 * SEC);
+    c.capacity = 0;
+    cr_expect_null(hosts_new(&c), "a table of no hosts is refused");
+}
+
+/* Threshold 5: attempts 1-5 stay quiet, the 6th (more than 5) fires, later ones do not. */
+Test(hosts, syn_flood_fires_once_above_threshold) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    cr_assert(h);
+    struct addr dst = addr4(1);
+    uint32_t n = 0;
+    for (uint32_t i = 1; i <= 5; i++) {
+        cr_expect_not(syn(h, &dst, (int64_t)i * MS, &n), "attempt %u is not above 5", i);
+        cr_expect_eq(n, i);
+    }
+    cr_expect(syn(h, &dst, 6 * MS, &n), "the 6th half-open attempt fires");
+    cr_expect_eq(n, 6);
+    for (uint32_t i = 7; i <= 50; i++) {
+        cr_expect_not(syn(h, &dst, (int64_t)i * MS, &n), "attempt %u fires again", i);
+        cr_expect_eq(n, i);
+    }
+    hosts_free(h);
+}
+
+/* Answered attempts are no longer half-open: 5 attempts, 2 answered, leave 3; it then takes 3
+ * more unanswered attempts (6 half-open) to fire. */
+Test(hosts, syn_answered_lowers_half_open) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr dst = addr4(1);
+    uint32_t n = 0;
+    for (int64_t i = 0; i < 5; i++)
+        syn(h, &dst, i * MS, &n);
+    hosts_syn_answered(h, dst.b, 4, 0);
+    hosts_syn_answered(h, dst.b, 4, 1 * MS);
+    cr_expect_not(syn(h, &dst, 10 * MS, &n));
+    cr_expect_eq(n, 4, "5 attempts - 2 answered + 1 new");
+    cr_expect_not(syn(h, &dst, 11 * MS, &n));
+    cr_expect_eq(n, 5);
+    cr_expect(syn(h, &dst, 12 * MS, &n));
+    cr_expect_eq(n, 6);
+    hosts_free(h);
+}
+
+/* A busy but healthy server: 100000 SYNs in 100 s (10000 per window, far above 5), each answered
+ * at once, never has more than one half-open connection. */
+Test(hosts, syn_busy_healthy_server_never_fires) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr dst = addr4(1);
+    for (int64_t i = 0; i < 100000; i++) {
+        uint32_t n = 0;
+        int64_t t = i * MS;
+        cr_assert_not(syn(h, &dst, t, &n), "attempt %lld fired", (long long)i);
+        cr_assert_eq(n, 1);
+        hosts_syn_answered(h, dst.b, 4, t);
+    }
+    hosts_free(h);
+}
+
+/* Window [0, 10 s): fires at the 6th attempt; still the same window at 10 s - 1 ns. At exactly
+ * 10 s a new window starts with a count of 1, and its 6th attempt fires again. */
+Test(hosts, syn_new_window_resets_and_fires_again) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr dst = addr4(1);
+    uint32_t n = 0;
+    for (int64_t i = 0; i < 5; i++)
+        cr_expect_not(syn(h, &dst, i * MS, &n));
+    cr_expect(syn(h, &dst, 5 * MS, &n));
+    cr_expect_not(syn(h, &dst, 10 * SEC - 1, &n));
+    cr_expect_eq(n, 7, "10 s - 1 ns is still in the first window");
+    cr_expect_not(syn(h, &dst, 10 * SEC, &n));
+    cr_expect_eq(n, 1, "start + T opens a new window");
+    for (int64_t i = 1; i < 5; i++)
+        cr_expect_not(syn(h, &dst, 10 * SEC + i * MS, &n));
+    cr_expect(syn(h, &dst, 10 * SEC + 5 * MS, &n), "the new window fires again");
+    cr_expect_eq(n, 6);
+    hosts_free(h);
+}
+
+/* Answers to attempts of an old window do not lower the new window's count: 3 attempts in
+ * [0, 10 s) left unanswered; 5 attempts in the window starting at 20 s; the 3 old ones are
+ * answered late (and one answer stamped before any window); the 6th new attempt must still
+ * fire. */
+Test(hosts, syn_answer_from_old_window_ignored) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr dst = addr4(1);
+    uint32_t n = 0;
+    for (int64_t i = 0; i < 3; i++)
+        syn(h, &dst, i * MS, &n);
+    for (int64_t i = 0; i < 5; i++)
+        cr_expect_not(syn(h, &dst, 20 * SEC + i * MS, &n));
+    for (int64_t i = 0; i < 3; i++)
+        hosts_syn_answered(h, dst.b, 4, i * MS);
+    hosts_syn_answered(h, dst.b, 4, -5 * SEC);
+    hosts_syn_answered(h, dst.b, 4, 30 * SEC); /* after the window: not one of its attempts */
+    cr_expect(syn(h, &dst, 21 * SEC, &n), "6 half-open in the current window");
+    cr_expect_eq(n, 6);
+    /* An answer for an attempt of the current window does count. */
+    hosts_syn_answered(h, dst.b, 4, 20 * SEC);
+    cr_expect_not(syn(h, &dst, 22 * SEC, &n));
+    cr_expect_eq(n, 6);
+    hosts_free(h);
+}
+
+/* Retries to one dst:port are one target, however many times they fail. */
+Test(hosts, scan_retries_count_once) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr src = addr4(1), dst = addr4(2);
+    uint32_t n = 0;
+    for (int64_t i = 0; i < 100; i++) {
+        cr_expect_not(failed(h, &src, &dst, 22, i * MS, &n));
+        cr_expect_eq(n, 1);
+    }
+    /* The same port on another host, and another port on the same host, are new targets. */
+    struct addr other = addr4(3);
+    cr_expect_not(failed(h, &src, &other, 22, 200 * MS, &n));
+    cr_expect_eq(n, 2);
+    cr_expect_not(failed(h, &src, &dst, 23, 201 * MS, &n));
+    cr_expect_eq(n, 3);
+    hosts_free(h);
+}
+
+/* Threshold 5: distinct ports 1-5 (each tried twice) stay quiet, port 6 fires, port 7 does not
+ * fire again. */
+Test(hosts, scan_distinct_ports_fire) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr src = addr4(1), dst = addr4(2);
+    uint32_t n = 0;
+    for (uint16_t p = 1; p <= 5; p++) {
+        cr_expect_not(failed(h, &src, &dst, p, p * MS, &n));
+        cr_expect_not(failed(h, &src, &dst, p, p * MS + 1, &n), "a retry of port %u", p);
+        cr_expect_eq(n, p);
+    }
+    cr_expect(failed(h, &src, &dst, 6, 10 * MS, &n), "a 6th distinct port fires");
+    cr_expect_eq(n, 6);
+    cr_expect_not(failed(h, &src, &dst, 7, 11 * MS, &n), "once per window");
+    cr_expect_eq(n, 7);
+    hosts_free(h);
+}
+
+/* A sweep of one port over 6 hosts fires too; failures towards those hosts do not count for
+ * them (the source is the scanner). */
+Test(hosts, scan_distinct_hosts_one_port) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr src = addr4(1);
+    uint32_t n = 0;
+    for (uint32_t i = 1; i <= 5; i++) {
+        struct addr dst = addr4(100 + i);
+        cr_expect_not(failed(h, &src, &dst, 445, (int64_t)i * SEC, &n));
+        cr_expect_eq(n, i);
+    }
+    struct addr sixth = addr4(106);
+    cr_expect(failed(h, &src, &sixth, 445, 6 * SEC, &n));
+    cr_expect_eq(n, 6);
+    struct addr other_src = addr4(2);
+    cr_expect_not(failed(h, &other_src, &sixth, 445, 7 * SEC, &n));
+    cr_expect_eq(n, 1, "another source has its own set");
+    hosts_free(h);
+}
+
+/* A new port_scan window (at start + 60 s) empties the set: the same 6 targets fire again. */
+Test(hosts, scan_new_window_resets_and_fires_again) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    struct addr src = addr4(1), dst = addr4(2);
+    uint32_t n = 0;
+    for (uint16_t p = 1; p <= 5; p++)
+        cr_expect_not(failed(h, &src, &dst, p, 0, &n));
+    cr_expect(failed(h, &src, &dst, 6, 59 * SEC, &n));
+    for (uint16_t p = 1; p <= 5; p++) {
+        cr_expect_not(failed(h, &src, &dst, p, 60 * SEC + p, &n));
+        cr_expect_eq(n, p, "port %u is new in the new window", p);
+    }
+    cr_expect(failed(h, &src, &dst, 6, 61 * SEC, &n));
+    cr_expect_eq(n, 6);
+    hosts_free(h);
+}
+
+/* The threshold is capped at the set size (64); with the set full, retries of its targets still
+ * count once, the 65th distinct target fires, and the count stays at 65 ("at least"). */
+Test(hosts, scan_threshold_capped_at_set_size) {
+    struct host_config c = config_small(64);
+    c.port_scan_threshold = 1000;
+    struct hosts *h = hosts_new(&c);
+    struct addr src = addr4(1), dst = addr4(2);
+    uint32_t n = 0;
+    for (uint16_t p = 1; p <= HOSTS_MAX_SCAN_TARGETS; p++)
+        cr_expect_not(failed(h, &src, &dst, p, p, &n));
+    cr_expect_eq(n, HOSTS_MAX_SCAN_TARGETS);
+    for (uint16_t p = 1; p <= HOSTS_MAX_SCAN_TARGETS; p++)
+        cr_expect_not(failed(h, &src, &dst, p, 1000 + p, &n));
+    cr_expect_eq(n, HOSTS_MAX_SCAN_TARGETS, "retries of a full set");
+    cr_expect(failed(h, &src, &dst, 1000, 2000, &n), "65 > the capped threshold of 64");
+    cr_expect_eq(n, HOSTS_MAX_SCAN_TARGETS + 1);
+    cr_expect_not(failed(h, &src, &dst, 1001, 2001, &n));
+    cr_expect_eq(n, HOSTS_MAX_SCAN_TARGETS + 1);
+    hosts_free(h);
+}
+
+/* 10.0.0.1 and the IPv6 address 0a00:0001:: share their leading bytes but are two hosts; an IPv4
+ * address is its first 4 bytes only. */
+Test(hosts, ipv4_and_ipv6_are_different_hosts) {
+    struct host_config c = config_small(64);
+    struct hosts *h = hosts_new(&c);
+    uint8_t v4[4] = {10, 0, 0, 1};
+    uint8_t v4_padded[16] = {10, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    uint8_t v6[16] = {10, 0, 0, 1};
+    uint32_t n = 0;
+    for (int64_t i = 0; i < 5; i++) {
+        cr_expect_not(hosts_syn_attempt(h, v4, 4, i, &n));
+        cr_expect_not(hosts_syn_attempt(h, v6, 6, i, &n));
+        cr_expect_eq(n, (uint32_t)i + 1);
+    }
+    cr_expect(hosts_syn_attempt(h, v4_padded, 4, 10, &n), "the same IPv4 host, 6th attempt");
+    cr_expect_eq(n, 6);
+    cr_expect(hosts_syn_attempt(h, v6, 6, 11, &n));
+    cr_expect_eq(n, 6);
+    /* Scans: the IPv4 and IPv6 sources keep separate sets. */
+    uint8_t t4[4] = {10, 0, 0, 2};
+    uint8_t t6[16] = {10, 0, 0, 2};
+    for (uint16_t p = 1; p <= 5; p++) {
+        cr_expect_not(hosts_failed_attempt(h, v4, t4, p, 4, p, &n));
+        cr_expect_not(hosts_failed_attempt(h, v6, t6, p, 6, p, &n));
+        cr_expect_eq(n, p);
+    }
+    cr_expect_eq(hosts_count(h), 2, "two hosts; targets have no entries");
+    cr_expect_not(hosts_syn_attempt(h, v4, 5, 12, &n), "not an IP version: ignored");
+    cr_expect_eq(n, 0);
+    cr_expect_eq(hosts_count(h), 2);
+    hosts_free(h);
+}
+
+/* Capacity 4, 100 hosts: the table never grows, the 4 most recent hosts keep their counts (one
+ * earlier attempt each, so 5 more fire) and the first host starts over. */
+Test(hosts, table_stays_bounded) {
+    struct host_config c = config_small(4);
+    struct hosts *h = hosts_new(&c);
+    cr_assert(h);
+    size_t memory = hosts_memory(h);
+    cr_expect_gt(memory, 4 * sizeof(uint32_t) * HOSTS_MAX_SCAN_TARGETS);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < 100; i++) {
+        struct addr a = addr4(i);
+        syn(h, &a, (int64_t)i * MS, &n);
+        cr_expect_eq(n, 1);
+        failed(h, &a, &a, 80, (int64_t)i * MS, &n);
+        cr_expect_eq(n, 1);
+        cr_expect_leq(hosts_count(h), 4);
+        cr_expect_eq(hosts_memory(h), memory);
+    }
+    for (uint32_t i = 96; i < 100; i++) {
+        struct addr a = addr4(i);
+        for (int j = 0; j < 4; j++)
+            cr_expect_not(syn(h, &a, 200 * MS + j, &n));
+        cr_expect(syn(h, &a, 300 * MS, &n), "host %u kept its first attempt", i);
+        cr_expect_eq(n, 6);
+    }
+    struct addr first = addr4(0);
+    hosts_syn_answered(h, first.b, 4, 0); /* evicted: nothing to answer */
+    syn(h, &first, 400 * MS, &n);
+    cr_expect_eq(n, 1, "host 0 was evicted long ago");
+    cr_expect_eq(hosts_count(h), 4);
+    cr_expect_eq(hosts_memory(h), memory);
+    hosts_free(h);
+}
+
+/* When the table is full, an entry whose windows have all ended goes before a live one, even a
+ * live one that started earlier: host A's port_scan window [0, 60 s) outlives host B's syn_flood
+ * window [1 s, 11 s), so at 15 s a new host takes B's entry and A keeps its targets. */
+Test(hosts, eviction_prefers_expired_entries) {
+    struct host_config c = config_small(4);
+    struct hosts *h = hosts_new(&c);
+    struct addr a = addr4(1), b = addr4(2), x = addr4(3), y = addr4(4), fresh = addr4(5);
+    struct addr target = addr4(9);
+    uint32_t n = 0;
+    failed(h, &a, &target, 1, 0, &n);
+    syn(h, &b, 1 * SEC, &n);
+    syn(h, &x, 12 * SEC, &n);
+    syn(h, &y, 13 * SEC, &n);
+    cr_expect_eq(hosts_count(h), 4);
+    syn(h, &fresh, 15 * SEC, &n);
+    failed(h, &a, &target, 2, 16 * SEC, &n);
+    cr_expect_eq(n, 2, "host A was not evicted");
+    hosts_free(h);
+}
+
+/* Many hosts in a large table: every one is found again with its own count, whatever the
+ * collisions of their hash positions. */
+Test(hosts, many_hosts_keep_their_counts) {
+    struct host_config c;
+    host_config_defaults(&c);
+    struct hosts *h = hosts_new(&c);
+    cr_assert(h);
+    enum { HOSTS = 4000 };
+    for (uint32_t round = 1; round <= 3; round++) {
+        for (uint32_t i = 0; i < HOSTS; i++) {
+            struct addr a = addr4(i);
+            uint32_t n = 0;
+            syn(h, &a, round * SEC, &n);
+            cr_assert_eq(n, round, "host %u", i);
+        }
+    }
+    cr_expect_eq(hosts_count(h), HOSTS);
+    hosts_free(h);
+}
