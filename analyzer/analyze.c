@@ -1,9 +1,12 @@
-/* analyze: drives the inputs through capture → decode → count. The per-packet path allocates
- * nothing: one packet view on the stack is refilled for every frame. */
+/* analyze: drives the inputs — capture files in order, or a live interface — through capture →
+ * decode → track → output, and the periodic work of a long run (idle timeouts on the wall clock,
+ * stats and interim records, output reopen and rotation, stopping on a signal). The per-packet
+ * path allocates nothing: one packet view on the stack is refilled for every frame. */
 #include "analyze.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture.h"
 #include "packet.h"
@@ -13,20 +16,35 @@ struct stream {
     struct run_stats *stats;
     struct decode_options decode;
     struct tracker *tracker;
-    uint64_t frame; /* frames read so far, across all inputs */
+    uint64_t frame;          /* frames read so far, across all inputs */
+    bool stopped;            /* by a signal or a vanished reader: stop reading */
+    int64_t started_ns;      /* wall clock */
+    int64_t next_stats_ns;   /* wall clock of the next stats record */
+    int64_t next_interim_ns; /* capture time of the next interim pass */
 };
+
+static int64_t wall_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* The tracker's one report path: count the connection, write its record. */
 static void on_conn_reported(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
     stats_count_conn(s->stats, c);
-    sink_connection(s->cfg->sink, c);
+    sink_connection(s->cfg->sink, c, true);
 }
 
 /* Anomalies are written the moment they are detected, so a SIEM can alert at once. */
 static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct stream *s = ctx;
     sink_anomaly(s->cfg->sink, ev);
+}
+
+static void on_interim(void *ctx, const struct conn *c) {
+    struct stream *s = ctx;
+    sink_connection(s->cfg->sink, c, false);
 }
 
 static void analyze_packet(struct stream *s, const struct capture_packet *cp, int link,
@@ -56,13 +74,93 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
     tracker_on_packet(s->tracker, &p, false);
 }
 
+/* ---- periodic work ------------------------------------------------------------------------- */
+
+static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
+    const struct tracker_counts *tc = tracker_counts(s->tracker);
+    struct live_stats ls = {.wall_ns = now,
+                            .uptime_seconds = (double)(now - s->started_ns) / 1e9,
+                            .packets = s->stats->read.packets,
+                            .bytes = s->stats->read.bytes,
+                            .connections_open = tc->open_now,
+                            .connections_reported = tc->reported,
+                            .memory_bytes = tracker_memory(s->tracker),
+                            .records_lost = s->cfg->sink->lost_records};
+    for (unsigned a = 0; a < ANOMALY_COUNT; a++)
+        ls.anomalies += tc->anomalies[a];
+    struct capture_stats cs;
+    if (cap && capture_get_stats(cap, &cs)) {
+        ls.have_capture = true;
+        ls.received = cs.received;
+        ls.dropped = cs.dropped;
+        ls.if_dropped = cs.if_dropped;
+    }
+    sink_stats(s->cfg->sink, &ls);
+}
+
+/* Called between packets now and then, and whenever a live capture is idle. */
+static void periodic(struct stream *s, struct capture *cap, bool live) {
+    const struct analyze_config *cfg = s->cfg;
+    int64_t now = wall_ns();
+    if (cfg->reopen && *cfg->reopen) {
+        *cfg->reopen = 0;
+        sink_reopen(cfg->sink);
+    }
+    if (live) /* an idle link: capture time follows the wall clock, so timeouts still fire */
+        tracker_advance(s->tracker, now);
+    if (cfg->stats_interval_ns > 0 && now >= s->next_stats_ns) {
+        emit_stats(s, cap, now);
+        s->next_stats_ns = now + cfg->stats_interval_ns;
+    }
+    int64_t ctime = tracker_now(s->tracker);
+    if (cfg->interim_ns > 0 && ctime >= s->next_interim_ns) {
+        tracker_interim(s->tracker, cfg->interim_ns, on_interim, s);
+        s->next_interim_ns = ctime + cfg->interim_ns / 4 + 1;
+    }
+    sink_tick(cfg->sink, now);
+}
+
+static bool should_stop(struct stream *s) {
+    if ((s->cfg->stop && *s->cfg->stop) || s->cfg->sink->broken_pipe)
+        s->stopped = true;
+    return s->stopped;
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
 static void report_open(struct input_report *r, const struct capture *cap) {
     r->link = capture_link(cap);
     snprintf(r->link_name, sizeof r->link_name, "%s", capture_link_name(cap));
     r->link_supported = link_type_name(r->link) != NULL;
 }
 
-/* Reads one input to its end; returns its status. */
+/* Reads a capture until its end, damage, or a stop; returns its status. */
+static enum input_status read_capture(struct stream *s, struct capture *cap, bool live,
+                                      struct input_report *r, FILE *err) {
+    struct capture_packet cp;
+    enum capture_status cs;
+    while (!should_stop(s)) {
+        cs = capture_next(cap, &cp);
+        if (cs == CAPTURE_PACKET || cs == CAPTURE_FILTERED) {
+            r->packets++;
+            analyze_packet(s, &cp, r->link, cs == CAPTURE_FILTERED);
+            if ((r->packets & 1023) == 0)
+                periodic(s, cap, live);
+        } else if (cs == CAPTURE_IDLE) {
+            periodic(s, cap, live);
+        } else if (cs == CAPTURE_DAMAGED && !(live && should_stop(s))) {
+            fprintf(err, "shakedown: %s: damaged after %llu packets: %s\n", r->path,
+                    (unsigned long long)r->packets, capture_error(cap));
+            snprintf(r->message, sizeof r->message, "%s", capture_error(cap));
+            return INPUT_DAMAGED;
+        } else {
+            break;
+        }
+    }
+    return INPUT_OK;
+}
+
+/* Opens and reads one input file; returns its status. */
 static enum input_status analyze_input(struct stream *s, const char *path, struct input_report *r,
                                        FILE *err) {
     char why[512];
@@ -83,48 +181,58 @@ static enum input_status analyze_input(struct stream *s, const char *path, struc
                 "shakedown: %s: link type %s (%d) is not supported; its packets are counted "
                 "as link_unsupported\n",
                 path, r->link_name, r->link);
-
-    struct capture_packet cp;
-    enum capture_status cs;
-    while ((cs = capture_next(cap, &cp)) == CAPTURE_PACKET || cs == CAPTURE_FILTERED) {
-        r->packets++;
-        analyze_packet(s, &cp, r->link, cs == CAPTURE_FILTERED);
-    }
-    enum input_status status = INPUT_OK;
-    if (cs == CAPTURE_DAMAGED) {
-        fprintf(err, "shakedown: %s: damaged after %llu packets: %s\n", path,
-                (unsigned long long)r->packets, capture_error(cap));
-        snprintf(r->message, sizeof r->message, "%s", capture_error(cap));
-        status = INPUT_DAMAGED;
-    }
+    enum input_status status = read_capture(s, cap, false, r, err);
     capture_close(cap);
     return status;
 }
 
+static enum exit_status read_inputs(struct stream *s, struct input_report *reports, FILE *err) {
+    const struct analyze_config *cfg = s->cfg;
+    enum exit_status rc = EXIT_STATUS_OK;
+    if (cfg->live) {
+        reports[0].path = cfg->live_name;
+        report_open(&reports[0], cfg->live);
+        reports[0].status = read_capture(s, cfg->live, true, &reports[0], err);
+        return reports[0].status == INPUT_OK ? EXIT_STATUS_OK : EXIT_STATUS_DAMAGED;
+    }
+    for (size_t i = 0; i < cfg->ninputs && !should_stop(s); i++) {
+        reports[i].status = analyze_input(s, cfg->inputs[i], &reports[i], err);
+        if (reports[i].status == INPUT_UNREADABLE)
+            rc = EXIT_STATUS_USAGE;
+        else if (reports[i].status == INPUT_DAMAGED && rc == EXIT_STATUS_OK)
+            rc = EXIT_STATUS_DAMAGED;
+    }
+    return rc;
+}
+
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
-                             struct input_report *reports, FILE *err) {
-    struct stream s = {cfg, stats, {cfg->checksums != CHECKSUM_MODE_OFF}, NULL, 0};
+                             struct input_report *reports, FILE *err, bool *stopped_by_reader) {
+    struct stream s = {.cfg = cfg, .stats = stats, .decode = {cfg->checksums != CHECKSUM_MODE_OFF}};
+    s.started_ns = wall_ns();
+    s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
     s.tracker = tracker_new(&cfg->tracker, on_conn_reported, on_anomaly, &s);
     if (!s.tracker) {
         fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
                 cfg->tracker.max_flows);
         return EXIT_STATUS_USAGE;
     }
-    enum exit_status rc = EXIT_STATUS_OK;
-    for (size_t i = 0; i < cfg->ninputs; i++) {
-        reports[i].status = analyze_input(&s, cfg->inputs[i], &reports[i], err);
-        if (reports[i].status == INPUT_UNREADABLE)
-            rc = EXIT_STATUS_USAGE;
-        else if (reports[i].status == INPUT_DAMAGED && rc == EXIT_STATUS_OK)
-            rc = EXIT_STATUS_DAMAGED;
-    }
-    tracker_flush(s.tracker, CONN_END_CAPTURE_END);
+    enum exit_status rc = read_inputs(&s, reports, err);
+    *stopped_by_reader = cfg->sink->broken_pipe;
+    tracker_flush(s.tracker, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
     const struct tracker_counts *tc = tracker_counts(s.tracker);
     stats->conns.late_packets = tc->late_packets;
     stats->conns.untracked_packets = tc->untracked_packets;
     stats->conns.peak_open = tc->peak_open;
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         stats->conns.anomalies[a] = tc->anomalies[a];
+    if (cfg->live) {
+        struct capture_stats cs;
+        if ((stats->have_capture_stats = capture_get_stats(cfg->live, &cs))) {
+            stats->capture_received = cs.received;
+            stats->capture_dropped = cs.dropped;
+            stats->capture_if_dropped = cs.if_dropped;
+        }
+    }
     tracker_free(s.tracker);
     return rc;
 }

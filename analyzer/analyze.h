@@ -3,8 +3,11 @@
 #ifndef SHAKEDOWN_ANALYZE_H
 #define SHAKEDOWN_ANALYZE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "capture.h"
 
 #include "sink.h"
 #include "stats.h"
@@ -26,18 +29,25 @@ enum exit_status {
 struct analyze_config {
     const char *const *inputs; /* file names, "-" for standard input */
     size_t ninputs;
-    const char *filter; /* BPF expression or NULL */
+    struct capture *live;  /* an opened live capture: read it instead of the inputs */
+    const char *live_name; /* its interface name (input report) */
+    const char *filter;    /* BPF expression or NULL (for files; a live one is in the kernel) */
     enum checksum_mode checksums;
     struct tracker_config tracker;
-    struct sink *sink; /* where connection records go as connections end */
+    struct sink *sink;             /* where records go, as they exist */
+    int64_t stats_interval_ns;     /* periodic stats records (wall clock); 0: none */
+    int64_t interim_ns;            /* interim records for connections open this long; 0: none */
+    volatile sig_atomic_t *stop;   /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
+    volatile sig_atomic_t *reopen; /* set (by SIGHUP) to reopen the output; may be NULL */
 };
 
-/* Reads every input in order into *stats, filling reports[i] for inputs[i], and reports every
- * connection through cfg->sink (those still open at the end with close reason capture_end).
- * Problems with an input are reported on err as "shakedown: FILE: reason" and reading goes on
- * with the next one. Returns the exit status for the run (EXIT_STATUS_USAGE also when the flow
- * table cannot be allocated). */
+/* Reads every input in order (or the live capture, until *cfg->stop) into *stats, filling
+ * reports[i] for inputs[i] (reports[0] for a live capture), and reports every connection through
+ * cfg->sink — those still open at the end with close reason capture_end, or shutdown when
+ * stopped. Problems with an input are reported on err as "shakedown: FILE: reason" and reading
+ * goes on with the next one. Returns the exit status for the run (EXIT_STATUS_USAGE also when
+ * the flow table cannot be allocated); *stopped_by_reader says the output's reader went away. */
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
-                             struct input_report *reports, FILE *err);
+                             struct input_report *reports, FILE *err, bool *stopped_by_reader);
 
 #endif

@@ -51,6 +51,13 @@ static inline anomaly_set anomaly_bit(enum anomaly a) {
 }
 
 const char *anomaly_name(enum anomaly a);
+
+/* Anomalies seen only after their connection's record was written (late packets): they exist
+ * as event records alone. */
+static inline bool anomaly_after_close(enum anomaly a) {
+    return a == ANOMALY_PACKET_DURING_TIME_WAIT || a == ANOMALY_PACKET_AFTER_TIME_WAIT ||
+           a == ANOMALY_DATA_AFTER_RST;
+}
 enum anomaly_severity anomaly_severity_of(enum anomaly a);
 const char *anomaly_severity_name(enum anomaly_severity s);
 

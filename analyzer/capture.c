@@ -6,6 +6,7 @@
 #include "capture.h"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,11 @@
 struct capture {
     pcap_t *pcap;
     struct bpf_program filter;
-    bool has_filter;
+    bool has_filter; /* files: applied here, so rejected packets are counted */
+    bool live;
+    bool usec; /* live: the kernel gave microsecond timestamps */
+    int fd;    /* live: the descriptor to wait on */
+    int timeout_ms;
     char errbuf[PCAP_ERRBUF_SIZE];
 };
 
@@ -70,10 +75,126 @@ const char *capture_link_name(const struct capture *cap) {
     return name ? name : "unknown";
 }
 
+/* The reason an activation failed, in words a user can act on. */
+static const char *activate_error(pcap_t *p, int rc) {
+    switch (rc) {
+    case PCAP_ERROR_NO_SUCH_DEVICE:
+        return "no such interface";
+    case PCAP_ERROR_PERM_DENIED:
+        return "permission denied (capturing needs root, or CAP_NET_RAW and CAP_NET_ADMIN)";
+    case PCAP_ERROR_IFACE_NOT_UP:
+        return "interface is down";
+    default:
+        return pcap_geterr(p);
+    }
+}
+
+/* Sets every option of o on a created (not yet activated) handle; 0 or a pcap error code. */
+static int live_configure(pcap_t *p, const struct capture_live_options *o) {
+    int rc = pcap_set_snaplen(p, o->snaplen);
+    if (rc == 0)
+        rc = pcap_set_promisc(p, o->promisc);
+    if (rc == 0)
+        rc = pcap_set_timeout(p, o->timeout_ms);
+    if (rc == 0)
+        rc = pcap_set_immediate_mode(p, 1);
+    if (rc == 0 && o->buffer_bytes > 0)
+        rc = pcap_set_buffer_size(p, o->buffer_bytes);
+    if (rc == 0)
+        pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO); /* µs where not supported */
+    return rc;
+}
+
+struct capture *capture_open_live(const struct capture_live_options *o, const char *filter,
+                                  char *err, size_t errlen) {
+    struct capture *cap = calloc(1, sizeof *cap);
+    if (!cap) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    cap->live = true;
+    cap->pcap = pcap_create(o->iface, cap->errbuf);
+    int rc = cap->pcap ? live_configure(cap->pcap, o) : PCAP_ERROR;
+    if (cap->pcap && rc == 0)
+        rc = pcap_activate(cap->pcap);
+    if (rc < 0) { /* warnings (> 0) are not fatal */
+        snprintf(err, errlen, "%s", cap->pcap ? activate_error(cap->pcap, rc) : cap->errbuf);
+        goto fail;
+    }
+    /* Non-blocking reads and our own poll(): libpcap may keep waiting through its own timeout
+     * (immediate mode on Linux), and a stop request must be noticed within timeout_ms. */
+    cap->fd = pcap_get_selectable_fd(cap->pcap);
+    cap->timeout_ms = o->timeout_ms;
+    cap->usec = pcap_get_tstamp_precision(cap->pcap) != PCAP_TSTAMP_PRECISION_NANO;
+    if (cap->fd < 0 || pcap_setnonblock(cap->pcap, 1, cap->errbuf) != 0) {
+        snprintf(err, errlen, "cannot wait for packets: %s", cap->errbuf);
+        goto fail;
+    }
+    if (filter && *filter) {
+        struct bpf_program prog;
+        if (pcap_compile(cap->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+            pcap_setfilter(cap->pcap, &prog) != 0) {
+            snprintf(err, errlen, "filter: %s", pcap_geterr(cap->pcap));
+            goto fail;
+        }
+        pcap_freecode(&prog);
+    }
+    return cap;
+fail:
+    if (cap->pcap)
+        pcap_close(cap->pcap);
+    free(cap);
+    return NULL;
+}
+
+bool capture_get_stats(struct capture *cap, struct capture_stats *st) {
+    struct pcap_stat ps;
+    if (!cap->live || pcap_stats(cap->pcap, &ps) != 0)
+        return false;
+    st->received = ps.ps_recv;
+    st->dropped = ps.ps_drop;
+    st->if_dropped = ps.ps_ifdrop;
+    return true;
+}
+
+bool capture_list_interfaces(FILE *out, char *err, size_t errlen) {
+    pcap_if_t *all;
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (pcap_findalldevs(&all, errbuf) != 0) {
+        snprintf(err, errlen, "%s", errbuf);
+        return false;
+    }
+    int n = 0;
+    for (pcap_if_t *d = all; d; d = d->next) {
+        fprintf(out, "%d.%s", ++n, d->name);
+        if (d->description)
+            fprintf(out, " (%s)", d->description);
+        fprintf(out, " [%s%s%s]\n", d->flags & PCAP_IF_UP ? "Up" : "Down",
+                d->flags & PCAP_IF_RUNNING ? ", Running" : "",
+                d->flags & PCAP_IF_LOOPBACK ? ", Loopback" : "");
+    }
+    pcap_freealldevs(all);
+    return true;
+}
+
+/* Live: one non-blocking read; if nothing is there, wait up to the timeout for the descriptor
+ * and try once more. A signal ends the wait early (EINTR): the caller then sees CAPTURE_IDLE. */
+static int live_next(struct capture *cap, struct pcap_pkthdr **h, const u_char **data) {
+    int rc = pcap_next_ex(cap->pcap, h, data);
+    if (rc != 0)
+        return rc;
+    struct pollfd pfd = {.fd = cap->fd, .events = POLLIN};
+    if (poll(&pfd, 1, cap->timeout_ms) <= 0)
+        return 0;
+    return pcap_next_ex(cap->pcap, h, data);
+}
+
 enum capture_status capture_next(struct capture *cap, struct capture_packet *pkt) {
     struct pcap_pkthdr *h;
     const u_char *data;
-    int rc = pcap_next_ex(cap->pcap, &h, &data);
+    int rc = cap->live ? live_next(cap, &h, &data) : pcap_next_ex(cap->pcap, &h, &data);
+    if (rc == 0 && cap->live)
+        return CAPTURE_IDLE;
     if (rc == PCAP_ERROR_BREAK)
         return CAPTURE_END;
     if (rc != 1) {
@@ -84,7 +205,8 @@ enum capture_status capture_next(struct capture *cap, struct capture_packet *pkt
     pkt->caplen = h->caplen;
     pkt->wirelen = h->len;
     pkt->ts_sec = (int64_t)h->ts.tv_sec;
-    pkt->ts_nsec = (uint32_t)h->ts.tv_usec; /* nanoseconds: see capture_open_file() */
+    /* Nanoseconds (capture_open_file() asks for them), unless the kernel gave microseconds. */
+    pkt->ts_nsec = (uint32_t)h->ts.tv_usec * (cap->usec ? 1000u : 1u);
     if (cap->has_filter && !pcap_offline_filter(&cap->filter, h, data))
         return CAPTURE_FILTERED;
     return CAPTURE_PACKET;

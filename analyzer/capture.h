@@ -1,12 +1,13 @@
 /* capture: the libpcap front-end. Opens capture files (pcap and pcapng, µs or ns timestamps, "-"
- * for standard input), applies the BPF filter, and hands out packets with nanosecond timestamps.
- * Everything libpcap-specific stays behind this header. */
+ * for standard input) and live interfaces, applies the BPF filter, and hands out packets with
+ * nanosecond timestamps. Everything libpcap-specific stays behind this header. */
 #ifndef SHAKEDOWN_CAPTURE_H
 #define SHAKEDOWN_CAPTURE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct capture;
 
@@ -22,7 +23,34 @@ enum capture_status {
     CAPTURE_FILTERED, /* *pkt holds a packet the filter rejected */
     CAPTURE_END,      /* end of the input */
     CAPTURE_DAMAGED,  /* the input is damaged from here on (truncated record, read error) */
+    CAPTURE_IDLE,     /* live capture: no packet arrived within the read timeout */
 };
+
+/* How to open a live interface. */
+struct capture_live_options {
+    const char *iface;
+    bool promisc;     /* promiscuous mode (default on, -p turns it off) */
+    int snaplen;      /* bytes kept per packet: headers are all shakedown needs */
+    int buffer_bytes; /* kernel buffer size; 0 = libpcap's default */
+    int timeout_ms;   /* longest wait before capture_next() returns CAPTURE_IDLE */
+};
+
+/* Opens a live interface in immediate mode (packets are delivered as they arrive, so records
+ * are not held back) and installs filter in the kernel. On failure returns NULL with a one-line
+ * reason (no such device, permission denied, ...) in err. */
+struct capture *capture_open_live(const struct capture_live_options *o, const char *filter,
+                                  char *err, size_t errlen);
+
+/* Kernel and interface counters of a live capture. */
+struct capture_stats {
+    uint64_t received, dropped, if_dropped;
+};
+
+/* False for a file, or if libpcap cannot say. */
+bool capture_get_stats(struct capture *cap, struct capture_stats *st);
+
+/* Writes the interfaces libpcap can capture on, one per line, as tcpdump -D does. */
+bool capture_list_interfaces(FILE *out, char *err, size_t errlen);
 
 /* Checks that a filter expression compiles (for Ethernet) before any input is opened, so a typo
  * is reported at once. On failure writes libpcap's reason to err and returns false. */

@@ -1,9 +1,11 @@
-/* main: command-line options, wiring of capture → decode → output, and exit codes
- * (0 ok, 1 damaged input, 2 usage or setup error — see docs/shakedown.1). */
+/* main: wiring of capture → decode → track → output, signals, privileges, and exit codes
+ * (0 ok, 1 damaged input, 2 usage or setup error — see docs/shakedown.1). The only global
+ * mutable state of the program lives here: the flags the signal handlers set. */
+#define _DEFAULT_SOURCE 1 /* setgroups() */
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
-#include <stdarg.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,293 +14,58 @@
 
 #include "analyze.h"
 #include "capture.h"
+#include "cli.h"
 #include "sink.h"
 
-#ifndef SHAKEDOWN_VERSION
-#define SHAKEDOWN_VERSION "unknown"
-#endif
+static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
+static volatile sig_atomic_t reopen_requested; /* SIGHUP seen */
 
-enum output_format { FORMAT_AUTO, FORMAT_TEXT, FORMAT_JSON };
-
-struct options {
-    const char **inputs;
-    size_t ninputs;
-    enum output_format format;
-    enum checksum_mode checksums;
-    const char *output; /* -o FILE, NULL = standard output */
-    struct record_options record;
-    struct tracker_config tracker;
-    char *filter; /* trailing arguments joined by spaces, as tcpdump does */
-};
-
-/* Long options without a short form. */
-enum {
-    OPT_CHECKSUMS = 256,
-    OPT_ISO_TIME,
-    OPT_SEED,
-    OPT_MAX_FLOWS,
-    OPT_TIME_WAIT,
-    OPT_HANDSHAKE_TIMEOUT,
-    OPT_IDLE_TIMEOUT,
-    OPT_HALF_CLOSED_TIMEOUT,
-    OPT_CLOSING_TIMEOUT,
-    OPT_UDP_TIMEOUT,
-    OPT_ICMP_TIMEOUT,
-    OPT_ANSWER_GRACE,
-    OPT_SYN_FLOOD_THRESHOLD,
-    OPT_SYN_FLOOD_WINDOW,
-    OPT_PORT_SCAN_THRESHOLD,
-    OPT_PORT_SCAN_WINDOW,
-};
-
-static const char usage_text[] =
-    "Usage: shakedown -r FILE [-r FILE ...] [OPTIONS] [BPF-EXPRESSION]\n"
-    "Passive TCP connection analyzer: reads pcap/pcapng captures and reports what it saw.\n"
-    "\n"
-    "Input:\n"
-    "  -r, --read FILE       read a pcap or pcapng file; '-' reads standard input. Repeat to\n"
-    "                        read several files in order as one stream.\n"
-    "  BPF-EXPRESSION        only analyse packets matching this filter (tcpdump syntax),\n"
-    "                        e.g. 'tcp port 443'. Filtered packets are counted.\n"
-    "\n"
-    "Analysis:\n"
-    "      --checksums MODE  drop (default): verify IP/TCP/UDP/ICMP checksums and leave packets\n"
-    "                        with a bad one out of the analysis; keep: verify and count, but\n"
-    "                        analyse them (captures from the sending host, checksum offload);\n"
-    "                        off: do not verify.\n"
-    "\n"
-    "Connection tracking (times are seconds of capture time, fractions allowed):\n"
-    "      --max-flows N     connections tracked at once (default 262144); when full, the\n"
-    "                        least recently active one is reported as evicted\n"
-    "      --handshake-timeout S  a connection still opening expires after S idle (30)\n"
-    "      --idle-timeout S       an established connection expires after S idle (300)\n"
-    "      --half-closed-timeout S  one side closed, the other silent for S (120)\n"
-    "      --closing-timeout S    both FINs sent, the last ACK missing for S (30)\n"
-    "      --time-wait S     TIME_WAIT, 2 x MSL: how long a closed connection is remembered\n"
-    "                        so late segments are recognised as its own (240)\n"
-    "      --udp-timeout S   UDP flows expire after S idle (60)\n"
-    "      --icmp-timeout S  ICMP flows expire after S idle (60)\n"
-    "\n"
-    "Anomaly detection:\n"
-    "      --answer-grace S  when the input ends, SYNs, data and FINs sent in its last S are\n"
-    "                        not judged unanswered or unacknowledged (1)\n"
-    "      --syn-flood-threshold N  syn_flood: more than N half-open connections to one\n"
-    "                        host (200) ...\n"
-    "      --syn-flood-window S     ... within S seconds (10)\n"
-    "      --port-scan-threshold N  port_scan: more than N distinct ports or hosts left\n"
-    "                        unanswered or refused, from one host (20, at most 64) ...\n"
-    "      --port-scan-window S     ... within S seconds (60)\n"
-    "\n"
-    "Output:\n"
-    "  -F, --format FORMAT   text (default on a terminal) or json (one object per line,\n"
-    "                        the default otherwise)\n"
-    "  -o, --output FILE     write records to FILE instead of standard output\n"
-    "      --iso-time        timestamps as ISO 8601 strings, not epoch seconds\n"
-    "      --community-id-seed N  seed of the Community ID hash (0-65535, default 0)\n"
-    "\n"
-    "  -h, --help            show this help and exit\n"
-    "  -V, --version         show the version and exit\n"
-    "\n"
-    "Exit status: 0 ok, 1 an input was damaged (what could be read was analysed),\n"
-    "2 usage error, a filter that does not compile, or an input that could not be read.\n";
-
-/* One line on stderr, then exit 2: the contract for every command-line mistake. */
-__attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "shakedown: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see shakedown --help)\n");
-    va_end(ap);
-    exit(EXIT_STATUS_USAGE);
+/* The first SIGINT/SIGTERM asks for an orderly stop (every open connection is reported); a
+ * second one exits at once. */
+static void on_stop_signal(int sig) {
+    if (stop_requested)
+        _exit(128 + sig);
+    stop_requested = 1;
 }
 
-static char *join_args(int argc, char **argv) {
-    size_t len = 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = calloc(1, len);
-    if (!s) {
-        fprintf(stderr, "shakedown: out of memory\n");
-        exit(EXIT_STATUS_USAGE);
-    }
-    for (int i = 0; i < argc; i++) {
-        if (i)
-            strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
+static void on_hangup(int sig) {
+    (void)sig;
+    reopen_requested = 1;
 }
 
-/* A number of seconds > 0 (fractions allowed), as nanoseconds. */
-static int64_t parse_seconds(const char *name, const char *arg) {
-    char *end;
+/* No SA_RESTART: a blocked capture read returns, so a stop is noticed at once. A vanished reader
+ * shows up as EPIPE on write instead of killing the process. */
+static void install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hangup;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* -Z: become USER for good (groups, then group, then user, as tcpdump does), and check that
+ * root cannot be regained. */
+static bool drop_privileges(const char *user, char *err, size_t errlen) {
     errno = 0;
-    double v = strtod(arg, &end);
-    if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1e9)
-        usage_error("%s needs a number of seconds > 0, not '%s'", name, arg);
-    return (int64_t)(v * 1e9);
-}
-
-static unsigned long long parse_uint(const char *name, const char *arg, unsigned long long min,
-                                     unsigned long long max) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max)
-        usage_error("%s needs a whole number from %llu to %llu, not '%s'", name, min, max, arg);
-    return v;
-}
-
-static void parse_tracking(struct options *o, int opt, const char *arg) {
-    int64_t *t = o->tracker.timeout_ns;
-    switch (opt) {
-    case OPT_MAX_FLOWS:
-        o->tracker.max_flows = (uint32_t)parse_uint("--max-flows", arg, 1, 1u << 28);
-        break;
-    case OPT_TIME_WAIT:
-        o->tracker.time_wait_ns = parse_seconds("--time-wait", arg);
-        break;
-    case OPT_HANDSHAKE_TIMEOUT:
-        t[CONN_TIMER_HANDSHAKE] = parse_seconds("--handshake-timeout", arg);
-        break;
-    case OPT_IDLE_TIMEOUT:
-        t[CONN_TIMER_ESTABLISHED] = parse_seconds("--idle-timeout", arg);
-        break;
-    case OPT_HALF_CLOSED_TIMEOUT:
-        t[CONN_TIMER_HALF_CLOSED] = parse_seconds("--half-closed-timeout", arg);
-        break;
-    case OPT_CLOSING_TIMEOUT:
-        t[CONN_TIMER_CLOSING] = parse_seconds("--closing-timeout", arg);
-        break;
-    case OPT_UDP_TIMEOUT:
-        t[CONN_TIMER_UDP] = parse_seconds("--udp-timeout", arg);
-        break;
-    case OPT_ICMP_TIMEOUT:
-        t[CONN_TIMER_ICMP] = parse_seconds("--icmp-timeout", arg);
-        break;
-    case OPT_ANSWER_GRACE:
-        o->tracker.answer_grace_ns = parse_seconds("--answer-grace", arg);
-        break;
-    case OPT_SYN_FLOOD_THRESHOLD:
-        o->tracker.hosts.syn_flood_threshold =
-            (uint32_t)parse_uint("--syn-flood-threshold", arg, 1, 1u << 30);
-        break;
-    case OPT_SYN_FLOOD_WINDOW:
-        o->tracker.hosts.syn_flood_window_ns = parse_seconds("--syn-flood-window", arg);
-        break;
-    case OPT_PORT_SCAN_THRESHOLD:
-        o->tracker.hosts.port_scan_threshold =
-            (uint32_t)parse_uint("--port-scan-threshold", arg, 1, HOSTS_MAX_SCAN_TARGETS);
-        break;
-    case OPT_PORT_SCAN_WINDOW:
-        o->tracker.hosts.port_scan_window_ns = parse_seconds("--port-scan-window", arg);
-        break;
-    default:
-        break;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "-Z %s: no such user", user);
+        return false;
     }
-}
-
-static void parse_value(struct options *o, int opt, const char *arg) {
-    if (opt == 'F') {
-        if (strcmp(arg, "text") == 0)
-            o->format = FORMAT_TEXT;
-        else if (strcmp(arg, "json") == 0)
-            o->format = FORMAT_JSON;
-        else
-            usage_error("unknown format '%s': use text or json", arg);
-    } else if (opt == OPT_SEED) {
-        o->record.community_id_seed =
-            (uint16_t)parse_uint("--community-id-seed", arg, 0, UINT16_MAX);
-    } else if (opt == OPT_CHECKSUMS) {
-        if (strcmp(arg, "drop") == 0)
-            o->checksums = CHECKSUM_MODE_DROP;
-        else if (strcmp(arg, "keep") == 0)
-            o->checksums = CHECKSUM_MODE_KEEP;
-        else if (strcmp(arg, "off") == 0)
-            o->checksums = CHECKSUM_MODE_OFF;
-        else
-            usage_error("unknown checksum mode '%s': use drop, keep or off", arg);
+    if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "-Z %s: cannot drop privileges: %s", user, strerror(errno));
+        return false;
     }
-}
-
-static void parse_options(struct options *o, int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"read", required_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'F'},
-        {"output", required_argument, NULL, 'o'},
-        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
-        {"iso-time", no_argument, NULL, OPT_ISO_TIME},
-        {"community-id-seed", required_argument, NULL, OPT_SEED},
-        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-        {"time-wait", required_argument, NULL, OPT_TIME_WAIT},
-        {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
-        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-        {"half-closed-timeout", required_argument, NULL, OPT_HALF_CLOSED_TIMEOUT},
-        {"closing-timeout", required_argument, NULL, OPT_CLOSING_TIMEOUT},
-        {"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
-        {"icmp-timeout", required_argument, NULL, OPT_ICMP_TIMEOUT},
-        {"answer-grace", required_argument, NULL, OPT_ANSWER_GRACE},
-        {"syn-flood-threshold", required_argument, NULL, OPT_SYN_FLOOD_THRESHOLD},
-        {"syn-flood-window", required_argument, NULL, OPT_SYN_FLOOD_WINDOW},
-        {"port-scan-threshold", required_argument, NULL, OPT_PORT_SCAN_THRESHOLD},
-        {"port-scan-window", required_argument, NULL, OPT_PORT_SCAN_WINDOW},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    o->inputs = calloc((size_t)argc, sizeof *o->inputs);
-    if (!o->inputs)
-        usage_error("%s", "out of memory");
-    opterr = 0; /* our own one-line messages */
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":r:F:o:hV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'r':
-            o->inputs[o->ninputs++] = optarg;
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case OPT_ISO_TIME:
-            o->record.iso_time = true;
-            break;
-        case 'F':
-        case OPT_CHECKSUMS:
-        case OPT_SEED:
-            parse_value(o, opt, optarg);
-            break;
-        case OPT_MAX_FLOWS:
-        case OPT_TIME_WAIT:
-        case OPT_HANDSHAKE_TIMEOUT:
-        case OPT_IDLE_TIMEOUT:
-        case OPT_HALF_CLOSED_TIMEOUT:
-        case OPT_CLOSING_TIMEOUT:
-        case OPT_UDP_TIMEOUT:
-        case OPT_ICMP_TIMEOUT:
-        case OPT_ANSWER_GRACE:
-        case OPT_SYN_FLOOD_THRESHOLD:
-        case OPT_SYN_FLOOD_WINDOW:
-        case OPT_PORT_SCAN_THRESHOLD:
-        case OPT_PORT_SCAN_WINDOW:
-            parse_tracking(o, opt, optarg);
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(EXIT_STATUS_OK);
-        case 'V':
-            printf("shakedown %s\n", SHAKEDOWN_VERSION);
-            exit(EXIT_STATUS_OK);
-        case ':':
-            usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+    if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid || (pw->pw_uid != 0 && setuid(0) == 0)) {
+        snprintf(err, errlen, "-Z %s: privileges were not dropped", user);
+        return false;
     }
-    if (optind < argc)
-        o->filter = join_args(argc - optind, argv + optind);
-    if (o->ninputs == 0)
-        usage_error("%s", "no input: give a capture file with -r FILE");
+    return true;
 }
 
 /* A hint when a large share of transport checksums was wrong: the capture was probably taken on
@@ -312,8 +79,7 @@ static void checksum_hint(const struct run_stats *s, enum checksum_mode mode) {
     if (mode == CHECKSUM_MODE_DROP && bad > 0 && bad * 4 >= all)
         fprintf(stderr,
                 "shakedown: %llu of %llu transport checksums were wrong and those packets were "
-                "left out; "
-                "if the capture was taken on a sending host (checksum offload), use "
+                "left out; if the capture was taken on a sending host (checksum offload), use "
                 "--checksums keep\n",
                 (unsigned long long)bad, (unsigned long long)all);
 }
@@ -324,37 +90,67 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void options_free(struct options *o) {
-    free(o->inputs);
-    free(o->filter);
-}
+/* Everything a run needs opened before it starts; any failure is one line and exit 2. */
+struct setup {
+    struct sink sink;
+    bool sink_open;
+    struct capture *live;
+};
 
-/* Opens the output and settles the format; false (message printed) if the file cannot be
- * opened. */
-static bool output_open(struct options *o, FILE **out) {
-    *out = stdout;
-    if (o->output && !(*out = fopen(o->output, "w"))) {
-        fprintf(stderr, "shakedown: cannot open output %s: %s\n", o->output, strerror(errno));
+static bool setup_open(struct options *o, struct setup *su, char *err, size_t errlen) {
+    char why[512];
+    if (!capture_filter_valid(o->filter, why, sizeof why)) {
+        snprintf(err, errlen, "bad filter expression '%s': %s", o->filter, why);
         return false;
     }
-    if (o->format == FORMAT_AUTO) /* text for a person at a terminal, JSON for a pipe or file */
-        o->format = isatty(fileno(*out)) ? FORMAT_TEXT : FORMAT_JSON;
-    return true;
+    enum sink_format format = o->format == FORMAT_JSON       ? SINK_JSON
+                              : o->format == FORMAT_TEXT     ? SINK_TEXT
+                              : sink_is_terminal(&o->output) ? SINK_TEXT
+                                                             : SINK_JSON;
+    if (!sink_open(&su->sink, &o->output, format, &o->record, err, errlen))
+        return false;
+    su->sink_open = true;
+    if (o->live.iface) {
+        su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
+        if (!su->live) {
+            snprintf(err, errlen, "%s: %s", o->live.iface, why);
+            return false;
+        }
+    }
+    return !o->user || drop_privileges(o->user, err, errlen);
 }
 
-static enum exit_status run(struct options *o, FILE *out, const struct timespec *t0) {
+static enum exit_status run(struct options *o, struct setup *su, const struct timespec *t0) {
     struct run_stats stats = {0};
-    struct input_report *reports = calloc(o->ninputs, sizeof *reports);
+    size_t nreports = o->ninputs ? o->ninputs : 1;
+    struct input_report *reports = calloc(nreports, sizeof *reports);
     if (!reports) {
         fprintf(stderr, "shakedown: out of memory\n");
         return EXIT_STATUS_USAGE;
     }
-    struct sink sink;
-    sink_init(&sink, out, o->format == FORMAT_JSON ? SINK_JSON : SINK_TEXT, &o->record);
-    struct analyze_config cfg = {o->inputs, o->ninputs, o->filter, o->checksums, o->tracker, &sink};
-    enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr);
-    sink_summary(&sink, &stats, reports, o->ninputs, seconds_since(t0));
+    struct analyze_config cfg = {.inputs = o->inputs,
+                                 .ninputs = o->ninputs,
+                                 .live = su->live,
+                                 .live_name = o->live.iface,
+                                 .filter = o->filter,
+                                 .checksums = o->checksums,
+                                 .tracker = o->tracker,
+                                 .sink = &su->sink,
+                                 .stats_interval_ns = o->stats_interval_ns,
+                                 .interim_ns = o->interim_ns,
+                                 .stop = &stop_requested,
+                                 .reopen = &reopen_requested};
+    bool reader_gone = false;
+    enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
+    if (reader_gone) { /* `shakedown ... | head`: the reader had enough; not an error */
+        free(reports);
+        return EXIT_STATUS_OK;
+    }
+    sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     checksum_hint(&stats, o->checksums);
+    if (su->sink.lost_records && !su->sink.broken_pipe)
+        fprintf(stderr, "shakedown: %llu records could not be written\n",
+                (unsigned long long)su->sink.lost_records);
     free(reports);
     return rc;
 }
@@ -362,19 +158,27 @@ static enum exit_status run(struct options *o, FILE *out, const struct timespec 
 int main(int argc, char **argv) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct options o = {.format = FORMAT_AUTO, .checksums = CHECKSUM_MODE_DROP};
-    tracker_config_defaults(&o.tracker);
-    parse_options(&o, argc, argv);
-
-    char err[512];
+    struct options o;
+    cli_parse(&o, argc, argv);
+    char err[2048];
+    if (o.list_interfaces) {
+        bool ok = capture_list_interfaces(stdout, err, sizeof err);
+        if (!ok)
+            fprintf(stderr, "shakedown: cannot list interfaces: %s\n", err);
+        cli_options_free(&o);
+        return ok ? EXIT_STATUS_OK : EXIT_STATUS_USAGE;
+    }
+    install_signals();
+    struct setup su = {0};
     enum exit_status rc = EXIT_STATUS_USAGE;
-    FILE *out = NULL;
-    if (!capture_filter_valid(o.filter, err, sizeof err))
-        fprintf(stderr, "shakedown: bad filter expression '%s': %s\n", o.filter, err);
-    else if (output_open(&o, &out))
-        rc = run(&o, out, &t0);
-    if (out && out != stdout && fclose(out) != 0)
-        fprintf(stderr, "shakedown: cannot write output %s: %s\n", o.output, strerror(errno));
-    options_free(&o);
+    if (setup_open(&o, &su, err, sizeof err))
+        rc = run(&o, &su, &t0);
+    else
+        fprintf(stderr, "shakedown: %s\n", err);
+    if (su.live)
+        capture_close(su.live);
+    if (su.sink_open && !sink_close(&su.sink) && !su.sink.broken_pipe)
+        fprintf(stderr, "shakedown: cannot write output: %s\n", strerror(errno));
+    cli_options_free(&o);
     return (int)rc;
 }

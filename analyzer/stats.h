@@ -56,6 +56,10 @@ struct run_stats {
 
     struct conn_totals conns;
 
+    /* Live capture: libpcap's counters at the end (kernel and interface drops). */
+    bool have_capture_stats;
+    uint64_t capture_received, capture_dropped, capture_if_dropped;
+
     bool have_ts;
     int64_t first_sec, last_sec; /* earliest and latest packet time */
     uint32_t first_nsec, last_nsec;
@@ -79,6 +83,20 @@ struct input_report {
 };
 
 const char *input_status_name(enum input_status s);
+
+/* A periodic snapshot of a long run (live capture), for --stats-interval. */
+struct live_stats {
+    int64_t wall_ns;                        /* when it was taken */
+    double uptime_seconds;                  /* since the run started */
+    uint64_t packets, bytes;                /* read by shakedown so far */
+    bool have_capture;                      /* the capture counters below are known */
+    uint64_t received, dropped, if_dropped; /* libpcap: kernel drops and interface drops */
+    uint32_t connections_open;
+    uint64_t connections_reported;
+    uint64_t memory_bytes; /* flow tables and host counters, allocated */
+    uint64_t anomalies;    /* occurrences so far */
+    uint64_t records_lost; /* records that could not be written */
+};
 
 /* Counts one packet that passed the filter and was decoded with result st. Returns whether the
  * packet has a bad checksum (the caller decides, by --checksums, whether to drop it). */

@@ -124,7 +124,8 @@ static void raise_anomaly(struct tcp_conn *t, enum anomaly a) {
  * now) and segment_not_captured for a segment starting past the highest byte seen. Returns the
  * retransmitted byte count. */
 static uint64_t account_payload(struct tcp_conn *t, struct tcp_endpoint *x, int64_t s, int64_t e,
-                                int64_t ts_ns) {
+                                int64_t ts_ns, uint64_t *new_bytes) {
+    *new_bytes = 0;
     if (e <= s)
         return 0;
     uint64_t fresh = holes_fill(x, s, e < x->hi ? e : x->hi);
@@ -145,6 +146,7 @@ static uint64_t account_payload(struct tcp_conn *t, struct tcp_endpoint *x, int6
     uint64_t old = (uint64_t)(e - s) - fresh;
     x->payload_bytes += fresh;
     x->retrans_bytes += old;
+    *new_bytes = fresh;
     return old;
 }
 
@@ -195,8 +197,9 @@ static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
     if (p->syn_sent && !p->syn_acked && acks_past(p, ack, 0)) {
         p->syn_acked = true;
         x->peer_syn_rcvd = true;
-        if (dir == 0 && x->syn_acked && !t->handshake_done) {
-            t->handshake_done = true; /* the originator acknowledged the SYN/ACK */
+        /* Both SYNs acknowledged (by the final ACK, or by the SYN/ACKs of a simultaneous open). */
+        if (x->syn_acked && !t->handshake_done) {
+            t->handshake_done = true;
             t->ack_ns = ts_ns;
         }
     }
@@ -205,6 +208,12 @@ static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
         x->peer_fin_rcvd = true;
     }
     int64_t a = seq_pos(p, ack);
+    if (p->probe_pending && a == p->hi + 1) { /* the receiver took the zero-window probe's byte */
+        p->hi = a;
+        p->data_hi = a;
+        p->payload_bytes++;
+    }
+    p->probe_pending = false;
     ack_passes_holes(t, !dir, a);
     /* Acknowledged beyond anything captured from P (after the handshake): sent, never seen. */
     if (a > p->hi && p->syn_acked && x->peer_syn_rcvd && (!p->fin_sent || a <= p->fin_pos)) {
@@ -255,8 +264,12 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
             t->simultaneous_open = true; /* crossing SYNs: RFC 9293 §3.5 figure 8 */
             raise_anomaly(t, ANOMALY_SIMULTANEOUS_OPEN);
         }
-        if (t->midstream) /* a SYN in a connection picked up established */
+        if (t->midstream && x->base_known) {
+            /* A SYN in a connection picked up established: flagged, and the sequence space
+             * already followed is kept. */
             raise_anomaly(t, ANOMALY_SYN_ON_ESTABLISHED);
+            return;
+        }
         x->syn_sent = true;
         base_init(x, p->tcp.seq);
         options_from_syn(x, &p->tcp.opt);
@@ -268,9 +281,16 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
         /* Anything but the responder resending its SYN/ACK (its handshake ACK was lost) is a
          * SYN that does not belong in an established connection. */
         raise_anomaly(t, ANOMALY_SYN_ON_ESTABLISHED);
+    } else if (p->tcp.seq == x->isn && ack && t->simultaneous_open && !x->synack_sent) {
+        /* Simultaneous open: after its SYN each side sends a SYN/ACK with the same ISN — the
+         * next step of the handshake (RFC 9293 figure 8), not a retransmission. */
+        if (!t->synack_ns)
+            t->synack_ns = ts_ns;
     } else if (p->tcp.seq == x->isn) {
-        x->retrans_pkts++;
-        raise_anomaly(t, ANOMALY_RETRANSMISSION);
+        if (p->payload_len == 0) { /* with data, the payload accounting counts it */
+            x->retrans_pkts++;
+            raise_anomaly(t, ANOMALY_RETRANSMISSION);
+        }
     } else if (!tcp_conn_established(t)) {
         raise_anomaly(t, ANOMALY_SYN_ISN_CHANGED);
         base_init(x, p->tcp.seq);
@@ -278,6 +298,8 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
         x->data_hi = 0;
         options_from_syn(x, &p->tcp.opt);
     }
+    if (ack)
+        x->synack_sent = true;
 }
 
 static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos, int64_t ts_ns) {
@@ -307,12 +329,15 @@ static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos, int64_t ts_ns) 
 static bool rst_acceptable(const struct tcp_conn *t, int dir, const struct packet *p) {
     const struct tcp_endpoint *x = &t->ep[dir], *r = &t->ep[!dir];
     if (r->syn_sent && !r->syn_acked && !r->ack_sent)
-        return (p->tcp.flags & TCP_ACK) && p->tcp.ack == r->isn + 1;
+        return (p->tcp.flags & TCP_ACK) && acks_past(r, p->tcp.ack, 0);
     if (!r->ack_sent || !x->base_known)
         return true;
     if (seq_pos(x, p->tcp.seq) == x->hi)
         return true;
-    unsigned shift = r->has_wscale && x->has_wscale ? (r->wscale > 14 ? 14u : r->wscale) : 0u;
+    /* RFC 7323 §2.2: the window of a SYN segment is never scaled. */
+    unsigned shift = r->has_wscale && x->has_wscale && !r->window_from_syn
+                         ? (r->wscale > 14 ? 14u : r->wscale)
+                         : 0u;
     uint32_t win = (uint32_t)r->window << shift;
     if (win == 0)
         win = 1;
@@ -387,11 +412,15 @@ static void imply_peer_syn(struct tcp_conn *t, int dir, const struct packet *p) 
     base_init(o, p->tcp.ack - 1);
 }
 
-/* Payload of a segment sent after the sender's own FIN: beyond the FIN it is new data that
- * cannot exist (data_after_fin); before it, a delayed or reordered copy (late_segment_after_fin).
- */
-static void check_after_fin(struct tcp_conn *t, const struct tcp_endpoint *x, int64_t end) {
-    raise_anomaly(t, end > x->fin_pos ? ANOMALY_DATA_AFTER_FIN : ANOMALY_LATE_SEGMENT_AFTER_FIN);
+/* Payload of a segment seen after the sender's own FIN: beyond the FIN it is new data that cannot
+ * exist (data_after_fin); before it, bytes never seen until now were delayed or reordered on the
+ * path (late_segment_after_fin). A plain retransmission of bytes already seen is neither. */
+static void check_after_fin(struct tcp_conn *t, const struct tcp_endpoint *x, int64_t end,
+                            uint64_t fresh) {
+    if (end > x->fin_pos)
+        raise_anomaly(t, ANOMALY_DATA_AFTER_FIN);
+    else if (fresh > 0)
+        raise_anomaly(t, ANOMALY_LATE_SEGMENT_AFTER_FIN);
 }
 
 /* Sequence accounting of the payload (and a repeated FIN) of one segment. Keep-alives (0 or 1
@@ -405,16 +434,22 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
     int64_t start = pos + ((flags & TCP_SYN) ? 1 : 0);
     bool control = flags & (TCP_SYN | TCP_FIN | TCP_RST);
     bool keepalive = !control && len <= 1 && pos == x->hi - 1;
-    bool probe = !control && len == 1 && t->ep[!dir].window == 0;
+    /* A zero-window probe: 1 byte at the next sequence number while the peer's window is 0.
+     * Not data until the peer acknowledges it (on_ack), never a retransmission. */
+    bool probe = !control && len == 1 && t->ep[!dir].window == 0 && start >= x->hi - 1;
     /* Zeek's T/t: a payload segment ending at or below the highest byte already seen (a 1-byte
      * keep-alive included); one that also brings new bytes gets no letter, though its old bytes
      * still count as retransmitted below. */
     if (len > 0 && !(flags & TCP_RST) && start + len <= x->hi)
         history_scaled(t, dir, 'T', &x->n_retrans_data);
-    if (len > 0 && !(flags & TCP_RST) && x->fin_sent)
-        check_after_fin(t, x, start + len);
-    if (len > 0 && !(flags & TCP_RST) && !keepalive &&
-        account_payload(t, x, start, start + len, ts_ns) > 0 && !probe) {
+    uint64_t fresh = 0, old = 0;
+    if (probe)
+        x->probe_pending = start == x->hi;
+    else if (len > 0 && !(flags & TCP_RST) && !keepalive)
+        old = account_payload(t, x, start, start + len, ts_ns, &fresh);
+    if (len > 0 && !(flags & TCP_RST) && x->fin_sent && !probe)
+        check_after_fin(t, x, start + len, fresh);
+    if (old > 0) {
         x->retrans_pkts++;
         raise_anomaly(t, ANOMALY_RETRANSMISSION);
     } else if ((flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos) {
@@ -443,6 +478,7 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
     history_on_flags(t, dir, flags, p->payload_len, pos);
     x->seen = true;
     x->window = p->tcp.window;
+    x->window_from_syn = (flags & TCP_SYN) != 0;
     if (p->tcp.window == 0 && !(flags & TCP_RST)) {
         history_scaled(t, dir, 'W', &x->n_zero_window);
         raise_anomaly(t, ANOMALY_ZERO_WINDOW);
@@ -506,6 +542,14 @@ anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t ju
     if (x->fin_sent && !x->fin_acked && x->fin_ns <= judge_until_ns)
         a |= anomaly_bit(ANOMALY_FIN_UNACKED);
     return a;
+}
+
+uint64_t tcp_conn_unacked_bytes(const struct tcp_conn *t, int dir) {
+    const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
+    if (!p->ack_sent || !x->base_known)
+        return 0;
+    int64_t acked = seq_pos(x, p->last_ack);
+    return acked < x->data_hi ? (uint64_t)(x->data_hi - (acked > 1 ? acked : 1)) : 0;
 }
 
 bool tcp_conn_established(const struct tcp_conn *t) {

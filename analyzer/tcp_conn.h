@@ -47,20 +47,23 @@ struct seq_range {
 
 /* Facts about one endpoint X, as seen from the wire (reference §3.4). */
 struct tcp_endpoint {
-    bool seen;          /* X sent something */
-    bool syn_sent;      /* X sent a SYN (isn valid) */
-    bool syn_implied;   /* ... inferred from the peer's SYN/ACK; the SYN itself not yet seen */
-    bool syn_acked;     /* the peer acknowledged X's SYN */
-    bool peer_syn_rcvd; /* X acknowledged the peer's SYN */
-    bool fin_sent;      /* X sent a FIN (fin_pos valid) */
-    bool fin_acked;     /* the peer acknowledged X's FIN: ack = FIN seq + 1 */
-    bool peer_fin_rcvd; /* X acknowledged the peer's FIN */
-    bool active_closer; /* X's FIN came before it acknowledged a FIN of the peer */
-    bool rst_sent;      /* X sent an acceptable RST */
-    bool ack_sent;      /* X sent a segment with ACK: last_ack valid */
-    bool base_known;    /* isn (or the mid-stream base) set: relative positions valid */
-    uint8_t zeek;       /* enum zeek_endpoint_state */
-    uint8_t zeek_prev;  /* its value before a RST */
+    bool seen;            /* X sent something */
+    bool syn_sent;        /* X sent a SYN (isn valid) */
+    bool syn_implied;     /* ... inferred from the peer's SYN/ACK; the SYN itself not yet seen */
+    bool syn_acked;       /* the peer acknowledged X's SYN */
+    bool peer_syn_rcvd;   /* X acknowledged the peer's SYN */
+    bool fin_sent;        /* X sent a FIN (fin_pos valid) */
+    bool fin_acked;       /* the peer acknowledged X's FIN: ack = FIN seq + 1 */
+    bool peer_fin_rcvd;   /* X acknowledged the peer's FIN */
+    bool active_closer;   /* X's FIN came before it acknowledged a FIN of the peer */
+    bool rst_sent;        /* X sent an acceptable RST */
+    bool ack_sent;        /* X sent a segment with ACK: last_ack valid */
+    bool synack_sent;     /* X sent a SYN/ACK */
+    bool window_from_syn; /* the last window X advertised came in a SYN (never scaled) */
+    bool probe_pending;   /* X's last segment was a zero-window probe of the byte at hi */
+    bool base_known;      /* isn (or the mid-stream base) set: relative positions valid */
+    uint8_t zeek;         /* enum zeek_endpoint_state */
+    uint8_t zeek_prev;    /* its value before a RST */
 
     /* Handshake options from X's SYN (or SYN/ACK). */
     bool opt_seen, sack_permitted, timestamps, has_wscale;
@@ -126,6 +129,9 @@ void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir);
  * the connection ends because the input did, their answer may simply not have been captured
  * (INT64_MAX judges everything). */
 anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t judge_until_ns);
+
+/* Payload bytes endpoint dir sent that its peer has not acknowledged (0 if none or unknown). */
+uint64_t tcp_conn_unacked_bytes(const struct tcp_conn *t, int dir);
 
 /* RFC 793 state of endpoint dir, a pure function of the facts above. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir);

@@ -212,7 +212,6 @@ static void segment_detail(char *buf, size_t len, enum anomaly a, const struct c
 
 /* The detail of an anomaly known at a connection's end. */
 static void end_detail(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir) {
-    const struct tcp_endpoint *x = &c->tcp.ep[dir];
     switch (a) {
     case ANOMALY_SYN_UNANSWERED:
         snprintf(buf, len, "SYN got neither SYN/ACK nor RST (%s)",
@@ -222,8 +221,8 @@ static void end_detail(char *buf, size_t len, enum anomaly a, const struct conn 
         snprintf(buf, len, "SYN/ACK never acknowledged: responder left in SYN_RECEIVED");
         break;
     case ANOMALY_DATA_UNACKED:
-        snprintf(buf, len, "%s's last %lld payload bytes were never acknowledged", role_name(dir),
-                 (long long)(x->data_hi - (int64_t)(uint32_t)(c->tcp.ep[!dir].last_ack - x->isn)));
+        snprintf(buf, len, "%s's last %llu payload bytes were never acknowledged", role_name(dir),
+                 (unsigned long long)tcp_conn_unacked_bytes(&c->tcp, dir));
         break;
     case ANOMALY_FIN_UNACKED:
         snprintf(buf, len, "%s's FIN was never acknowledged", role_name(dir));
@@ -500,6 +499,16 @@ static void closed_anomaly(struct tracker *tr, struct closed_conn *z, enum anoma
     tr->anomaly(tr->ctx, &ev);
 }
 
+/* The last steps of a close seen again during TIME_WAIT — a retransmitted FIN (its ACK was lost)
+ * or a repeated final ACK — are what TIME_WAIT is there to answer, not an anomaly. */
+static bool closing_echo(const struct closed_conn *z, int dir, const struct packet *p) {
+    uint8_t f = p->tcp.flags;
+    if (f & (TCP_SYN | TCP_RST))
+        return false;
+    uint32_t end = p->tcp.seq + p->payload_len + ((f & TCP_FIN) ? 1u : 0u);
+    return end == z->nxt[dir] && (f & TCP_FIN ? true : p->payload_len == 0);
+}
+
 /* A packet on the ports of a closed connection. A SYN starts a new connection (port reuse, said
  * on the new one); so does a packet outside the old sequence space. A packet inside it is a late
  * packet of the old connection: during TIME_WAIT (or after a RST) it is only counted and
@@ -523,7 +532,7 @@ static bool closed_takes(struct tracker *tr, struct closed_conn *z, const struct
     tr->counts.late_packets++;
     if (reset && p->payload_len > 0)
         closed_anomaly(tr, z, ANOMALY_DATA_AFTER_RST, dir, p, ts);
-    else if (!reset)
+    else if (!reset && !closing_echo(z, dir, p))
         closed_anomaly(tr, z, ANOMALY_PACKET_DURING_TIME_WAIT, dir, p, ts);
     return true;
 }
@@ -662,6 +671,31 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
         tcp_segment(tr, c, dir, p, ts);
     else
         flow_table_touch(tr->table, &c->e, timer_for(c, p));
+}
+
+void tracker_advance(struct tracker *tr, int64_t now_ns) {
+    if (tr->have_now && now_ns > tr->now_ns) {
+        tr->now_ns = now_ns;
+        expire(tr);
+    }
+}
+
+int64_t tracker_now(const struct tracker *tr) {
+    return tr->now_ns;
+}
+
+void tracker_interim(struct tracker *tr, int64_t interval_ns, tracker_report_fn fn, void *ctx) {
+    for (unsigned t = 0; t < CONN_TIMER_COUNT; t++) {
+        for (struct flow_entry *e = flow_table_oldest(tr->table, t); e;
+             e = flow_table_next(tr->table, e)) {
+            struct conn *c = (struct conn *)e;
+            if (tr->now_ns - c->first_ns < interval_ns ||
+                tr->now_ns - c->last_interim_ns < interval_ns)
+                continue;
+            c->last_interim_ns = tr->now_ns;
+            fn(ctx, c);
+        }
+    }
 }
 
 static int by_serial(const void *a, const void *b) {

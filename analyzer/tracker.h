@@ -68,6 +68,17 @@ void tracker_free(struct tracker *tr);
  * analysis; it only marks its connection's history (C/c). */
 void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum);
 
+/* Moves capture time forward to now_ns (if later) and expires what that times out: lets idle
+ * connections of a live capture expire while no packet arrives. */
+void tracker_advance(struct tracker *tr, int64_t now_ns);
+
+/* Capture time: the latest packet timestamp seen (or time advanced to). */
+int64_t tracker_now(const struct tracker *tr);
+
+/* Calls fn for every open connection that has been open at least interval_ns and had no interim
+ * report for as long (--interim). */
+void tracker_interim(struct tracker *tr, int64_t interval_ns, tracker_report_fn fn, void *ctx);
+
 /* Reports every open connection with reason why (capture end, shutdown) and empties the table. */
 void tracker_flush(struct tracker *tr, enum conn_end why);
 

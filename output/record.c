@@ -292,7 +292,8 @@ static void add_tcp_flags(struct json_object *o, const struct conn *c) {
     add_bool(o, "handshake_reordered", t->reordered);
 }
 
-struct json_object *record_connection(const struct conn *c, const struct record_options *opt) {
+struct json_object *record_connection(const struct conn *c, bool final,
+                                      const struct record_options *opt) {
     struct json_object *o = json_object_new_object();
     char uid[CONN_UID_LEN], hist[TCP_HISTORY_MAX];
     conn_uid(c, uid);
@@ -310,13 +311,37 @@ struct json_object *record_connection(const struct conn *c, const struct record_
         json_object_object_add(o, "handshake", handshake_object(&c->tcp));
         add_tcp_flags(o, c);
     }
-    json_object_object_add(o, "close", close_object(c));
+    add_bool(o, "final", final);
+    if (final)
+        json_object_object_add(o, "close", close_object(c));
     json_object_object_add(o, "orig", endpoint_object(c, 0));
     json_object_object_add(o, "resp", endpoint_object(c, 1));
     add_u64(o, "first_frame", c->first_frame);
     json_object_object_add(o, "anomalies", anomalies_array(c, opt));
     if (c->anomalies.overflow)
         add_u64(o, "anomalies_unlisted", c->anomalies.overflow);
+    return o;
+}
+
+struct json_object *record_stats(const struct live_stats *ls, const struct record_options *opt) {
+    struct json_object *o = json_object_new_object();
+    add_str(o, "type", "stats");
+    add_ts(o, "ts", ls->wall_ns, opt);
+    add_seconds(o, "uptime", (int64_t)(ls->uptime_seconds * 1e9));
+    add_u64(o, "packets", ls->packets);
+    add_u64(o, "bytes", ls->bytes);
+    if (ls->have_capture) {
+        struct json_object *cap = json_object_new_object();
+        add_u64(cap, "received", ls->received);
+        add_u64(cap, "dropped", ls->dropped);
+        add_u64(cap, "if_dropped", ls->if_dropped);
+        json_object_object_add(o, "capture", cap);
+    }
+    add_u64(o, "connections_open", ls->connections_open);
+    add_u64(o, "connections_reported", ls->connections_reported);
+    add_u64(o, "memory_bytes", ls->memory_bytes);
+    add_u64(o, "anomalies", ls->anomalies);
+    add_u64(o, "records_lost", ls->records_lost);
     return o;
 }
 
@@ -406,5 +431,12 @@ struct json_object *record_summary(const struct run_stats *s, const struct input
     json_object_object_add(o, "checksums", checksums_object(s));
     json_object_object_add(o, "connections", connections_object(&s->conns));
     json_object_object_add(o, "anomalies", anomaly_totals(&s->conns));
+    if (s->have_capture_stats) {
+        struct json_object *cap = json_object_new_object();
+        add_u64(cap, "received", s->capture_received);
+        add_u64(cap, "dropped", s->capture_dropped);
+        add_u64(cap, "if_dropped", s->capture_if_dropped);
+        json_object_object_add(o, "capture", cap);
+    }
     return o;
 }

@@ -16,8 +16,13 @@ struct record_options {
     uint16_t community_id_seed; /* Community ID v1 seed (default 0) */
 };
 
-/* A new {"type":"connection", …} object for a connection that has ended (caller puts it). */
-struct json_object *record_connection(const struct conn *c, const struct record_options *o);
+/* A new {"type":"connection", …} object (caller puts it): final for a connection that has
+ * ended, interim ("final": false, no "close") for one still open. */
+struct json_object *record_connection(const struct conn *c, bool final,
+                                      const struct record_options *o);
+
+/* A new {"type":"stats", …} object: the periodic statistics of a live run. */
+struct json_object *record_stats(const struct live_stats *ls, const struct record_options *o);
 
 /* A new {"type":"anomaly", …} object for an anomaly as it is detected. */
 struct json_object *record_anomaly(const struct anomaly_event *ev, const struct record_options *o);

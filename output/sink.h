@@ -1,9 +1,13 @@
-/* sink: where records go — standard output or a file (-o), as text or JSON lines. The tracker's
- * report callback and main's summary write through it, so the format is chosen in one place. */
+/* sink: where records go — standard output or a file (-o), as text or JSON lines — written and
+ * flushed one whole record at a time as soon as it exists. The file can be reopened (SIGHUP,
+ * for logrotate's create mode) or rotated by size or age to a timestamped name, always between
+ * records. A reader that goes away (broken pipe) is noticed; a failing write is reported once,
+ * counted, and writing goes on. */
 #ifndef SHAKEDOWN_SINK_H
 #define SHAKEDOWN_SINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "conn.h"
@@ -13,24 +17,53 @@
 
 enum sink_format { SINK_TEXT, SINK_JSON };
 
+struct sink_options {
+    const char *path;      /* NULL: standard output */
+    uint64_t rotate_bytes; /* rotate once the file holds this much (0: never) */
+    int64_t rotate_ns;     /* rotate when the file is this old (0: never) */
+};
+
 struct sink {
     FILE *out;
+    struct sink_options opt;
     enum sink_format format;
     struct record_options record;
     bool header_written;
     bool failed;           /* a write failed (reported once on stderr) */
+    bool broken_pipe;      /* the reader went away: nothing more can be written */
     uint64_t lost_records; /* records that could not be written */
+    uint64_t file_bytes;   /* bytes in the current file */
+    int64_t opened_ns;     /* wall clock when the current file was opened */
+    uint32_t rotations;
 };
 
-void sink_init(struct sink *s, FILE *out, enum sink_format format,
-               const struct record_options *record);
+/* Opens the output; false with a one-line reason in err. The format may be SINK_TEXT or
+ * SINK_JSON; main decides (text on a terminal). */
+bool sink_open(struct sink *s, const struct sink_options *opt, enum sink_format format,
+               const struct record_options *record, char *err, size_t errlen);
 
-/* One connection that has ended. */
-void sink_connection(struct sink *s, const struct conn *c);
+/* True if the output is a terminal (to pick the default format before sink_open). */
+bool sink_is_terminal(const struct sink_options *opt);
+
+/* Flushes and closes a file output; false if that failed. */
+bool sink_close(struct sink *s);
+
+/* SIGHUP: closes and reopens the file by its name (appending), so a file renamed away by
+ * logrotate is left complete and a new one is started. */
+void sink_reopen(struct sink *s);
+
+/* Time-based rotation: call now and then with the wall clock. */
+void sink_tick(struct sink *s, int64_t wall_ns);
+
+/* One connection that has ended (final) or is still open (interim). */
+void sink_connection(struct sink *s, const struct conn *c, bool final);
 
 /* One anomaly, as it is detected. In text form only host-level anomalies are written here
  * (connection anomalies are listed under their connection). */
 void sink_anomaly(struct sink *s, const struct anomaly_event *ev);
+
+/* A periodic statistics record (live capture). */
+void sink_stats(struct sink *s, const struct live_stats *ls);
 
 /* The run summary (last record). */
 void sink_summary(struct sink *s, const struct run_stats *st, const struct input_report *inputs,

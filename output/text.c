@@ -80,7 +80,7 @@ static void text_conn_anomalies(FILE *out, const struct conn *c) {
                 c->anomalies.overflow);
 }
 
-void text_write_connection(FILE *out, const struct conn *c) {
+void text_write_connection(FILE *out, const struct conn *c, bool final) {
     char ts[TIMEFMT_ISO_LEN], a[80], b[80], tuple[170], hist[TCP_HISTORY_MAX], states[40];
     int64_t sec;
     uint32_t nsec;
@@ -98,19 +98,44 @@ void text_write_connection(FILE *out, const struct conn *c) {
     fprintf(out, "%-26s %-5s %-47s %-6s %-14s %-25s %9" PRIu64 " %11" PRIu64 "  %s\n", ts, proto,
             tuple, zeek_conn_state_name(conn_zeek_state(c)), hist[0] ? hist : "-",
             states[0] ? states : "-", c->pkts[0] + c->pkts[1], c->ip_bytes[0] + c->ip_bytes[1],
-            conn_end_name((enum conn_end)c->end));
+            final ? conn_end_name((enum conn_end)c->end) : "(still open)");
     text_conn_anomalies(out, c);
 }
 
-void text_write_host_anomaly(FILE *out, const struct anomaly_event *ev) {
-    char addr[64], ts[TIMEFMT_ISO_LEN];
+void text_write_stats(FILE *out, const struct live_stats *ls) {
+    char ts[TIMEFMT_ISO_LEN];
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ls->wall_ns, &sec, &nsec);
+    timefmt_iso8601(ts, sizeof ts, sec, nsec);
+    fprintf(out,
+            "%-26s stats: %" PRIu64 " packets, %" PRIu32 " open, %" PRIu64 " reported, %" PRIu64
+            " anomalies",
+            ts, ls->packets, ls->connections_open, ls->connections_reported, ls->anomalies);
+    if (ls->have_capture)
+        fprintf(out, ", kernel drops %" PRIu64 ", interface drops %" PRIu64, ls->dropped,
+                ls->if_dropped);
+    fputc('\n', out);
+}
+
+void text_write_anomaly(FILE *out, const struct anomaly_event *ev) {
+    char who[160], ts[TIMEFMT_ISO_LEN];
     int64_t sec;
     uint32_t nsec;
     timefmt_split(ev->ts_ns, &sec, &nsec);
     timefmt_iso8601(ts, sizeof ts, sec, nsec);
-    record_format_addr(addr, sizeof addr, ev->host, ev->host_version);
+    if (ev->key) {
+        char a[64], b[64];
+        const struct flow_key *k = ev->key;
+        record_format_addr(a, sizeof a, k->addr[ev->orig_side], k->ip_version);
+        record_format_addr(b, sizeof b, k->addr[!ev->orig_side], k->ip_version);
+        snprintf(who, sizeof who, "%s:%u -> %s:%u", a, (unsigned)k->port[ev->orig_side], b,
+                 (unsigned)k->port[!ev->orig_side]);
+    } else {
+        record_format_addr(who, sizeof who, ev->host, ev->host_version);
+    }
     fprintf(out, "%-26s ! %s %s %s: %s\n", ts, anomaly_name(ev->id),
-            anomaly_severity_name(anomaly_severity_of(ev->id)), addr, ev->detail);
+            anomaly_severity_name(anomaly_severity_of(ev->id)), who, ev->detail);
 }
 
 static void text_anomaly_totals(FILE *out, const struct conn_totals *t) {
@@ -165,6 +190,11 @@ void text_write_summary(FILE *out, const struct run_stats *s, const struct input
         timefmt_iso8601(b, sizeof b, s->last_sec, s->last_nsec);
         fprintf(out, "  %-22s %s .. %s\n", "time", a, b);
     }
+    if (s->have_capture_stats)
+        fprintf(out,
+                "  %-22s %12" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
+                " by the interface\n",
+                "capture", s->capture_received, s->capture_dropped, s->capture_if_dropped);
     text_protocols(out, s);
     text_problems(out, s);
     text_connections(out, &s->conns);

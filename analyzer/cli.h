@@ -1,0 +1,39 @@
+/* cli: the command line of shakedown — the options it takes, parsed and validated into one
+ * struct, with the help text. */
+#ifndef SHAKEDOWN_CLI_H
+#define SHAKEDOWN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyze.h"
+#include "capture.h"
+#include "record.h"
+#include "sink.h"
+#include "tracker.h"
+
+enum output_format { FORMAT_AUTO, FORMAT_TEXT, FORMAT_JSON };
+
+struct options {
+    const char **inputs; /* -r FILE, in order */
+    size_t ninputs;
+    struct capture_live_options live; /* -i IFACE (live.iface NULL: files) */
+    bool list_interfaces;             /* -D */
+    const char *user;                 /* -Z USER: drop root after opening the capture */
+    enum output_format format;
+    enum checksum_mode checksums;
+    struct sink_options output; /* -o FILE and rotation */
+    struct record_options record;
+    struct tracker_config tracker;
+    int64_t stats_interval_ns, interim_ns;
+    char *filter; /* trailing arguments joined by spaces, as tcpdump does */
+};
+
+/* Parses argv into *o (defaults first). Exits with status 0 after --help or --version, and with
+ * status 2 and one line on stderr for any mistake. */
+void cli_parse(struct options *o, int argc, char **argv);
+
+void cli_options_free(struct options *o);
+
+#endif
