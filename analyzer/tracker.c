@@ -317,6 +317,20 @@ static void host_anomaly(struct tracker *tr, enum anomaly a, const uint8_t *host
     tr->anomaly(tr->ctx, &ev);
 }
 
+/* A connection that ended half-open — its SYN never answered, or its SYN/ACK never
+ * acknowledged — counts against its destination for syn_flood, at the time it was attempted.
+ * Judging at the end (handshake timeout, or the input's end past the answer grace) rather than
+ * at the SYN keeps a burst of connections that all complete from looking like a flood. */
+static void note_half_open(struct tracker *tr, const struct conn *c, anomaly_set end_set) {
+    if (!(end_set & (anomaly_bit(ANOMALY_SYN_UNANSWERED) | anomaly_bit(ANOMALY_SYNACK_UNANSWERED))))
+        return;
+    uint32_t half_open;
+    const uint8_t *dst = conn_addr(c, 1);
+    if (hosts_syn_attempt(tr->hosts, dst, c->e.key.ip_version, c->first_ns, &half_open))
+        host_anomaly(tr, ANOMALY_SYN_FLOOD, dst, c->e.key.ip_version, half_open,
+                     tr->cfg.hosts.syn_flood_window_ns, c->last_frame);
+}
+
 /* An attempt this connection made (a SYN) that failed: nothing came back, or it was refused.
  * Feeds port_scan. */
 static void note_failed_attempt(struct tracker *tr, const struct conn *c, anomaly_set end_set) {
@@ -339,6 +353,7 @@ static void note_failed_attempt(struct tracker *tr, const struct conn *c, anomal
 static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     c->end = (uint8_t)why;
     anomaly_set end_set = end_anomalies(tr, c, why);
+    note_half_open(tr, c, end_set);
     note_failed_attempt(tr, c, end_set);
     tr->counts.reported++;
     tr->counts.by_end[why]++;
@@ -394,18 +409,6 @@ static void make_room(struct tracker *tr) {
     }
 }
 
-/* A SYN opening a connection counts as half-open against its destination until answered. */
-static void note_syn_attempt(struct tracker *tr, struct conn *c, const struct packet *p) {
-    if (p->transport != TRANSPORT_TCP || (p->tcp.flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
-        return;
-    uint32_t half_open;
-    const uint8_t *dst = conn_addr(c, 1);
-    c->syn_pending = true;
-    if (hosts_syn_attempt(tr->hosts, dst, c->e.key.ip_version, c->first_ns, &half_open))
-        host_anomaly(tr, ANOMALY_SYN_FLOOD, dst, c->e.key.ip_version, half_open,
-                     tr->cfg.hosts.syn_flood_window_ns, p->frame);
-}
-
 static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
                                 const struct packet *p, int side, int64_t ts) {
     struct conn *c = (struct conn *)flow_table_insert(tr->table, k, CONN_TIMER_HANDSHAKE);
@@ -425,7 +428,6 @@ static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
     tr->counts.created++;
     if (++tr->counts.open_now > tr->counts.peak_open)
         tr->counts.peak_open = tr->counts.open_now;
-    note_syn_attempt(tr, c, p);
     return c;
 }
 
@@ -613,21 +615,10 @@ static enum conn_end close_reason(enum tcp_close_how how) {
     }
 }
 
-/* A half-open attempt stops counting against its destination once answered: the handshake
- * completed, or a RST came. */
-static void note_answered(struct tracker *tr, struct conn *c) {
-    const struct tcp_conn *t = &c->tcp;
-    if (!c->syn_pending || !(t->handshake_done || t->ep[0].rst_sent || t->ep[1].rst_sent))
-        return;
-    c->syn_pending = false;
-    hosts_syn_answered(tr->hosts, conn_addr(c, 1), c->e.key.ip_version, c->first_ns);
-}
-
 static void tcp_segment(struct tracker *tr, struct conn *c, int dir, const struct packet *p,
                         int64_t ts) {
     bool closed = tcp_conn_on_segment(&c->tcp, dir, p, ts);
     segment_anomalies(tr, c, dir, p, ts);
-    note_answered(tr, c);
     if (closed) {
         report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));
         remember_closed(tr, c, ts); /* TIME_WAIT (2×MSL) runs from the close */
