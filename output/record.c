@@ -14,12 +14,20 @@
 #define SHAKEDOWN_VERSION "unknown"
 #endif
 
+/* Adds key → v to o. Every key shakedown writes is a string constant and is added once per
+ * object: json-c need not copy the key nor look for an existing one (it would otherwise strdup
+ * every key of every record — a large share of the cost of writing a record). */
+static void obj_add(struct json_object *o, const char *key, struct json_object *v) {
+    json_object_object_add_ex(o, key, v,
+                              JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
 static void add_u64(struct json_object *o, const char *key, uint64_t v) {
-    json_object_object_add(o, key, json_object_new_uint64(v));
+    obj_add(o, key, json_object_new_uint64(v));
 }
 
 static void add_str(struct json_object *o, const char *key, const char *v) {
-    json_object_object_add(o, key, json_object_new_string(v));
+    obj_add(o, key, json_object_new_string(v));
 }
 
 /* Length of the valid UTF-8 sequence starting at s (1-4), or 0 if it is not one (overlong,
@@ -63,7 +71,7 @@ static void add_text(struct json_object *o, const char *key, const char *untrust
 }
 
 static void add_bool(struct json_object *o, const char *key, bool v) {
-    json_object_object_add(o, key, json_object_new_boolean(v));
+    obj_add(o, key, json_object_new_boolean(v));
 }
 
 /* A timestamp as epoch seconds with µs (a JSON number written exactly as formatted) or, with
@@ -79,7 +87,7 @@ static void add_ts(struct json_object *o, const char *key, int64_t ns,
         add_str(o, key, buf);
     } else {
         timefmt_epoch(buf, sizeof buf, sec, nsec);
-        json_object_object_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
+        obj_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
     }
 }
 
@@ -90,7 +98,7 @@ static void add_seconds(struct json_object *o, const char *key, int64_t ns) {
     uint32_t nsec;
     timefmt_split(ns, &sec, &nsec);
     timefmt_epoch(buf, sizeof buf, sec, nsec);
-    json_object_object_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
+    obj_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
 }
 
 void record_format_addr(char *buf, size_t len, const uint8_t *addr, uint8_t ip_version) {
@@ -104,7 +112,7 @@ static void add_counter(struct json_object *o, const char *key, const struct cou
     struct json_object *v = json_object_new_object();
     add_u64(v, "packets", c->packets);
     add_u64(v, "bytes", c->bytes);
-    json_object_object_add(o, key, v);
+    obj_add(o, key, v);
 }
 
 static struct json_object *inputs_array(const struct input_report *in, size_t n) {
@@ -134,9 +142,9 @@ static struct json_object *protocols_object(const struct run_stats *s) {
     struct json_object *tr = json_object_new_object();
     for (unsigned i = TRANSPORT_NONE + 1; i < TRANSPORT_COUNT; i++)
         add_counter(tr, transport_proto_name((enum transport_proto)i), &s->transport[i]);
-    json_object_object_add(proto, "link", link);
-    json_object_object_add(proto, "network", net);
-    json_object_object_add(proto, "transport", tr);
+    obj_add(proto, "link", link);
+    obj_add(proto, "network", net);
+    obj_add(proto, "transport", tr);
     return proto;
 }
 
@@ -148,7 +156,7 @@ static struct json_object *checksums_object(const struct run_stats *s) {
         struct json_object *v = json_object_new_object();
         add_u64(v, "good", s->checksum_good[i]);
         add_u64(v, "bad", s->checksum_bad[i]);
-        json_object_object_add(o, checksum_layer_name((enum checksum_layer)i), v);
+        obj_add(o, checksum_layer_name((enum checksum_layer)i), v);
     }
     return o;
 }
@@ -204,7 +212,7 @@ static struct json_object *endpoint_object(const struct conn *c, int role) {
     add_u64(o, "retransmitted_bytes", x->retrans_bytes);
     add_u64(o, "missed_bytes", x->missed_bytes);
     if (x->opt_seen)
-        json_object_object_add(o, "options", options_object(x));
+        obj_add(o, "options", options_object(x));
     return o;
 }
 
@@ -247,7 +255,7 @@ static void add_flow(struct json_object *o, const struct flow_key *k, uint8_t or
         json_object_array_add(v, json_object_new_int(k->vlan[0]));
         if (k->vlan[1])
             json_object_array_add(v, json_object_new_int(k->vlan[1]));
-        json_object_object_add(o, "vlan", v);
+        obj_add(o, "vlan", v);
     }
     char cid[COMMUNITY_ID_LEN];
     struct community_id_tuple t = {k->ip_version, src, dst, k->proto, port[0], port[1]};
@@ -308,16 +316,16 @@ struct json_object *record_connection(const struct conn *c, bool final,
     add_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
     add_str(o, "history", hist);
     if (c->e.key.proto == 6) {
-        json_object_object_add(o, "handshake", handshake_object(&c->tcp));
+        obj_add(o, "handshake", handshake_object(&c->tcp));
         add_tcp_flags(o, c);
     }
     add_bool(o, "final", final);
     if (final)
-        json_object_object_add(o, "close", close_object(c));
-    json_object_object_add(o, "orig", endpoint_object(c, 0));
-    json_object_object_add(o, "resp", endpoint_object(c, 1));
+        obj_add(o, "close", close_object(c));
+    obj_add(o, "orig", endpoint_object(c, 0));
+    obj_add(o, "resp", endpoint_object(c, 1));
     add_u64(o, "first_frame", c->first_frame);
-    json_object_object_add(o, "anomalies", anomalies_array(c, opt));
+    obj_add(o, "anomalies", anomalies_array(c, opt));
     if (c->anomalies.overflow)
         add_u64(o, "anomalies_unlisted", c->anomalies.overflow);
     return o;
@@ -335,7 +343,7 @@ struct json_object *record_stats(const struct live_stats *ls, const struct recor
         add_u64(cap, "received", ls->received);
         add_u64(cap, "dropped", ls->dropped);
         add_u64(cap, "if_dropped", ls->if_dropped);
-        json_object_object_add(o, "capture", cap);
+        obj_add(o, "capture", cap);
     }
     add_u64(o, "connections_open", ls->connections_open);
     add_u64(o, "connections_reported", ls->connections_reported);
@@ -382,12 +390,12 @@ static struct json_object *connections_object(const struct conn_totals *t) {
     for (unsigned i = 0; i < ZEEK_CONN_STATE_COUNT; i++)
         if (t->by_state[i])
             add_u64(st, zeek_conn_state_name((enum zeek_conn_state)i), t->by_state[i]);
-    json_object_object_add(o, "by_conn_state", st);
+    obj_add(o, "by_conn_state", st);
     struct json_object *end = json_object_new_object();
     for (unsigned i = CONN_END_OPEN + 1; i < CONN_END_COUNT; i++)
         if (t->by_end[i])
             add_u64(end, conn_end_name((enum conn_end)i), t->by_end[i]);
-    json_object_object_add(o, "by_close", end);
+    obj_add(o, "by_close", end);
     add_u64(o, "peak_open", t->peak_open);
     add_u64(o, "late_packets", t->late_packets);
     add_u64(o, "untracked_packets", t->untracked_packets);
@@ -416,8 +424,8 @@ struct json_object *record_summary(const struct run_stats *s, const struct input
     }
     char rt[32];
     snprintf(rt, sizeof rt, "%.6f", run_seconds);
-    json_object_object_add(o, "run_seconds", json_object_new_double_s(run_seconds, rt));
-    json_object_object_add(o, "inputs", inputs_array(inputs, ninputs));
+    obj_add(o, "run_seconds", json_object_new_double_s(run_seconds, rt));
+    obj_add(o, "inputs", inputs_array(inputs, ninputs));
     add_u64(o, "packets", s->read.packets);
     add_u64(o, "bytes", s->read.bytes);
     add_u64(o, "filtered", s->filtered);
@@ -426,17 +434,17 @@ struct json_object *record_summary(const struct run_stats *s, const struct input
     add_u64(o, "decode_failed", stats_decode_error_total(s));
     add_u64(o, "truncated", s->truncated);
     add_u64(o, "tcp_options_malformed", s->tcp_options_malformed);
-    json_object_object_add(o, "decode_errors", decode_errors_object(s));
-    json_object_object_add(o, "protocols", protocols_object(s));
-    json_object_object_add(o, "checksums", checksums_object(s));
-    json_object_object_add(o, "connections", connections_object(&s->conns));
-    json_object_object_add(o, "anomalies", anomaly_totals(&s->conns));
+    obj_add(o, "decode_errors", decode_errors_object(s));
+    obj_add(o, "protocols", protocols_object(s));
+    obj_add(o, "checksums", checksums_object(s));
+    obj_add(o, "connections", connections_object(&s->conns));
+    obj_add(o, "anomalies", anomaly_totals(&s->conns));
     if (s->have_capture_stats) {
         struct json_object *cap = json_object_new_object();
         add_u64(cap, "received", s->capture_received);
         add_u64(cap, "dropped", s->capture_dropped);
         add_u64(cap, "if_dropped", s->capture_if_dropped);
-        json_object_object_add(o, "capture", cap);
+        obj_add(o, "capture", cap);
     }
     return o;
 }
