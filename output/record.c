@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "community_id.h"
@@ -14,20 +15,80 @@
 #define SHAKEDOWN_VERSION "unknown"
 #endif
 
-/* Adds key → v to o. Every key shakedown writes is a string constant and is added once per
- * object: json-c need not copy the key nor look for an existing one (it would otherwise strdup
- * every key of every record — a large share of the cost of writing a record). */
+/* Records are cheap to build when the tree of the previous record of the same kind is updated
+ * in place (issue 6: a new json-c tree per record costs about twice as much). So every add_*
+ * below sets the member if the object has it with that type, and adds it otherwise; members a
+ * record does not have this time are dropped. Fresh objects (the summary) work the same way. */
+
+/* Adds key → v to o (a key o does not have). Every key shakedown writes is a string constant:
+ * json-c need not copy it. */
 static void obj_add(struct json_object *o, const char *key, struct json_object *v) {
     json_object_object_add_ex(o, key, v,
                               JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
+/* o's member key if it has the type t; a member of another type is dropped. */
+static struct json_object *member(struct json_object *o, const char *key, json_type t) {
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, key, &v))
+        return NULL;
+    if (json_object_is_type(v, t))
+        return v;
+    json_object_object_del(o, key);
+    return NULL;
+}
+
+static void drop(struct json_object *o, const char *key) {
+    json_object_object_del(o, key);
+}
+
 static void add_u64(struct json_object *o, const char *key, uint64_t v) {
-    obj_add(o, key, json_object_new_uint64(v));
+    struct json_object *m = member(o, key, json_type_int);
+    if (m)
+        json_object_set_uint64(m, v);
+    else
+        obj_add(o, key, json_object_new_uint64(v));
 }
 
 static void add_str(struct json_object *o, const char *key, const char *v) {
-    obj_add(o, key, json_object_new_string(v));
+    struct json_object *m = member(o, key, json_type_string);
+    if (m)
+        json_object_set_string(m, v);
+    else
+        obj_add(o, key, json_object_new_string(v));
+}
+
+/* o's member object key, created empty if missing. */
+static struct json_object *add_obj(struct json_object *o, const char *key) {
+    struct json_object *m = member(o, key, json_type_object);
+    if (!m) {
+        m = json_object_new_object();
+        obj_add(o, key, m);
+    }
+    return m;
+}
+
+#define NUMBER_TEXT_LEN 48
+
+/* A JSON number written exactly as the text in its userdata (set by add_number): json-c prints
+ * doubles with %.17g, and timestamps want fixed microseconds. */
+static void add_number(struct json_object *o, const char *key, double v, const char *text) {
+    struct json_object *m = member(o, key, json_type_double);
+    char *u = m ? json_object_get_userdata(m) : NULL;
+    if (!u) {
+        if (m)
+            drop(o, key);
+        m = json_object_new_double(v);
+        u = calloc(1, NUMBER_TEXT_LEN);
+        if (!u) {
+            json_object_put(m);
+            return;
+        }
+        json_object_set_serializer(m, json_object_userdata_to_json_string, u,
+                                   json_object_free_userdata);
+        obj_add(o, key, m);
+    }
+    snprintf(u, NUMBER_TEXT_LEN, "%s", text);
 }
 
 /* Length of the valid UTF-8 sequence starting at s (1-4), or 0 if it is not one (overlong,
@@ -71,7 +132,11 @@ static void add_text(struct json_object *o, const char *key, const char *untrust
 }
 
 static void add_bool(struct json_object *o, const char *key, bool v) {
-    obj_add(o, key, json_object_new_boolean(v));
+    struct json_object *m = member(o, key, json_type_boolean);
+    if (m)
+        json_object_set_boolean(m, v);
+    else
+        obj_add(o, key, json_object_new_boolean(v));
 }
 
 /* A timestamp as epoch seconds with µs (a JSON number written exactly as formatted) or, with
@@ -87,7 +152,7 @@ static void add_ts(struct json_object *o, const char *key, int64_t ns,
         add_str(o, key, buf);
     } else {
         timefmt_epoch(buf, sizeof buf, sec, nsec);
-        obj_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
+        add_number(o, key, (double)ns / 1e9, buf);
     }
 }
 
@@ -98,7 +163,7 @@ static void add_seconds(struct json_object *o, const char *key, int64_t ns) {
     uint32_t nsec;
     timefmt_split(ns, &sec, &nsec);
     timefmt_epoch(buf, sizeof buf, sec, nsec);
-    obj_add(o, key, json_object_new_double_s((double)ns / 1e9, buf));
+    add_number(o, key, (double)ns / 1e9, buf);
 }
 
 void record_format_addr(char *buf, size_t len, const uint8_t *addr, uint8_t ip_version) {
@@ -184,57 +249,61 @@ static const char *proto_name(uint8_t proto, uint8_t ip_version) {
     }
 }
 
-static struct json_object *options_object(const struct tcp_endpoint *x) {
-    struct json_object *o = json_object_new_object();
+static void fill_options(struct json_object *o, const struct tcp_endpoint *x) {
     if (x->mss)
         add_u64(o, "mss", x->mss);
+    else
+        drop(o, "mss");
     if (x->has_wscale)
         add_u64(o, "window_scale", x->wscale);
+    else
+        drop(o, "window_scale");
     add_bool(o, "sack_permitted", x->sack_permitted);
     add_bool(o, "timestamps", x->timestamps);
-    return o;
 }
 
 /* orig / resp: packets and IP bytes for every protocol; TCP adds the endpoint's final RFC 793
  * state, sequence-space byte counts and the options of its SYN. */
-static struct json_object *endpoint_object(const struct conn *c, int role) {
-    struct json_object *o = json_object_new_object();
+static void fill_endpoint(struct json_object *o, const struct conn *c, int role) {
     bool tcp = c->e.key.proto == 6;
     if (tcp)
         add_str(o, "state", tcp_state_name(tcp_conn_state(&c->tcp, role)));
     add_u64(o, "pkts", c->pkts[role]);
     add_u64(o, "bytes", c->ip_bytes[role]);
     if (!tcp)
-        return o;
+        return;
     const struct tcp_endpoint *x = &c->tcp.ep[role];
     add_u64(o, "payload_bytes", x->payload_bytes);
     add_u64(o, "retransmits", x->retrans_pkts);
     add_u64(o, "retransmitted_bytes", x->retrans_bytes);
     add_u64(o, "missed_bytes", x->missed_bytes);
     if (x->opt_seen)
-        obj_add(o, "options", options_object(x));
-    return o;
+        fill_options(add_obj(o, "options"), x);
+    else
+        drop(o, "options");
 }
 
-static struct json_object *handshake_object(const struct tcp_conn *t) {
-    struct json_object *o = json_object_new_object();
+static void fill_handshake(struct json_object *o, const struct tcp_conn *t) {
     add_bool(o, "observed", t->syn_ns != 0 || t->synack_ns != 0);
     add_bool(o, "completed", t->handshake_done);
     add_bool(o, "simultaneous_open", t->simultaneous_open);
     if (t->syn_ns && t->synack_ns && t->synack_ns >= t->syn_ns)
         add_u64(o, "syn_to_synack_us", (uint64_t)(t->synack_ns - t->syn_ns) / 1000u);
+    else
+        drop(o, "syn_to_synack_us");
     if (t->synack_ns && t->ack_ns && t->ack_ns >= t->synack_ns)
         add_u64(o, "synack_to_ack_us", (uint64_t)(t->ack_ns - t->synack_ns) / 1000u);
-    return o;
+    else
+        drop(o, "synack_to_ack_us");
 }
 
-static struct json_object *close_object(const struct conn *c) {
-    struct json_object *o = json_object_new_object();
+static void fill_close(struct json_object *o, const struct conn *c) {
     add_str(o, "how", conn_end_name((enum conn_end)c->end));
     int who = c->e.key.proto == 6 ? c->tcp.close_initiator : -1;
     if (who >= 0)
         add_str(o, "initiator", who == 0 ? "orig" : "resp");
-    return o;
+    else
+        drop(o, "initiator");
 }
 
 /* The 5-tuple (src = originator), VLANs and Community ID of a flow given by its key, roles and
@@ -250,6 +319,7 @@ static void add_flow(struct json_object *o, const struct flow_key *k, uint8_t or
     add_str(o, "dest_ip", addr);
     add_u64(o, "dest_port", port[1]);
     add_u64(o, "ip_version", k->ip_version);
+    drop(o, "vlan");
     if (k->vlan[0] || k->vlan[1]) { /* outer first; VLAN 0 is a priority tag */
         struct json_object *v = json_object_new_array();
         json_object_array_add(v, json_object_new_int(k->vlan[0]));
@@ -272,9 +342,17 @@ static const char *direction_name(int dir) {
     return dir == 0 ? "orig" : "resp";
 }
 
-static struct json_object *anomalies_array(const struct conn *c, const struct record_options *opt) {
+/* The connection's anomalies: the previous record's array is kept when both are empty (the
+ * common case), else rebuilt. */
+static void add_anomalies(struct json_object *rec, const struct conn *c,
+                          const struct record_options *opt) {
     const struct conn_anomalies *l = &c->anomalies;
+    struct json_object *old = member(rec, "anomalies", json_type_array);
+    if (old && l->n == 0 && json_object_array_length(old) == 0)
+        return;
+    drop(rec, "anomalies");
     struct json_object *a = json_object_new_array_ext(l->n);
+    obj_add(rec, "anomalies", a);
     for (unsigned i = 0; i < l->n; i++) {
         struct json_object *o = json_object_new_object();
         enum anomaly id = (enum anomaly)l->list[i].id;
@@ -285,7 +363,6 @@ static struct json_object *anomalies_array(const struct conn *c, const struct re
         add_str(o, "direction", direction_name(l->list[i].dir));
         json_object_array_add(a, o);
     }
-    return a;
 }
 
 /* Flags of a TCP record (facts about the connection, not anomalies). */
@@ -300,9 +377,8 @@ static void add_tcp_flags(struct json_object *o, const struct conn *c) {
     add_bool(o, "handshake_reordered", t->reordered);
 }
 
-struct json_object *record_connection(const struct conn *c, bool final,
-                                      const struct record_options *opt) {
-    struct json_object *o = json_object_new_object();
+void record_connection_fill(struct json_object *o, const struct conn *c, bool final,
+                            const struct record_options *opt) {
     char uid[CONN_UID_LEN], hist[TCP_HISTORY_MAX];
     conn_uid(c, uid);
     conn_history(c, hist);
@@ -316,18 +392,28 @@ struct json_object *record_connection(const struct conn *c, bool final,
     add_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
     add_str(o, "history", hist);
     if (c->e.key.proto == 6) {
-        obj_add(o, "handshake", handshake_object(&c->tcp));
+        fill_handshake(add_obj(o, "handshake"), &c->tcp);
         add_tcp_flags(o, c);
     }
     add_bool(o, "final", final);
     if (final)
-        obj_add(o, "close", close_object(c));
-    obj_add(o, "orig", endpoint_object(c, 0));
-    obj_add(o, "resp", endpoint_object(c, 1));
+        fill_close(add_obj(o, "close"), c);
+    else
+        drop(o, "close");
+    fill_endpoint(add_obj(o, "orig"), c, 0);
+    fill_endpoint(add_obj(o, "resp"), c, 1);
     add_u64(o, "first_frame", c->first_frame);
-    obj_add(o, "anomalies", anomalies_array(c, opt));
+    add_anomalies(o, c, opt);
     if (c->anomalies.overflow)
         add_u64(o, "anomalies_unlisted", c->anomalies.overflow);
+    else
+        drop(o, "anomalies_unlisted");
+}
+
+struct json_object *record_connection(const struct conn *c, bool final,
+                                      const struct record_options *opt) {
+    struct json_object *o = json_object_new_object();
+    record_connection_fill(o, c, final, opt);
     return o;
 }
 

@@ -21,6 +21,12 @@ struct record_options {
 struct json_object *record_connection(const struct conn *c, bool final,
                                       const struct record_options *o);
 
+/* The same into an existing object — the previous connection record of the same protocol —
+ * updated in place: members this record lacks are dropped, the others set. Much cheaper than
+ * a new tree per record; the output is the same set of fields. */
+void record_connection_fill(struct json_object *o, const struct conn *c, bool final,
+                            const struct record_options *opt);
+
 /* A new {"type":"stats", …} object: the periodic statistics of a live run. */
 struct json_object *record_stats(const struct live_stats *ls, const struct record_options *o);
 

@@ -47,6 +47,10 @@ bool sink_open(struct sink *s, const struct sink_options *opt, enum sink_format 
 }
 
 bool sink_close(struct sink *s) {
+    for (int i = 0; i < 2; i++) {
+        json_object_put(s->conn_tree[i]);
+        s->conn_tree[i] = NULL;
+    }
     if (!s->out || s->out == stdout)
         return s->out ? fflush(stdout) == 0 || s->broken_pipe : true;
     bool ok = fclose(s->out) == 0;
@@ -161,7 +165,17 @@ static void sink_json(struct sink *s, struct json_object *rec) {
 
 void sink_connection(struct sink *s, const struct conn *c, bool final) {
     if (s->format == SINK_JSON) {
-        sink_json(s, record_connection(c, final, &s->record));
+        struct json_object **tree = &s->conn_tree[c->e.key.proto == 6 ? 0 : 1];
+        if (!*tree && !(*tree = json_object_new_object())) {
+            s->lost_records++;
+            return;
+        }
+        record_connection_fill(*tree, c, final, &s->record);
+        if (record_begin(s)) {
+            long start = s->opt.path ? ftell(s->out) : 0;
+            json_write_record(s->out, *tree);
+            record_end(s, start);
+        }
         return;
     }
     if (!record_begin(s))

@@ -35,6 +35,7 @@ struct sink {
     uint64_t file_bytes;   /* bytes in the current file */
     int64_t opened_ns;     /* wall clock when the current file was opened */
     uint32_t rotations;
+    struct json_object *conn_tree[2]; /* reused connection record: [0] TCP, [1] UDP/ICMP */
 };
 
 /* Opens the output; false with a one-line reason in err. The format may be SINK_TEXT or
