@@ -56,6 +56,8 @@ struct run_stats {
 
     struct conn_totals conns;
 
+        uint64_t records_lost; /* records that could not be written (set by main before the summary) */
+
     /* Live capture: libpcap's counters at the end (kernel and interface drops). */
     bool have_capture_stats;
     uint64_t capture_received, capture_dropped, capture_if_dropped;

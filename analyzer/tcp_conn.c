@@ -321,11 +321,12 @@ static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos, int64_t ts_ns) 
         x->hi = fin_pos + 1;
 }
 
-/* RFC 9293 §3.10.7.3: a receiver still in SYN_SENT accepts a RST only if it carries an ACK of
- * its SYN (ack = ISN + 1) — anything else is dropped, which is what defeats a blind RST racing
- * the SYN/ACK. Otherwise (§3.5.3, RFC 5961 §3) a RST is acceptable when its sequence number
- * falls in the receiver's window, or is exactly the sender's next sequence number; before the
- * receiver has acknowledged anything there is nothing to check it against. */
+/* RFC 9293 §3.10.7.3: a receiver still in SYN_SENT accepts a RST only if its ACK acknowledges
+ * what the receiver sent (ISN + 1, or past the SYN's data with TCP Fast Open) — anything else is
+ * dropped, which is what defeats a blind RST racing the SYN/ACK. Otherwise (§3.5.3, RFC 5961 §3) a
+ * RST is acceptable when its sequence number falls in the receiver's window, or is exactly the
+ * sender's next sequence number; before the receiver has acknowledged anything there is nothing to
+ * check it against. */
 static bool rst_acceptable(const struct tcp_conn *t, int dir, const struct packet *p) {
     const struct tcp_endpoint *x = &t->ep[dir], *r = &t->ep[!dir];
     if (r->syn_sent && !r->syn_acked && !r->ack_sent)

@@ -129,7 +129,9 @@ void text_write_anomaly(FILE *out, const struct anomaly_event *ev) {
         const struct flow_key *k = ev->key;
         record_format_addr(a, sizeof a, k->addr[ev->orig_side], k->ip_version);
         record_format_addr(b, sizeof b, k->addr[!ev->orig_side], k->ip_version);
-        snprintf(who, sizeof who, "%s:%u -> %s:%u", a, (unsigned)k->port[ev->orig_side], b,
+        bool v6 = k->ip_version == 6;
+        snprintf(who, sizeof who, "%s%s%s:%u -> %s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "",
+                 (unsigned)k->port[ev->orig_side], v6 ? "[" : "", b, v6 ? "]" : "",
                  (unsigned)k->port[!ev->orig_side]);
     } else {
         record_format_addr(who, sizeof who, ev->host, ev->host_version);
