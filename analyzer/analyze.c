@@ -16,11 +16,12 @@ struct stream {
     struct run_stats *stats;
     struct decode_options decode;
     struct tracker *tracker;
-    uint64_t frame;          /* frames read so far, across all inputs */
-    bool stopped;            /* by a signal or a vanished reader: stop reading */
-    int64_t started_ns;      /* wall clock */
-    int64_t next_stats_ns;   /* wall clock of the next stats record */
-    int64_t next_interim_ns; /* capture time of the next interim pass */
+    uint64_t frame;           /* frames read so far, across all inputs */
+    bool stopped;             /* by a signal or a vanished reader: stop reading */
+    int64_t started_ns;       /* wall clock */
+    int64_t next_stats_ns;    /* wall clock of the next stats record */
+    int64_t next_interim_ns;  /* capture time of the next interim pass */
+    int64_t next_periodic_ns; /* wall clock of the next periodic() while packets flow (live) */
 };
 
 static int64_t wall_ns(void) {
@@ -102,6 +103,7 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
 static void periodic(struct stream *s, struct capture *cap, bool live) {
     const struct analyze_config *cfg = s->cfg;
     int64_t now = wall_ns();
+    s->next_periodic_ns = now + 100000000; /* at most ten times a second */
     if (cfg->reopen && *cfg->reopen) {
         *cfg->reopen = 0;
         sink_reopen(cfg->sink);
@@ -144,7 +146,9 @@ static enum input_status read_capture(struct stream *s, struct capture *cap, boo
         if (cs == CAPTURE_PACKET || cs == CAPTURE_FILTERED) {
             r->packets++;
             analyze_packet(s, &cp, r->link, cs == CAPTURE_FILTERED);
-            if ((r->packets & 1023) == 0)
+            /* Files: now and then. Live: on time even when packets trickle in steadily and the
+             * capture is never idle (a clock read per packet is cheap at live rates). */
+            if (live ? wall_ns() >= s->next_periodic_ns : (r->packets & 1023) == 0)
                 periodic(s, cap, live);
         } else if (cs == CAPTURE_IDLE) {
             periodic(s, cap, live);

@@ -33,12 +33,14 @@ static void on_hangup(int sig) {
     reopen_requested = 1;
 }
 
-/* No SA_RESTART: a blocked capture read returns, so a stop is noticed at once. A vanished reader
- * shows up as EPIPE on write instead of killing the process. */
+/* SA_RESTART: a write blocked on a slow reader is resumed, not failed, when a signal arrives. The
+ * capture's wait is poll(), which Linux never restarts, so a stop is still noticed at once. A
+ * vanished reader shows up as EPIPE on write instead of killing the process. */
 static void install_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
