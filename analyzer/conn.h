@@ -64,7 +64,7 @@ struct conn {
     uint64_t pkts[2], ip_bytes[2];      /* by role: [0] originator → responder, [1] back */
     uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
     int64_t last_interim_ns;            /* capture time of its last interim record */
-    
+
     struct conn_anomalies anomalies;
     struct tcp_conn tcp; /* TCP only */
 };

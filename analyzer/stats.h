@@ -56,7 +56,7 @@ struct run_stats {
 
     struct conn_totals conns;
 
-        uint64_t records_lost; /* records that could not be written (set by main before the summary) */
+    uint64_t records_lost; /* records that could not be written (set by main before the summary) */
 
     /* Live capture: libpcap's counters at the end (kernel and interface drops). */
     bool have_capture_stats;

@@ -525,7 +525,7 @@ struct json_object *record_summary(const struct run_stats *s, const struct input
     obj_add(o, "checksums", checksums_object(s));
     obj_add(o, "connections", connections_object(&s->conns));
     obj_add(o, "anomalies", anomaly_totals(&s->conns));
-        if (s->records_lost)
+    if (s->records_lost)
         add_u64(o, "records_lost", s->records_lost);
     if (s->have_capture_stats) {
         struct json_object *cap = json_object_new_object();

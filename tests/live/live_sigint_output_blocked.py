@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""live_sigint_output_blocked: SIGINT while shakedown is blocked writing to a slow reader.
+"""live_sigint_output_blocked: SIGINT while shakedown is blocked writing to a slow reader (a
+regression test).
 
 A live capture whose standard output is a pipe the reader is not reading yet (a slow consumer:
 `shakedown -i eth0 -F json | ssh ...`). Real connections on lo produce far more than the 64 KiB a
@@ -11,15 +12,15 @@ pipe holds, so shakedown blocks in write() (its /proc/PID/wchan says pipe_write)
            counted. Required: exit status 0, nothing on stderr, every line complete and valid,
            the summary last, no summary records_lost, and every connection the summary counts
            (connections.total) present as a final record — none dropped.
-           (SIGINT is handled without SA_RESTART, so the blocked write returns EINTR; sink.c
-           takes that for a write error: "cannot write output: Interrupted system call", and
-           the record being written is dropped and counted lost.)
+           (Until 65e65ef the handlers were installed without SA_RESTART, so the blocked
+           write returned EINTR, sink.c took it for a write error — "cannot write output:
+           Interrupted system call" — and the record being written was dropped and counted
+           lost; the same for SIGTERM and SIGHUP.)
   second   SIGINT while blocked, nobody reads, then a second SIGINT: shakedown exits at once
            (within 2 s) with status 130 (128 + SIGINT, main.c's on_stop_signal()).
 """
 
 import argparse
-import json
 import os
 import signal
 import subprocess
