@@ -109,9 +109,7 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
                               : o->format == FORMAT_TEXT     ? SINK_TEXT
                               : sink_is_terminal(&o->output) ? SINK_TEXT
                                                              : SINK_JSON;
-    if (!sink_open(&su->sink, &o->output, format, &o->record, err, errlen))
-        return false;
-    su->sink_open = true;
+    /* The interface first: a typo in -i must not truncate an existing output file. */
     if (o->live.iface) {
         su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
         if (!su->live) {
@@ -119,6 +117,9 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
             return false;
         }
     }
+    if (!sink_open(&su->sink, &o->output, format, &o->record, err, errlen))
+        return false;
+    su->sink_open = true;
     return !o->user || drop_privileges(o->user, err, errlen);
 }
 
