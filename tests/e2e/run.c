@@ -108,7 +108,7 @@ int count_lines(const char *s) {
     return n;
 }
 
-static struct json_object *json_at(struct json_object *o, const char *path) {
+struct json_object *json_at(struct json_object *o, const char *path) {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", path);
     char *save = NULL;
@@ -124,6 +124,11 @@ static struct json_object *json_at(struct json_object *o, const char *path) {
 int64_t json_int_at(struct json_object *o, const char *path) {
     struct json_object *v = json_at(o, path);
     return v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+}
+
+const char *json_str_or(struct json_object *o, const char *path) {
+    const char *s = json_str_at(o, path);
+    return s ? s : "(absent)";
 }
 
 const char *json_str_at(struct json_object *o, const char *path) {

@@ -28,6 +28,12 @@ struct json_object *json_last_line(const char *out);
 /* Number of lines in s. */
 int count_lines(const char *s);
 
+/* The member at a dotted path ("protocols.transport.tcp") of o, or NULL. */
+struct json_object *json_at(struct json_object *o, const char *path);
+
+/* The string at a dotted path, or "(absent)" (for failure messages). */
+const char *json_str_or(struct json_object *o, const char *path);
+
 /* Looks up a dotted path ("protocols.transport.tcp.packets") in o; -1 if absent. */
 int64_t json_int_at(struct json_object *o, const char *path);
 /* The string at a dotted path, or NULL. */

@@ -203,24 +203,6 @@ struct run {
     char seen[4096]; /* the anomaly records as name/direction@frame, for failure messages */
 };
 
-static struct json_object *jget(struct json_object *o, const char *path) {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *save = NULL;
-    for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save)) {
-        struct json_object *next = NULL;
-        if (!json_object_object_get_ex(o, k, &next))
-            return NULL;
-        o = next;
-    }
-    return o;
-}
-
-static const char *str_or(struct json_object *o, const char *path) {
-    const char *s = json_str_at(o, path);
-    return s ? s : "(absent)";
-}
-
 /* Runs shakedown -F json -r path with extra options (NULL-terminated, may be NULL); packets is
  * how many frames the file holds (the summary must have read them all). */
 static void run_path(struct run *r, const char *path, int64_t packets, const char *const *opts) {
@@ -239,7 +221,7 @@ static void run_path(struct run *r, const char *path, int64_t packets, const cha
     for (char *line = strtok_r(rr.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         struct json_object *o = json_tokener_parse(line);
         cr_assert(o, "not JSON: %s", line);
-        const char *type = str_or(o, "type");
+        const char *type = json_str_or(o, "type");
         if (strcmp(type, "connection") == 0) {
             cr_assert_lt(r->nconn, MAX_RECS, "too many connection records");
             r->conn[r->nconn++] = o;
@@ -248,7 +230,7 @@ static void run_path(struct run *r, const char *path, int64_t packets, const cha
             r->anom[r->nanom++] = o;
             const char *dir = json_str_at(o, "direction");
             int w = snprintf(r->seen + k, sizeof r->seen - k, "%s%s/%s@%" PRId64, k ? ", " : "",
-                             str_or(o, "name"), dir ? dir : "host", json_int_at(o, "frame"));
+                             json_str_or(o, "name"), dir ? dir : "host", json_int_at(o, "frame"));
             if (w > 0 && (size_t)w < sizeof r->seen - k)
                 k += (size_t)w;
         } else if (strcmp(type, "summary") == 0) {
@@ -294,7 +276,8 @@ static struct json_object *conn_by_frame(const struct run *r, int64_t first) {
 /* ---- expectations -------------------------------------------------------------------------- */
 
 static void expect_str(struct json_object *o, const char *path, const char *want) {
-    cr_expect_str_eq(str_or(o, path), want, "%s is %s, want %s", path, str_or(o, path), want);
+    cr_expect_str_eq(json_str_or(o, path), want, "%s is %s, want %s", path, json_str_or(o, path),
+                     want);
 }
 
 static void expect_int(struct json_object *o, const char *path, int64_t want) {
@@ -306,7 +289,7 @@ static void expect_int(struct json_object *o, const char *path, int64_t want) {
 static void expect_time(struct json_object *o, const char *key, int64_t ns) {
     char want[40];
     snprintf(want, sizeof want, "%" PRId64 ".%06" PRId64, ns / SEC, ns % SEC / 1000);
-    struct json_object *v = jget(o, key);
+    struct json_object *v = json_at(o, key);
     const char *got = v ? json_object_to_json_string(v) : "(absent)";
     cr_expect_str_eq(got, want, "%s is %s, want %s", key, got, want);
 }
@@ -334,33 +317,33 @@ static void check_anomaly_record(const struct run *r, struct json_object *a, con
     cr_assert(sev, "%s is not in the catalog", w->name);
     expect_str(a, "severity", sev);
     expect_time(a, "ts", w->at.ts);
-    cr_expect(strlen(str_or(a, "detail")) > 0 && json_str_at(a, "detail"), "%s has no detail",
+    cr_expect(strlen(json_str_or(a, "detail")) > 0 && json_str_at(a, "detail"), "%s has no detail",
               w->name);
     if (!w->dir) {
         bool flood = strcmp(w->name, "syn_flood") == 0;
         expect_str(a, flood ? "dest_ip" : "src_ip", w->host);
-        cr_expect_null(jget(a, flood ? "src_ip" : "dest_ip"), "%s names one host", w->name);
-        cr_expect_null(jget(a, "uid"), "a host-level anomaly names no connection");
+        cr_expect_null(json_at(a, flood ? "src_ip" : "dest_ip"), "%s names one host", w->name);
+        cr_expect_null(json_at(a, "uid"), "a host-level anomaly names no connection");
         expect_int(a, "count", w->host_count);
         char win[32];
         snprintf(win, sizeof win, "%" PRId64 ".000000", w->window_s);
-        struct json_object *v = jget(a, "window");
+        struct json_object *v = json_at(a, "window");
         cr_expect_str_eq(v ? json_object_to_json_string(v) : "(absent)", win, "window");
         return;
     }
     struct json_object *c = conn_by_frame(r, w->conn);
-    expect_str(a, "uid", str_or(c, "uid"));
-    expect_str(a, "community_id", str_or(c, "community_id"));
+    expect_str(a, "uid", json_str_or(c, "uid"));
+    expect_str(a, "community_id", json_str_or(c, "community_id"));
     expect_str(a, "proto", "tcp");
-    expect_str(a, "src_ip", str_or(c, "src_ip"));
-    expect_str(a, "dest_ip", str_or(c, "dest_ip"));
+    expect_str(a, "src_ip", json_str_or(c, "src_ip"));
+    expect_str(a, "dest_ip", json_str_or(c, "dest_ip"));
     expect_int(a, "src_port", json_int_at(c, "src_port"));
     expect_int(a, "dest_port", json_int_at(c, "dest_port"));
 }
 
 /* The summary's anomalies object holds exactly the expected totals. */
 static void expect_totals(const struct run *r, const struct want *w, size_t n) {
-    struct json_object *tot = jget(r->summary, "anomalies");
+    struct json_object *tot = json_at(r->summary, "anomalies");
     cr_assert(tot && json_object_is_type(tot, json_type_object), "summary lacks anomalies");
     json_object_object_foreach(tot, key, val) {
         int64_t want = 0;
@@ -372,7 +355,7 @@ static void expect_totals(const struct run *r, const struct want *w, size_t n) {
                      json_object_get_int64(val), want);
     }
     for (size_t i = 0; i < n; i++)
-        cr_expect(jget(tot, w[i].name), "summary anomalies lacks %s", w[i].name);
+        cr_expect(json_at(tot, w[i].name), "summary anomalies lacks %s", w[i].name);
 }
 
 /* Each connection record lists exactly the expected anomalies of its own. */
@@ -380,7 +363,7 @@ static void expect_conn_lists(const struct run *r, const struct want *w, size_t 
     for (int i = 0; i < r->nconn; i++) {
         struct json_object *c = r->conn[i];
         int64_t first = json_int_at(c, "first_frame");
-        struct json_object *arr = jget(c, "anomalies");
+        struct json_object *arr = json_at(c, "anomalies");
         cr_assert(arr && json_object_is_type(arr, json_type_array),
                   "record of frame %" PRId64 " lacks its anomalies array", first);
         size_t listed = 0;
@@ -391,8 +374,8 @@ static void expect_conn_lists(const struct run *r, const struct want *w, size_t 
             struct json_object *e = NULL;
             for (size_t j = 0; j < json_object_array_length(arr); j++) {
                 struct json_object *x = json_object_array_get_idx(arr, j);
-                if (strcmp(str_or(x, "name"), w[k].name) == 0 &&
-                    strcmp(str_or(x, "direction"), w[k].dir) == 0)
+                if (strcmp(json_str_or(x, "name"), w[k].name) == 0 &&
+                    strcmp(json_str_or(x, "direction"), w[k].dir) == 0)
                     e = x;
             }
             cr_expect(e, "record of frame %" PRId64 " does not list %s (%s): %s", first, w[k].name,
@@ -407,7 +390,7 @@ static void expect_conn_lists(const struct run *r, const struct want *w, size_t 
                      "record of frame %" PRId64 " lists %zu anomalies, want %zu: %s", first,
                      json_object_array_length(arr), listed, json_object_to_json_string(arr));
     }
-    cr_expect_null(jget(r->summary, "anomalies_unlisted"));
+    cr_expect_null(json_at(r->summary, "anomalies_unlisted"));
 }
 
 /* The run shows exactly the n anomalies w (see the conventions at the top). */
@@ -420,7 +403,7 @@ static void expect_anomalies(const struct run *r, const struct want *w, size_t n
         for (int j = 0; j < r->nanom && found < 0; j++) {
             struct json_object *a = r->anom[j];
             const char *dir = json_str_at(a, "direction");
-            if (!used[j] && strcmp(str_or(a, "name"), w[i].name) == 0 &&
+            if (!used[j] && strcmp(json_str_or(a, "name"), w[i].name) == 0 &&
                 json_int_at(a, "frame") == w[i].at.frame &&
                 (w[i].dir ? dir && strcmp(dir, w[i].dir) == 0 : !dir))
                 found = j;
@@ -439,7 +422,7 @@ static void expect_anomalies(const struct run *r, const struct want *w, size_t n
 /* No anomaly at all: no record, empty lists, an empty summary object. */
 static void expect_no_anomalies(const struct run *r) {
     expect_anomalies(r, NULL, 0);
-    struct json_object *tot = jget(r->summary, "anomalies");
+    struct json_object *tot = json_at(r->summary, "anomalies");
     cr_expect(tot && json_object_object_length(tot) == 0, "summary anomalies: %s",
               tot ? json_object_to_json_string(tot) : "(absent)");
 }
@@ -447,9 +430,10 @@ static void expect_no_anomalies(const struct run *r) {
 /* The near miss's point, stated on its own: nothing named `name` anywhere. */
 static void expect_not(const struct run *r, const char *name) {
     for (int j = 0; j < r->nanom; j++)
-        cr_expect_str_neq(str_or(r->anom[j], "name"), name, "%s raised; got: %s", name, r->seen);
-    struct json_object *tot = jget(r->summary, "anomalies");
-    cr_expect(!tot || !jget(tot, name), "summary counts %s", name);
+        cr_expect_str_neq(json_str_or(r->anom[j], "name"), name, "%s raised; got: %s", name,
+                          r->seen);
+    struct json_object *tot = json_at(r->summary, "anomalies");
+    cr_expect(!tot || !json_at(tot, name), "summary counts %s", name);
 }
 
 /* ==== handshake =============================================================================== */
@@ -1254,7 +1238,7 @@ Test(packet_after_time_wait, trigger_late_fin_after_time_wait) {
                         .conn = 1,
                         .after_record = true}};
     expect_anomalies(&r, w, 1);
-    struct json_object *mid = jget(conn_by_frame(&r, late.frame), "midstream");
+    struct json_object *mid = json_at(conn_by_frame(&r, late.frame), "midstream");
     cr_expect(mid && json_object_get_boolean(mid), "the late FIN starts a mid-stream connection");
     run_free(&r);
 }
@@ -2190,7 +2174,7 @@ Test(clean, corpus_of_healthy_connections) {
     cr_assert_eq(r.nconn, 10);
     expect_no_anomalies(&r);
     for (int i = 0; i < r.nconn; i++) {
-        const char *how = str_or(r.conn[i], "close.how");
+        const char *how = json_str_or(r.conn[i], "close.how");
         cr_expect(strcmp(how, "fin") == 0 || strcmp(how, "simultaneous_fin") == 0,
                   "connection from port %" PRId64 " ended %s", json_int_at(r.conn[i], "src_port"),
                   how);
@@ -2214,11 +2198,11 @@ Test(clean, sample_captures) {
         struct run r;
         run_path(&r, path, (int64_t)g->packets, NULL);
         cr_expect_eq(r.nanom, 0, "%s: anomalies %s", g->file, r.seen);
-        struct json_object *tot = jget(r.summary, "anomalies");
+        struct json_object *tot = json_at(r.summary, "anomalies");
         cr_expect(tot && json_object_object_length(tot) == 0, "%s: summary anomalies %s", g->file,
                   tot ? json_object_to_json_string(tot) : "(absent)");
         for (int k = 0; k < r.nconn; k++) {
-            struct json_object *arr = jget(r.conn[k], "anomalies");
+            struct json_object *arr = json_at(r.conn[k], "anomalies");
             cr_expect(arr && json_object_array_length(arr) == 0, "%s: record %d lists %s", g->file,
                       k, arr ? json_object_to_json_string(arr) : "(absent)");
         }

@@ -144,33 +144,15 @@ struct run {
     struct json_object *summary;
 };
 
-static struct json_object *jget(struct json_object *o, const char *path) {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *save = NULL;
-    for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save)) {
-        struct json_object *next = NULL;
-        if (!json_object_object_get_ex(o, k, &next))
-            return NULL;
-        o = next;
-    }
-    return o;
-}
-
-static const char *str_or(struct json_object *o, const char *path) {
-    const char *s = json_str_at(o, path);
-    return s ? s : "(absent)";
-}
-
 /* The summary's counts by close reason and by conn_state equal the records' own. */
 static void check_breakdown(const struct run *r, const char *summary_key, const char *rec_key) {
-    struct json_object *by = jget(r->summary, summary_key);
+    struct json_object *by = json_at(r->summary, summary_key);
     cr_assert(by && json_object_is_type(by, json_type_object), "summary lacks %s", summary_key);
     int64_t sum = 0;
     json_object_object_foreach(by, key, val) {
         int64_t count = 0;
         for (int i = 0; i < r->n; i++)
-            count += strcmp(str_or(r->rec[i], rec_key), key) == 0;
+            count += strcmp(json_str_or(r->rec[i], rec_key), key) == 0;
         cr_expect_eq(json_object_get_int64(val), count, "%s.%s = %" PRId64 ", records say %" PRId64,
                      summary_key, key, json_object_get_int64(val), count);
         sum += json_object_get_int64(val);
@@ -182,13 +164,14 @@ static void check_breakdown(const struct run *r, const char *summary_key, const 
  * own uid and a version-1 Community ID; the summary's counts agree with the records. */
 static void check_run(const struct run *r) {
     for (int i = 0; i < r->n; i++) {
-        const char *uid = str_or(r->rec[i], "uid");
+        const char *uid = json_str_or(r->rec[i], "uid");
         cr_expect(uid[0] == 'C' && strlen(uid) == 17, "uid %s", uid);
         for (int j = 0; j < i; j++)
-            cr_expect_str_neq(uid, str_or(r->rec[j], "uid"), "records %d and %d share a uid", j, i);
-        cr_expect(strncmp(str_or(r->rec[i], "community_id"), "1:", 2) == 0, "community_id %s",
-                  str_or(r->rec[i], "community_id"));
-        cr_expect_str_eq(str_or(r->rec[i], "proto"), "tcp");
+            cr_expect_str_neq(uid, json_str_or(r->rec[j], "uid"), "records %d and %d share a uid",
+                              j, i);
+        cr_expect(strncmp(json_str_or(r->rec[i], "community_id"), "1:", 2) == 0, "community_id %s",
+                  json_str_or(r->rec[i], "community_id"));
+        cr_expect_str_eq(json_str_or(r->rec[i], "proto"), "tcp");
     }
     cr_expect_eq(json_int_at(r->summary, "connections.total"), r->n);
     cr_expect_eq(json_int_at(r->summary, "connections.tcp"), r->n);
@@ -212,7 +195,7 @@ static void run_capture(struct run *r, const char *path, const char *const *opts
     for (char *line = strtok_r(rr.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         struct json_object *o = json_tokener_parse(line);
         cr_assert(o, "not JSON: %s", line);
-        const char *type = str_or(o, "type");
+        const char *type = json_str_or(o, "type");
         if (strcmp(type, "connection") == 0) {
             cr_assert_lt(r->n, MAX_RECS, "too many records");
             r->rec[r->n++] = o;
@@ -253,7 +236,8 @@ static struct json_object *rec_by_port(const struct run *r, int64_t src_port) {
 /* ---- expectations -------------------------------------------------------------------------- */
 
 static void expect_str(struct json_object *o, const char *path, const char *want) {
-    cr_expect_str_eq(str_or(o, path), want, "%s is %s, want %s", path, str_or(o, path), want);
+    cr_expect_str_eq(json_str_or(o, path), want, "%s is %s, want %s", path, json_str_or(o, path),
+                     want);
 }
 
 static void expect_int(struct json_object *o, const char *path, int64_t want) {
@@ -262,7 +246,7 @@ static void expect_int(struct json_object *o, const char *path, int64_t want) {
 }
 
 static void expect_bool(struct json_object *o, const char *path, bool want) {
-    struct json_object *v = jget(o, path);
+    struct json_object *v = json_at(o, path);
     cr_expect(v && json_object_is_type(v, json_type_boolean), "%s is not a boolean", path);
     if (v)
         cr_expect_eq(json_object_get_boolean(v), want, "%s is %d, want %d", path,
@@ -270,14 +254,14 @@ static void expect_bool(struct json_object *o, const char *path, bool want) {
 }
 
 static void expect_absent(struct json_object *o, const char *path) {
-    cr_expect_null(jget(o, path), "%s should be absent", path);
+    cr_expect_null(json_at(o, path), "%s should be absent", path);
 }
 
 /* Timestamps and durations are written with µs: compare the JSON text. */
 static void expect_time(struct json_object *o, const char *key, int64_t ns) {
     char want[40];
     snprintf(want, sizeof want, "%" PRId64 ".%06" PRId64, ns / SEC, ns % SEC / 1000);
-    struct json_object *v = jget(o, key);
+    struct json_object *v = json_at(o, key);
     const char *got = v ? json_object_to_json_string(v) : "(absent)";
     cr_expect_str_eq(got, want, "%s is %s, want %s", key, got, want);
 }
@@ -1644,7 +1628,7 @@ Test(tracking, midstream_pickup_from_server) {
     expect_bool(rec, "handshake.observed", false);
     expect_bool(rec, "handshake.completed", false);
     expect_conn(rec, "OTH", "^dADa", "capture_end");
-    cr_expect(str_or(rec, "history")[0] == '^', "history starts with ^");
+    cr_expect(json_str_or(rec, "history")[0] == '^', "history starts with ^");
     expect_states(rec, "ESTABLISHED", "ESTABLISHED");
     /* orig: ACK 52, data 102 = 2, 154; resp: data 152, ACK 52 = 2, 204. */
     expect_counts(rec, 2, 154, 2, 204);
@@ -1684,7 +1668,7 @@ Test(record, standard_sample_community_id_and_counts) {
     run_free(&r);
     const char *opts[] = {"--community-id-seed", "1", NULL};
     rec = only_record(&r, path, opts);
-    cr_expect_str_neq(str_or(rec, "community_id"), "1:1m1W/WLkzBYWJoj/5SpV8lAVCaE=");
+    cr_expect_str_neq(json_str_or(rec, "community_id"), "1:1m1W/WLkzBYWJoj/5SpV8lAVCaE=");
     run_free(&r);
 }
 
