@@ -221,6 +221,7 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
         return EXIT_STATUS_USAGE;
     }
     enum exit_status rc = read_inputs(&s, reports, err);
+    sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */
     *stopped_by_reader = cfg->sink->broken_pipe;
     tracker_flush(s.tracker, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
     const struct tracker_counts *tc = tracker_counts(s.tracker);

@@ -24,6 +24,7 @@ enum exit_status {
     EXIT_STATUS_OK = 0,
     EXIT_STATUS_DAMAGED = 1, /* some input was truncated or had a read error */
     EXIT_STATUS_USAGE = 2,   /* bad usage, a filter that does not compile, an unreadable input */
+    EXIT_STATUS_OUTPUT = 3,  /* records were lost: the output could not be written */
 };
 
 struct analyze_config {

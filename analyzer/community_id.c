@@ -4,6 +4,7 @@
 #include "community_id.h"
 
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ADDR_MAX 16
@@ -113,8 +114,28 @@ static size_t community_id_input(const struct cid_fields *f, uint8_t proto, uint
     return n;
 }
 
-bool community_id_v1(const struct community_id_tuple *t, uint16_t seed,
-                     char out[COMMUNITY_ID_LEN]) {
+struct community_id_hasher {
+    EVP_MD *sha1;
+};
+
+struct community_id_hasher *community_id_hasher_new(void) {
+    struct community_id_hasher *h = calloc(1, sizeof *h);
+    if (h && !(h->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL))) {
+        free(h);
+        h = NULL;
+    }
+    return h;
+}
+
+void community_id_hasher_free(struct community_id_hasher *h) {
+    if (!h)
+        return;
+    EVP_MD_free(h->sha1);
+    free(h);
+}
+
+bool community_id_v1(const struct community_id_hasher *h, const struct community_id_tuple *t,
+                     uint16_t seed, char out[COMMUNITY_ID_LEN]) {
     out[0] = '\0';
     if (t->ip_version != 4 && t->ip_version != 6)
         return false;
@@ -126,7 +147,7 @@ bool community_id_v1(const struct community_id_tuple *t, uint16_t seed,
 
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    if (EVP_Digest(input, len, digest, &digest_len, EVP_sha1(), NULL) != 1 ||
+    if (EVP_Digest(input, len, digest, &digest_len, h ? h->sha1 : EVP_sha1(), NULL) != 1 ||
         digest_len != SHA1_LEN)
         return false;
 

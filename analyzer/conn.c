@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <stdio.h>
+#include <string.h>
 
 const char *conn_end_name(enum conn_end e) {
     static const char *const names[CONN_END_COUNT] = {
@@ -72,9 +73,16 @@ enum zeek_conn_state conn_zeek_state(const struct conn *c) {
 
 void conn_history(const struct conn *c, char out[TCP_HISTORY_MAX]) {
     if (c->e.key.proto == 6) {
-        snprintf(out, TCP_HISTORY_MAX, "%s", c->tcp.history);
+        size_t n = strnlen(c->tcp.history, TCP_HISTORY_MAX - 1);
+        memcpy(out, c->tcp.history, n);
+        out[n] = '\0';
         return;
     }
     /* UDP and ICMP: D/d for each side that sent (Zeek's letters for datagrams). */
-    snprintf(out, TCP_HISTORY_MAX, "%s%s", c->pkts[0] ? "D" : "", c->pkts[1] ? "d" : "");
+    size_t n = 0;
+    if (c->pkts[0])
+        out[n++] = 'D';
+    if (c->pkts[1])
+        out[n++] = 'd';
+    out[n] = '\0';
 }

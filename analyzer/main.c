@@ -120,7 +120,13 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     if (!sink_open(&su->sink, &o->output, format, &o->record, err, errlen))
         return false;
     su->sink_open = true;
-    return !o->user || drop_privileges(o->user, err, errlen);
+    if (o->user && !drop_privileges(o->user, err, errlen))
+        return false;
+    /* Reading files, records are written by a thread of their own on another core. A live
+     * capture writes each record itself the moment it exists (and rarely needs the speed). */
+    if (!o->live.iface)
+        sink_start_writer(&su->sink);
+    return true;
 }
 
 static enum exit_status run(struct options *o, struct setup *su, const struct timespec *t0) {
@@ -149,12 +155,16 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
         free(reports);
         return EXIT_STATUS_OK;
     }
+    sink_drain(&su->sink);
     stats.records_lost = su->sink.lost_records;
     sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     checksum_hint(&stats, o->checksums);
-    if (su->sink.lost_records && !su->sink.broken_pipe)
+    if (su->sink.lost_records && !su->sink.broken_pipe) {
         fprintf(stderr, "shakedown: %llu records could not be written\n",
                 (unsigned long long)su->sink.lost_records);
+        if (rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED)
+            rc = EXIT_STATUS_OUTPUT;
+    }
     free(reports);
     return rc;
 }
@@ -181,8 +191,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shakedown: %s\n", err);
     if (su.live)
         capture_close(su.live);
-    if (su.sink_open && !sink_close(&su.sink) && !su.sink.broken_pipe)
+    if (su.sink_open && !sink_close(&su.sink) && !su.sink.broken_pipe) {
         fprintf(stderr, "shakedown: cannot write output: %s\n", strerror(errno));
+        if (rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED)
+            rc = EXIT_STATUS_OUTPUT;
+    }
     cli_options_free(&o);
     return (int)rc;
 }

@@ -20,34 +20,98 @@
  * below sets the member if the object has it with that type, and adds it otherwise; members a
  * record does not have this time are dropped. Fresh objects (the summary) work the same way. */
 
+/* Member lookups of a reused record tree skip json-c's hash table: each object of the tree
+ * carries (as its json-c userdata) a small direct-mapped cache from key — every key is a string
+ * constant, so its address names it — to the member. Only this file adds or removes members of
+ * such a tree, and every removal goes through forget(), so a cached member is always current. */
+#define MEMBER_CACHE_SLOTS 64
+
+struct member_cache {
+    const char *key[MEMBER_CACHE_SLOTS];
+    struct json_object *val[MEMBER_CACHE_SLOTS];
+};
+
+static size_t cache_slot(const char *key) {
+    return (size_t)(((uintptr_t)key * UINT64_C(0x9e3779b97f4a7c15)) >> 58) % MEMBER_CACHE_SLOTS;
+}
+
+static void cache_free(struct json_object *o, void *userdata) {
+    (void)o;
+    free(userdata);
+}
+
+/* Gives a reused tree's object its cache (objects of one-off records do without). */
+static void cache_attach(struct json_object *o) {
+    if (!json_object_get_userdata(o)) {
+        struct member_cache *c = calloc(1, sizeof *c);
+        if (c)
+            json_object_set_userdata(o, c, cache_free);
+    }
+}
+
+static void forget(struct json_object *o, const char *key) {
+    struct member_cache *c = json_object_get_userdata(o);
+    if (c && c->key[cache_slot(key)] == key)
+        c->key[cache_slot(key)] = NULL;
+    json_object_object_del(o, key);
+}
+
+static void remember(struct json_object *o, const char *key, struct json_object *v) {
+    struct member_cache *c = json_object_get_userdata(o);
+    if (c) {
+        c->key[cache_slot(key)] = key;
+        c->val[cache_slot(key)] = v;
+    }
+}
+
 /* Adds key → v to o (a key o does not have). Every key shakedown writes is a string constant:
  * json-c need not copy it. */
 static void obj_add(struct json_object *o, const char *key, struct json_object *v) {
     json_object_object_add_ex(o, key, v,
                               JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
+    remember(o, key, v);
 }
 
 /* o's member key if it has the type t; a member of another type is dropped. */
 static struct json_object *member(struct json_object *o, const char *key, json_type t) {
+    struct member_cache *c = json_object_get_userdata(o);
     struct json_object *v;
-    if (!json_object_object_get_ex(o, key, &v))
-        return NULL;
+    if (c && c->key[cache_slot(key)] == key) {
+        v = c->val[cache_slot(key)];
+    } else {
+        if (!json_object_object_get_ex(o, key, &v))
+            return NULL;
+        remember(o, key, v);
+    }
     if (json_object_is_type(v, t))
         return v;
-    json_object_object_del(o, key);
+    forget(o, key);
     return NULL;
 }
 
 static void drop(struct json_object *o, const char *key) {
-    json_object_object_del(o, key);
+    forget(o, key);
+}
+
+/* json-c prints integers with snprintf; a record has about twenty of them. This serialiser
+ * (json_object_set_serializer) writes the same digits by hand. Setting a new value keeps it. */
+static int u64_to_json(struct json_object *jso, struct printbuf *pb, int level, int flags) {
+    (void)level;
+    (void)flags;
+    char digits[TIMEFMT_U64_LEN];
+    size_t n = timefmt_u64(digits, json_object_get_uint64(jso));
+    return printbuf_memappend(pb, digits, (int)n);
 }
 
 static void add_u64(struct json_object *o, const char *key, uint64_t v) {
     struct json_object *m = member(o, key, json_type_int);
-    if (m)
+    if (m) {
         json_object_set_uint64(m, v);
-    else
-        obj_add(o, key, json_object_new_uint64(v));
+        return;
+    }
+    m = json_object_new_uint64(v);
+    json_object_set_serializer(m, u64_to_json, NULL, NULL);
+    obj_add(o, key, m);
 }
 
 static void add_str(struct json_object *o, const char *key, const char *v) {
@@ -64,6 +128,8 @@ static struct json_object *add_obj(struct json_object *o, const char *key) {
     if (!m) {
         m = json_object_new_object();
         obj_add(o, key, m);
+        if (json_object_get_userdata(o))
+            cache_attach(m);
     }
     return m;
 }
@@ -88,7 +154,9 @@ static void add_number(struct json_object *o, const char *key, double v, const c
                                    json_object_free_userdata);
         obj_add(o, key, m);
     }
-    snprintf(u, NUMBER_TEXT_LEN, "%s", text);
+    size_t n = strnlen(text, NUMBER_TEXT_LEN - 1);
+    memcpy(u, text, n);
+    u[n] = '\0';
 }
 
 /* Length of the valid UTF-8 sequence starting at s (1-4), or 0 if it is not one (overlong,
@@ -166,7 +234,27 @@ static void add_seconds(struct json_object *o, const char *key, int64_t ns) {
     add_number(o, key, (double)ns / 1e9, buf);
 }
 
+/* Dotted quad by hand (glibc's inet_ntop formats IPv4 with sprintf). */
+static void format_ipv4(char *buf, size_t len, const uint8_t *a) {
+    char tmp[16], digits[TIMEFMT_U64_LEN];
+    size_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        size_t n = timefmt_u64(digits, a[i]);
+        memcpy(tmp + k, digits, n);
+        k += n;
+        tmp[k++] = i < 3 ? '.' : '\0';
+    }
+    if (len >= k)
+        memcpy(buf, tmp, k);
+    else if (len)
+        buf[0] = '\0';
+}
+
 void record_format_addr(char *buf, size_t len, const uint8_t *addr, uint8_t ip_version) {
+    if (ip_version == 4) {
+        format_ipv4(buf, len, addr);
+        return;
+    }
     if (!inet_ntop(ip_version == 4 ? AF_INET : AF_INET6, addr, buf, (socklen_t)len))
         snprintf(buf, len, "?");
 }
@@ -309,7 +397,7 @@ static void fill_close(struct json_object *o, const struct conn *c) {
 /* The 5-tuple (src = originator), VLANs and Community ID of a flow given by its key, roles and
  * ports by role (for ICMP, the originator's type and code: the spec's port equivalents). */
 static void add_flow(struct json_object *o, const struct flow_key *k, uint8_t orig_side,
-                     const uint16_t port[2], uint16_t seed) {
+                     const uint16_t port[2], const struct record_options *opt) {
     char addr[64];
     const uint8_t *src = k->addr[orig_side], *dst = k->addr[!orig_side];
     record_format_addr(addr, sizeof addr, src, k->ip_version);
@@ -329,13 +417,14 @@ static void add_flow(struct json_object *o, const struct flow_key *k, uint8_t or
     }
     char cid[COMMUNITY_ID_LEN];
     struct community_id_tuple t = {k->ip_version, src, dst, k->proto, port[0], port[1]};
-    if (community_id_v1(&t, seed, cid))
+    if (community_id_v1(opt->hasher, &t, opt->community_id_seed, cid))
         add_str(o, "community_id", cid);
 }
 
-static void add_tuple(struct json_object *o, const struct conn *c, uint16_t seed) {
+static void add_tuple(struct json_object *o, const struct conn *c,
+                      const struct record_options *opt) {
     uint16_t port[2] = {conn_port(c, 0), conn_port(c, 1)};
-    add_flow(o, &c->e.key, c->orig_side, port, seed);
+    add_flow(o, &c->e.key, c->orig_side, port, opt);
 }
 
 static const char *direction_name(int dir) {
@@ -379,6 +468,7 @@ static void add_tcp_flags(struct json_object *o, const struct conn *c) {
 
 void record_connection_fill(struct json_object *o, const struct conn *c, bool final,
                             const struct record_options *opt) {
+    cache_attach(o);
     char uid[CONN_UID_LEN], hist[TCP_HISTORY_MAX];
     conn_uid(c, uid);
     conn_history(c, hist);
@@ -388,7 +478,7 @@ void record_connection_fill(struct json_object *o, const struct conn *c, bool fi
     add_ts(o, "end_ts", c->last_ns, opt);
     add_seconds(o, "duration", c->last_ns - c->first_ns);
     add_str(o, "proto", proto_name(c->e.key.proto, c->e.key.ip_version));
-    add_tuple(o, c, opt->community_id_seed);
+    add_tuple(o, c, opt);
     add_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
     add_str(o, "history", hist);
     if (c->e.key.proto == 6) {
@@ -461,7 +551,7 @@ struct json_object *record_anomaly(const struct anomaly_event *ev,
     add_str(o, "uid", uid);
     add_str(o, "proto", proto_name(ev->key->proto, ev->key->ip_version));
     uint16_t port[2] = {ev->key->port[ev->orig_side], ev->key->port[!ev->orig_side]};
-    add_flow(o, ev->key, ev->orig_side, port, opt->community_id_seed);
+    add_flow(o, ev->key, ev->orig_side, port, opt);
     add_str(o, "direction", direction_name(ev->dir));
     return o;
 }

@@ -14,6 +14,7 @@
 struct record_options {
     bool iso_time;              /* timestamps as ISO 8601 strings instead of epoch seconds */
     uint16_t community_id_seed; /* Community ID v1 seed (default 0) */
+    const struct community_id_hasher *hasher; /* SHA-1 for it (the sink's; NULL: per call) */
 };
 
 /* A new {"type":"connection", …} object (caller puts it): final for a connection that has

@@ -4,12 +4,15 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "community_id.h"
 #include "json.h"
 #include "text.h"
 #include "timefmt.h"
@@ -43,10 +46,17 @@ bool sink_open(struct sink *s, const struct sink_options *opt, enum sink_format 
         snprintf(err, errlen, "cannot open output %s: %s", opt->path, strerror(errno));
         return false;
     }
+    s->record.hasher = s->hasher = community_id_hasher_new();
     return true;
 }
 
+static void writer_stop(struct sink *s);
+
 bool sink_close(struct sink *s) {
+    writer_stop(s);
+    community_id_hasher_free(s->hasher);
+    s->hasher = NULL;
+    s->record.hasher = NULL;
     for (int i = 0; i < 2; i++) {
         json_object_put(s->conn_tree[i]);
         s->conn_tree[i] = NULL;
@@ -76,6 +86,17 @@ static void sink_check(struct sink *s, bool ok) {
         clearerr(s->out);
 }
 
+/* A flush of the records written since the last one (writer thread): if it failed, they are
+ * all counted as lost. */
+static void sink_check_flush(struct sink *s, bool ok) {
+    uint64_t pending = s->unflushed;
+    s->unflushed = 0;
+    if (ok || pending == 0)
+        return;
+    s->lost_records += pending - 1;
+    sink_check(s, false);
+}
+
 /* The name a rotated file is given: path.YYYYmmddTHHMMSSZ, with .N added if that exists. */
 static void rotated_name(char *buf, size_t len, const char *path, int64_t wall_ns) {
     time_t t = (time_t)(wall_ns / 1000000000);
@@ -93,7 +114,7 @@ static void sink_rotate(struct sink *s, int64_t wall_ns) {
     char name[4096];
     if (!s->opt.path || !s->out)
         return;
-    fclose(s->out);
+    sink_check_flush(s, fclose(s->out) == 0);
     rotated_name(name, sizeof name, s->opt.path, wall_ns);
     if (rename(s->opt.path, name) != 0)
         fprintf(stderr, "shakedown: cannot rotate %s: %s\n", s->opt.path, strerror(errno));
@@ -111,6 +132,7 @@ static void sink_rotate(struct sink *s, int64_t wall_ns) {
 void sink_reopen(struct sink *s) {
     if (!s->opt.path)
         return;
+    sink_drain(s);
     if (s->out)
         fclose(s->out);
     s->out = open_path(s->opt.path, "a");
@@ -126,6 +148,9 @@ void sink_reopen(struct sink *s) {
 }
 
 void sink_tick(struct sink *s, int64_t wall_ns) {
+    if (s->opt.rotate_ns <= 0)
+        return;
+    sink_drain(s);
     if (s->opt.rotate_ns > 0 && s->file_bytes > 0 && wall_ns - s->opened_ns >= s->opt.rotate_ns)
         sink_rotate(s, wall_ns);
 }
@@ -141,9 +166,21 @@ static bool record_begin(struct sink *s) {
     return true;
 }
 
-/* Ends a record: flush it whole, count it, rotate by size between records. */
+/* Ends a record: flush it whole, count it, rotate by size between records. With the writer
+ * thread, records are flushed a batch at a time instead (see writer_main): a record still in the
+ * stdio buffer when a write fails is counted as lost then. */
 static void record_end(struct sink *s, long start) {
-    bool ok = fflush(s->out) == 0 && !ferror(s->out);
+    bool ok;
+    if (s->batching) {
+        s->unflushed++;
+        ok = !ferror(s->out);
+        if (!ok) {
+            s->lost_records += s->unflushed - 1;
+            s->unflushed = 0;
+        }
+    } else {
+        ok = fflush(s->out) == 0 && !ferror(s->out);
+    }
     sink_check(s, ok);
     if (!ok || !s->opt.path)
         return;
@@ -163,7 +200,7 @@ static void sink_json(struct sink *s, struct json_object *rec) {
     json_object_put(rec);
 }
 
-void sink_connection(struct sink *s, const struct conn *c, bool final) {
+static void write_connection(struct sink *s, const struct conn *c, bool final) {
     if (s->format == SINK_JSON) {
         struct json_object **tree = &s->conn_tree[c->e.key.proto == 6 ? 0 : 1];
         if (!*tree && !(*tree = json_object_new_object())) {
@@ -189,7 +226,7 @@ void sink_connection(struct sink *s, const struct conn *c, bool final) {
     record_end(s, start);
 }
 
-void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
+static void write_anomaly(struct sink *s, const struct anomaly_event *ev) {
     if (s->format == SINK_JSON) {
         sink_json(s, record_anomaly(ev, &s->record));
         return;
@@ -204,6 +241,7 @@ void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
 }
 
 void sink_stats(struct sink *s, const struct live_stats *ls) {
+    sink_drain(s);
     if (s->format == SINK_JSON) {
         sink_json(s, record_stats(ls, &s->record));
         return;
@@ -217,6 +255,7 @@ void sink_stats(struct sink *s, const struct live_stats *ls) {
 
 void sink_summary(struct sink *s, const struct run_stats *st, const struct input_report *inputs,
                   size_t ninputs, double run_seconds) {
+    sink_drain(s);
     if (s->format == SINK_JSON) {
         sink_json(s, record_summary(st, inputs, ninputs, run_seconds, &s->record));
         return;
@@ -226,4 +265,197 @@ void sink_summary(struct sink *s, const struct run_stats *st, const struct input
     long start = s->opt.path ? ftell(s->out) : 0;
     text_write_summary(s->out, st, inputs, ninputs);
     record_end(s, start);
+}
+
+/* ---- the writer thread ----------------------------------------------------------------------
+ * A ring of jobs with one producer (the analysis) and one consumer (the writer). The producer
+ * fills slots past `tail` on its own and publishes them in batches (one lock per batch, not per
+ * record); the writer takes everything published, writes it without the lock, and only then
+ * moves `head` on, so head == tail means every record handed over has been written. */
+
+#define WRITER_QUEUE_LEN 16384 /* jobs: about 1 MB of connection copies */
+#define WRITER_BATCH 64        /* jobs published at once */
+
+enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY };
+
+struct writer_job {
+    uint8_t kind; /* enum writer_job_kind */
+    bool final;
+    union {
+        struct conn conn;
+        struct {
+            struct anomaly_event ev; /* key and host point into this job */
+            struct flow_key key;
+            uint8_t host[16];
+        } anomaly;
+    } u;
+};
+
+struct sink_writer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work;  /* jobs published, or quit */
+    pthread_cond_t space; /* head moved on */
+    struct writer_job *jobs;
+    uint64_t head;      /* lock: jobs before it have been written */
+    uint64_t tail;      /* lock: jobs before it are published */
+    bool quit;          /* lock: no more jobs will come */
+    uint64_t filled;    /* producer only: jobs before it are in the ring */
+    uint64_t head_seen; /* producer only: a recent value of head */
+};
+
+static void writer_run_job(struct sink *s, struct writer_job *j) {
+    if (j->kind == JOB_CONNECTION) {
+        write_connection(s, &j->u.conn, j->final);
+        return;
+    }
+    struct anomaly_event *ev = &j->u.anomaly.ev;
+    if (ev->key)
+        ev->key = &j->u.anomaly.key;
+    if (ev->host)
+        ev->host = j->u.anomaly.host;
+    write_anomaly(s, ev);
+}
+
+static void *writer_main(void *arg) {
+    struct sink *s = arg;
+    struct sink_writer *w = s->writer;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (w->head == w->tail && !w->quit)
+            pthread_cond_wait(&w->work, &w->lock);
+        if (w->head == w->tail)
+            break;
+        uint64_t from = w->head, to = w->tail;
+        pthread_mutex_unlock(&w->lock);
+        s->batching = true;
+        for (uint64_t i = from; i < to; i++)
+            writer_run_job(s, &w->jobs[i % WRITER_QUEUE_LEN]);
+        if (s->out)
+            sink_check_flush(s, fflush(s->out) == 0 && !ferror(s->out));
+        s->batching = false;
+        pthread_mutex_lock(&w->lock);
+        w->head = to;
+        pthread_cond_signal(&w->space);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+bool sink_start_writer(struct sink *s) {
+    struct sink_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return false;
+    w->jobs = calloc(WRITER_QUEUE_LEN, sizeof *w->jobs);
+    if (!w->jobs || pthread_mutex_init(&w->lock, NULL) != 0) {
+        free(w->jobs);
+        free(w);
+        return false;
+    }
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->space, NULL);
+    s->writer = w;
+    /* Signals are for the main thread (its handlers set the flags the analysis polls). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    bool started = pthread_create(&w->thread, NULL, writer_main, s) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started) {
+        s->writer = NULL;
+        pthread_cond_destroy(&w->work);
+        pthread_cond_destroy(&w->space);
+        pthread_mutex_destroy(&w->lock);
+        free(w->jobs);
+        free(w);
+    }
+    return started;
+}
+
+/* Hands the jobs filled so far to the writer. */
+static void writer_publish(struct sink_writer *w) {
+    pthread_mutex_lock(&w->lock);
+    if (w->tail != w->filled) {
+        w->tail = w->filled;
+        pthread_cond_signal(&w->work);
+    }
+    w->head_seen = w->head;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* A free slot for the next job, waiting for the writer while the ring is full. */
+static struct writer_job *writer_slot(struct sink_writer *w) {
+    if (w->filled - w->head_seen >= WRITER_QUEUE_LEN) {
+        pthread_mutex_lock(&w->lock);
+        w->tail = w->filled;
+        pthread_cond_signal(&w->work);
+        while (w->filled - w->head >= WRITER_QUEUE_LEN)
+            pthread_cond_wait(&w->space, &w->lock);
+        w->head_seen = w->head;
+        pthread_mutex_unlock(&w->lock);
+    }
+    return &w->jobs[w->filled % WRITER_QUEUE_LEN];
+}
+
+static void writer_commit(struct sink_writer *w) {
+    if (++w->filled - w->tail >= WRITER_BATCH)
+        writer_publish(w);
+}
+
+void sink_drain(struct sink *s) {
+    struct sink_writer *w = s->writer;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->tail = w->filled;
+    pthread_cond_signal(&w->work);
+    while (w->head != w->tail)
+        pthread_cond_wait(&w->space, &w->lock);
+    w->head_seen = w->head;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void writer_stop(struct sink *s) {
+    struct sink_writer *w = s->writer;
+    if (!w)
+        return;
+    sink_drain(s);
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->space);
+    pthread_mutex_destroy(&w->lock);
+    free(w->jobs);
+    free(w);
+    s->writer = NULL;
+}
+
+void sink_connection(struct sink *s, const struct conn *c, bool final) {
+    if (!s->writer) {
+        write_connection(s, c, final);
+        return;
+    }
+    struct writer_job *j = writer_slot(s->writer);
+    j->kind = JOB_CONNECTION;
+    j->final = final;
+    j->u.conn = *c;
+    writer_commit(s->writer);
+}
+
+void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
+    if (!s->writer) {
+        write_anomaly(s, ev);
+        return;
+    }
+    struct writer_job *j = writer_slot(s->writer);
+    j->kind = JOB_ANOMALY;
+    j->u.anomaly.ev = *ev;
+    if (ev->key)
+        j->u.anomaly.key = *ev->key;
+    if (ev->host)
+        memcpy(j->u.anomaly.host, ev->host, ev->host_version == 4 ? 4 : 16);
+    writer_commit(s->writer);
 }

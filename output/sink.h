@@ -2,10 +2,16 @@
  * flushed one whole record at a time as soon as it exists. The file can be reopened (SIGHUP,
  * for logrotate's create mode) or rotated by size or age to a timestamped name, always between
  * records. A reader that goes away (broken pipe) is noticed; a failing write is reported once,
- * counted, and writing goes on. */
+ * counted, and writing goes on.
+ *
+ * With sink_start_writer, records are formatted and written by a writer thread of their own (the
+ * second core), fed through a bounded queue in the order they were produced: the analysis hands
+ * over a copy of each connection and goes on. Everything else (stats, summary, reopen,
+ * rotation, close) first waits for the queue to drain, so the order of records never changes. */
 #ifndef SHAKEDOWN_SINK_H
 #define SHAKEDOWN_SINK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,13 +35,17 @@ struct sink {
     enum sink_format format;
     struct record_options record;
     bool header_written;
-    bool failed;           /* a write failed (reported once on stderr) */
-    bool broken_pipe;      /* the reader went away: nothing more can be written */
-    uint64_t lost_records; /* records that could not be written */
-    uint64_t file_bytes;   /* bytes in the current file */
-    int64_t opened_ns;     /* wall clock when the current file was opened */
+    bool failed;                   /* a write failed (reported once on stderr) */
+    _Atomic bool broken_pipe;      /* the reader went away: nothing more can be written */
+    _Atomic uint64_t lost_records; /* records that could not be written */
+    uint64_t file_bytes;           /* bytes in the current file */
+    bool batching;      /* the writer thread is writing a batch: flush after it, not each */
+    uint64_t unflushed; /* records written since the last flush (while batching) */
+    int64_t opened_ns;  /* wall clock when the current file was opened */
     uint32_t rotations;
     struct json_object *conn_tree[2]; /* reused connection record: [0] TCP, [1] UDP/ICMP */
+    struct sink_writer *writer;       /* the writer thread, if started */
+    struct community_id_hasher *hasher;
 };
 
 /* Opens the output; false with a one-line reason in err. The format may be SINK_TEXT or
@@ -46,7 +56,14 @@ bool sink_open(struct sink *s, const struct sink_options *opt, enum sink_format 
 /* True if the output is a terminal (to pick the default format before sink_open). */
 bool sink_is_terminal(const struct sink_options *opt);
 
-/* Flushes and closes a file output; false if that failed. */
+/* Starts the writer thread: from now on connection records and anomalies are queued and written
+ * by it. False (and records are written synchronously, as before) if it cannot be started. */
+bool sink_start_writer(struct sink *s);
+
+/* Waits until every queued record has been written (a no-op without a writer thread). */
+void sink_drain(struct sink *s);
+
+/* Flushes and closes a file output (stopping the writer thread); false if that failed. */
 bool sink_close(struct sink *s);
 
 /* SIGHUP: closes and reopens the file by its name (appending), so a file renamed away by

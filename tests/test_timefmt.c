@@ -1,0 +1,61 @@
+/* Tests for timefmt: decimal integers, epoch seconds with microseconds (formatted by hand, so
+ * checked against what printf would write) and ISO 8601, including times before 1970. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "timefmt.h"
+
+Test(timefmt, u64_matches_printf) {
+    static const uint64_t values[] = {0,         1, 9, 10, 99, 100, 4294967295u, 1000000000000u,
+                                      UINT64_MAX};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char got[TIMEFMT_U64_LEN], want[32];
+        size_t n = timefmt_u64(got, values[i]);
+        snprintf(want, sizeof want, "%" PRIu64, values[i]);
+        cr_expect_str_eq(got, want);
+        cr_expect_eq(n, strlen(want));
+    }
+}
+
+static void expect_epoch(int64_t ns, const char *want) {
+    int64_t sec;
+    uint32_t nsec;
+    char got[40];
+    timefmt_split(ns, &sec, &nsec);
+    timefmt_epoch(got, sizeof got, sec, nsec);
+    cr_expect_str_eq(got, want, "%" PRId64 " ns", ns);
+}
+
+Test(timefmt, epoch_microseconds) {
+    expect_epoch(0, "0.000000");
+    expect_epoch(1704067200010000000, "1704067200.010000");
+    expect_epoch(1704067200999999999, "1704067200.999999"); /* truncated, not rounded */
+    expect_epoch(1000, "0.000001");
+}
+
+/* Before 1970 the text is the signed value: −0.5 s is "-0.500000" (sec −1 plus 500000 µs),
+ * −1 s exactly is "-1.000000", −1.25 s is "-1.250000". */
+Test(timefmt, epoch_before_1970) {
+    expect_epoch(-500000000, "-0.500000");
+    expect_epoch(-1000000000, "-1.000000");
+    expect_epoch(-1250000000, "-1.250000");
+    /* −1 ns splits (floor) into −1 s + 999999999 ns; the fraction is cut to 999999 µs, so the
+     * value printed is −1 s + 999999 µs = −0.000001 s. */
+    expect_epoch(-1, "-0.000001");
+}
+
+Test(timefmt, epoch_truncates_to_buffer) {
+    char buf[5];
+    timefmt_epoch(buf, sizeof buf, 1704067200, 0);
+    cr_expect_str_eq(buf, "1704");
+}
+
+Test(timefmt, iso8601) {
+    char buf[TIMEFMT_ISO_LEN];
+    timefmt_iso8601(buf, sizeof buf, 1704067200, 10000000);
+    cr_expect_str_eq(buf, "2024-01-01T00:00:00.010000Z");
+    timefmt_iso8601(buf, sizeof buf, -1, 500000000);
+    cr_expect_str_eq(buf, "1969-12-31T23:59:59.500000Z");
+}
