@@ -59,18 +59,18 @@ static void history_on_flags(struct tcp_conn *t, int dir, uint8_t flags, uint32_
     } else if (n > 1) {
         history_once(t, dir, fin && rst ? 'I' : 'Q', fin && rst ? HIST_ONCE_I : HIST_ONCE_Q);
     } else if (syn) {
-        if (x->last_syn_pos != pos || !x->syn_sent || x->syn_implied)
+        if (x->last_syn_pos != (uint32_t)pos || !x->syn_sent || x->syn_implied)
             history_add(t, dir, flags & TCP_ACK ? 'H' : 'S');
-        x->last_syn_pos = pos;
+        x->last_syn_pos = (uint32_t)pos;
     } else if (fin) {
-        if (!x->fin_sent || x->last_fin_pos != pos + len)
+        if (!x->fin_sent || x->last_fin_pos != (uint32_t)(pos + len))
             history_add(t, dir, 'F');
-        x->last_fin_pos = pos + len;
+        x->last_fin_pos = (uint32_t)(pos + len);
     } else {
-        if (!(x->history_once & HIST_SEEN_RST) || x->last_rst_pos != pos)
+        if (!(x->history_once & HIST_SEEN_RST) || x->last_rst_pos != (uint32_t)pos)
             history_add(t, dir, 'R');
         x->history_once |= HIST_SEEN_RST;
-        x->last_rst_pos = pos;
+        x->last_rst_pos = (uint32_t)pos;
     }
 }
 
@@ -288,7 +288,7 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
             t->synack_ns = ts_ns;
     } else if (p->tcp.seq == x->isn) {
         if (p->payload_len == 0) { /* with data, the payload accounting counts it */
-            x->retrans_pkts++;
+            x->retrans_pkts += x->retrans_pkts < UINT32_MAX;
             raise_anomaly(t, ANOMALY_RETRANSMISSION);
         }
     } else if (!tcp_conn_established(t)) {
@@ -451,10 +451,10 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
     if (len > 0 && !(flags & TCP_RST) && x->fin_sent && !probe)
         check_after_fin(t, x, start + len, fresh);
     if (old > 0) {
-        x->retrans_pkts++;
+        x->retrans_pkts += x->retrans_pkts < UINT32_MAX;
         raise_anomaly(t, ANOMALY_RETRANSMISSION);
     } else if ((flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos) {
-        x->retrans_pkts++; /* the same FIN again */
+        x->retrans_pkts += x->retrans_pkts < UINT32_MAX; /* the same FIN again */
         raise_anomaly(t, ANOMALY_RETRANSMISSION);
     } else if ((flags & TCP_FIN) && x->fin_sent && start + len > x->fin_pos) {
         raise_anomaly(t, ANOMALY_DATA_AFTER_FIN); /* the FIN moved forward: new sequence space */

@@ -47,45 +47,48 @@ struct seq_range {
 
 /* Facts about one endpoint X, as seen from the wire (reference §3.4). */
 struct tcp_endpoint {
-    bool seen;            /* X sent something */
-    bool syn_sent;        /* X sent a SYN (isn valid) */
-    bool syn_implied;     /* ... inferred from the peer's SYN/ACK; the SYN itself not yet seen */
-    bool syn_acked;       /* the peer acknowledged X's SYN */
-    bool peer_syn_rcvd;   /* X acknowledged the peer's SYN */
-    bool fin_sent;        /* X sent a FIN (fin_pos valid) */
-    bool fin_acked;       /* the peer acknowledged X's FIN: ack = FIN seq + 1 */
-    bool peer_fin_rcvd;   /* X acknowledged the peer's FIN */
-    bool active_closer;   /* X's FIN came before it acknowledged a FIN of the peer */
-    bool rst_sent;        /* X sent an acceptable RST */
-    bool ack_sent;        /* X sent a segment with ACK: last_ack valid */
-    bool synack_sent;     /* X sent a SYN/ACK */
-    bool window_from_syn; /* the last window X advertised came in a SYN (never scaled) */
-    bool probe_pending;   /* X's last segment was a zero-window probe of the byte at hi */
-    bool base_known;      /* isn (or the mid-stream base) set: relative positions valid */
-    uint8_t zeek;         /* enum zeek_endpoint_state */
-    uint8_t zeek_prev;    /* its value before a RST */
-
+    /* Facts, one bit each. */
+    bool seen : 1;          /* X sent something */
+    bool syn_sent : 1;      /* X sent a SYN (isn valid) */
+    bool syn_implied : 1;   /* ... inferred from the peer's SYN/ACK; the SYN itself not yet seen */
+    bool syn_acked : 1;     /* the peer acknowledged X's SYN */
+    bool peer_syn_rcvd : 1; /* X acknowledged the peer's SYN */
+    bool fin_sent : 1;      /* X sent a FIN (fin_pos valid) */
+    bool fin_acked : 1;     /* the peer acknowledged X's FIN: ack = FIN seq + 1 */
+    bool peer_fin_rcvd : 1; /* X acknowledged the peer's FIN */
+    bool active_closer : 1; /* X's FIN came before it acknowledged a FIN of the peer */
+    bool rst_sent : 1;      /* X sent an acceptable RST */
+    bool ack_sent : 1;      /* X sent a segment with ACK: last_ack valid */
+    bool synack_sent : 1;   /* X sent a SYN/ACK */
+    bool window_from_syn : 1; /* the last window X advertised came in a SYN (never scaled) */
+    bool probe_pending : 1;   /* X's last segment was a zero-window probe of the byte at hi */
+    bool base_known : 1;      /* isn (or the mid-stream base) set: relative positions valid */
     /* Handshake options from X's SYN (or SYN/ACK). */
-    bool opt_seen, sack_permitted, timestamps, has_wscale;
+    bool opt_seen : 1, sack_permitted : 1, timestamps : 1, has_wscale : 1;
     uint8_t wscale;
     uint16_t mss;
 
+    uint8_t zeek;         /* enum zeek_endpoint_state */
+    uint8_t zeek_prev;    /* its value before a RST */
+    uint8_t history_once; /* A, D, I, Q letters already recorded; RST seen */
+    uint8_t nholes;
+    uint16_t window;   /* last window X advertised (unscaled) */
     uint32_t isn;      /* SYN's sequence number, or first seq − 1 when picked up mid-stream */
     uint32_t last_ack; /* highest acknowledgement X sent */
-    uint16_t window;   /* last window X advertised (unscaled) */
-    int64_t hi;        /* highest relative position sent + 1 (SYN is position 0) */
-    int64_t fin_pos;   /* relative position of X's FIN */
-    int64_t data_hi;   /* highest relative position of payload sent + 1 (FIN excluded) */
+    /* History repetition rules (Zeek compares sequence numbers: 32 bits are enough). */
+    uint32_t last_syn_pos, last_fin_pos, last_rst_pos;
+    uint32_t retrans_pkts;
+    uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
+
+    int64_t hi;                   /* highest relative position sent + 1 (SYN is position 0) */
+    int64_t fin_pos;              /* relative position of X's FIN */
+    int64_t data_hi;              /* highest relative position of payload sent + 1 (FIN excluded) */
     int64_t last_data_ns, fin_ns; /* when data_hi last grew; when the FIN was first sent */
-    int64_t last_syn_pos, last_fin_pos, last_rst_pos; /* history repetition rules */
-    uint8_t nholes;
     struct seq_range holes[TCP_MAX_HOLES]; /* ranges below hi never seen */
 
     uint64_t payload_bytes; /* distinct payload bytes sent (a retransmitted byte counts once) */
-    uint64_t retrans_pkts, retrans_bytes;
+    uint64_t retrans_bytes;
     uint64_t missed_bytes; /* acknowledged by the peer but never captured (at finish) */
-    uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
-    uint8_t history_once; /* A, D, I, Q letters already recorded; RST seen */
 };
 
 enum tcp_close_how {
@@ -97,15 +100,15 @@ enum tcp_close_how {
 
 struct tcp_conn {
     struct tcp_endpoint ep[2];
-    bool midstream; /* no SYN seen from the originator when the connection was picked up */
-    bool flipped;   /* roles decided against the first packet's direction */
-    bool simultaneous_open;
-    bool handshake_done;        /* SYN, SYN/ACK and the ACK of the SYN/ACK all seen */
-    bool handshake_ack_checked; /* the originator's first ACK after the SYN/ACK was judged */
-    bool reordered;             /* the SYN/ACK was seen before the SYN it answers */
-    anomaly_set raised;         /* what the last segment raised (read after tcp_conn_on_segment) */
-    uint8_t close_how;          /* enum tcp_close_how, set when the connection closes */
-    int8_t close_initiator;     /* endpoint that sent the first FIN or the RST, -1 none */
+    bool midstream : 1; /* no SYN seen from the originator when the connection was picked up */
+    bool flipped : 1;   /* roles decided against the first packet's direction */
+    bool simultaneous_open : 1;
+    bool handshake_done : 1;        /* SYN, SYN/ACK and the ACK of the SYN/ACK all seen */
+    bool handshake_ack_checked : 1; /* the originator's first ACK after the SYN/ACK was judged */
+    bool reordered : 1;             /* the SYN/ACK was seen before the SYN it answers */
+    anomaly_set raised;     /* what the last segment raised (read after tcp_conn_on_segment) */
+    uint8_t close_how;      /* enum tcp_close_how, set when the connection closes */
+    int8_t close_initiator; /* endpoint that sent the first FIN or the RST, -1 none */
     int64_t syn_ns, synack_ns, ack_ns; /* handshake packet times, 0 = not seen */
     char history[TCP_HISTORY_MAX];
 };
