@@ -48,12 +48,37 @@ static void on_interim(void *ctx, const struct conn *c) {
     sink_connection(s->cfg->sink, c, false);
 }
 
+/* Packet times a capture file can hold that are not times: before 1970 (libpcap reads a pcap
+ * seconds field of 0xffffffff as -1), after 2100 (a 64-bit pcapng timestamp can reach 2554,
+ * where nanoseconds since 1970 overflow 64 bits), or a fraction of a second of a second or more.
+ * They are brought into [1970, 2100] — carried, then clamped — and counted, so every later time
+ * computation stays in range and every record's timestamps are valid. */
+#define PACKET_TIME_MAX_SEC INT64_C(4102444800) /* 2100-01-01T00:00:00Z */
+
+static bool packet_time_sane(int64_t sec, uint32_t nsec, int64_t *out_sec, uint32_t *out_nsec) {
+    bool sane = nsec < 1000000000u && sec >= 0 && sec < PACKET_TIME_MAX_SEC;
+    if (nsec >= 1000000000u && sec >= 0 && sec < PACKET_TIME_MAX_SEC) {
+        sec += nsec / 1000000000u;
+        nsec %= 1000000000u;
+    }
+    if (sec < 0) {
+        sec = 0;
+        nsec = 0;
+    } else if (sec >= PACKET_TIME_MAX_SEC) {
+        sec = PACKET_TIME_MAX_SEC;
+        nsec = 0;
+    }
+    *out_sec = sec;
+    *out_nsec = nsec;
+    return sane;
+}
+
 static void analyze_packet(struct stream *s, const struct capture_packet *cp, int link,
                            bool filtered) {
     struct packet p;
     p.frame = ++s->frame;
-    p.ts_sec = cp->ts_sec;
-    p.ts_nsec = cp->ts_nsec;
+    if (!packet_time_sane(cp->ts_sec, cp->ts_nsec, &p.ts_sec, &p.ts_nsec))
+        s->stats->timestamps_out_of_range++;
     p.caplen = cp->caplen;
     p.wirelen = cp->wirelen;
     p.link = link;

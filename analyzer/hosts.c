@@ -155,13 +155,23 @@ static int64_t entry_newest_start(const struct host_entry *e) {
     return t;
 }
 
-/* Eviction order: an entry whose windows have all ended before a live one, then the one whose
- * newest window is oldest. */
+/* How much e has counted in its windows: the evidence that would be lost with it. */
+static uint64_t entry_weight(const struct host_entry *e) {
+    return (e->syn.active ? e->syn.count : 0) + (e->scan.active ? e->scan.count : 0);
+}
+
+/* Eviction order: an entry whose windows have all ended before a live one, then the one that
+ * has counted least, then the one whose newest window is oldest. Counting first protects the
+ * host under attack: a spoofed flood brings a new one-attempt host with every SYN, and pushing
+ * out the oldest entry would push out the victim's count over and over. */
 static bool entry_evicts_before(const struct hosts *h, const struct host_entry *a,
                                 const struct host_entry *b, int64_t now) {
     bool a_expired = entry_expired(h, a, now), b_expired = entry_expired(h, b, now);
     if (a_expired != b_expired)
         return a_expired;
+    uint64_t wa = entry_weight(a), wb = entry_weight(b);
+    if (wa != wb)
+        return wa < wb;
     return entry_newest_start(a) < entry_newest_start(b);
 }
 

@@ -16,8 +16,9 @@
  * never freed, only reused. Approximation, to keep every call O(1): a host is looked up only in
  * a neighbourhood of HOSTS_PROBE slots from its hash position. When that neighbourhood is full
  * (not necessarily the whole table), a new host takes over the entry there whose windows have
- * all ended, else the one whose newest window is oldest; the evicted host starts over if it is
- * seen again, and answers to its earlier attempts are ignored. */
+ * all ended, else the one that has counted least (so a spoofed flood's one-attempt sources push
+ * each other out, not the victim), then the one whose newest window is oldest; the evicted host
+ * starts over if it is seen again, and answers to its earlier attempts are ignored. */
 #define HOSTS_PROBE 8
 
 /* Distinct failed targets remembered per host and window (as 32-bit hashes of address and port,

@@ -51,6 +51,7 @@ struct run_stats {
 
     uint64_t truncated; /* decoded, but bytes the headers announce were not captured */
     uint64_t tcp_options_malformed;
+    uint64_t timestamps_out_of_range; /* packet times before 1970 or after 2100: clamped */
     uint64_t checksum_good[CHECKSUM_LAYER_COUNT];
     uint64_t checksum_bad[CHECKSUM_LAYER_COUNT];
 

@@ -353,8 +353,16 @@ static void note_failed_attempt(struct tracker *tr, const struct conn *c, anomal
 static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     c->end = (uint8_t)why;
     anomaly_set end_set = end_anomalies(tr, c, why);
-    note_half_open(tr, c, end_set);
-    note_failed_attempt(tr, c, end_set);
+    /* The host counters judge an evicted connection without the answer grace: a table so full
+     * of unanswered SYNs that they are pushed out before their answer could come is what a
+     * flood (or a scan) looks like, and waiting would let any flood larger than the table pass
+     * unseen. The connection's own record still does not blame it within the grace. */
+    anomaly_set host_set = end_set;
+    if (why == CONN_END_EVICTED && c->e.key.proto == 6)
+        host_set |= tcp_conn_end_anomalies(&c->tcp, 0, INT64_MAX) &
+                    (anomaly_bit(ANOMALY_SYN_UNANSWERED) | anomaly_bit(ANOMALY_SYNACK_UNANSWERED));
+    note_half_open(tr, c, host_set);
+    note_failed_attempt(tr, c, host_set);
     tr->counts.reported++;
     tr->counts.by_end[why]++;
     tr->counts.open_now--;

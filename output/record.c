@@ -114,12 +114,23 @@ static void add_u64(struct json_object *o, const char *key, uint64_t v) {
     obj_add(o, key, m);
 }
 
+/* A string member is only ever overwritten by one no longer than it: json-c 0.16's
+ * json_object_set_string moves a longer string to a buffer of its own and loses track of that
+ * buffer (a leak) when a shorter one comes next. A longer string gets a new object instead, put
+ * in the old one's place (so the members keep their order). */
 static void add_str(struct json_object *o, const char *key, const char *v) {
     struct json_object *m = member(o, key, json_type_string);
-    if (m)
+    if (m && strlen(v) <= (size_t)json_object_get_string_len(m)) {
         json_object_set_string(m, v);
-    else
-        obj_add(o, key, json_object_new_string(v));
+        return;
+    }
+    struct json_object *n = json_object_new_string(v);
+    if (!m) {
+        obj_add(o, key, n);
+        return;
+    }
+    json_object_object_add_ex(o, key, n, JSON_C_OBJECT_ADD_CONSTANT_KEY); /* replaces m */
+    remember(o, key, n);
 }
 
 /* o's member object key, created empty if missing. */
@@ -610,6 +621,7 @@ struct json_object *record_summary(const struct run_stats *s, const struct input
     add_u64(o, "decode_failed", stats_decode_error_total(s));
     add_u64(o, "truncated", s->truncated);
     add_u64(o, "tcp_options_malformed", s->tcp_options_malformed);
+    add_u64(o, "timestamps_out_of_range", s->timestamps_out_of_range);
     obj_add(o, "decode_errors", decode_errors_object(s));
     obj_add(o, "protocols", protocols_object(s));
     obj_add(o, "checksums", checksums_object(s));

@@ -186,6 +186,8 @@ void text_write_summary(FILE *out, const struct run_stats *s, const struct input
     fprintf(out, "  %-22s %12" PRIu64 "\n", "not decoded", stats_decode_error_total(s));
     if (s->truncated)
         fprintf(out, "  %-22s %12" PRIu64 "\n", "truncated (snaplen)", s->truncated);
+    if (s->timestamps_out_of_range)
+        fprintf(out, "  %-22s %12" PRIu64 "\n", "bad timestamps", s->timestamps_out_of_range);
     if (s->have_ts) {
         char a[TIMEFMT_ISO_LEN], b[TIMEFMT_ISO_LEN];
         timefmt_iso8601(a, sizeof a, s->first_sec, s->first_nsec);

@@ -145,20 +145,15 @@ static bool pcapng_write_epb(struct capwrite *w, int iface, uint64_t ts_ns, cons
 
 /* ---- public -------------------------------------------------------------------------------- */
 
-struct capwrite *capwrite_open(const char *path, enum capwrite_format format, int linktype,
-                               uint32_t snaplen) {
-    if (!path || linktype < 0 || (format == CAPWRITE_PCAPNG && linktype > 0xffff))
-        return NULL;
-    if (format != CAPWRITE_PCAP_USEC && format != CAPWRITE_PCAP_NSEC && format != CAPWRITE_PCAPNG)
-        return NULL;
+/* Writes the file header (pcap) or the SHB and first IDB (pcapng) on an opened stream. */
+static struct capwrite *capwrite_start(FILE *fp, enum capwrite_format format, int linktype,
+                                       uint32_t snaplen) {
     struct capwrite *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
-    w->fp = fopen(path, "wb");
-    if (!w->fp) {
-        free(w);
+    if (!w) {
+        fclose(fp);
         return NULL;
     }
+    w->fp = fp;
     w->format = format;
     w->ok = true;
     bool ok;
@@ -174,6 +169,32 @@ struct capwrite *capwrite_open(const char *path, enum capwrite_format format, in
         return NULL;
     }
     return w;
+}
+
+static bool capwrite_args_valid(enum capwrite_format format, int linktype) {
+    if (linktype < 0 || (format == CAPWRITE_PCAPNG && linktype > 0xffff))
+        return false;
+    return format == CAPWRITE_PCAP_USEC || format == CAPWRITE_PCAP_NSEC ||
+           format == CAPWRITE_PCAPNG;
+}
+
+struct capwrite *capwrite_open(const char *path, enum capwrite_format format, int linktype,
+                               uint32_t snaplen) {
+    if (!path || !capwrite_args_valid(format, linktype))
+        return NULL;
+    FILE *fp = fopen(path, "wb");
+    return fp ? capwrite_start(fp, format, linktype, snaplen) : NULL;
+}
+
+struct capwrite *capwrite_fdopen(int fd, enum capwrite_format format, int linktype,
+                                 uint32_t snaplen) {
+    if (fd < 0 || !capwrite_args_valid(format, linktype))
+        return NULL;
+    FILE *fp = fdopen(fd, "wb");
+    if (!fp)
+        return NULL;
+    setvbuf(fp, NULL, _IOFBF, 1 << 16);
+    return capwrite_start(fp, format, linktype, snaplen);
 }
 
 int capwrite_add_interface(struct capwrite *w, int linktype, uint32_t snaplen) {

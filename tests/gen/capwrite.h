@@ -22,6 +22,11 @@ enum capwrite_format {
 struct capwrite *capwrite_open(const char *path, enum capwrite_format format, int linktype,
                                uint32_t snaplen);
 
+/* The same on an open file descriptor (a pipe, standard output), which the capwrite then owns:
+ * capwrite_close closes it. For captures too large to write to disk, streamed to a reader. */
+struct capwrite *capwrite_fdopen(int fd, enum capwrite_format format, int linktype,
+                                 uint32_t snaplen);
+
 /* pcapng only: adds another interface description block; returns its index or -1. */
 int capwrite_add_interface(struct capwrite *w, int linktype, uint32_t snaplen);
 
