@@ -3,6 +3,11 @@
  * packets of the connections open at once interleaved round-robin. Ethernet, pcap µs.
  *
  *   gen_workload OUT.pcap --conns N --open M --exchanges E --payload B [--ipv6] [--retransmit P]
+ *                [--gap P]
+ *
+ * --retransmit P: P per thousand data segments are sent twice; --gap P: P per thousand are sent
+ * (the receiver acknowledges them) but missing from the capture, as when the capturing host drops
+ * packets.
  *
  * W1: --conns 20000 --open 1000 --exchanges 10 --payload 100   (940k packets)
  * W2: --conns 200000 --open 50000 --exchanges 1 --payload 32   (2.2M packets) */
@@ -18,6 +23,7 @@ struct workload {
     unsigned long conns, open, exchanges, payload;
     bool ipv6;
     unsigned retransmit_permille; /* data segments sent twice, per thousand */
+    unsigned gap_permille;        /* data segments sent but not captured, per thousand */
 };
 
 struct slot {
@@ -81,6 +87,10 @@ static bool script_step(const struct workload *w, struct slot *sl, uint32_t *rnd
     enum session_side from = j < 2 ? SESSION_CLIENT : SESSION_SERVER;
     if (j == 0 || j == 2) {
         uint32_t seq = s->snd_nxt[from];
+        if (w->gap_permille && next_random(rnd) % 1000 < w->gap_permille) {
+            s->snd_nxt[from] += (uint32_t)w->payload; /* sent, never captured */
+            return true;
+        }
         bool ok = session_data(s, from, w->payload);
         if (w->retransmit_permille && next_random(rnd) % 1000 < w->retransmit_permille)
             ok = session_write_segment(s, from, PB_PSH | PB_ACK, seq, s->snd_nxt[!from],
@@ -136,10 +146,10 @@ static unsigned long arg_number(const char *name, const char *v) {
 }
 
 int main(int argc, char **argv) {
-    struct workload w = {20000, 1000, 10, 100, false, 0};
-    if (argc < 2) {
+    struct workload w = {20000, 1000, 10, 100, false, 0, 0};
+    if (argc < 2 || argv[1][0] == '-') {
         fprintf(stderr, "usage: gen_workload OUT.pcap [--conns N] [--open M] [--exchanges E] "
-                        "[--payload B] [--ipv6] [--retransmit PERMILLE]\n");
+                        "[--payload B] [--ipv6] [--retransmit PERMILLE] [--gap PERMILLE]\n");
         return 2;
     }
     for (int i = 2; i < argc; i++) {
@@ -159,6 +169,8 @@ int main(int argc, char **argv) {
             w.payload = arg_number(a, v);
         else if (strcmp(a, "--retransmit") == 0)
             w.retransmit_permille = (unsigned)arg_number(a, v);
+        else if (strcmp(a, "--gap") == 0)
+            w.gap_permille = (unsigned)arg_number(a, v);
         else {
             fprintf(stderr, "gen_workload: unknown option %s\n", a);
             return 2;

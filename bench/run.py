@@ -29,7 +29,8 @@ WORKLOADS = {
     "W3-open": (["--conns", "200000", "--open", "200000", "--exchanges", "1", "--payload", "32"],
                 "200k connections all open at once"),
     "W1-lossy": (["--conns", "20000", "--open", "1000", "--exchanges", "10", "--payload", "100",
-                  "--retransmit", "20"], "W1 with 2% of data segments retransmitted"),
+                  "--retransmit", "20", "--gap", "5"],
+                 "W1 with 2% of data segments retransmitted and 0.5% missing from the capture"),
 }
 
 PEER_PACKAGES = {"tcptrace": "tcptrace", "argus": "argus-server", "ndpiReader": "libndpi-bin",
