@@ -257,6 +257,8 @@ static void format_ipv4(char *buf, size_t len, const uint8_t *a) {
     }
     if (len >= k)
         memcpy(buf, tmp, k);
+    else if (len >= 2)
+        memcpy(buf, "?", 2); /* as for an address inet_ntop cannot write */
     else if (len)
         buf[0] = '\0';
 }

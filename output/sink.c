@@ -86,17 +86,6 @@ static void sink_check(struct sink *s, bool ok) {
         clearerr(s->out);
 }
 
-/* A flush of the records written since the last one (writer thread): if it failed, they are
- * all counted as lost. */
-static void sink_check_flush(struct sink *s, bool ok) {
-    uint64_t pending = s->unflushed;
-    s->unflushed = 0;
-    if (ok || pending == 0)
-        return;
-    s->lost_records += pending - 1;
-    sink_check(s, false);
-}
-
 /* The name a rotated file is given: path.YYYYmmddTHHMMSSZ, with .N added if that exists. */
 static void rotated_name(char *buf, size_t len, const char *path, int64_t wall_ns) {
     time_t t = (time_t)(wall_ns / 1000000000);
@@ -114,7 +103,7 @@ static void sink_rotate(struct sink *s, int64_t wall_ns) {
     char name[4096];
     if (!s->opt.path || !s->out)
         return;
-    sink_check_flush(s, fclose(s->out) == 0);
+    sink_check(s, fclose(s->out) == 0);
     rotated_name(name, sizeof name, s->opt.path, wall_ns);
     if (rename(s->opt.path, name) != 0)
         fprintf(stderr, "shakedown: cannot rotate %s: %s\n", s->opt.path, strerror(errno));
@@ -148,8 +137,8 @@ void sink_reopen(struct sink *s) {
 }
 
 void sink_tick(struct sink *s, int64_t wall_ns) {
-    if (s->opt.rotate_ns <= 0)
-        return;
+    if (s->opt.rotate_ns <= 0 || wall_ns - s->opened_ns < s->opt.rotate_ns)
+        return; /* opened_ns is atomic: the writer thread sets it when it rotates by size */
     sink_drain(s);
     if (s->opt.rotate_ns > 0 && s->file_bytes > 0 && wall_ns - s->opened_ns >= s->opt.rotate_ns)
         sink_rotate(s, wall_ns);
@@ -166,21 +155,11 @@ static bool record_begin(struct sink *s) {
     return true;
 }
 
-/* Ends a record: flush it whole, count it, rotate by size between records. With the writer
- * thread, records are flushed a batch at a time instead (see writer_main): a record still in the
- * stdio buffer when a write fails is counted as lost then. */
+/* Ends a record: flush it whole, count it, rotate by size between records. (With the writer
+ * thread too: one write per record keeps every record all-or-nothing on a pipe and the count of
+ * lost records exact, and the write costs the writer's core, not the analysis'.) */
 static void record_end(struct sink *s, long start) {
-    bool ok;
-    if (s->batching) {
-        s->unflushed++;
-        ok = !ferror(s->out);
-        if (!ok) {
-            s->lost_records += s->unflushed - 1;
-            s->unflushed = 0;
-        }
-    } else {
-        ok = fflush(s->out) == 0 && !ferror(s->out);
-    }
+    bool ok = fflush(s->out) == 0 && !ferror(s->out);
     sink_check(s, ok);
     if (!ok || !s->opt.path)
         return;
@@ -269,12 +248,13 @@ void sink_summary(struct sink *s, const struct run_stats *st, const struct input
 
 /* ---- the writer thread ----------------------------------------------------------------------
  * A ring of jobs with one producer (the analysis) and one consumer (the writer). The producer
- * fills slots past `tail` on its own and publishes them in batches (one lock per batch, not per
- * record); the writer takes everything published, writes it without the lock, and only then
- * moves `head` on, so head == tail means every record handed over has been written. */
+ * fills the slot at `tail` on its own and then publishes it under the lock (a cheap, uncontended
+ * lock per record, and a wake-up only when the writer sleeps, so a record never waits for others
+ * to come: `shakedown -r -` fed by tcpdump writes each one at once). The writer takes everything
+ * published, writes it without the lock, and only then moves `head` on, so head == tail means
+ * every record handed over has been written. */
 
-#define WRITER_QUEUE_LEN 16384 /* jobs: about 1 MB of connection copies */
-#define WRITER_BATCH 64        /* jobs published at once */
+#define WRITER_QUEUE_LEN 16384 /* jobs, about 12 MB: absorbs the burst of a mass close */
 
 enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY };
 
@@ -294,14 +274,13 @@ struct writer_job {
 struct sink_writer {
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* jobs published, or quit */
+    pthread_cond_t work;  /* a job published, or quit */
     pthread_cond_t space; /* head moved on */
     struct writer_job *jobs;
-    uint64_t head;      /* lock: jobs before it have been written */
-    uint64_t tail;      /* lock: jobs before it are published */
-    bool quit;          /* lock: no more jobs will come */
-    uint64_t filled;    /* producer only: jobs before it are in the ring */
-    uint64_t head_seen; /* producer only: a recent value of head */
+    uint64_t head; /* lock: jobs before it have been written */
+    uint64_t tail; /* lock: jobs before it are published */
+    bool idle;     /* lock: the writer waits for work */
+    bool quit;     /* lock: no more jobs will come */
 };
 
 static void writer_run_job(struct sink *s, struct writer_job *j) {
@@ -322,18 +301,17 @@ static void *writer_main(void *arg) {
     struct sink_writer *w = s->writer;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (w->head == w->tail && !w->quit)
+        while (w->head == w->tail && !w->quit) {
+            w->idle = true;
             pthread_cond_wait(&w->work, &w->lock);
+        }
+        w->idle = false;
         if (w->head == w->tail)
             break;
         uint64_t from = w->head, to = w->tail;
         pthread_mutex_unlock(&w->lock);
-        s->batching = true;
         for (uint64_t i = from; i < to; i++)
             writer_run_job(s, &w->jobs[i % WRITER_QUEUE_LEN]);
-        if (s->out)
-            sink_check_flush(s, fflush(s->out) == 0 && !ferror(s->out));
-        s->batching = false;
         pthread_mutex_lock(&w->lock);
         w->head = to;
         pthread_cond_signal(&w->space);
@@ -355,9 +333,12 @@ bool sink_start_writer(struct sink *s) {
     pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->space, NULL);
     s->writer = w;
-    /* Signals are for the main thread (its handlers set the flags the analysis polls). */
+    /* Signals are for the main thread (its handlers set the flags the analysis polls), except
+     * those a write itself raises: past a file size limit (SIGXFSZ) the writer dies as the
+     * single-threaded program would. */
     sigset_t all, old;
     sigfillset(&all);
+    sigdelset(&all, SIGXFSZ);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     bool started = pthread_create(&w->thread, NULL, writer_main, s) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -372,34 +353,22 @@ bool sink_start_writer(struct sink *s) {
     return started;
 }
 
-/* Hands the jobs filled so far to the writer. */
+/* The slot for the next job (the producer's alone until writer_publish), waiting for the writer
+ * while the ring is full. */
+static struct writer_job *writer_slot(struct sink_writer *w) {
+    pthread_mutex_lock(&w->lock);
+    while (w->tail - w->head >= WRITER_QUEUE_LEN)
+        pthread_cond_wait(&w->space, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    return &w->jobs[w->tail % WRITER_QUEUE_LEN];
+}
+
 static void writer_publish(struct sink_writer *w) {
     pthread_mutex_lock(&w->lock);
-    if (w->tail != w->filled) {
-        w->tail = w->filled;
+    w->tail++;
+    if (w->idle)
         pthread_cond_signal(&w->work);
-    }
-    w->head_seen = w->head;
     pthread_mutex_unlock(&w->lock);
-}
-
-/* A free slot for the next job, waiting for the writer while the ring is full. */
-static struct writer_job *writer_slot(struct sink_writer *w) {
-    if (w->filled - w->head_seen >= WRITER_QUEUE_LEN) {
-        pthread_mutex_lock(&w->lock);
-        w->tail = w->filled;
-        pthread_cond_signal(&w->work);
-        while (w->filled - w->head >= WRITER_QUEUE_LEN)
-            pthread_cond_wait(&w->space, &w->lock);
-        w->head_seen = w->head;
-        pthread_mutex_unlock(&w->lock);
-    }
-    return &w->jobs[w->filled % WRITER_QUEUE_LEN];
-}
-
-static void writer_commit(struct sink_writer *w) {
-    if (++w->filled - w->tail >= WRITER_BATCH)
-        writer_publish(w);
 }
 
 void sink_drain(struct sink *s) {
@@ -407,11 +376,8 @@ void sink_drain(struct sink *s) {
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
-    w->tail = w->filled;
-    pthread_cond_signal(&w->work);
     while (w->head != w->tail)
         pthread_cond_wait(&w->space, &w->lock);
-    w->head_seen = w->head;
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -442,7 +408,7 @@ void sink_connection(struct sink *s, const struct conn *c, bool final) {
     j->kind = JOB_CONNECTION;
     j->final = final;
     j->u.conn = *c;
-    writer_commit(s->writer);
+    writer_publish(s->writer);
 }
 
 void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
@@ -457,5 +423,5 @@ void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
         j->u.anomaly.key = *ev->key;
     if (ev->host)
         memcpy(j->u.anomaly.host, ev->host, ev->host_version == 4 ? 4 : 16);
-    writer_commit(s->writer);
+    writer_publish(s->writer);
 }

@@ -7,7 +7,9 @@
  * With sink_start_writer, records are formatted and written by a writer thread of their own (the
  * second core), fed through a bounded queue in the order they were produced: the analysis hands
  * over a copy of each connection and goes on. Everything else (stats, summary, reopen,
- * rotation, close) first waits for the queue to drain, so the order of records never changes. */
+ * rotation, close) first waits for the queue to drain, so the order of records never changes.
+ * Every record is still written and flushed whole, one at a time, as soon as the writer gets to
+ * it. */
 #ifndef SHAKEDOWN_SINK_H
 #define SHAKEDOWN_SINK_H
 
@@ -39,9 +41,7 @@ struct sink {
     _Atomic bool broken_pipe;      /* the reader went away: nothing more can be written */
     _Atomic uint64_t lost_records; /* records that could not be written */
     uint64_t file_bytes;           /* bytes in the current file */
-    bool batching;      /* the writer thread is writing a batch: flush after it, not each */
-    uint64_t unflushed; /* records written since the last flush (while batching) */
-    int64_t opened_ns;  /* wall clock when the current file was opened */
+    _Atomic int64_t opened_ns;     /* wall clock when the current file was opened */
     uint32_t rotations;
     struct json_object *conn_tree[2]; /* reused connection record: [0] TCP, [1] UDP/ICMP */
     struct sink_writer *writer;       /* the writer thread, if started */
