@@ -9,6 +9,9 @@ PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev 
 PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark"
 # Optional extras for CI and contributors: the formatting check and the sanitizer runtime.
 PACKAGES="$PACKAGES clang-format"
+# Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, llvm-symbolizer
+# for readable stack traces.
+PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm"
 
 missing=""
 for p in $PACKAGES; do

@@ -25,3 +25,6 @@ for variant in release asan; do
         ctest --test-dir "$dir" --output-on-failure -j"$jobs"
 done
 echo "== all tests passed"
+
+# Fuzzing: every libFuzzer target for a while (SHAKEDOWN_FUZZ_SECONDS each, two at a time).
+sh scripts/fuzz.sh "${SHAKEDOWN_FUZZ_SECONDS:-60}"
