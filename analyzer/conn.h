@@ -65,7 +65,8 @@ struct conn {
     uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
     int64_t last_interim_ns;            /* capture time of its last interim record */
 
-    struct conn_anomalies anomalies;
+    /* Its anomalies, in a block of the tracker's pool from the first one on (NULL: none). */
+    struct conn_anomalies *anomalies;
     struct tcp_conn tcp; /* TCP only */
 };
 

@@ -92,38 +92,71 @@ static bool beyond_any_window(int64_t pos, int64_t hi) {
     return pos - hi > TCP_MAX_WINDOW_BYTES;
 }
 
-static void hole_remove(struct tcp_endpoint *x, unsigned i) {
-    x->holes[i] = x->holes[--x->nholes];
+/* Endpoint dir's holes, or NULL if it has none. */
+static struct tcp_hole_list *holes_of(struct tcp_conn *t, int dir) {
+    return t->holes ? &t->holes->ep[dir] : NULL;
 }
 
-/* Records [start, end) as not captured. With no slot left the oldest hole is given up and its
- * bytes counted as missed at once (a bounded approximation for very lossy captures). */
-static void hole_add(struct tcp_endpoint *x, int64_t start, int64_t end) {
-    if (x->nholes == TCP_MAX_HOLES) {
-        x->missed_bytes += (uint64_t)(x->holes[0].end - x->holes[0].start);
-        hole_remove(x, 0);
+static void hole_remove(struct tcp_hole_list *h, unsigned i) {
+    h->r[i] = h->r[--h->n];
+}
+
+/* Records [start, end) of endpoint dir as not captured, in the connection's holes block (taken
+ * from the pool on first need). With no slot left — or no block to be had — the oldest hole is
+ * given up and its bytes counted as missed at once (a bounded approximation for very lossy
+ * captures). */
+static void hole_add(struct tcp_conn *t, int dir, struct block_pool *pool, int64_t start,
+                     int64_t end) {
+    struct tcp_endpoint *x = &t->ep[dir];
+    if (!t->holes && pool)
+        t->holes = block_pool_get(pool);
+    if (!t->holes) {
+        x->missed_bytes += (uint64_t)(end - start);
+        return;
     }
-    x->holes[x->nholes++] = (struct seq_range){start, end};
+    struct tcp_hole_list *h = &t->holes->ep[dir];
+    if (h->n == TCP_MAX_HOLES) {
+        x->missed_bytes += (uint64_t)(h->r[0].end - h->r[0].start);
+        hole_remove(h, 0);
+    }
+    h->r[h->n++] = (struct seq_range){start, end};
 }
 
-/* Bytes of [s, e) that fill holes (never seen before); the holes shrink or split. */
-static uint64_t holes_fill(struct tcp_endpoint *x, int64_t s, int64_t e) {
+/* Bytes of [s, e) sent by endpoint dir that fill holes (never seen before); the holes shrink or
+ * split. */
+static uint64_t holes_fill(struct tcp_conn *t, int dir, struct block_pool *pool, int64_t s,
+                           int64_t e) {
+    struct tcp_hole_list *h = holes_of(t, dir);
     uint64_t filled = 0;
-    for (unsigned i = 0; i < x->nholes;) {
-        struct seq_range h = x->holes[i];
-        int64_t a = s > h.start ? s : h.start, b = e < h.end ? e : h.end;
+    for (unsigned i = 0; h && i < h->n;) {
+        struct seq_range r = h->r[i];
+        int64_t a = s > r.start ? s : r.start, b = e < r.end ? e : r.end;
         if (a >= b) {
             i++;
             continue;
         }
         filled += (uint64_t)(b - a);
-        hole_remove(x, i);
-        if (h.start < a)
-            hole_add(x, h.start, a);
-        if (b < h.end)
-            hole_add(x, b, h.end);
+        hole_remove(h, i);
+        if (r.start < a)
+            hole_add(t, dir, pool, r.start, a);
+        if (b < r.end)
+            hole_add(t, dir, pool, b, r.end);
     }
     return filled;
+}
+
+/* Gives the holes block back once neither endpoint has a hole. */
+static void holes_trim(struct tcp_conn *t, struct block_pool *pool) {
+    if (t->holes && pool && t->holes->ep[0].n == 0 && t->holes->ep[1].n == 0) {
+        block_pool_put(pool, t->holes);
+        t->holes = NULL;
+    }
+}
+
+void tcp_conn_release(struct tcp_conn *t, struct block_pool *holes) {
+    if (holes)
+        block_pool_put(holes, t->holes);
+    t->holes = NULL;
 }
 
 static void raise_anomaly(struct tcp_conn *t, enum anomaly a) {
@@ -134,16 +167,17 @@ static void raise_anomaly(struct tcp_conn *t, enum anomaly a) {
  * are retransmitted. Raises out_of_order for bytes that fill a hole (sent before, captured only
  * now) and segment_not_captured for a segment starting past the highest byte seen. Returns the
  * retransmitted byte count. */
-static uint64_t account_payload(struct tcp_conn *t, struct tcp_endpoint *x, int64_t s, int64_t e,
-                                int64_t ts_ns, uint64_t *new_bytes) {
+static uint64_t account_payload(struct tcp_conn *t, int dir, struct block_pool *pool, int64_t s,
+                                int64_t e, int64_t ts_ns, uint64_t *new_bytes) {
+    struct tcp_endpoint *x = &t->ep[dir];
     *new_bytes = 0;
     if (e <= s)
         return 0;
-    uint64_t fresh = holes_fill(x, s, e < x->hi ? e : x->hi);
+    uint64_t fresh = holes_fill(t, dir, pool, s, e < x->hi ? e : x->hi);
     if (fresh)
         raise_anomaly(t, ANOMALY_OUT_OF_ORDER);
     if (s > x->hi) {
-        hole_add(x, x->hi, s);
+        hole_add(t, dir, pool, x->hi, s);
         raise_anomaly(t, ANOMALY_SEGMENT_NOT_CAPTURED);
     }
     if (e > x->hi) {
@@ -183,10 +217,11 @@ static bool acks_past(const struct tcp_endpoint *x, uint32_t ack, int64_t after)
  * never captured: missed bytes (Zeek's content gaps, history G/g). */
 static void ack_passes_holes(struct tcp_conn *t, int pdir, int64_t ack_pos) {
     struct tcp_endpoint *p = &t->ep[pdir];
-    for (unsigned i = 0; i < p->nholes;) {
-        if (p->holes[i].end <= ack_pos) {
-            p->missed_bytes += (uint64_t)(p->holes[i].end - p->holes[i].start);
-            hole_remove(p, i);
+    struct tcp_hole_list *h = holes_of(t, pdir);
+    for (unsigned i = 0; h && i < h->n;) {
+        if (h->r[i].end <= ack_pos) {
+            p->missed_bytes += (uint64_t)(h->r[i].end - h->r[i].start);
+            hole_remove(h, i);
             history_scaled(t, pdir, 'G', &p->n_gaps);
             raise_anomaly(t, ANOMALY_ACK_UNSEEN_SEGMENT);
         } else {
@@ -306,7 +341,8 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
     } else if (!tcp_conn_established(t)) {
         raise_anomaly(t, ANOMALY_SYN_ISN_CHANGED);
         base_init(x, p->tcp.seq);
-        x->nholes = 0;
+        if (t->holes)
+            t->holes->ep[dir].n = 0;
         x->data_hi = 0;
         options_from_syn(x, &p->tcp.opt);
     }
@@ -314,7 +350,8 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
         x->synack_sent = true;
 }
 
-static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos, int64_t ts_ns) {
+static void on_fin(struct tcp_conn *t, int dir, struct block_pool *pool, int64_t fin_pos,
+                   int64_t ts_ns) {
     struct tcp_endpoint *x = &t->ep[dir];
     if (!x->fin_sent) {
         x->fin_sent = true;
@@ -326,7 +363,7 @@ static void on_fin(struct tcp_conn *t, int dir, int64_t fin_pos, int64_t ts_ns) 
             t->close_initiator = (int8_t)dir;
     }
     if (fin_pos > x->hi) { /* the FIN comes after bytes never captured: a gap like any other */
-        hole_add(x, x->hi, fin_pos);
+        hole_add(t, dir, pool, x->hi, fin_pos);
         raise_anomaly(t, ANOMALY_SEGMENT_NOT_CAPTURED);
     }
     if (fin_pos + 1 > x->hi)
@@ -440,7 +477,7 @@ static void check_after_fin(struct tcp_conn *t, const struct tcp_endpoint *x, in
  * byte just below the next sequence number) and zero-window probes (1 byte while the peer
  * advertises no window) are neither data nor retransmissions. */
 static void account_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t pos,
-                            int64_t ts_ns) {
+                            int64_t ts_ns, struct block_pool *pool) {
     struct tcp_endpoint *x = &t->ep[dir];
     uint8_t flags = p->tcp.flags;
     uint32_t len = p->payload_len;
@@ -461,7 +498,7 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
     if (probe)
         x->probe_pending = start == x->hi;
     else if (len > 0 && !(flags & TCP_RST) && !keepalive)
-        old = account_payload(t, x, start, start + len, ts_ns, &fresh);
+        old = account_payload(t, dir, pool, start, start + len, ts_ns, &fresh);
     if (len > 0 && !(flags & TCP_RST) && x->fin_sent && !probe)
         check_after_fin(t, x, start + len, fresh);
     if (old > 0) {
@@ -474,10 +511,11 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
         raise_anomaly(t, ANOMALY_DATA_AFTER_FIN); /* the FIN moved forward: new sequence space */
     }
     if (flags & TCP_FIN)
-        on_fin(t, dir, start + len, ts_ns);
+        on_fin(t, dir, pool, start + len, ts_ns);
 }
 
-bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns) {
+bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns,
+                         struct block_pool *holes) {
     struct tcp_endpoint *x = &t->ep[dir];
     uint8_t flags = p->tcp.flags;
     bool was_closed = t->close_how != TCP_CLOSE_NONE;
@@ -507,7 +545,8 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
         on_syn(t, dir, p, ts_ns);
         pos = 0; /* SYN data starts at position 1 */
     }
-    account_segment(t, dir, p, pos, ts_ns);
+    account_segment(t, dir, p, pos, ts_ns, holes);
+    holes_trim(t, holes);
     if (flags & TCP_RST) {
         if (!rst_acceptable(t, dir, p)) {
             raise_anomaly(t, ANOMALY_RST_OUT_OF_WINDOW);

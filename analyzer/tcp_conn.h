@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "anomaly.h"
+#include "block_pool.h"
 #include "packet.h"
 
 enum tcp_state {
@@ -71,10 +72,9 @@ struct tcp_endpoint {
     uint8_t zeek;         /* enum zeek_endpoint_state */
     uint8_t zeek_prev;    /* its value before a RST */
     uint8_t history_once; /* A, D, I, Q letters already recorded; RST seen */
-    uint8_t nholes;
-    uint16_t window;   /* last window X advertised (unscaled) */
-    uint32_t isn;      /* SYN's sequence number, or first seq − 1 when picked up mid-stream */
-    uint32_t last_ack; /* highest acknowledgement X sent */
+    uint16_t window;      /* last window X advertised (unscaled) */
+    uint32_t isn;         /* SYN's sequence number, or first seq − 1 when picked up mid-stream */
+    uint32_t last_ack;    /* highest acknowledgement X sent */
     /* History repetition rules (Zeek compares sequence numbers: 32 bits are enough). */
     uint32_t last_syn_pos, last_fin_pos, last_rst_pos;
     uint32_t retrans_pkts;
@@ -84,11 +84,21 @@ struct tcp_endpoint {
     int64_t fin_pos;              /* relative position of X's FIN */
     int64_t data_hi;              /* highest relative position of payload sent + 1 (FIN excluded) */
     int64_t last_data_ns, fin_ns; /* when data_hi last grew; when the FIN was first sent */
-    struct seq_range holes[TCP_MAX_HOLES]; /* ranges below hi never seen */
 
     uint64_t payload_bytes; /* distinct payload bytes sent (a retransmitted byte counts once) */
     uint64_t retrans_bytes;
     uint64_t missed_bytes; /* acknowledged by the peer but never captured (at finish) */
+};
+
+/* Ranges below an endpoint's highest byte that were never seen (capture loss), for both
+ * endpoints. Most connections never have one: this block is attached only while a connection
+ * has holes, from the pool the caller passes to tcp_conn_on_segment. */
+struct tcp_hole_list {
+    uint8_t n;
+    struct seq_range r[TCP_MAX_HOLES];
+};
+struct tcp_holes {
+    struct tcp_hole_list ep[2];
 };
 
 enum tcp_close_how {
@@ -110,6 +120,7 @@ struct tcp_conn {
     uint8_t close_how;      /* enum tcp_close_how, set when the connection closes */
     int8_t close_initiator; /* endpoint that sent the first FIN or the RST, -1 none */
     int64_t syn_ns, synack_ns, ack_ns; /* handshake packet times, 0 = not seen */
+    struct tcp_holes *holes;           /* NULL while neither endpoint has a hole */
     char history[TCP_HISTORY_MAX];
 };
 
@@ -120,8 +131,14 @@ void tcp_conn_init(struct tcp_conn *t, bool flipped, bool midstream);
 
 /* Applies one segment from endpoint dir (0 originator, 1 responder) at time ts_ns. Returns true
  * if this segment completed the connection's close (FIN exchange done, or an accepted RST).
- * t->raised then holds the anomalies the segment showed, all in direction dir. */
-bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns);
+ * t->raised then holds the anomalies the segment showed, all in direction dir. holes is the
+ * pool of struct tcp_holes blocks (NULL, or empty: a gap's bytes are counted as missed at once
+ * instead of waiting to see whether they come later). */
+bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts_ns,
+                         struct block_pool *holes);
+
+/* Gives the connection's holes block back to the pool (when the connection is dropped). */
+void tcp_conn_release(struct tcp_conn *t, struct block_pool *holes);
 
 /* A segment of the connection whose checksum was wrong (left out of the analysis): only the
  * history's C/c letter records it, as Zeek does. */

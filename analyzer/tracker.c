@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block_pool.h"
 #include "flow_table.h"
 #include "seq.h"
 
@@ -17,6 +18,10 @@ struct tracker {
     struct flow_table *table;  /* struct conn, timers enum conn_timer */
     struct flow_table *closed; /* struct closed_conn, timers enum closed_timer */
     struct hosts *hosts;       /* syn_flood and port_scan counters */
+    /* The cold parts of live connections, one block at most of each per connection, so each
+     * pool holds max_flows blocks and never runs out: anomaly lists, TCP sequence holes. */
+    struct block_pool *anomaly_lists; /* struct conn_anomalies */
+    struct block_pool *holes;         /* struct tcp_holes */
     tracker_report_fn report;
     tracker_anomaly_fn anomaly;
     void *ctx;
@@ -52,7 +57,9 @@ struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn 
     tr->table = flow_table_new(cfg->max_flows, sizeof(struct conn));
     tr->closed = flow_table_new(cfg->max_flows, sizeof(struct closed_conn));
     tr->hosts = hosts_new(&cfg->hosts);
-    if (!tr->table || !tr->closed || !tr->hosts) {
+    tr->anomaly_lists = block_pool_new(sizeof(struct conn_anomalies), cfg->max_flows);
+    tr->holes = block_pool_new(sizeof(struct tcp_holes), cfg->max_flows);
+    if (!tr->table || !tr->closed || !tr->hosts || !tr->anomaly_lists || !tr->holes) {
         tracker_free(tr);
         return NULL;
     }
@@ -65,6 +72,8 @@ void tracker_free(struct tracker *tr) {
     flow_table_free(tr->table);
     flow_table_free(tr->closed);
     hosts_free(tr->hosts);
+    block_pool_free(tr->anomaly_lists);
+    block_pool_free(tr->holes);
     free(tr);
 }
 
@@ -74,7 +83,8 @@ const struct tracker_counts *tracker_counts(const struct tracker *tr) {
 
 size_t tracker_memory(const struct tracker *tr) {
     return sizeof *tr + flow_table_memory(tr->table) + flow_table_memory(tr->closed) +
-           hosts_memory(tr->hosts);
+           hosts_memory(tr->hosts) + block_pool_memory(tr->anomaly_lists) +
+           block_pool_memory(tr->holes);
 }
 
 bool tracker_port_is_server(uint16_t port) {
@@ -251,7 +261,9 @@ static void event_of_conn(struct anomaly_event *ev, enum anomaly a, int dir, int
 static bool conn_anomaly(struct tracker *tr, struct conn *c, enum anomaly a, int dir, int64_t ts,
                          uint64_t frame, struct anomaly_event *ev) {
     tr->counts.anomalies[a]++;
-    if (!conn_anomalies_add(&c->anomalies, a, dir, ts))
+    if (!c->anomalies)
+        c->anomalies = block_pool_get(tr->anomaly_lists);
+    if (c->anomalies && !conn_anomalies_add(c->anomalies, a, dir, ts))
         return false;
     event_of_conn(ev, a, dir, ts, frame, &c->e.key, c->orig_side, c->serial, c->first_ns);
     return true;
@@ -369,9 +381,18 @@ static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     tr->report(tr->ctx, c);
 }
 
+/* Drops a live connection from its table, its cold blocks back to their pools. */
+static void conn_remove(struct tracker *tr, struct conn *c) {
+    block_pool_put(tr->anomaly_lists, c->anomalies);
+    c->anomalies = NULL;
+    if (c->e.key.proto == 6)
+        tcp_conn_release(&c->tcp, tr->holes);
+    flow_table_remove(tr->table, &c->e);
+}
+
 static void report_and_remove(struct tracker *tr, struct conn *c, enum conn_end why) {
     report(tr, c, why);
-    flow_table_remove(tr->table, &c->e);
+    conn_remove(tr, c);
 }
 
 /* Why an idle connection of timer class t expires. */
@@ -464,7 +485,7 @@ static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
 static void remember_closed(struct tracker *tr, struct conn *c, int64_t ts) {
     struct closed_conn z = closed_from(c, ts);
     struct flow_key k = c->e.key;
-    flow_table_remove(tr->table, &c->e);
+    conn_remove(tr, c);
     struct flow_entry *e = flow_table_find(tr->closed, &k);
     if (e)
         flow_table_remove(tr->closed, e);
@@ -625,7 +646,7 @@ static enum conn_end close_reason(enum tcp_close_how how) {
 
 static void tcp_segment(struct tracker *tr, struct conn *c, int dir, const struct packet *p,
                         int64_t ts) {
-    bool closed = tcp_conn_on_segment(&c->tcp, dir, p, ts);
+    bool closed = tcp_conn_on_segment(&c->tcp, dir, p, ts, tr->holes);
     segment_anomalies(tr, c, dir, p, ts);
     if (closed) {
         report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));

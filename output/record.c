@@ -448,7 +448,8 @@ static const char *direction_name(int dir) {
  * common case), else rebuilt. */
 static void add_anomalies(struct json_object *rec, const struct conn *c,
                           const struct record_options *opt) {
-    const struct conn_anomalies *l = &c->anomalies;
+    static const struct conn_anomalies none;
+    const struct conn_anomalies *l = c->anomalies ? c->anomalies : &none;
     struct json_object *old = member(rec, "anomalies", json_type_array);
     if (old && l->n == 0 && json_object_array_length(old) == 0)
         return;
@@ -507,8 +508,8 @@ void record_connection_fill(struct json_object *o, const struct conn *c, bool fi
     fill_endpoint(add_obj(o, "resp"), c, 1);
     add_u64(o, "first_frame", c->first_frame);
     add_anomalies(o, c, opt);
-    if (c->anomalies.overflow)
-        add_u64(o, "anomalies_unlisted", c->anomalies.overflow);
+    if (c->anomalies && c->anomalies->overflow)
+        add_u64(o, "anomalies_unlisted", c->anomalies->overflow);
     else
         drop(o, "anomalies_unlisted");
 }

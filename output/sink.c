@@ -254,7 +254,7 @@ void sink_summary(struct sink *s, const struct run_stats *st, const struct input
  * published, writes it without the lock, and only then moves `head` on, so head == tail means
  * every record handed over has been written. */
 
-#define WRITER_QUEUE_LEN 16384 /* jobs, about 12 MB: absorbs the burst of a mass close */
+#define WRITER_QUEUE_LEN 16384 /* jobs, about 10 MB: absorbs the burst of a mass close */
 
 enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY };
 
@@ -262,7 +262,10 @@ struct writer_job {
     uint8_t kind; /* enum writer_job_kind */
     bool final;
     union {
-        struct conn conn;
+        struct {
+            struct conn conn; /* its anomalies point to the copy below */
+            struct conn_anomalies anomalies;
+        } connection;
         struct {
             struct anomaly_event ev; /* key and host point into this job */
             struct flow_key key;
@@ -285,7 +288,7 @@ struct sink_writer {
 
 static void writer_run_job(struct sink *s, struct writer_job *j) {
     if (j->kind == JOB_CONNECTION) {
-        write_connection(s, &j->u.conn, j->final);
+        write_connection(s, &j->u.connection.conn, j->final);
         return;
     }
     struct anomaly_event *ev = &j->u.anomaly.ev;
@@ -407,7 +410,11 @@ void sink_connection(struct sink *s, const struct conn *c, bool final) {
     struct writer_job *j = writer_slot(s->writer);
     j->kind = JOB_CONNECTION;
     j->final = final;
-    j->u.conn = *c;
+    j->u.connection.conn = *c;
+    if (c->anomalies) { /* a block of the tracker's pool, reused once the connection is gone */
+        j->u.connection.anomalies = *c->anomalies;
+        j->u.connection.conn.anomalies = &j->u.connection.anomalies;
+    }
     writer_publish(s->writer);
 }
 

@@ -69,15 +69,17 @@ static void text_endpoint(char *buf, size_t len, const struct conn *c, int role)
 
 /* The anomalies of one connection, under its line. */
 static void text_conn_anomalies(FILE *out, const struct conn *c) {
-    for (unsigned i = 0; i < c->anomalies.n; i++) {
-        const struct conn_anomaly *a = &c->anomalies.list[i];
+    const struct conn_anomalies *l = c->anomalies;
+    if (!l)
+        return;
+    for (unsigned i = 0; i < l->n; i++) {
+        const struct conn_anomaly *a = &l->list[i];
         fprintf(out, "    ! %-24s %-6s x%-6" PRIu32 " %s\n", anomaly_name((enum anomaly)a->id),
                 anomaly_severity_name(anomaly_severity_of((enum anomaly)a->id)), a->count,
                 a->dir == 0 ? "from originator" : "from responder");
     }
-    if (c->anomalies.overflow)
-        fprintf(out, "    ! %" PRIu32 " more anomaly occurrences not listed\n",
-                c->anomalies.overflow);
+    if (l->overflow)
+        fprintf(out, "    ! %" PRIu32 " more anomaly occurrences not listed\n", l->overflow);
 }
 
 void text_write_connection(FILE *out, const struct conn *c, bool final) {

@@ -8,6 +8,17 @@
 
 enum { O = 0, R = 1 }; /* originator, responder */
 
+/* Holes blocks for the connection under test, as the tracker would lend them. Criterion runs
+ * each test in a process of its own; the suite's fini gives the pool back after each. */
+static struct block_pool *holes_pool;
+
+static void holes_pool_fini(void) {
+    block_pool_free(holes_pool);
+    holes_pool = NULL;
+}
+
+TestSuite(tcp_conn, .fini = holes_pool_fini);
+
 /* A conversation: both ISNs and each side's next sequence number, so tests read like the
  * packet list they describe. */
 struct talk {
@@ -26,7 +37,10 @@ static bool seg(struct talk *k, int from, uint8_t flags, uint32_t seq, uint32_t 
     p.tcp.window = 1000;
     p.payload_len = len;
     k->now += 1000000; /* 1 ms per packet */
-    return tcp_conn_on_segment(&k->t, from, &p, k->now);
+    if (!holes_pool)
+        holes_pool = block_pool_new(sizeof(struct tcp_holes), 1);
+    cr_assert_not_null(holes_pool);
+    return tcp_conn_on_segment(&k->t, from, &p, k->now, holes_pool);
 }
 
 /* Sends from `from` with its tracked sequence number, acking everything of the peer's. */

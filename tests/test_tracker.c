@@ -9,7 +9,8 @@
 
 struct reports {
     int n;
-    struct conn c[MAX_REPORTS];
+    struct conn c[MAX_REPORTS]; /* copies: their anomaly list is not theirs (see listed) */
+    int listed[MAX_REPORTS];    /* anomalies the connection's list held when it was reported */
     int nev;
     enum anomaly ev[MAX_REPORTS];
 };
@@ -17,6 +18,7 @@ struct reports {
 static void collect(void *ctx, const struct conn *c) {
     struct reports *r = ctx;
     cr_assert_lt(r->n, MAX_REPORTS);
+    r->listed[r->n] = c->anomalies ? c->anomalies->n : 0;
     r->c[r->n++] = *c;
 }
 
@@ -187,4 +189,37 @@ Test(tracker, unlisted_anomalies_are_emitted_once) {
     cr_expect_not(conn_anomalies_add(&l, ANOMALY_SYN_UNANSWERED, 0, 0), "listed: counted");
     cr_expect_eq(l.overflow, 2);
     cr_expect_eq(l.list[0].count, 2);
+}
+
+/* The cold blocks (anomaly list, sequence holes) go back to their pools when a connection
+ * leaves the table; each pool holds max_flows blocks. Six connections one after the other through
+ * a 2-flow tracker, each with a capture gap: the client sends 101..200, then 301..400 (201..300
+ * never captured: a hole, segment_not_captured), the server acknowledges 401 (past the hole:
+ * ack_unseen_segment, 100 missed bytes), then a clean close. Every connection must list both
+ * anomalies and count 100 missed bytes: had the blocks of the first two not come back, the third
+ * would get no list, and no hole (its gap counted missed at once, no ack_unseen_segment). */
+Test(tracker, cold_blocks_return_to_their_pools) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 2);
+    cr_assert_not_null(tr);
+    for (int i = 0; i < 6; i++) {
+        int64_t t = (int64_t)i * S;
+        uint16_t port = (uint16_t)(1000 + i);
+        feed(tr, tcp_pkt(t, true, port, TCP_SYN, 100, 0, 0));
+        feed(tr, tcp_pkt(t + 1, false, port, TCP_SYN | TCP_ACK, 900, 101, 0));
+        feed(tr, tcp_pkt(t + 2, true, port, TCP_ACK, 101, 901, 0));
+        feed(tr, tcp_pkt(t + 3, true, port, TCP_ACK | TCP_PSH, 101, 901, 100));
+        feed(tr, tcp_pkt(t + 4, true, port, TCP_ACK | TCP_PSH, 301, 901, 100));
+        feed(tr, tcp_pkt(t + 5, false, port, TCP_ACK, 901, 401, 0));
+        feed(tr, tcp_pkt(t + 6, true, port, TCP_FIN | TCP_ACK, 401, 901, 0));
+        feed(tr, tcp_pkt(t + 7, false, port, TCP_FIN | TCP_ACK, 901, 402, 0));
+        feed(tr, tcp_pkt(t + 8, true, port, TCP_ACK, 402, 902, 0));
+    }
+    cr_assert_eq(r.n, 6);
+    for (int i = 0; i < 6; i++) {
+        cr_expect_eq(r.listed[i], 2, "connection %d lists %d anomalies", i, r.listed[i]);
+        cr_expect_eq(r.c[i].tcp.ep[0].missed_bytes, 100, "connection %d", i);
+        cr_expect_eq(r.c[i].end, CONN_END_FIN, "connection %d", i);
+    }
+    tracker_free(tr);
 }
