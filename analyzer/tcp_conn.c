@@ -81,15 +81,17 @@ static int64_t seq_pos(const struct tcp_endpoint *x, uint32_t seq) {
     return seq_unwrap(seq, x->isn, x->hi);
 }
 
-/* The largest window a receiver can offer (RFC 7323: 65535 << 14). A segment that starts — or an
- * ACK that acknowledges — further than this past the highest byte seen is in no receiver's window:
- * a forged or corrupted sequence number. Taken as real, it would move the highest byte half the
- * sequence space ahead and turn every later segment into a gigabyte "gap"; it is left out of the
- * byte accounting instead (the packet itself is still counted). */
-#define TCP_MAX_WINDOW_BYTES INT64_C(1073725440)
+/* Sequence numbers can be ordered only within 2^31 of each other (RFC 1982). A segment whose
+ * end — or an ACK that acknowledges a byte — nearly that far past the highest byte seen would put
+ * the sender's next bytes half the sequence space behind the highest, where they unwrap as
+ * bytes *ahead*: every later segment would look like a gigabyte gap. Such a jump (within 16 MiB
+ * of 2^31) is taken as forged or corrupt and left out of the byte accounting (the packet itself
+ * is still counted). Smaller jumps are real capture gaps and are accounted as such (a multi-
+ * gigabyte transfer captured with losses, as in Zeek's ftp bigtransfer trace). */
+#define TCP_MAX_JUMP_BYTES (INT64_C(2147483648) - INT64_C(16777216))
 
-static bool beyond_any_window(int64_t pos, int64_t hi) {
-    return pos - hi > TCP_MAX_WINDOW_BYTES;
+static bool beyond_serial_range(int64_t pos, int64_t hi) {
+    return pos - hi > TCP_MAX_JUMP_BYTES;
 }
 
 /* Endpoint dir's holes, or NULL if it has none. */
@@ -262,7 +264,7 @@ static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
     p->probe_pending = false;
     ack_passes_holes(t, !dir, a);
     /* Acknowledged beyond anything captured from P (after the handshake): sent, never seen. */
-    if (a > p->hi && !beyond_any_window(a, p->hi) && p->syn_acked && x->peer_syn_rcvd &&
+    if (a > p->hi && !beyond_serial_range(a, p->hi) && p->syn_acked && x->peer_syn_rcvd &&
         (!p->fin_sent || a <= p->fin_pos)) {
         p->missed_bytes += (uint64_t)(a - p->hi);
         p->hi = a;
@@ -482,7 +484,7 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
     uint8_t flags = p->tcp.flags;
     uint32_t len = p->payload_len;
     int64_t start = pos + ((flags & TCP_SYN) ? 1 : 0);
-    if (beyond_any_window(start, x->hi))
+    if (beyond_serial_range(start + len + ((flags & TCP_FIN) ? 1 : 0), x->hi))
         return;
     bool control = flags & (TCP_SYN | TCP_FIN | TCP_RST);
     bool keepalive = !control && len <= 1 && pos == x->hi - 1;
