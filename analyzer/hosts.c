@@ -114,11 +114,6 @@ static bool window_holds(const struct host_window *w, int64_t window_ns, int64_t
     return window_ns > 0 && (uint64_t)t - (uint64_t)w->start_ns < (uint64_t)window_ns;
 }
 
-/* Whether an event stamped t happened inside w: start ≤ t < start + T. */
-static bool window_contains(const struct host_window *w, int64_t window_ns, int64_t t) {
-    return w->active && t >= w->start_ns && window_holds(w, window_ns, t);
-}
-
 /* Makes w the window of an event at t: a new one when t is past the current one. */
 static void window_advance(struct host_window *w, int64_t window_ns, int64_t t) {
     if (window_holds(w, window_ns, t))
@@ -183,22 +178,6 @@ static uint32_t probe_count(const struct hosts *h) {
     return h->cfg.capacity < HOSTS_PROBE ? h->cfg.capacity : HOSTS_PROBE;
 }
 
-/* The entry of host k, or NULL. Slots are never freed, so k is never stored past a free slot
- * of its neighbourhood: the search stops there. */
-static struct host_entry *table_find(const struct hosts *h, const struct host_key *k) {
-    uint32_t i = slot_first(h, k);
-    for (uint32_t n = probe_count(h); n > 0; n--) {
-        struct host_entry *e = &h->entries[i];
-        if (e->key.ip_version == 0)
-            return NULL;
-        if (memcmp(&e->key, k, sizeof *k) == 0)
-            return e;
-        if (++i == h->cfg.capacity)
-            i = 0;
-    }
-    return NULL;
-}
-
 /* The entry of host k, claiming a free slot of its neighbourhood or reusing the entry there that
  * evicts first (see hosts.h) when the host is new. */
 static struct host_entry *table_get(struct hosts *h, const struct host_key *k, int64_t now) {
@@ -239,18 +218,6 @@ bool hosts_syn_attempt(struct hosts *h, const uint8_t *dst, uint8_t ip_version, 
     if (half_open)
         *half_open = count;
     return fired;
-}
-
-void hosts_syn_answered(struct hosts *h, const uint8_t *dst, uint8_t ip_version,
-                        int64_t attempt_ns) {
-    struct host_key k;
-    if (!key_make(&k, dst, ip_version))
-        return;
-    struct host_entry *e = table_find(h, &k);
-    if (!e || !window_contains(&e->syn, h->cfg.syn_flood_window_ns, attempt_ns))
-        return;
-    if (e->syn.count > 0)
-        e->syn.count--;
 }
 
 /* --- port_scan --- */

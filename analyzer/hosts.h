@@ -45,18 +45,13 @@ void host_config_defaults(struct host_config *c);
 struct hosts *hosts_new(const struct host_config *c);
 void hosts_free(struct hosts *h);
 
-/* A new connection attempt (a SYN without ACK that opened a connection) to dst at now_ns.
+/* A connection to dst that ended half-open (its SYN or SYN/ACK was never answered: the tracker
+ * calls this as it reports the connection), counted in the window of its start, now_ns.
  * Returns true exactly when dst's half-open count in its current window goes above the threshold
  * (once per window); *half_open (if not NULL) receives the count. ip_version other than 4 or 6:
  * ignored (false, count 0). */
 bool hosts_syn_attempt(struct hosts *h, const uint8_t *dst, uint8_t ip_version, int64_t now_ns,
                        uint32_t *half_open);
-
-/* That attempt (made at attempt_ns) was answered — handshake completed or refused — so it is no
- * longer half-open; only counts if it belongs to dst's current window (start ≤ attempt_ns <
- * start + T), so answers to attempts of an earlier window never lower the current count. */
-void hosts_syn_answered(struct hosts *h, const uint8_t *dst, uint8_t ip_version,
-                        int64_t attempt_ns);
 
 /* A failed attempt (unanswered or rejected) from src to dst:dport that started at start_ns.
  * Returns true exactly when src's number of distinct failed targets (dst, dport) in its current

@@ -1,5 +1,6 @@
 /* Unit tests of hosts: the syn_flood and port_scan counters — threshold crossing once per window,
- * answered attempts, window resets, distinct targets, IPv4/IPv6 keys, and the bounded table. */
+ * window resets, distinct targets, IPv4/IPv6 keys, and the bounded table with its eviction
+ * order. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -77,42 +78,6 @@ Test(hosts, syn_flood_fires_once_above_threshold) {
     hosts_free(h);
 }
 
-/* Answered attempts are no longer half-open: 5 attempts, 2 answered, leave 3; it then takes 3
- * more unanswered attempts (6 half-open) to fire. */
-Test(hosts, syn_answered_lowers_half_open) {
-    struct host_config c = config_small(64);
-    struct hosts *h = hosts_new(&c);
-    struct addr dst = addr4(1);
-    uint32_t n = 0;
-    for (int64_t i = 0; i < 5; i++)
-        syn(h, &dst, i * MS, &n);
-    hosts_syn_answered(h, dst.b, 4, 0);
-    hosts_syn_answered(h, dst.b, 4, 1 * MS);
-    cr_expect_not(syn(h, &dst, 10 * MS, &n));
-    cr_expect_eq(n, 4, "5 attempts - 2 answered + 1 new");
-    cr_expect_not(syn(h, &dst, 11 * MS, &n));
-    cr_expect_eq(n, 5);
-    cr_expect(syn(h, &dst, 12 * MS, &n));
-    cr_expect_eq(n, 6);
-    hosts_free(h);
-}
-
-/* A busy but healthy server: 100000 SYNs in 100 s (10000 per window, far above 5), each answered
- * at once, never has more than one half-open connection. */
-Test(hosts, syn_busy_healthy_server_never_fires) {
-    struct host_config c = config_small(64);
-    struct hosts *h = hosts_new(&c);
-    struct addr dst = addr4(1);
-    for (int64_t i = 0; i < 100000; i++) {
-        uint32_t n = 0;
-        int64_t t = i * MS;
-        cr_assert_not(syn(h, &dst, t, &n), "attempt %lld fired", (long long)i);
-        cr_assert_eq(n, 1);
-        hosts_syn_answered(h, dst.b, 4, t);
-    }
-    hosts_free(h);
-}
-
 /* Window [0, 10 s): fires at the 6th attempt; still the same window at 10 s - 1 ns. At exactly
  * 10 s a new window starts with a count of 1, and its 6th attempt fires again. */
 Test(hosts, syn_new_window_resets_and_fires_again) {
@@ -130,32 +95,6 @@ Test(hosts, syn_new_window_resets_and_fires_again) {
     for (int64_t i = 1; i < 5; i++)
         cr_expect_not(syn(h, &dst, 10 * SEC + i * MS, &n));
     cr_expect(syn(h, &dst, 10 * SEC + 5 * MS, &n), "the new window fires again");
-    cr_expect_eq(n, 6);
-    hosts_free(h);
-}
-
-/* Answers to attempts of an old window do not lower the new window's count: 3 attempts in
- * [0, 10 s) left unanswered; 5 attempts in the window starting at 20 s; the 3 old ones are
- * answered late (and one answer stamped before any window); the 6th new attempt must still
- * fire. */
-Test(hosts, syn_answer_from_old_window_ignored) {
-    struct host_config c = config_small(64);
-    struct hosts *h = hosts_new(&c);
-    struct addr dst = addr4(1);
-    uint32_t n = 0;
-    for (int64_t i = 0; i < 3; i++)
-        syn(h, &dst, i * MS, &n);
-    for (int64_t i = 0; i < 5; i++)
-        cr_expect_not(syn(h, &dst, 20 * SEC + i * MS, &n));
-    for (int64_t i = 0; i < 3; i++)
-        hosts_syn_answered(h, dst.b, 4, i * MS);
-    hosts_syn_answered(h, dst.b, 4, -5 * SEC);
-    hosts_syn_answered(h, dst.b, 4, 30 * SEC); /* after the window: not one of its attempts */
-    cr_expect(syn(h, &dst, 21 * SEC, &n), "6 half-open in the current window");
-    cr_expect_eq(n, 6);
-    /* An answer for an attempt of the current window does count. */
-    hosts_syn_answered(h, dst.b, 4, 20 * SEC);
-    cr_expect_not(syn(h, &dst, 22 * SEC, &n));
     cr_expect_eq(n, 6);
     hosts_free(h);
 }
@@ -317,7 +256,6 @@ Test(hosts, table_stays_bounded) {
         cr_expect_eq(n, 6);
     }
     struct addr first = addr4(0);
-    hosts_syn_answered(h, first.b, 4, 0); /* evicted: nothing to answer */
     syn(h, &first, 400 * MS, &n);
     cr_expect_eq(n, 1, "host 0 was evicted long ago");
     cr_expect_eq(hosts_count(h), 4);
@@ -362,5 +300,30 @@ Test(hosts, many_hosts_keep_their_counts) {
         }
     }
     cr_expect_eq(hosts_count(h), HOSTS);
+    hosts_free(h);
+}
+
+/* A spoofed flood brings a new host with every SYN (a port_scan source with one failed attempt
+ * each). Eviction takes the entry that has counted least, so the victim — already 4 half-open
+ * connections, threshold 5 — keeps its count through 10000 one-attempt hosts in a table of 8
+ * and fires at its 6th; with oldest-first eviction its entry would have gone at once and it
+ * would count from 1 again. */
+Test(hosts, victim_survives_a_spoofed_flood) {
+    struct host_config c = config_small(8);
+    struct hosts *h = hosts_new(&c);
+    cr_assert(h);
+    struct addr victim = addr4(1);
+    uint32_t n = 0;
+    for (int64_t i = 0; i < 4; i++)
+        syn(h, &victim, i * MS, &n);
+    cr_expect_eq(n, 4);
+    for (uint32_t i = 0; i < 10000; i++) {
+        struct addr src = addr4(100 + i);
+        failed(h, &src, &victim, 80, 5 * MS, &n);
+        cr_expect_eq(n, 1);
+    }
+    cr_expect_not(syn(h, &victim, 6 * MS, &n));
+    cr_expect_eq(n, 5, "the victim kept its 4 half-open connections");
+    cr_expect(syn(h, &victim, 7 * MS, &n));
     hosts_free(h);
 }
