@@ -196,8 +196,14 @@ static void segment_detail(char *buf, size_t len, enum anomaly a, const struct c
                  who, seq, n);
         break;
     case ANOMALY_RST_OUT_OF_WINDOW:
-        snprintf(buf, len, "RST from the %s with seq %u is outside the receiver's window", who,
-                 seq);
+        if (peer->syn_sent && !peer->syn_acked && !peer->ack_sent) /* RFC 9293 3.10.7.3 */
+            snprintf(buf, len,
+                     "RST from the %s with ack %u does not acknowledge the SYN of a receiver "
+                     "in SYN_SENT",
+                     who, ack);
+        else
+            snprintf(buf, len, "RST from the %s with seq %u is outside the receiver's window", who,
+                     seq);
         break;
     case ANOMALY_RETRANSMISSION:
         snprintf(buf, len, "%s resent seq %u (%s, %u bytes)", who, seq, flags, n);

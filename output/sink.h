@@ -76,8 +76,9 @@ void sink_tick(struct sink *s, int64_t wall_ns);
 /* One connection that has ended (final) or is still open (interim). */
 void sink_connection(struct sink *s, const struct conn *c, bool final);
 
-/* One anomaly, as it is detected. In text form only host-level anomalies are written here
- * (connection anomalies are listed under their connection). */
+/* One anomaly, as it is detected. In text form only host-level anomalies and those that come
+ * after their connection's line (late packets) are written here; the others are listed under
+ * their connection. */
 void sink_anomaly(struct sink *s, const struct anomaly_event *ev);
 
 /* A periodic statistics record (live capture). */

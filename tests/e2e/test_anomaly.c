@@ -1347,6 +1347,30 @@ Test(rst_out_of_window, trigger_rst_one_past_window) {
     run_free(&r);
 }
 
+/* 1 SYN; 2 a RST+ACK "from the server" whose ack is the client's ISN itself, not ISN + 1. A
+ * receiver in SYN_SENT drops it (RFC 9293 3.10.7.3: the check that defeats a blind RST racing the
+ * SYN/ACK): rst_out_of_window, responder, frame 2 — and since the window played no part, the
+ * detail names the ACK that failed, not a window. */
+Test(rst_out_of_window, trigger_rst_in_syn_sent_with_wrong_ack) {
+    struct cap c;
+    struct session s;
+    cap_open(&c, "rst-synsent.pcap");
+    conn_init(&s, &c, 51150, CISN, SISN);
+    put(&c, session_syn(&s));
+    struct mark rst =
+        put(&c, session_write_segment(&s, SESSION_SERVER, PB_RST | PB_ACK, 0, CISN, 0));
+    cap_close(&c);
+    struct run r;
+    run_cap(&r, &c, NULL);
+    struct want w[] = {{.name = "rst_out_of_window", .dir = "resp", .at = rst, .conn = 1}};
+    expect_anomalies(&r, w, 1);
+    for (int j = 0; j < r.nanom; j++)
+        if (strcmp(json_str_or(r.anom[j], "name"), "rst_out_of_window") == 0)
+            cr_expect(strstr(json_str_or(r.anom[j], "detail"), "does not acknowledge the SYN"),
+                      "detail: %s", json_str_or(r.anom[j], "detail"));
+    run_free(&r);
+}
+
 /* Near miss: 6 the RST exactly at the server's next expected byte (CISN + 101): acceptable, the
  * connection ends by RST, nothing raised. */
 Test(rst_out_of_window, near_miss_rst_at_next_expected_byte) {
