@@ -30,6 +30,7 @@ static const struct anomaly_info catalog[ANOMALY_COUNT] = {
     [ANOMALY_PACKET_AFTER_TIME_WAIT] = {"packet_after_time_wait", SEVERITY_HIGH},
     [ANOMALY_DATA_AFTER_RST] = {"data_after_rst", SEVERITY_HIGH},
     [ANOMALY_RST_OUT_OF_WINDOW] = {"rst_out_of_window", SEVERITY_HIGH},
+    [ANOMALY_SEGMENT_OUT_OF_WINDOW] = {"segment_out_of_window", SEVERITY_HIGH},
     [ANOMALY_PORT_REUSE] = {"port_reuse", SEVERITY_INFO},
     [ANOMALY_RETRANSMISSION] = {"retransmission", SEVERITY_INFO},
     [ANOMALY_OUT_OF_ORDER] = {"out_of_order", SEVERITY_INFO},

@@ -263,9 +263,13 @@ static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
     }
     p->probe_pending = false;
     ack_passes_holes(t, !dir, a);
+    /* An acknowledgement nearly 2^31 past anything P sent is forged or corrupt. */
+    if (a > p->hi && beyond_serial_range(a, p->hi) && p->base_known) {
+        raise_anomaly(t, ANOMALY_SEGMENT_OUT_OF_WINDOW);
+        return;
+    }
     /* Acknowledged beyond anything captured from P (after the handshake): sent, never seen. */
-    if (a > p->hi && !beyond_serial_range(a, p->hi) && p->syn_acked && x->peer_syn_rcvd &&
-        (!p->fin_sent || a <= p->fin_pos)) {
+    if (a > p->hi && p->syn_acked && x->peer_syn_rcvd && (!p->fin_sent || a <= p->fin_pos)) {
         p->missed_bytes += (uint64_t)(a - p->hi);
         p->hi = a;
         raise_anomaly(t, ANOMALY_ACK_UNSEEN_SEGMENT);
@@ -484,8 +488,10 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
     uint8_t flags = p->tcp.flags;
     uint32_t len = p->payload_len;
     int64_t start = pos + ((flags & TCP_SYN) ? 1 : 0);
-    if (beyond_serial_range(start + len + ((flags & TCP_FIN) ? 1 : 0), x->hi))
+    if (beyond_serial_range(start + len + ((flags & TCP_FIN) ? 1 : 0), x->hi)) {
+        raise_anomaly(t, ANOMALY_SEGMENT_OUT_OF_WINDOW);
         return;
+    }
     bool control = flags & (TCP_SYN | TCP_FIN | TCP_RST);
     bool keepalive = !control && len <= 1 && pos == x->hi - 1;
     /* A zero-window probe: 1 byte at the next sequence number while the peer's window is 0.

@@ -205,6 +205,12 @@ static void segment_detail(char *buf, size_t len, enum anomaly a, const struct c
             snprintf(buf, len, "RST from the %s with seq %u is outside the receiver's window", who,
                      seq);
         break;
+    case ANOMALY_SEGMENT_OUT_OF_WINDOW:
+        snprintf(buf, len,
+                 "%s sent seq %u (%u bytes), ack %u: nearly 2^31 past anything seen, left out of "
+                 "the byte accounting",
+                 who, seq, n, ack);
+        break;
     case ANOMALY_RETRANSMISSION:
         snprintf(buf, len, "%s resent seq %u (%s, %u bytes)", who, seq, flags, n);
         break;

@@ -1,5 +1,5 @@
 /* End-to-end tests of the anomaly catalog (issue 4): the real binary on captures scripted with the
- * generator (tests/gen/session.h). For every one of the 24 anomalies, one capture that triggers it
+ * generator (tests/gen/session.h). For every one of the 25 anomalies, one capture that triggers it
  * and a near-miss twin that must not; then clean traffic (a corpus of healthy connections and
  * every sample capture) that must raise nothing at all. Every expectation is worked out from the
  * packets the test writes, with the reasoning next to it; none is copied from the program's
@@ -70,6 +70,7 @@ static const struct catalog_entry catalog[] = {
     {"packet_after_time_wait", "high"},
     {"data_after_rst", "high"},
     {"rst_out_of_window", "high"},
+    {"segment_out_of_window", "high"},
     {"port_reuse", "info"},
     {"retransmission", "info"},
     {"out_of_order", "info"},
@@ -80,7 +81,7 @@ static const struct catalog_entry catalog[] = {
     {"port_scan", "high"},
 };
 
-_Static_assert(sizeof catalog / sizeof catalog[0] == 24, "the catalog has 24 anomalies");
+_Static_assert(sizeof catalog / sizeof catalog[0] == 25, "the catalog has 25 anomalies");
 
 static const char *catalog_severity(const char *name) {
     for (size_t i = 0; i < sizeof catalog / sizeof catalog[0]; i++)
@@ -1657,6 +1658,59 @@ Test(retransmission, near_miss_data_resuming_after_zero_window_probes) {
     expect_anomalies(&r, w, 1);
     expect_int(conn_by_frame(&r, 1), "orig.retransmits", 0);
     expect_int(conn_by_frame(&r, 1), "orig.payload_bytes", 200);
+    run_free(&r);
+}
+
+/* 1..3 handshake, 4 client bytes 1..100, 5 the server's ACK; 6 100 bytes "from the client" at
+ * 2^31 - 1 past its next byte (a forged sequence number: the segment would end 2^31 + 99 ahead,
+ * within 16 MiB of 2^31): segment_out_of_window, originator, frame 6, left out of the byte
+ * accounting; 7 client 50 real bytes, 8 ACK, 9..12 client-initiated close. Nothing else: no gap,
+ * no missed bytes (the server never acknowledged the forged bytes), 150 payload bytes. */
+Test(segment_out_of_window, trigger_forged_jump_near_2_to_the_31) {
+    struct cap c;
+    struct session s;
+    cap_open(&c, "seq-oow.pcap");
+    conn_init(&s, &c, 51160, CISN, SISN);
+    handshake(&c, &s);
+    put(&c, session_data(&s, SESSION_CLIENT, 100));
+    put(&c, session_ack(&s, SESSION_SERVER));
+    struct mark f = put(&c, session_write_segment(&s, SESSION_CLIENT, PB_PSH | PB_ACK,
+                                                  s.snd_nxt[SESSION_CLIENT] + 0x7fffffffu,
+                                                  s.snd_nxt[SESSION_SERVER], 100));
+    put(&c, session_data(&s, SESSION_CLIENT, 50));
+    put(&c, session_ack(&s, SESSION_SERVER));
+    close_from(&c, &s, SESSION_CLIENT);
+    cap_close(&c);
+    struct run r;
+    run_cap(&r, &c, NULL);
+    struct want w[] = {{.name = "segment_out_of_window", .dir = "orig", .at = f, .conn = 1}};
+    expect_anomalies(&r, w, 1);
+    expect_str(conn_by_frame(&r, 1), "close.how", "fin");
+    cr_expect_eq(json_int_at(conn_by_frame(&r, 1), "orig.missed_bytes"), 0);
+    cr_expect_eq(json_int_at(conn_by_frame(&r, 1), "orig.payload_bytes"), 150);
+    run_free(&r);
+}
+
+/* Near miss: a real capture gap of 1.5 GiB. 4 client bytes 1..100; the next 1.5 GiB were sent
+ * but never captured; 5 100 bytes past them: segment_not_captured (a gap, not a forgery); 6 the
+ * server acknowledges everything: ack_unseen_segment. No segment_out_of_window. */
+Test(segment_out_of_window, near_miss_gigabyte_capture_gap) {
+    struct cap c;
+    struct session s;
+    cap_open(&c, "seq-biggap.pcap");
+    conn_init(&s, &c, 51161, CISN, SISN);
+    handshake(&c, &s);
+    put(&c, session_data(&s, SESSION_CLIENT, 100));
+    s.snd_nxt[SESSION_CLIENT] += 0x60000000u; /* 1.5 GiB lost from the capture */
+    struct mark d = put(&c, session_data(&s, SESSION_CLIENT, 100));
+    struct mark a = put(&c, session_ack(&s, SESSION_SERVER));
+    cap_close(&c);
+    struct run r;
+    run_cap(&r, &c, NULL);
+    struct want w[] = {{.name = "segment_not_captured", .dir = "orig", .at = d, .conn = 1},
+                       {.name = "ack_unseen_segment", .dir = "resp", .at = a, .conn = 1}};
+    expect_anomalies(&r, w, 2);
+    expect_not(&r, "segment_out_of_window");
     run_free(&r);
 }
 
