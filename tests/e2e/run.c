@@ -1,7 +1,9 @@
 /* run: process and JSON helpers for the end-to-end tests (see run.h). */
 #include "run.h"
 
+#include <criterion/criterion.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,4 +136,40 @@ const char *json_str_or(struct json_object *o, const char *path) {
 const char *json_str_at(struct json_object *o, const char *path) {
     struct json_object *v = json_at(o, path);
     return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+void expect_packet_accounting(struct json_object *summary) {
+    int64_t packets = json_int_at(summary, "packets");
+    int64_t parts = json_int_at(summary, "filtered") + json_int_at(summary, "analysed") +
+                    json_int_at(summary, "checksum_dropped") +
+                    json_int_at(summary, "decode_failed");
+    cr_expect_eq(packets, parts,
+                 "packets %" PRId64 " != filtered + analysed + checksum_dropped + "
+                 "decode_failed = %" PRId64,
+                 packets, parts);
+    int64_t errors = 0;
+    struct json_object *de = json_at(summary, "decode_errors");
+    cr_assert(de, "the summary has no decode_errors");
+    json_object_object_foreach(de, key, val) {
+        (void)key;
+        errors += json_object_get_int64(val);
+    }
+    cr_expect_eq(json_int_at(summary, "decode_failed"), errors,
+                 "decode_failed is not the sum of decode_errors");
+}
+
+void expect_breakdown(struct json_object *summary, const char *summary_key,
+                      struct json_object *const *recs, int n, const char *rec_key) {
+    struct json_object *by = json_at(summary, summary_key);
+    cr_assert(by && json_object_is_type(by, json_type_object), "summary lacks %s", summary_key);
+    int64_t sum = 0;
+    json_object_object_foreach(by, key, val) {
+        int64_t count = 0;
+        for (int i = 0; i < n; i++)
+            count += strcmp(json_str_or(recs[i], rec_key), key) == 0;
+        cr_expect_eq(json_object_get_int64(val), count, "%s.%s = %" PRId64 ", records say %" PRId64,
+                     summary_key, key, json_object_get_int64(val), count);
+        sum += json_object_get_int64(val);
+    }
+    cr_expect_eq(sum, n, "%s adds up to %" PRId64 ", %d records", summary_key, sum, n);
 }

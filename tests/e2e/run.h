@@ -39,4 +39,14 @@ int64_t json_int_at(struct json_object *o, const char *path);
 /* The string at a dotted path, or NULL. */
 const char *json_str_at(struct json_object *o, const char *path);
 
+/* Criterion expectations on a summary record (docs/schema.md, decode_failed): packets = filtered +
+ * analysed + checksum_dropped + decode_failed, and decode_failed is the sum of decode_errors. */
+void expect_packet_accounting(struct json_object *summary);
+
+/* Criterion expectations: the summary's breakdown object summary_key ("connections.by_close")
+ * counts, per value, as many of the n connection records recs as have that value at rec_key
+ * ("close.how"), and adds up to n. */
+void expect_breakdown(struct json_object *summary, const char *summary_key,
+                      struct json_object *const *recs, int n, const char *rec_key);
+
 #endif

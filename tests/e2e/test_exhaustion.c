@@ -567,20 +567,7 @@ static struct json_object *check_common(const struct gen *g, const struct tally 
     int64_t packets = json_int_at(s, "packets");
     cr_expect_eq(packets, (int64_t)g->packets, "read %" PRId64 " packets of %" PRIu64, packets,
                  g->packets);
-    int64_t parts = json_int_at(s, "filtered") + json_int_at(s, "analysed") +
-                    json_int_at(s, "checksum_dropped") + json_int_at(s, "decode_failed");
-    cr_expect_eq(packets, parts,
-                 "packets %" PRId64 " != filtered + analysed + checksum_dropped + "
-                 "decode_failed = %" PRId64,
-                 packets, parts);
-    int64_t errors = 0;
-    struct json_object *de = json_at(s, "decode_errors");
-    cr_assert(de);
-    json_object_object_foreach(de, key, val) {
-        (void)key;
-        errors += json_object_get_int64(val);
-    }
-    cr_expect_eq(json_int_at(s, "decode_failed"), errors);
+    expect_packet_accounting(s);
 
     /* Each connection reported exactly once, and the summary says what the records say. */
     cr_expect_eq(json_int_at(s, "connections.total"), (int64_t)t->conns,

@@ -102,23 +102,6 @@ static int64_t int_or_zero(struct json_object *o, const char *path) {
     return v < 0 ? 0 : v;
 }
 
-/* The summary's breakdown object equals the records' own counts of rec_key. */
-static void check_breakdown(const struct result *r, const char *summary_key, const char *rec_key) {
-    struct json_object *by = json_at(r->summary, summary_key);
-    cr_assert(by && json_object_is_type(by, json_type_object), "summary lacks %s", summary_key);
-    int64_t sum = 0;
-    json_object_object_foreach(by, key, val) {
-        int64_t count = 0;
-        for (int i = 0; i < r->nconn; i++)
-            count += strcmp(json_str_or(r->conn[i], rec_key), key) == 0;
-        cr_expect_eq(json_object_get_int64(val), count, "%s.%s = %" PRId64 ", records say %" PRId64,
-                     summary_key, key, json_object_get_int64(val), count);
-        sum += json_object_get_int64(val);
-    }
-    cr_expect_eq(sum, r->nconn, "%s adds up to %" PRId64 ", %d records", summary_key, sum,
-                 r->nconn);
-}
-
 static int by_string(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -156,25 +139,9 @@ static void check_output(struct result *r, char *out) {
     free(uids);
     struct json_object *s = r->summary;
     cr_expect_eq(json_int_at(s, "connections.total"), r->nconn);
-    check_breakdown(r, "connections.by_close", "close.how");
-    check_breakdown(r, "connections.by_conn_state", "conn_state");
-    int64_t packets = json_int_at(s, "packets");
-    int64_t parts = json_int_at(s, "filtered") + json_int_at(s, "analysed") +
-                    json_int_at(s, "checksum_dropped") + json_int_at(s, "decode_failed");
-    cr_expect_eq(packets, parts,
-                 "packets %" PRId64 " != filtered + analysed + checksum_dropped + "
-                 "decode_failed = %" PRId64,
-                 packets, parts);
-    int64_t errors = 0;
-    struct json_object *de = json_at(s, "decode_errors");
-    cr_assert(de);
-    json_object_object_foreach(de, key, val) {
-        (void)key;
-        errors += json_object_get_int64(val);
-    }
-    cr_expect_eq(json_int_at(s, "decode_failed"), errors,
-                 "decode_failed is not the sum of "
-                 "decode_errors");
+    expect_breakdown(s, "connections.by_close", r->conn, r->nconn, "close.how");
+    expect_breakdown(s, "connections.by_conn_state", r->conn, r->nconn, "conn_state");
+    expect_packet_accounting(s);
 }
 
 /* Runs shakedown -F json -r path [opts], checks the invariants, keeps the output for validation. */
