@@ -8,7 +8,7 @@ sh scripts/setup.sh
 jobs=$(nproc)
 
 echo "== format check (clang-format)"
-files=$(git ls-files '*.c' '*.h' 2>/dev/null || find analyzer dissectors output tests -name '*.[ch]')
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || find capture dissectors analyzer output program tests -name '*.[ch]')
 # shellcheck disable=SC2086
 clang-format --dry-run -Werror $files
 
