@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct sink sink;
     struct sink_options out = {.path = "/dev/null"};
     struct record_options record = {.iso_time = size & 2};
-    if (!sink_open(&sink, &out, SINK_JSON, &record, err, sizeof err))
+    if (!sink_open(&sink, &out, output_format_find("json"), &record, err, sizeof err))
         abort();
     const char *inputs[1] = {path};
     struct analyze_config cfg = {.inputs = inputs,

@@ -1,10 +1,11 @@
 /* fuzz_pipeline: the whole per-packet pipeline — decode, tracker (timeouts, eviction, TIME_WAIT,
  * anomalies, host counters), JSON records and text lines — on a sequence of packets built from
- * the input (format below and in fuzz/README.md). Every record is serialised as json.c does and
- * must parse back as strict, valid-UTF-8 JSON on one line; a connection record filled into a
- * reused tree (as sink.c does) must read back equal to a fresh one; the packet accounting must add
- * up and every connection must be reported exactly once. Owns, per input: the tracker, the reused
- * trees, one packet buffer at a time and a /dev/null stream, all freed before returning.
+ * the input (format below and in fuzz/README.md). Every record is written by the JSON format and
+ * must parse back (json-c) as strict, valid-UTF-8 JSON on one line whose fields equal those of
+ * the connection, anomaly or totals it came from; the text format writes every record too; the
+ * packet accounting must add up and every connection must be reported exactly once. Owns, per
+ * input: the tracker, the record buffer and one packet buffer at a time, all freed before
+ * returning.
  *
  * Input: a 2-byte configuration, then chunks of a 7-byte header and the frame.
  *   config[0]  bits 0-3 max flows - 1 (1..16), bits 4-5 checksums (0 drop, 1 keep, 2 off,
@@ -22,12 +23,12 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "flowtext.h"
+#include "format.h"
 #include "fuzz.h"
-#include "json.h"
 #include "packet.h"
-#include "record.h"
 #include "stats.h"
-#include "text.h"
+#include "timefmt.h"
 #include "tracker.h"
 
 enum {
@@ -48,63 +49,166 @@ struct run {
     struct run_stats stats;
     struct record_options record;
     enum checksum_mode checksums;
-    struct json_object *tree[2]; /* reused connection records: [0] TCP, [1] UDP/ICMP */
-    FILE *null;                  /* text lines and JSON lines go here: written, not kept */
+    const struct format_ops *json, *text;
+    struct outbuf out; /* each record is formatted here, checked, then dropped */
     uint64_t frames;
 };
 
-/* A record must serialise to one line that parses back as strict JSON with valid UTF-8 and a
- * string "type" member; aborts otherwise. Takes no ownership of rec; returns the parsed copy
- * (the caller puts it). */
-static struct json_object *check_json(struct run *r, struct json_object *rec) {
-    if (!rec || !json_object_is_type(rec, json_type_object))
-        abort();
-    if (!json_write_record(r->null, rec))
-        abort();
-    size_t len;
-    const char *s = json_object_to_json_string_length(
-        rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    if (!s || strlen(s) != len || memchr(s, '\n', len) || len > INT32_MAX)
+/* The record just formatted into r->out must be one line that parses back as strict JSON with
+ * valid UTF-8; aborts otherwise. Returns the parsed object (the caller puts it). */
+static struct json_object *parse_back(struct run *r) {
+    const char *s = r->out.data;
+    size_t len = r->out.len;
+    if (outbuf_failed(&r->out) || len < 2 || s[len - 1] != '\n' || memchr(s, '\n', len - 1) ||
+        memchr(s, '\0', len) || len > INT32_MAX)
         abort();
     struct json_tokener *tok = json_tokener_new();
     if (!tok)
         abort();
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *back = json_tokener_parse_ex(tok, s, (int)len);
+    struct json_object *back = json_tokener_parse_ex(tok, s, (int)(len - 1));
     if (!back || json_tokener_get_error(tok) != json_tokener_success ||
-        json_tokener_get_parse_end(tok) != len)
+        json_tokener_get_parse_end(tok) != len - 1 || !json_object_is_type(back, json_type_object))
         abort();
     json_tokener_free(tok);
-    struct json_object *type;
-    if (!json_object_object_get_ex(back, "type", &type) ||
-        !json_object_is_type(type, json_type_string))
-        abort();
     return back;
 }
 
-/* Checks a one-off record and frees it. */
-static void check_record(struct run *r, struct json_object *rec) {
-    json_object_put(check_json(r, rec));
-    json_object_put(rec);
+/* The member at a dotted path ("orig.pkts"), of type t; aborts if missing or of another type. */
+static struct json_object *get(struct json_object *o, const char *path, json_type t) {
+    char key[64];
+    while (o) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key)
+            abort();
+        memcpy(key, path, n);
+        key[n] = '\0';
+        if (json_object_is_type(o, json_type_array)) /* an element by its index */
+            o = json_object_array_get_idx(o, (size_t)strtoul(key, NULL, 10));
+        else if (!json_object_object_get_ex(o, key, &o))
+            abort();
+        if (!path[n])
+            break;
+        path += n + 1;
+    }
+    if (!o || !json_object_is_type(o, t))
+        abort();
+    return o;
 }
 
-/* A connection record both ways: fresh, and filled into the reused tree of its protocol as
- * sink.c does; both must read back as the same members and values. (Compared as parsed back,
- * i.e. as written: record.c updates a reused number's text, not its json-c double value.) */
+static void expect_str(struct json_object *o, const char *path, const char *want) {
+    if (strcmp(json_object_get_string(get(o, path, json_type_string)), want) != 0)
+        abort();
+}
+
+static void expect_u64(struct json_object *o, const char *path, uint64_t want) {
+    if (json_object_get_uint64(get(o, path, json_type_int)) != want)
+        abort();
+}
+
+static void expect_bool(struct json_object *o, const char *path, bool want) {
+    if (json_object_get_boolean(get(o, path, json_type_boolean)) != want)
+        abort();
+}
+
+/* A timestamp reads back as exactly the text it was written as: epoch seconds with six decimals
+ * (json-c keeps a parsed number's text) or, with --iso-time, the ISO 8601 string. */
+static void expect_ts(struct run *r, struct json_object *o, const char *path, int64_t ns) {
+    char want[TIMEFMT_ISO_LEN];
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ns, &sec, &nsec);
+    if (r->record.iso_time) {
+        timefmt_iso8601(want, sizeof want, sec, nsec);
+        expect_str(o, path, want);
+        return;
+    }
+    timefmt_epoch(want, sizeof want, sec, nsec);
+    if (strcmp(json_object_to_json_string(get(o, path, json_type_double)), want) != 0)
+        abort();
+}
+
+static void expect_addr(struct json_object *o, const char *path, const uint8_t *a, uint8_t ver) {
+    char want[FLOWTEXT_ADDR_LEN];
+    flowtext_addr(want, sizeof want, a, ver);
+    expect_str(o, path, want);
+}
+
+static void check_endpoint(struct json_object *o, const char *role_key, const struct conn *c,
+                           int role) {
+    struct json_object *ep = get(o, role_key, json_type_object);
+    expect_u64(ep, "pkts", c->pkts[role]);
+    expect_u64(ep, "bytes", c->ip_bytes[role]);
+    if (c->e.key.proto != 6)
+        return;
+    const struct tcp_endpoint *x = &c->tcp.ep[role];
+    expect_str(ep, "state", tcp_state_name(tcp_conn_state(&c->tcp, role)));
+    expect_u64(ep, "payload_bytes", x->payload_bytes);
+    expect_u64(ep, "retransmits", x->retrans_pkts);
+    expect_u64(ep, "missed_bytes", x->missed_bytes);
+    if (x->opt_seen)
+        expect_bool(ep, "options.sack_permitted", x->sack_permitted);
+}
+
+static void check_anomaly_list(struct run *r, struct json_object *o, const struct conn *c) {
+    struct json_object *a = get(o, "anomalies", json_type_array);
+    unsigned n = c->anomalies ? c->anomalies->n : 0;
+    if (json_object_array_length(a) != n)
+        abort();
+    for (unsigned i = 0; i < n; i++) {
+        const struct conn_anomaly *ca = &c->anomalies->list[i];
+        struct json_object *e = json_object_array_get_idx(a, i);
+        expect_str(e, "name", anomaly_name((enum anomaly)ca->id));
+        expect_u64(e, "count", ca->count);
+        expect_ts(r, e, "first_ts", ca->first_ns);
+        expect_str(e, "direction", flowtext_direction(ca->dir));
+    }
+}
+
+/* A connection record, written by the JSON format, read back against the connection. */
+static void check_connection(struct run *r, struct json_object *o, const struct conn *c,
+                             bool final) {
+    char uid[CONN_UID_LEN], hist[TCP_HISTORY_MAX];
+    conn_uid(c, uid);
+    conn_history(c, hist);
+    expect_str(o, "type", "connection");
+    expect_str(o, "uid", uid);
+    expect_ts(r, o, "ts", c->first_ns);
+    expect_ts(r, o, "end_ts", c->last_ns);
+    expect_str(o, "proto", flowtext_proto(c->e.key.proto, c->e.key.ip_version));
+    expect_addr(o, "src_ip", conn_addr(c, 0), c->e.key.ip_version);
+    expect_u64(o, "src_port", conn_port(c, 0));
+    expect_addr(o, "dest_ip", conn_addr(c, 1), c->e.key.ip_version);
+    expect_u64(o, "dest_port", conn_port(c, 1));
+    expect_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
+    expect_str(o, "history", hist);
+    expect_bool(o, "final", final);
+    if (final)
+        expect_str(o, "close.how", conn_end_name((enum conn_end)c->end));
+    if (c->e.key.proto == 6)
+        expect_bool(o, "handshake.completed", c->tcp.handshake_done);
+    check_endpoint(o, "orig", c, 0);
+    check_endpoint(o, "resp", c, 1);
+    expect_u64(o, "first_frame", c->first_frame);
+    check_anomaly_list(r, o, c);
+}
+
+/* Runs one format writer into r->out (reset first). */
+#define FORMAT(r, fmt, call, ...)                                                                  \
+    do {                                                                                           \
+        outbuf_reset(&(r)->out);                                                                   \
+        struct format_ctx f_ = {&(r)->out, &(r)->record, true};                                    \
+        (fmt)->call(&f_, __VA_ARGS__);                                                             \
+        if (outbuf_failed(&(r)->out))                                                              \
+            abort();                                                                               \
+    } while (0)
+
 static void emit_connection(struct run *r, const struct conn *c, bool final) {
-    struct json_object *fresh = record_connection(c, final, &r->record);
-    struct json_object *fresh_back = check_json(r, fresh);
-    struct json_object **tree = &r->tree[c->e.key.proto == 6 ? 0 : 1];
-    if (!*tree && !(*tree = json_object_new_object()))
-        abort();
-    record_connection_fill(*tree, c, final, &r->record);
-    struct json_object *tree_back = check_json(r, *tree);
-    if (!json_object_equal(fresh_back, tree_back))
-        abort();
-    json_object_put(fresh_back);
-    json_object_put(tree_back);
-    json_object_put(fresh);
-    text_write_connection(r->null, c, final);
+    FORMAT(r, r->json, connection, c, final);
+    struct json_object *back = parse_back(r);
+    check_connection(r, back, c, final);
+    json_object_put(back);
+    FORMAT(r, r->text, connection, c, final);
 }
 
 static void on_report(void *ctx, const struct conn *c) {
@@ -119,12 +223,35 @@ static void on_interim(void *ctx, const struct conn *c) {
     emit_connection(ctx, c, false);
 }
 
+/* An anomaly record read back against its event. */
+static void check_anomaly(struct run *r, struct json_object *o, const struct anomaly_event *ev) {
+    expect_str(o, "type", "anomaly");
+    expect_ts(r, o, "ts", ev->ts_ns);
+    expect_u64(o, "frame", ev->frame);
+    expect_str(o, "name", anomaly_name(ev->id));
+    if (!ev->key) {
+        expect_addr(o, ev->id == ANOMALY_PORT_SCAN ? "src_ip" : "dest_ip", ev->host,
+                    ev->host_version);
+        expect_u64(o, "count", ev->count);
+        return;
+    }
+    char uid[CONN_UID_LEN];
+    conn_uid_make(ev->serial, ev->first_ns, ev->key, uid);
+    expect_str(o, "uid", uid);
+    expect_addr(o, "src_ip", ev->key->addr[ev->orig_side], ev->key->ip_version);
+    expect_u64(o, "src_port", ev->key->port[ev->orig_side]);
+    expect_str(o, "direction", flowtext_direction(ev->dir));
+}
+
 static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct run *r = ctx;
     if (ev->frame > r->frames || (unsigned)ev->id >= ANOMALY_COUNT)
         abort();
-    check_record(r, record_anomaly(ev, &r->record));
-    text_write_anomaly(r->null, ev);
+    FORMAT(r, r->json, anomaly, ev);
+    struct json_object *back = parse_back(r);
+    check_anomaly(r, back, ev);
+    json_object_put(back);
+    FORMAT(r, r->text, anomaly, ev);
 }
 
 static void configure(struct run *r, struct tracker_config *cfg, const uint8_t *config) {
@@ -195,15 +322,30 @@ static void finish(struct run *r) {
     struct input_report in = {.path = "fuzz", .link = LINK_ETHERNET, .link_supported = true};
     snprintf(in.link_name, sizeof in.link_name, "EN10MB");
     in.packets = r->stats.read.packets;
-    check_record(r, record_summary(&r->stats, &in, 1, 0.5, &r->record));
-    text_write_summary(r->null, &r->stats, &in, 1);
+    FORMAT(r, r->json, summary, &r->stats, &in, 1, 0.5);
+    struct json_object *back = parse_back(r);
+    expect_str(back, "type", "summary");
+    expect_u64(back, "packets", r->stats.read.packets);
+    expect_u64(back, "analysed", r->stats.analysed);
+    expect_u64(back, "checksum_dropped", r->stats.checksum_dropped);
+    expect_u64(back, "connections.total", r->stats.conns.reported);
+    expect_u64(back, "connections.untracked_packets", tc->untracked_packets);
+    expect_str(back, "inputs.0.file", "fuzz"); /* see get(): arrays by index */
+    json_object_put(back);
+    FORMAT(r, r->text, summary, &r->stats, &in, 1, 0.5);
 
     struct live_stats ls = {.wall_ns = tracker_now(r->tracker),
                             .packets = r->stats.read.packets,
                             .connections_reported = tc->reported,
                             .memory_bytes = tracker_memory(r->tracker)};
-    check_record(r, record_stats(&ls, &r->record));
-    text_write_stats(r->null, &ls);
+    FORMAT(r, r->json, stats, &ls);
+    back = parse_back(r);
+    expect_str(back, "type", "stats");
+    expect_u64(back, "packets", ls.packets);
+    expect_u64(back, "connections_reported", ls.connections_reported);
+    expect_u64(back, "memory_bytes", ls.memory_bytes);
+    json_object_put(back);
+    FORMAT(r, r->text, stats, &ls);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -214,11 +356,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!r)
         abort();
     configure(r, &cfg, data);
-    r->null = fopen("/dev/null", "w");
+    r->json = output_format_find("json");
+    r->text = output_format_find("text");
     r->tracker = tracker_new(&cfg, on_report, on_anomaly, r);
-    if (!r->null || !r->tracker)
+    if (!r->json || !r->text || !r->tracker)
         abort();
-    text_write_connection_header(r->null);
 
     int64_t now = TIME_START_NS;
     size_t at = CONFIG_LEN;
@@ -241,9 +383,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     finish(r);
 
     tracker_free(r->tracker);
-    json_object_put(r->tree[0]);
-    json_object_put(r->tree[1]);
-    fclose(r->null);
+    outbuf_free(&r->out);
     free(r);
     return 0;
 }

@@ -9,7 +9,7 @@
 
 #include "analyze.h"
 #include "capture.h"
-#include "record.h"
+#include "format.h"
 #include "sink.h"
 #include "tracker.h"
 

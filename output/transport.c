@@ -1,0 +1,34 @@
+/* transport: the table of output transports, each defined in a file of its own. */
+#include "transport.h"
+
+#include <string.h>
+#include <time.h>
+
+extern const struct transport_ops output_transport_stdout; /* transport_stdout.c */
+extern const struct transport_ops output_transport_file;   /* transport_file.c */
+
+static const struct transport_ops *const transports[] = {
+    &output_transport_stdout,
+    &output_transport_file,
+};
+
+bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
+                    size_t errlen) {
+    memset(t, 0, sizeof *t);
+    t->opt = *opt;
+    t->opened_ns = transport_wall_ns();
+    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
+        if (transports[i]->accepts(opt)) {
+            t->ops = transports[i];
+            return t->ops->open(t, err, errlen);
+        }
+    }
+    snprintf(err, errlen, "no output transport for %s", opt->path ? opt->path : "stdout");
+    return false;
+}
+
+int64_t transport_wall_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

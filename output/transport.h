@@ -1,0 +1,61 @@
+/* transport: where record bytes go — the table of output transports. A transport receives each
+ * record whole, already formatted, in one call, and writes it out at once (a reader tailing the
+ * output sees complete lines as soon as they exist). Reopening (SIGHUP) and rotation happen
+ * between records. Transports run on whichever thread writes records (the writer thread when it
+ * runs); rotation_due alone may also be called from the analysis thread.
+ *
+ * Adding a transport: one new file defining a `const struct transport_ops`, and one row in
+ * the table in transport.c (rows are tried in order; the first that accepts the target wins). */
+#ifndef SHAKEDOWN_TRANSPORT_H
+#define SHAKEDOWN_TRANSPORT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct transport_options {
+    const char *path;      /* the target as given to -o; NULL: standard output */
+    uint64_t rotate_bytes; /* rotate once the file holds this much (0: never) */
+    int64_t rotate_ns;     /* rotate when the file is this old (0: never) */
+};
+
+/* An open transport: what every transport keeps (a stream, what it has written, when it was
+ * opened); a transport with more state of its own hangs it on `own`. */
+struct transport {
+    const struct transport_ops *ops;
+    struct transport_options opt;
+    FILE *out;                 /* NULL once lost (a reopen that failed) */
+    bool failed;               /* a failure was reported on stderr; later ones are not */
+    uint64_t bytes;            /* bytes written to the current file (0: it is empty) */
+    _Atomic int64_t opened_ns; /* wall clock when the current file was opened */
+    uint32_t rotations;
+    void *own;
+};
+
+struct transport_ops {
+    const char *name;
+    /* True if this transport serves the target (opt->path; NULL for standard output). */
+    bool (*accepts)(const struct transport_options *opt);
+    /* Opens it; false with a one-line reason in err. */
+    bool (*open)(struct transport *t, char *err, size_t errlen);
+    /* Writes one record; false (errno set) if it was not written. */
+    bool (*write)(struct transport *t, const char *buf, size_t len);
+    /* SIGHUP: start again on the target by its name (NULL: nothing to do). */
+    void (*reopen)(struct transport *t, int64_t wall_ns);
+    /* Rotation by age: due now? (cheap, any thread; NULL: never) and do it (writer's thread). */
+    bool (*rotation_due)(const struct transport *t, int64_t wall_ns);
+    void (*rotate)(struct transport *t, int64_t wall_ns);
+    /* Flushes and closes; false if that failed. */
+    bool (*close)(struct transport *t);
+};
+
+/* Opens the transport that accepts opt's target into t; false with a one-line reason in err. */
+bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
+                    size_t errlen);
+
+/* The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch. */
+int64_t transport_wall_ns(void);
+
+#endif

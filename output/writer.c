@@ -1,0 +1,212 @@
+/* writer: the writer thread and its queue. */
+#include "writer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A ring of jobs with one producer (the analysis) and one consumer (the writer). The producer
+ * fills the slot at `tail` on its own and then publishes it under the lock (a cheap, uncontended
+ * lock per record, and a wake-up only when the writer sleeps, so a record never waits for others
+ * to come: `shakedown -r -` fed by tcpdump writes each one at once). The writer takes everything
+ * published, writes it without the lock, and only then moves `head` on, so head == tail means
+ * every record handed over has been written. */
+
+#define WRITER_QUEUE_LEN 16384 /* jobs, about 10 MB: absorbs the burst of a mass close */
+
+enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY };
+
+struct writer_job {
+    uint8_t kind; /* enum writer_job_kind */
+    bool final;
+    union {
+        struct {
+            struct conn conn; /* its anomalies point to the copy below */
+            struct conn_anomalies anomalies;
+        } connection;
+        struct {
+            struct anomaly_event ev; /* key and host point into this job */
+            struct flow_key key;
+            uint8_t host[16];
+        } anomaly;
+    } u;
+};
+
+struct writer {
+    const struct writer_callbacks *cb;
+    void *ctx;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work;  /* a job published, or quit */
+    pthread_cond_t space; /* head moved on */
+    struct writer_job *jobs;
+    uint64_t head;              /* lock: jobs before it have been written */
+    uint64_t tail;              /* lock: jobs before it are published */
+    _Atomic uint64_t tail_hint; /* tail, readable without the lock (the writer's short wait) */
+    bool idle;                  /* lock: the writer waits for work */
+    bool quit;                  /* lock: no more jobs will come */
+};
+
+static void writer_run_job(struct writer *w, struct writer_job *j) {
+    if (j->kind == JOB_CONNECTION) {
+        w->cb->connection(w->ctx, &j->u.connection.conn, j->final);
+        return;
+    }
+    struct anomaly_event *ev = &j->u.anomaly.ev;
+    if (ev->key)
+        ev->key = &j->u.anomaly.key;
+    if (ev->host)
+        ev->host = j->u.anomaly.host;
+    w->cb->anomaly(w->ctx, ev);
+}
+
+/* Before sleeping, the writer watches for the next job for a few microseconds: records often
+ * come a few microseconds apart, and a sleeping writer costs the analysis a wake-up (a system
+ * call and a context switch) per record. */
+#define WRITER_SPIN_NS 50000
+
+static void writer_spin(struct writer *w, uint64_t head) {
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(&w->tail_hint, memory_order_relaxed) != head)
+            return;
+        if (i % 64 == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000000000 + (t.tv_nsec - t0.tv_nsec) > WRITER_SPIN_NS)
+                return;
+        }
+    }
+}
+
+static void *writer_main(void *arg) {
+    struct writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        if (w->head == w->tail && !w->quit) {
+            uint64_t head = w->head;
+            pthread_mutex_unlock(&w->lock);
+            writer_spin(w, head);
+            pthread_mutex_lock(&w->lock);
+        }
+        while (w->head == w->tail && !w->quit) {
+            w->idle = true;
+            pthread_cond_wait(&w->work, &w->lock);
+        }
+        w->idle = false;
+        if (w->head == w->tail)
+            break;
+        uint64_t from = w->head, to = w->tail;
+        pthread_mutex_unlock(&w->lock);
+        for (uint64_t i = from; i < to; i++)
+            writer_run_job(w, &w->jobs[i % WRITER_QUEUE_LEN]);
+        pthread_mutex_lock(&w->lock);
+        w->head = to;
+        pthread_cond_signal(&w->space);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+struct writer *writer_start(const struct writer_callbacks *cb, void *ctx) {
+    struct writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->cb = cb;
+    w->ctx = ctx;
+    w->jobs = calloc(WRITER_QUEUE_LEN, sizeof *w->jobs);
+    if (!w->jobs || pthread_mutex_init(&w->lock, NULL) != 0) {
+        free(w->jobs);
+        free(w);
+        return NULL;
+    }
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->space, NULL);
+    /* Signals are for the main thread (its handlers set the flags the analysis polls), except
+     * those a write itself raises: past a file size limit (SIGXFSZ) the writer dies as the
+     * single-threaded program would. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    bool started = pthread_create(&w->thread, NULL, writer_main, w) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started)
+        return w;
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->space);
+    pthread_mutex_destroy(&w->lock);
+    free(w->jobs);
+    free(w);
+    return NULL;
+}
+
+/* The slot for the next job (the producer's alone until writer_publish), waiting for the writer
+ * while the ring is full. */
+static struct writer_job *writer_slot(struct writer *w) {
+    pthread_mutex_lock(&w->lock);
+    while (w->tail - w->head >= WRITER_QUEUE_LEN)
+        pthread_cond_wait(&w->space, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    return &w->jobs[w->tail % WRITER_QUEUE_LEN];
+}
+
+static void writer_publish(struct writer *w) {
+    pthread_mutex_lock(&w->lock);
+    w->tail++;
+    atomic_store_explicit(&w->tail_hint, w->tail, memory_order_relaxed);
+    if (w->idle)
+        pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void writer_drain(struct writer *w) {
+    pthread_mutex_lock(&w->lock);
+    while (w->head != w->tail)
+        pthread_cond_wait(&w->space, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void writer_stop(struct writer *w) {
+    if (!w)
+        return;
+    writer_drain(w);
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->space);
+    pthread_mutex_destroy(&w->lock);
+    free(w->jobs);
+    free(w);
+}
+
+void writer_connection(struct writer *w, const struct conn *c, bool final) {
+    struct writer_job *j = writer_slot(w);
+    j->kind = JOB_CONNECTION;
+    j->final = final;
+    j->u.connection.conn = *c;
+    j->u.connection.conn.tcp.holes = NULL; /* the tracker's; no record reads it (writer.h) */
+    if (c->anomalies) { /* a block of the tracker's pool, reused once the connection is gone */
+        j->u.connection.anomalies = *c->anomalies;
+        j->u.connection.conn.anomalies = &j->u.connection.anomalies;
+    }
+    writer_publish(w);
+}
+
+void writer_anomaly(struct writer *w, const struct anomaly_event *ev) {
+    struct writer_job *j = writer_slot(w);
+    j->kind = JOB_ANOMALY;
+    j->u.anomaly.ev = *ev;
+    if (ev->key)
+        j->u.anomaly.key = *ev->key;
+    if (ev->host)
+        memcpy(j->u.anomaly.host, ev->host, ev->host_version == 4 ? 4 : 16);
+    writer_publish(w);
+}
