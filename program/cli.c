@@ -1,5 +1,7 @@
-/* cli: the command line — every option, its validation, and the help text. Every mistake gets one
- * line on stderr and exit status 2 (usage_error); docs/shakedown.1 documents each option. */
+/* cli: the command line — one table row per option (long name, letter, argument, help text,
+ * handler), from which both getopt_long's arguments and --help are derived; each value's
+ * validation; and the combinations that cannot work. Every mistake gets one line on stderr and
+ * exit status 2 (usage_error); docs/shakedown.1 documents each option. */
 #include "cli.h"
 
 #include <errno.h>
@@ -13,102 +15,6 @@
 #ifndef SHAKEDOWN_VERSION
 #define SHAKEDOWN_VERSION "unknown"
 #endif
-
-/* Long options without a short form. */
-enum {
-    OPT_CHECKSUMS = 256,
-    OPT_ISO_TIME,
-    OPT_SEED,
-    OPT_MAX_FLOWS,
-    OPT_TIME_WAIT,
-    OPT_HANDSHAKE_TIMEOUT,
-    OPT_IDLE_TIMEOUT,
-    OPT_HALF_CLOSED_TIMEOUT,
-    OPT_CLOSING_TIMEOUT,
-    OPT_UDP_TIMEOUT,
-    OPT_ICMP_TIMEOUT,
-    OPT_ANSWER_GRACE,
-    OPT_SYN_FLOOD_THRESHOLD,
-    OPT_SYN_FLOOD_WINDOW,
-    OPT_PORT_SCAN_THRESHOLD,
-    OPT_PORT_SCAN_WINDOW,
-    OPT_STATS_INTERVAL,
-    OPT_INTERIM,
-    OPT_ROTATE_SIZE,
-    OPT_ROTATE_SECONDS,
-};
-
-static const char usage_text[] =
-    "Usage: shakedown -r FILE [-r FILE ...] [OPTIONS] [BPF-EXPRESSION]\n"
-    "       shakedown -i IFACE [OPTIONS] [BPF-EXPRESSION]\n"
-    "       shakedown -D\n"
-    "Passive TCP connection analyzer: reads pcap/pcapng captures or watches an interface and\n"
-    "reports every connection and what went wrong in it.\n"
-    "\n"
-    "Input:\n"
-    "  -r, --read FILE       read a pcap or pcapng file; '-' reads standard input. Repeat to\n"
-    "                        read several files in order as one stream.\n"
-    "  -i, --interface IFACE capture live on IFACE until SIGINT or SIGTERM\n"
-    "  -p, --no-promiscuous-mode  do not put the interface into promiscuous mode\n"
-    "  -s, --snapshot-length N  bytes kept per packet (default 256: the headers are all\n"
-    "                        shakedown needs)\n"
-    "  -B, --buffer-size KIB kernel capture buffer in KiB (default: libpcap's)\n"
-    "  -D, --list-interfaces list the interfaces a capture can be started on, and exit\n"
-    "  -Z, --relinquish-privileges USER  after opening the capture, drop root and run as\n"
-    "                        USER\n"
-    "  BPF-EXPRESSION        only analyse packets matching this filter (tcpdump syntax),\n"
-    "                        e.g. 'tcp port 443'. Filtered packets are counted when\n"
-    "                        reading files (live, the kernel filters them).\n"
-    "\n"
-    "Analysis:\n"
-    "      --checksums MODE  drop (default): verify IP/TCP/UDP/ICMP checksums and leave packets\n"
-    "                        with a bad one out of the analysis; keep: verify and count, but\n"
-    "                        analyse them (captures from the sending host, checksum offload);\n"
-    "                        off: do not verify.\n"
-    "\n"
-    "Connection tracking (times are seconds of capture time, fractions allowed):\n"
-    "      --max-flows N     connections tracked at once (default 262144); when full, the\n"
-    "                        least recently active one is reported as evicted\n"
-    "      --handshake-timeout S  a connection still opening expires after S idle (30)\n"
-    "      --idle-timeout S       an established connection expires after S idle (300)\n"
-    "      --half-closed-timeout S  one side closed, the other silent for S (120)\n"
-    "      --closing-timeout S    both FINs sent, the last ACK missing for S (30)\n"
-    "      --time-wait S     TIME_WAIT, 2 x MSL: how long a closed connection is remembered\n"
-    "                        so late segments are recognised as its own (240)\n"
-    "      --udp-timeout S   UDP flows expire after S idle (60)\n"
-    "      --icmp-timeout S  ICMP flows expire after S idle (60)\n"
-    "\n"
-    "Anomaly detection:\n"
-    "      --answer-grace S  when the input ends, SYNs, data and FINs sent in its last S are\n"
-    "                        not judged unanswered or unacknowledged (1)\n"
-    "      --syn-flood-threshold N  syn_flood: more than N half-open connections to one\n"
-    "                        host (200) ...\n"
-    "      --syn-flood-window S     ... within S seconds (10)\n"
-    "      --port-scan-threshold N  port_scan: more than N distinct ports or hosts left\n"
-    "                        unanswered or refused, from one host (20, at most 64) ...\n"
-    "      --port-scan-window S     ... within S seconds (60)\n"
-    "\n"
-    "Output:\n"
-    "  -F, --format FORMAT   text (default on a terminal) or json (one object per line,\n"
-    "                        the default otherwise)\n"
-    "  -o, --output FILE     write records to FILE instead of standard output; SIGHUP\n"
-    "                        reopens it (logrotate's create mode)\n"
-    "      --rotate-size N   with -o: move the file aside (FILE.<UTC time>) once it holds N\n"
-    "                        bytes (suffix k, M or G allowed) and start a new one\n"
-    "      --rotate-seconds S  with -o: the same every S seconds\n"
-    "      --stats-interval S  write a stats record every S seconds (packets, drops,\n"
-    "                        connections, memory, anomalies)\n"
-    "      --interim S       write interim records (\"final\": false) for connections open\n"
-    "                        longer than S, every S\n"
-    "      --iso-time        timestamps as ISO 8601 strings, not epoch seconds\n"
-    "      --community-id-seed N  seed of the Community ID hash (0-65535, default 0)\n"
-    "\n"
-    "  -h, --help            show this help and exit\n"
-    "  -V, --version         show the version and exit\n"
-    "\n"
-    "Exit status: 0 ok (also after SIGINT/SIGTERM, or when the reader of the output went\n"
-    "away), 1 an input was damaged (what could be read was analysed), 2 usage error, a\n"
-    "filter that does not compile, an input or interface that could not be opened.\n";
 
 /* One line on stderr, then exit 2: the contract for every command-line mistake. */
 __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const char *fmt, ...) {
@@ -158,55 +64,6 @@ static unsigned long long parse_uint(const char *name, const char *arg, unsigned
     return v;
 }
 
-static void parse_tracking(struct options *o, int opt, const char *arg) {
-    int64_t *t = o->tracker.timeout_ns;
-    switch (opt) {
-    case OPT_MAX_FLOWS:
-        o->tracker.max_flows = (uint32_t)parse_uint("--max-flows", arg, 1, 1u << 28);
-        break;
-    case OPT_TIME_WAIT:
-        o->tracker.time_wait_ns = parse_seconds("--time-wait", arg);
-        break;
-    case OPT_HANDSHAKE_TIMEOUT:
-        t[CONN_TIMER_HANDSHAKE] = parse_seconds("--handshake-timeout", arg);
-        break;
-    case OPT_IDLE_TIMEOUT:
-        t[CONN_TIMER_ESTABLISHED] = parse_seconds("--idle-timeout", arg);
-        break;
-    case OPT_HALF_CLOSED_TIMEOUT:
-        t[CONN_TIMER_HALF_CLOSED] = parse_seconds("--half-closed-timeout", arg);
-        break;
-    case OPT_CLOSING_TIMEOUT:
-        t[CONN_TIMER_CLOSING] = parse_seconds("--closing-timeout", arg);
-        break;
-    case OPT_UDP_TIMEOUT:
-        t[CONN_TIMER_UDP] = parse_seconds("--udp-timeout", arg);
-        break;
-    case OPT_ICMP_TIMEOUT:
-        t[CONN_TIMER_ICMP] = parse_seconds("--icmp-timeout", arg);
-        break;
-    case OPT_ANSWER_GRACE:
-        o->tracker.answer_grace_ns = parse_seconds("--answer-grace", arg);
-        break;
-    case OPT_SYN_FLOOD_THRESHOLD:
-        o->tracker.hosts.syn_flood_threshold =
-            (uint32_t)parse_uint("--syn-flood-threshold", arg, 1, 1u << 30);
-        break;
-    case OPT_SYN_FLOOD_WINDOW:
-        o->tracker.hosts.syn_flood_window_ns = parse_seconds("--syn-flood-window", arg);
-        break;
-    case OPT_PORT_SCAN_THRESHOLD:
-        o->tracker.hosts.port_scan_threshold =
-            (uint32_t)parse_uint("--port-scan-threshold", arg, 1, HOSTS_MAX_SCAN_TARGETS);
-        break;
-    case OPT_PORT_SCAN_WINDOW:
-        o->tracker.hosts.port_scan_window_ns = parse_seconds("--port-scan-window", arg);
-        break;
-    default:
-        break;
-    }
-}
-
 /* A byte count with an optional k, M or G suffix (powers of 1024). */
 static uint64_t parse_size(const char *name, const char *arg) {
     char *end;
@@ -220,41 +77,383 @@ static uint64_t parse_size(const char *name, const char *arg) {
     return (uint64_t)v << shift;
 }
 
-/* Options of live capture and of a long-running output. */
-static void parse_live(struct options *o, int opt, const char *arg) {
-    switch (opt) {
-    case 'i':
-        o->live.iface = arg;
-        break;
-    case 'p':
-        o->live.promisc = false;
-        break;
-    case 's':
-        o->live.snaplen = (int)parse_uint("-s", arg, 64, 262144);
-        break;
-    case 'B':
-        o->live.buffer_bytes = (int)parse_uint("-B", arg, 1, 1u << 21) * 1024;
-        break;
-    case 'D':
-        o->list_interfaces = true;
-        break;
-    case 'Z':
-        o->user = arg;
-        break;
-    case OPT_STATS_INTERVAL:
-        o->stats_interval_ns = parse_seconds("--stats-interval", arg);
-        break;
-    case OPT_INTERIM:
-        o->interim_ns = parse_seconds("--interim", arg);
-        break;
-    case OPT_ROTATE_SIZE:
-        o->output.rotate_bytes = parse_size("--rotate-size", arg);
-        break;
-    case OPT_ROTATE_SECONDS:
-        o->output.rotate_ns = parse_seconds("--rotate-seconds", arg);
-        break;
-    default:
-        break;
+/* The handlers, one per option, in the order of the table below. Each is called with the
+ * option's name as error messages spell it ("-s", "--max-flows": see option_name) and its value
+ * (NULL for a flag); a bad value ends in usage_error. */
+
+/* Input */
+
+static void add_input(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    o->inputs[o->ninputs++] = arg; /* sized for argc in cli_parse */
+}
+
+static void set_interface(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    o->live.iface = arg;
+}
+
+static void set_no_promiscuous(struct options *o, const char *name, const char *arg) {
+    (void)name, (void)arg;
+    o->live.promisc = false;
+}
+
+static void set_snapshot_length(struct options *o, const char *name, const char *arg) {
+    o->live.snaplen = (int)parse_uint(name, arg, 64, 262144);
+}
+
+static void set_buffer_size(struct options *o, const char *name, const char *arg) {
+    o->live.buffer_bytes = (int)parse_uint(name, arg, 1, 1u << 21) * 1024;
+}
+
+static void set_list_interfaces(struct options *o, const char *name, const char *arg) {
+    (void)name, (void)arg;
+    o->list_interfaces = true;
+}
+
+static void set_user(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    o->user = arg;
+}
+
+/* Analysis */
+
+static void set_checksums(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    if (strcmp(arg, "drop") == 0)
+        o->checksums = CHECKSUM_MODE_DROP;
+    else if (strcmp(arg, "keep") == 0)
+        o->checksums = CHECKSUM_MODE_KEEP;
+    else if (strcmp(arg, "off") == 0)
+        o->checksums = CHECKSUM_MODE_OFF;
+    else
+        usage_error("unknown checksum mode '%s': use drop, keep or off", arg);
+}
+
+/* Connection tracking */
+
+static void set_max_flows(struct options *o, const char *name, const char *arg) {
+    o->tracker.max_flows = (uint32_t)parse_uint(name, arg, 1, 1u << 28);
+}
+
+static void set_handshake_timeout(struct options *o, const char *name, const char *arg) {
+    o->tracker.timeout_ns[CONN_TIMER_HANDSHAKE] = parse_seconds(name, arg);
+}
+
+static void set_idle_timeout(struct options *o, const char *name, const char *arg) {
+    o->tracker.timeout_ns[CONN_TIMER_ESTABLISHED] = parse_seconds(name, arg);
+}
+
+static void set_half_closed_timeout(struct options *o, const char *name, const char *arg) {
+    o->tracker.timeout_ns[CONN_TIMER_HALF_CLOSED] = parse_seconds(name, arg);
+}
+
+static void set_closing_timeout(struct options *o, const char *name, const char *arg) {
+    o->tracker.timeout_ns[CONN_TIMER_CLOSING] = parse_seconds(name, arg);
+}
+
+static void set_time_wait(struct options *o, const char *name, const char *arg) {
+    o->tracker.time_wait_ns = parse_seconds(name, arg);
+}
+
+static void set_udp_timeout(struct options *o, const char *name, const char *arg) {
+    o->tracker.timeout_ns[CONN_TIMER_UDP] = parse_seconds(name, arg);
+}
+
+static void set_icmp_timeout(struct options *o, const char *name, const char *arg) {
+    o->tracker.timeout_ns[CONN_TIMER_ICMP] = parse_seconds(name, arg);
+}
+
+/* Anomaly detection */
+
+static void set_answer_grace(struct options *o, const char *name, const char *arg) {
+    o->tracker.answer_grace_ns = parse_seconds(name, arg);
+}
+
+static void set_syn_flood_threshold(struct options *o, const char *name, const char *arg) {
+    o->tracker.hosts.syn_flood_threshold = (uint32_t)parse_uint(name, arg, 1, 1u << 30);
+}
+
+static void set_syn_flood_window(struct options *o, const char *name, const char *arg) {
+    o->tracker.hosts.syn_flood_window_ns = parse_seconds(name, arg);
+}
+
+static void set_port_scan_threshold(struct options *o, const char *name, const char *arg) {
+    o->tracker.hosts.port_scan_threshold =
+        (uint32_t)parse_uint(name, arg, 1, HOSTS_MAX_SCAN_TARGETS);
+}
+
+static void set_port_scan_window(struct options *o, const char *name, const char *arg) {
+    o->tracker.hosts.port_scan_window_ns = parse_seconds(name, arg);
+}
+
+/* Output */
+
+static void set_format(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    if (strcmp(arg, "text") == 0)
+        o->format = FORMAT_TEXT;
+    else if (strcmp(arg, "json") == 0)
+        o->format = FORMAT_JSON;
+    else
+        usage_error("unknown format '%s': use text or json", arg);
+}
+
+static void set_output(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    o->output.path = arg;
+}
+
+static void set_rotate_size(struct options *o, const char *name, const char *arg) {
+    o->output.rotate_bytes = parse_size(name, arg);
+}
+
+static void set_rotate_seconds(struct options *o, const char *name, const char *arg) {
+    o->output.rotate_ns = parse_seconds(name, arg);
+}
+
+static void set_stats_interval(struct options *o, const char *name, const char *arg) {
+    o->stats_interval_ns = parse_seconds(name, arg);
+}
+
+static void set_interim(struct options *o, const char *name, const char *arg) {
+    o->interim_ns = parse_seconds(name, arg);
+}
+
+static void set_iso_time(struct options *o, const char *name, const char *arg) {
+    (void)name, (void)arg;
+    o->record.iso_time = true;
+}
+
+static void set_community_id_seed(struct options *o, const char *name, const char *arg) {
+    o->record.community_id_seed = (uint16_t)parse_uint(name, arg, 0, UINT16_MAX);
+}
+
+/* Help and version */
+
+static void print_help(void); /* it reads the table, which needs the handlers first */
+
+static void show_help(struct options *o, const char *name, const char *arg) {
+    (void)o, (void)name, (void)arg;
+    print_help();
+    exit(EXIT_STATUS_OK);
+}
+
+static void show_version(struct options *o, const char *name, const char *arg) {
+    (void)o, (void)name, (void)arg;
+    printf("shakedown %s\n", SHAKEDOWN_VERSION);
+    exit(EXIT_STATUS_OK);
+}
+
+/* One row of the option table, of one of three kinds:
+ *   - an option: name is set (every option has a long name; letter is its short form, or 0);
+ *   - the operands' description: no name, arg names them in --help, nothing parses them;
+ *   - a heading in --help: neither name nor arg; help is printed after a blank line ("" for the
+ *     blank line alone). */
+struct cli_option {
+    const char *name; /* long name, without the "--" */
+    char letter;      /* short form, or 0 */
+    const char *arg;  /* the value's name in --help; NULL for a flag */
+    const char *help; /* "\n" starts another line, indented like the first */
+    void (*handle)(struct options *o, const char *name, const char *arg);
+};
+
+/* Every option, in --help order: adding an option is adding a row here and its handler above. */
+static const struct cli_option option_table[] = {
+    {.help = "Input:"},
+    {"read", 'r', "FILE",
+     "read a pcap or pcapng file; '-' reads standard input. Repeat to\n"
+     "read several files in order as one stream.",
+     add_input},
+    {"interface", 'i', "IFACE", "capture live on IFACE until SIGINT or SIGTERM", set_interface},
+    {"no-promiscuous-mode", 'p', NULL, "do not put the interface into promiscuous mode",
+     set_no_promiscuous},
+    {"snapshot-length", 's', "N",
+     "bytes kept per packet (default 256: the headers are all\n"
+     "shakedown needs)",
+     set_snapshot_length},
+    {"buffer-size", 'B', "KIB", "kernel capture buffer in KiB (default: libpcap's)",
+     set_buffer_size},
+    {"list-interfaces", 'D', NULL, "list the interfaces a capture can be started on, and exit",
+     set_list_interfaces},
+    {"relinquish-privileges", 'Z', "USER",
+     "after opening the capture, drop root and run as\n"
+     "USER",
+     set_user},
+    {NULL, 0, "BPF-EXPRESSION",
+     "only analyse packets matching this filter (tcpdump syntax),\n"
+     "e.g. 'tcp port 443'. Filtered packets are counted when\n"
+     "reading files (live, the kernel filters them).",
+     NULL},
+
+    {.help = "Analysis:"},
+    {"checksums", 0, "MODE",
+     "drop (default): verify IP/TCP/UDP/ICMP checksums and leave packets\n"
+     "with a bad one out of the analysis; keep: verify and count, but\n"
+     "analyse them (captures from the sending host, checksum offload);\n"
+     "off: do not verify.",
+     set_checksums},
+
+    {.help = "Connection tracking (times are seconds of capture time, fractions allowed):"},
+    {"max-flows", 0, "N",
+     "connections tracked at once (default 262144); when full, the\n"
+     "least recently active one is reported as evicted",
+     set_max_flows},
+    {"handshake-timeout", 0, "S", "a connection still opening expires after S idle (30)",
+     set_handshake_timeout},
+    {"idle-timeout", 0, "S", "an established connection expires after S idle (300)",
+     set_idle_timeout},
+    {"half-closed-timeout", 0, "S", "one side closed, the other silent for S (120)",
+     set_half_closed_timeout},
+    {"closing-timeout", 0, "S", "both FINs sent, the last ACK missing for S (30)",
+     set_closing_timeout},
+    {"time-wait", 0, "S",
+     "TIME_WAIT, 2 x MSL: how long a closed connection is remembered\n"
+     "so late segments are recognised as its own (240)",
+     set_time_wait},
+    {"udp-timeout", 0, "S", "UDP flows expire after S idle (60)", set_udp_timeout},
+    {"icmp-timeout", 0, "S", "ICMP flows expire after S idle (60)", set_icmp_timeout},
+
+    {.help = "Anomaly detection:"},
+    {"answer-grace", 0, "S",
+     "when the input ends, SYNs, data and FINs sent in its last S are\n"
+     "not judged unanswered or unacknowledged (1)",
+     set_answer_grace},
+    {"syn-flood-threshold", 0, "N",
+     "syn_flood: more than N half-open connections to one\n"
+     "host (200) ...",
+     set_syn_flood_threshold},
+    {"syn-flood-window", 0, "S", "... within S seconds (10)", set_syn_flood_window},
+    {"port-scan-threshold", 0, "N",
+     "port_scan: more than N distinct ports or hosts left\n"
+     "unanswered or refused, from one host (20, at most 64) ...",
+     set_port_scan_threshold},
+    {"port-scan-window", 0, "S", "... within S seconds (60)", set_port_scan_window},
+
+    {.help = "Output:"},
+    {"format", 'F', "FORMAT",
+     "text (default on a terminal) or json (one object per line,\n"
+     "the default otherwise)",
+     set_format},
+    {"output", 'o', "FILE",
+     "write records to FILE instead of standard output; SIGHUP\n"
+     "reopens it (logrotate's create mode)",
+     set_output},
+    {"rotate-size", 0, "N",
+     "with -o: move the file aside (FILE.<UTC time>) once it holds N\n"
+     "bytes (suffix k, M or G allowed) and start a new one",
+     set_rotate_size},
+    {"rotate-seconds", 0, "S", "with -o: the same every S seconds", set_rotate_seconds},
+    {"stats-interval", 0, "S",
+     "write a stats record every S seconds (packets, drops,\n"
+     "connections, memory, anomalies)",
+     set_stats_interval},
+    {"interim", 0, "S",
+     "write interim records (\"final\": false) for connections open\n"
+     "longer than S, every S",
+     set_interim},
+    {"iso-time", 0, NULL, "timestamps as ISO 8601 strings, not epoch seconds", set_iso_time},
+    {"community-id-seed", 0, "N", "seed of the Community ID hash (0-65535, default 0)",
+     set_community_id_seed},
+
+    {.help = ""},
+    {"help", 'h', NULL, "show this help and exit", show_help},
+    {"version", 'V', NULL, "show the version and exit", show_version},
+};
+
+#define OPTION_ROWS (sizeof option_table / sizeof option_table[0])
+
+/* --help: this head, the table, then the tail. */
+static const char help_head[] =
+    "Usage: shakedown -r FILE [-r FILE ...] [OPTIONS] [BPF-EXPRESSION]\n"
+    "       shakedown -i IFACE [OPTIONS] [BPF-EXPRESSION]\n"
+    "       shakedown -D\n"
+    "Passive TCP connection analyzer: reads pcap/pcapng captures or watches an interface and\n"
+    "reports every connection and what went wrong in it.\n";
+
+static const char help_tail[] =
+    "\n"
+    "Exit status: 0 ok (also after SIGINT/SIGTERM, or when the reader of the output went\n"
+    "away), 1 an input was damaged (what could be read was analysed), 2 usage error, a\n"
+    "filter that does not compile, an input or interface that could not be opened.\n";
+
+/* The column where every option's help starts; a longer label ("  -s, --snapshot-length N") is
+ * followed by two spaces instead, and the help's further lines still start here. */
+enum { HELP_COLUMN = 24 };
+
+/* "  -r, --read FILE", "      --iso-time" or "  BPF-EXPRESSION", then the help text. */
+static void print_option(const struct cli_option *row) {
+    int n;
+    if (!row->name)
+        n = printf("  %s", row->arg);
+    else if (row->letter)
+        n = printf("  -%c, --%s", row->letter, row->name);
+    else
+        n = printf("      --%s", row->name);
+    if (row->name && row->arg)
+        n += printf(" %s", row->arg);
+    printf("%*s", n < HELP_COLUMN ? HELP_COLUMN - n : 2, "");
+    for (const char *p = row->help; *p; p++) {
+        putchar(*p);
+        if (*p == '\n')
+            printf("%*s", HELP_COLUMN, "");
+    }
+    putchar('\n');
+}
+
+static void print_help(void) {
+    fputs(help_head, stdout);
+    for (size_t i = 0; i < OPTION_ROWS; i++) {
+        const struct cli_option *row = &option_table[i];
+        if (!row->name && !row->arg)
+            printf("\n%s%s", row->help, *row->help ? "\n" : "");
+        else
+            print_option(row);
+    }
+    fputs(help_tail, stdout);
+}
+
+/* What getopt_long returns for the option in row i: its letter, or 256 + i for one without. */
+static int option_val(size_t i) {
+    return option_table[i].letter ? option_table[i].letter : 256 + (int)i;
+}
+
+static const struct cli_option *option_find(int val) {
+    for (size_t i = 0; i < OPTION_ROWS; i++)
+        if (option_table[i].name && option_val(i) == val)
+            return &option_table[i];
+    return NULL;
+}
+
+/* The option as error messages name it: "-s" when it has a letter, else "--max-flows". */
+static const char *option_name(const struct cli_option *row, char *buf, size_t len) {
+    if (row->letter)
+        snprintf(buf, len, "-%c", row->letter);
+    else
+        snprintf(buf, len, "--%s", row->name);
+    return buf;
+}
+
+/* getopt_long's arguments, derived from the table. */
+struct getopt_args {
+    struct option longopts[OPTION_ROWS + 1]; /* ends with a zeroed entry */
+    char shortopts[2 * OPTION_ROWS + 2];     /* ":r:F:..." */
+};
+
+static void getopt_args_build(struct getopt_args *g) {
+    memset(g, 0, sizeof *g);
+    size_t nlong = 0, nshort = 0;
+    g->shortopts[nshort++] = ':'; /* a missing value returns ':', not '?' */
+    for (size_t i = 0; i < OPTION_ROWS; i++) {
+        const struct cli_option *row = &option_table[i];
+        if (!row->name)
+            continue;
+        int has_arg = row->arg ? required_argument : no_argument;
+        g->longopts[nlong++] = (struct option){row->name, has_arg, NULL, option_val(i)};
+        if (row->letter)
+            g->shortopts[nshort++] = row->letter;
+        if (row->letter && row->arg)
+            g->shortopts[nshort++] = ':';
     }
 }
 
@@ -272,29 +471,6 @@ static void check_combinations(const struct options *o) {
         usage_error("%s", "-Z drops privileges after opening an interface: use it with -i");
 }
 
-static void parse_value(struct options *o, int opt, const char *arg) {
-    if (opt == 'F') {
-        if (strcmp(arg, "text") == 0)
-            o->format = FORMAT_TEXT;
-        else if (strcmp(arg, "json") == 0)
-            o->format = FORMAT_JSON;
-        else
-            usage_error("unknown format '%s': use text or json", arg);
-    } else if (opt == OPT_SEED) {
-        o->record.community_id_seed =
-            (uint16_t)parse_uint("--community-id-seed", arg, 0, UINT16_MAX);
-    } else if (opt == OPT_CHECKSUMS) {
-        if (strcmp(arg, "drop") == 0)
-            o->checksums = CHECKSUM_MODE_DROP;
-        else if (strcmp(arg, "keep") == 0)
-            o->checksums = CHECKSUM_MODE_KEEP;
-        else if (strcmp(arg, "off") == 0)
-            o->checksums = CHECKSUM_MODE_OFF;
-        else
-            usage_error("unknown checksum mode '%s': use drop, keep or off", arg);
-    }
-}
-
 static void options_defaults(struct options *o) {
     memset(o, 0, sizeof *o);
     o->format = FORMAT_AUTO;
@@ -307,99 +483,21 @@ static void options_defaults(struct options *o) {
 
 void cli_parse(struct options *o, int argc, char **argv) {
     options_defaults(o);
-    static const struct option longopts[] = {
-        {"read", required_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'F'},
-        {"output", required_argument, NULL, 'o'},
-        {"interface", required_argument, NULL, 'i'},
-        {"no-promiscuous-mode", no_argument, NULL, 'p'},
-        {"snapshot-length", required_argument, NULL, 's'},
-        {"buffer-size", required_argument, NULL, 'B'},
-        {"list-interfaces", no_argument, NULL, 'D'},
-        {"relinquish-privileges", required_argument, NULL, 'Z'},
-        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
-        {"interim", required_argument, NULL, OPT_INTERIM},
-        {"rotate-size", required_argument, NULL, OPT_ROTATE_SIZE},
-        {"rotate-seconds", required_argument, NULL, OPT_ROTATE_SECONDS},
-        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
-        {"iso-time", no_argument, NULL, OPT_ISO_TIME},
-        {"community-id-seed", required_argument, NULL, OPT_SEED},
-        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-        {"time-wait", required_argument, NULL, OPT_TIME_WAIT},
-        {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
-        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-        {"half-closed-timeout", required_argument, NULL, OPT_HALF_CLOSED_TIMEOUT},
-        {"closing-timeout", required_argument, NULL, OPT_CLOSING_TIMEOUT},
-        {"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
-        {"icmp-timeout", required_argument, NULL, OPT_ICMP_TIMEOUT},
-        {"answer-grace", required_argument, NULL, OPT_ANSWER_GRACE},
-        {"syn-flood-threshold", required_argument, NULL, OPT_SYN_FLOOD_THRESHOLD},
-        {"syn-flood-window", required_argument, NULL, OPT_SYN_FLOOD_WINDOW},
-        {"port-scan-threshold", required_argument, NULL, OPT_PORT_SCAN_THRESHOLD},
-        {"port-scan-window", required_argument, NULL, OPT_PORT_SCAN_WINDOW},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     o->inputs = calloc((size_t)argc, sizeof *o->inputs);
     if (!o->inputs)
         usage_error("%s", "out of memory");
+    struct getopt_args g;
+    getopt_args_build(&g);
     opterr = 0; /* our own one-line messages */
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":r:F:o:i:ps:B:DZ:hV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'r':
-            o->inputs[o->ninputs++] = optarg;
-            break;
-        case 'o':
-            o->output.path = optarg;
-            break;
-        case 'i':
-        case 'p':
-        case 's':
-        case 'B':
-        case 'D':
-        case 'Z':
-        case OPT_STATS_INTERVAL:
-        case OPT_INTERIM:
-        case OPT_ROTATE_SIZE:
-        case OPT_ROTATE_SECONDS:
-            parse_live(o, opt, optarg);
-            break;
-        case OPT_ISO_TIME:
-            o->record.iso_time = true;
-            break;
-        case 'F':
-        case OPT_CHECKSUMS:
-        case OPT_SEED:
-            parse_value(o, opt, optarg);
-            break;
-        case OPT_MAX_FLOWS:
-        case OPT_TIME_WAIT:
-        case OPT_HANDSHAKE_TIMEOUT:
-        case OPT_IDLE_TIMEOUT:
-        case OPT_HALF_CLOSED_TIMEOUT:
-        case OPT_CLOSING_TIMEOUT:
-        case OPT_UDP_TIMEOUT:
-        case OPT_ICMP_TIMEOUT:
-        case OPT_ANSWER_GRACE:
-        case OPT_SYN_FLOOD_THRESHOLD:
-        case OPT_SYN_FLOOD_WINDOW:
-        case OPT_PORT_SCAN_THRESHOLD:
-        case OPT_PORT_SCAN_WINDOW:
-            parse_tracking(o, opt, optarg);
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(EXIT_STATUS_OK);
-        case 'V':
-            printf("shakedown %s\n", SHAKEDOWN_VERSION);
-            exit(EXIT_STATUS_OK);
-        case ':':
+    int val;
+    while ((val = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
+        if (val == ':')
             usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
+        const struct cli_option *row = option_find(val);
+        if (!row)
             usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+        char name[64];
+        row->handle(o, option_name(row, name, sizeof name), row->arg ? optarg : NULL);
     }
     if (optind < argc)
         o->filter = join_args(argc - optind, argv + optind);
