@@ -189,14 +189,15 @@ static void set_port_scan_window(struct options *o, const char *name, const char
 
 /* Output */
 
+/* Any format of the format table (output/format.c), by its name. */
 static void set_format(struct options *o, const char *name, const char *arg) {
     (void)name;
-    if (strcmp(arg, "text") == 0)
-        o->format = FORMAT_TEXT;
-    else if (strcmp(arg, "json") == 0)
-        o->format = FORMAT_JSON;
-    else
-        usage_error("unknown format '%s': use text or json", arg);
+    o->format = output_format_find(arg);
+    if (!o->format) {
+        char names[256];
+        output_format_names(names, sizeof names, ", ");
+        usage_error("unknown format '%s': use one of %s", arg, names);
+    }
 }
 
 static void set_output(struct options *o, const char *name, const char *arg) {
@@ -473,7 +474,7 @@ static void check_combinations(const struct options *o) {
 
 static void options_defaults(struct options *o) {
     memset(o, 0, sizeof *o);
-    o->format = FORMAT_AUTO;
+    o->format = NULL;
     o->checksums = CHECKSUM_MODE_DROP;
     o->live.promisc = true;
     o->live.snaplen = 256;

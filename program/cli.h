@@ -13,15 +13,13 @@
 #include "sink.h"
 #include "tracker.h"
 
-enum output_format { FORMAT_AUTO, FORMAT_TEXT, FORMAT_JSON };
-
 struct options {
     const char **inputs; /* -r FILE, in order */
     size_t ninputs;
     struct capture_live_options live; /* -i IFACE (live.iface NULL: files) */
     bool list_interfaces;             /* -D */
     const char *user;                 /* -Z USER: drop root after opening the capture */
-    enum output_format format;
+    const struct format_ops *format;  /* -F; NULL: text on a terminal, json otherwise */
     enum checksum_mode checksums;
     struct sink_options output; /* -o FILE and rotation */
     struct record_options record;

@@ -105,11 +105,9 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         snprintf(err, errlen, "bad filter expression '%s': %s", o->filter, why);
         return false;
     }
-    const char *name = o->format == FORMAT_JSON       ? "json"
-                       : o->format == FORMAT_TEXT     ? "text"
-                       : sink_is_terminal(&o->output) ? "text"
-                                                      : "json";
-    const struct format_ops *format = output_format_find(name);
+    const struct format_ops *format = o->format;
+    if (!format)
+        format = output_format_find(sink_is_terminal(&o->output) ? "text" : "json");
     /* The interface first: a typo in -i must not truncate an existing output file. */
     if (o->live.iface) {
         su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
