@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 
     struct sink sink;
-    struct sink_options out = {.path = "/dev/null"};
+    struct transport_options out = {.path = "/dev/null"};
     struct record_options record = {.iso_time = size & 2};
     if (!sink_open(&sink, &out, output_format_find("json"), &record, err, sizeof err))
         abort();

@@ -10,17 +10,16 @@
 #include "community_id.h"
 #include "writer.h"
 
-bool sink_is_terminal(const struct sink_options *opt) {
+bool sink_is_terminal(const struct transport_options *opt) {
     return !opt->path && isatty(STDOUT_FILENO);
 }
 
-bool sink_open(struct sink *s, const struct sink_options *opt, const struct format_ops *format,
+bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
                const struct record_options *record, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     s->format = format;
     s->record = *record;
-    struct transport_options to = {opt->path, opt->rotate_bytes, opt->rotate_ns};
-    if (!transport_open(&s->transport, &to, err, errlen))
+    if (!transport_open(&s->transport, opt, err, errlen))
         return false;
     s->record.hasher = s->hasher = community_id_hasher_new();
     return true;

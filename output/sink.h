@@ -21,13 +21,6 @@
 #include "tracker.h"
 #include "transport.h"
 
-/* Where the output goes: the target (-o) and its rotation. */
-struct sink_options {
-    const char *path;      /* NULL: standard output */
-    uint64_t rotate_bytes; /* rotate once the file holds this much (0: never) */
-    int64_t rotate_ns;     /* rotate when the file is this old (0: never) */
-};
-
 struct sink {
     const struct format_ops *format;
     struct record_options record;
@@ -40,11 +33,11 @@ struct sink {
 };
 
 /* Opens the output, writing records in the given format; false with a one-line reason in err. */
-bool sink_open(struct sink *s, const struct sink_options *opt, const struct format_ops *format,
+bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
                const struct record_options *record, char *err, size_t errlen);
 
 /* True if the output is a terminal (to pick the default format before sink_open). */
-bool sink_is_terminal(const struct sink_options *opt);
+bool sink_is_terminal(const struct transport_options *opt);
 
 /* Starts the writer thread: from now on connection records and anomalies are queued and written
  * by it. False (and records are written synchronously, as before) if it cannot be started. */

@@ -68,7 +68,7 @@ static uint64_t u64_of(struct json_object *o, const char *key) {
 }
 
 static void open_sink(struct sink *s, const char *path, const char *format, uint64_t rotate) {
-    struct sink_options opt = {.path = path, .rotate_bytes = rotate};
+    struct transport_options opt = {.path = path, .rotate_bytes = rotate};
     struct record_options rec = {0};
     char err[256];
     cr_assert(sink_open(s, &opt, output_format_find(format), &rec, err, sizeof err), "%s", err);
