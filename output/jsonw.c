@@ -18,9 +18,14 @@ static void value_prefix(struct jsonw *w, const char *key) {
     w->has_members[w->depth] = true;
     if (!key)
         return;
-    outbuf_putc(w->out, '"');
-    outbuf_puts(w->out, key);
-    outbuf_append(w->out, "\":", 2);
+    size_t n = strlen(key);
+    if (!outbuf_reserve(w->out, n + 3))
+        return;
+    char *at = w->out->data + w->out->len;
+    at[0] = '"';
+    memcpy(at + 1, key, n);
+    memcpy(at + 1 + n, "\":", 2);
+    w->out->len += n + 3;
 }
 
 static void open_container(struct jsonw *w, const char *key, char bracket) {

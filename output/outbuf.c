@@ -20,7 +20,7 @@ void outbuf_reset(struct outbuf *b) {
     b->failed = false;
 }
 
-bool outbuf_reserve(struct outbuf *b, size_t n) {
+bool outbuf_grow(struct outbuf *b, size_t n) {
     if (b->failed)
         return false;
     if (n <= b->cap - b->len)
@@ -40,22 +40,6 @@ bool outbuf_reserve(struct outbuf *b, size_t n) {
     b->data = p;
     b->cap = cap;
     return true;
-}
-
-void outbuf_append(struct outbuf *b, const void *p, size_t n) {
-    if (n == 0 || !outbuf_reserve(b, n))
-        return;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-void outbuf_puts(struct outbuf *b, const char *s) {
-    outbuf_append(b, s, strlen(s));
-}
-
-void outbuf_putc(struct outbuf *b, char c) {
-    if (outbuf_reserve(b, 1))
-        b->data[b->len++] = c;
 }
 
 void outbuf_printf(struct outbuf *b, const char *fmt, ...) {
