@@ -86,6 +86,15 @@ void run_result_free(struct run_result *r) {
     free(r->err);
 }
 
+struct run_result run_json(const char *path, const char *const *opts) {
+    const char *args[32] = {"-F", "json", "-r", path};
+    size_t n = 4;
+    for (size_t i = 0; opts && opts[i] && n < 31; i++)
+        args[n++] = opts[i];
+    args[n] = NULL;
+    return run_shakedown(NULL, args);
+}
+
 struct json_object *json_last_line(const char *out) {
     const char *end = out + strlen(out);
     while (end > out && end[-1] == '\n')
@@ -172,4 +181,23 @@ void expect_breakdown(struct json_object *summary, const char *summary_key,
         sum += json_object_get_int64(val);
     }
     cr_expect_eq(sum, n, "%s adds up to %" PRId64 ", %d records", summary_key, sum, n);
+}
+
+void expect_str(struct json_object *o, const char *path, const char *want) {
+    cr_expect_str_eq(json_str_or(o, path), want, "%s is %s, want %s", path, json_str_or(o, path),
+                     want);
+}
+
+void expect_int(struct json_object *o, const char *path, int64_t want) {
+    int64_t got = json_int_at(o, path);
+    cr_expect_eq(got, want, "%s is %" PRId64 ", want %" PRId64, path, got, want);
+}
+
+void expect_time(struct json_object *o, const char *key, int64_t ns) {
+    const int64_t sec = INT64_C(1000000000);
+    char want[40];
+    snprintf(want, sizeof want, "%" PRId64 ".%06" PRId64, ns / sec, ns % sec / 1000);
+    struct json_object *v = json_at(o, key);
+    const char *got = v ? json_object_to_json_string(v) : "(absent)";
+    cr_expect_str_eq(got, want, "%s is %s, want %s", key, got, want);
 }

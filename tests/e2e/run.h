@@ -18,6 +18,10 @@ struct run_result {
 struct run_result run_shakedown(const char *stdin_path, const char *const *args);
 void run_result_free(struct run_result *r);
 
+/* Runs SHAKEDOWN_BIN -F json -r path followed by the options opts (NULL-terminated, may be
+ * NULL). */
+struct run_result run_json(const char *path, const char *const *opts);
+
 /* A path for name inside a fresh per-process temporary directory. Returned string is static
  * storage rotated among a few buffers: copy it if you need it long. */
 const char *tmp_path(const char *name);
@@ -48,5 +52,12 @@ void expect_packet_accounting(struct json_object *summary);
  * ("close.how"), and adds up to n. */
 void expect_breakdown(struct json_object *summary, const char *summary_key,
                       struct json_object *const *recs, int n, const char *rec_key);
+
+/* Criterion expectations on one member of a record (a dotted path), naming it and both values on
+ * failure: a string, an integer, and a timestamp or duration given in ns, which records write
+ * with µs ("1704067200.010000"): compared as the JSON text. */
+void expect_str(struct json_object *o, const char *path, const char *want);
+void expect_int(struct json_object *o, const char *path, int64_t want);
+void expect_time(struct json_object *o, const char *key, int64_t ns);
 
 #endif
