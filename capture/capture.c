@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct capture {
     pcap_t *pcap;
@@ -223,4 +224,10 @@ void capture_close(struct capture *cap) {
         pcap_freecode(&cap->filter);
     pcap_close(cap->pcap);
     free(cap);
+}
+
+int64_t capture_wall_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -71,4 +71,8 @@ const char *capture_error(const struct capture *cap);
 
 void capture_close(struct capture *cap);
 
+/* The wall clock (CLOCK_REALTIME) in ns since the epoch: when a live packet was taken, when
+ * periodic work is due, when an output file was opened. Packets carry capture time instead. */
+int64_t capture_wall_ns(void);
+
 #endif

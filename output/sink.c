@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "community_id.h"
 #include "writer.h"
 
@@ -130,7 +131,7 @@ void sink_reopen(struct sink *s) {
     if (!s->transport.ops->reopen)
         return;
     sink_drain(s);
-    s->transport.ops->reopen(&s->transport, transport_wall_ns());
+    s->transport.ops->reopen(&s->transport, capture_wall_ns());
 }
 
 void sink_tick(struct sink *s, int64_t wall_ns) {

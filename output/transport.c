@@ -2,7 +2,8 @@
 #include "transport.h"
 
 #include <string.h>
-#include <time.h>
+
+#include "capture.h"
 
 extern const struct transport_ops output_transport_stdout; /* transport_stdout.c */
 extern const struct transport_ops output_transport_file;   /* transport_file.c */
@@ -16,7 +17,7 @@ bool transport_open(struct transport *t, const struct transport_options *opt, ch
                     size_t errlen) {
     memset(t, 0, sizeof *t);
     t->opt = *opt;
-    t->opened_ns = transport_wall_ns();
+    t->opened_ns = capture_wall_ns();
     for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
         if (transports[i]->accepts(opt)) {
             t->ops = transports[i];
@@ -25,10 +26,4 @@ bool transport_open(struct transport *t, const struct transport_options *opt, ch
     }
     snprintf(err, errlen, "no output transport for %s", opt->path ? opt->path : "stdout");
     return false;
-}
-
-int64_t transport_wall_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

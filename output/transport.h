@@ -55,7 +55,4 @@ struct transport_ops {
 bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
                     size_t errlen);
 
-/* The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch. */
-int64_t transport_wall_ns(void);
-
 #endif

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "capture.h"
 #include "transport.h"
 
 static bool file_accepts(const struct transport_options *opt) {
@@ -77,7 +78,7 @@ static bool file_write(struct transport *t, const char *buf, size_t len) {
     }
     t->bytes += len;
     if (t->opt.rotate_bytes && t->bytes >= t->opt.rotate_bytes)
-        file_rotate(t, transport_wall_ns());
+        file_rotate(t, capture_wall_ns());
     return true;
 }
 
