@@ -1,6 +1,7 @@
 /* anomaly: the catalog of what can go wrong in a connection — stable names (part of the output
- * interface), severities, the events a connection accumulates, and the TCP flag whitelist.
- * docs/anomalies.md describes each one: what it means, the exact rule, its peers' equivalents. */
+ * interface), severities, the one-line English detail each event carries, the events a connection
+ * accumulates, and the TCP flag whitelist. docs/anomalies.md describes each one: what it means,
+ * the exact rule, its peers' equivalents. */
 #ifndef SHAKEDOWN_ANOMALY_H
 #define SHAKEDOWN_ANOMALY_H
 
@@ -61,6 +62,36 @@ static inline bool anomaly_after_close(enum anomaly a) {
 }
 enum anomaly_severity anomaly_severity_of(enum anomaly a);
 const char *anomaly_severity_name(enum anomaly_severity s);
+
+/* ---- detail texts -------------------------------------------------------------------------------
+ * The short English detail of an event record, written into buf (len bytes, always terminated).
+ * One function per moment an anomaly can be detected; dir is the role that sent what showed it
+ * (0 originator, 1 responder). */
+struct conn;
+struct packet;
+
+/* An anomaly tcp_conn raised on segment p, sent by role dir of c (after c took the segment). */
+void anomaly_describe_segment(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir,
+                              const struct packet *p);
+
+/* An anomaly c's end revealed about role dir (c->end set): syn_unanswered, synack_unanswered,
+ * data_unacked, fin_unacked. */
+void anomaly_describe_end(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir);
+
+/* A late packet of a closed connection (packet_during_time_wait, packet_after_time_wait,
+ * data_after_rst) with payload_len bytes, since_ms after the close. */
+void anomaly_describe_late(char *buf, size_t len, enum anomaly a, int dir, uint32_t payload_len,
+                           long long since_ms);
+
+/* port_reuse: a new SYN on the ports of connection uid, which closed by RST (else FIN), during its
+ * TIME_WAIT or after it. */
+void anomaly_describe_port_reuse(char *buf, size_t len, const char *uid, bool closed_by_rst,
+                                 bool in_time_wait);
+
+/* syn_flood or port_scan: count (half-open connections, or distinct failed targets) within
+ * window_ns, above threshold. */
+void anomaly_describe_host(char *buf, size_t len, enum anomaly a, uint32_t count, int64_t window_ns,
+                           uint32_t threshold);
 
 /* One anomaly as a connection accumulates it: how often, since when, in which direction. */
 struct conn_anomaly {

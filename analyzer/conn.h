@@ -70,27 +70,6 @@ struct conn {
     struct tcp_conn tcp; /* TCP only */
 };
 
-/* A TCP connection after it closed and was reported: only what is needed to recognise its late
- * packets during TIME_WAIT (and to name it), so remembering closed connections costs a fraction
- * of a live one. */
-struct closed_conn {
-    struct flow_entry e;
-    uint8_t orig_side;
-    uint8_t end;        /* enum conn_end: how it closed */
-    uint8_t known;      /* bit per role: isn/nxt of that endpoint are valid */
-    uint64_t serial;    /* as the live connection's */
-    int64_t first_ns;   /* as the live connection's */
-    int64_t close_ns;   /* TIME_WAIT runs from here */
-    uint32_t isn[2];    /* by role: sequence base of each endpoint */
-    uint32_t nxt[2];    /* by role: one past the highest sequence number sent */
-    uint64_t late_pkts; /* packets that arrived after the close */
-    uint64_t emitted;   /* anomaly events already emitted: bit 2 × anomaly + direction */
-};
-
-/* Timer lists of the closed-connection table: during TIME_WAIT, then for as long again after
- * it expired, so packets that come too late are recognised (packet_after_time_wait). */
-enum closed_timer { CLOSED_TIMER_TIME_WAIT, CLOSED_TIMER_EXPIRED, CLOSED_TIMER_COUNT };
-
 const char *conn_end_name(enum conn_end e);
 
 #define CONN_UID_LEN 18 /* "C" + 16 base62 characters + NUL */

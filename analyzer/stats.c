@@ -1,6 +1,9 @@
-/* stats: per-packet accounting for the run summary. Counting is a handful of increments: no
- * allocation, no lookup. */
+/* stats: per-packet accounting for the run summary; with the inline counters of stats.h, the only
+ * code that writes a struct run_stats. Counting is a handful of increments: no allocation. */
 #include "stats.h"
+
+#include "capture.h"
+#include "tracker.h"
 
 static void counter_add(struct counter *c, uint32_t bytes) {
     c->packets++;
@@ -78,6 +81,25 @@ void stats_count_conn(struct run_stats *s, const struct conn *c) {
         t->icmp++;
     t->by_end[c->end]++;
     t->by_state[conn_zeek_state(c)]++;
+}
+
+void stats_note_tracker(struct run_stats *s, const struct tracker_counts *tc) {
+    s->conns.late_packets = tc->late_packets;
+    s->conns.untracked_packets = tc->untracked_packets;
+    s->conns.peak_open = tc->peak_open;
+    for (unsigned a = 0; a < ANOMALY_COUNT; a++)
+        s->conns.anomalies[a] = tc->anomalies[a];
+}
+
+void stats_note_capture(struct run_stats *s, const struct capture_stats *cs) {
+    s->have_capture_stats = true;
+    s->capture_received = cs->received;
+    s->capture_dropped = cs->dropped;
+    s->capture_if_dropped = cs->if_dropped;
+}
+
+void stats_set_records_lost(struct run_stats *s, uint64_t lost) {
+    s->records_lost = lost;
 }
 
 uint64_t stats_decode_error_total(const struct run_stats *s) {

@@ -1,7 +1,9 @@
 /* stats: the run's packet accounting — what was read from each input and what became of every
  * packet (filtered, decoded, dropped for a bad checksum, or a decode failure by reason), with
  * packets and bytes by link, network and transport protocol. Every packet read lands in exactly
- * one of: filtered, analysed, checksum_dropped, decode_errors[reason]. */
+ * one of: filtered, analysed, checksum_dropped, decode_errors[reason]. Only the functions of this
+ * header write a struct run_stats — in stats.c, or inline below where they run for every packet;
+ * everyone else only reads it, so each counter has one place that says when it moves. */
 #ifndef SHAKEDOWN_STATS_H
 #define SHAKEDOWN_STATS_H
 
@@ -10,6 +12,9 @@
 
 #include "conn.h"
 #include "packet.h"
+
+struct capture_stats;  /* capture.h */
+struct tracker_counts; /* tracker.h */
 
 struct counter {
     uint64_t packets, bytes; /* bytes = wire length */
@@ -57,7 +62,7 @@ struct run_stats {
 
     struct conn_totals conns;
 
-    uint64_t records_lost; /* records that could not be written (set by main before the summary) */
+    uint64_t records_lost; /* records that could not be written (known before the summary) */
 
     /* Live capture: libpcap's counters at the end (kernel and interface drops). */
     bool have_capture_stats;
@@ -111,6 +116,31 @@ void stats_count_read(struct run_stats *s, const struct packet *p);
 
 /* Counts one reported connection. */
 void stats_count_conn(struct run_stats *s, const struct conn *c);
+
+/* What became of a packet read (after stats_count_read): rejected by the filter; or decoded
+ * (stats_count_decoded) and then analysed, or left out for a bad checksum. Inline, as the one
+ * increment each is, because they run for every packet. */
+static inline void stats_count_filtered(struct run_stats *s) {
+    s->filtered++;
+}
+static inline void stats_count_analysed(struct run_stats *s) {
+    s->analysed++;
+}
+static inline void stats_count_checksum_dropped(struct run_stats *s) {
+    s->checksum_dropped++;
+}
+
+/* Counts a packet whose time could not be a time and was clamped into range. */
+static inline void stats_count_bad_timestamp(struct run_stats *s) {
+    s->timestamps_out_of_range++;
+}
+
+/* At the end of the run: what the tracker counted (late and untracked packets, the most
+ * connections open at once, anomalies); libpcap's counters of a live capture; records that could
+ * not be written. */
+void stats_note_tracker(struct run_stats *s, const struct tracker_counts *tc);
+void stats_note_capture(struct run_stats *s, const struct capture_stats *cs);
+void stats_set_records_lost(struct run_stats *s, uint64_t lost);
 
 /* Sum of decode_errors[]. */
 uint64_t stats_decode_error_total(const struct run_stats *s);

@@ -2,7 +2,8 @@
  * sender (SYN, FIN, RST, bytes) and, through its ACK field, what X received from its peer P. Each
  * endpoint's RFC 793 state is then a pure function of those facts (tcp_conn_state), so every
  * transition lives in that one function. Zeek's conn_state and history follow Zeek's own rules
- * (reference TCP-TRACKING.md, "Zeek conn.log semantics") so Zeek tooling reads our records. */
+ * (conn_state() in base/protocols/conn/main.zeek, its TCP analyzer's endpoint states and history
+ * letters; docs/schema.md, "conn_state" and "history") so Zeek tooling reads our records. */
 #include "tcp_conn.h"
 
 #include <string.h>
@@ -622,8 +623,9 @@ bool tcp_conn_any_fin(const struct tcp_conn *t) {
     return t->ep[0].fin_sent || t->ep[1].fin_sent;
 }
 
-/* Reference §3.4, evaluated top-down. Mid-stream connections count as established on both
- * sides (the handshake happened before the capture), like conntrack's and pf's loose pickup. */
+/* The rules of docs/schema.md ("TCP endpoint states"), evaluated top-down: the first that holds
+ * decides. Mid-stream connections count as established on both sides (the handshake happened
+ * before the capture), like conntrack's and pf's loose pickup. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir) {
     const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
     bool syn_acked = x->syn_acked || (t->midstream && !x->syn_sent);

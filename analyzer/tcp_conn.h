@@ -46,7 +46,8 @@ struct seq_range {
     int64_t start, end; /* relative positions, [start, end) */
 };
 
-/* Facts about one endpoint X, as seen from the wire (reference §3.4). */
+/* Facts about one endpoint X, as seen from the wire; tcp_conn_state() derives X's RFC 793 state
+ * from them (the table of docs/schema.md, "TCP endpoint states"). */
 struct tcp_endpoint {
     /* Facts, one bit each. */
     bool seen : 1;          /* X sent something */
@@ -124,9 +125,9 @@ struct tcp_conn {
     char history[TCP_HISTORY_MAX];
 };
 
-/* Starts tracking; first is the first packet and dir its direction (0 = from the originator).
- * flipped says the originator is the first packet's receiver; midstream that no handshake start
- * was seen. */
+/* Starts tracking a connection. flipped: the originator is the receiver of the connection's first
+ * packet (a SYN/ACK, or a mid-stream packet from the server port), so history starts with '^';
+ * midstream: that first packet was not a SYN, so the handshake was not seen. */
 void tcp_conn_init(struct tcp_conn *t, bool flipped, bool midstream);
 
 /* Applies one segment from endpoint dir (0 originator, 1 responder) at time ts_ns. Returns true

@@ -1,23 +1,24 @@
-/* tracker: the per-packet path from a decoded packet to its connection. Two tables: live
- * connections, and the compact records of closed TCP connections kept for TIME_WAIT. One exit
+/* tracker: the per-packet path from a decoded packet to its connection, and the connection
+ * lifecycle: creation, timeouts, eviction, close. Closed TCP connections move to time_wait.c; the
+ * host-level detectors (host_detect.c) and the detail texts (anomaly.c) live apart. One exit
  * path, report_and_remove(), is the only place a live connection leaves its table, so each is
- * reported exactly once. Time is capture time: the latest packet timestamp seen drives every
- * timeout, so a file replays the same way every time. */
+ * reported exactly once; every anomaly event leaves through tr->anomaly. Time is capture time:
+ * the latest packet timestamp seen drives every timeout, so a file replays the same way. */
 #include "tracker.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "block_pool.h"
 #include "flow_table.h"
-#include "seq.h"
+#include "host_detect.h"
+#include "time_wait.h"
 
 struct tracker {
     struct tracker_config cfg;
-    struct flow_table *table;  /* struct conn, timers enum conn_timer */
-    struct flow_table *closed; /* struct closed_conn, timers enum closed_timer */
-    struct hosts *hosts;       /* syn_flood and port_scan counters */
+    struct flow_table *table;    /* struct conn, timers enum conn_timer */
+    struct time_wait *time_wait; /* closed TCP connections, for their late packets */
+    struct hosts *hosts;         /* syn_flood and port_scan counters */
     /* The cold parts of live connections, one block at most of each per connection, so each
      * pool holds max_flows blocks and never runs out: anomaly lists, TCP sequence holes. */
     struct block_pool *anomaly_lists; /* struct conn_anomalies */
@@ -55,11 +56,11 @@ struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn 
     tr->anomaly = anomaly;
     tr->ctx = ctx;
     tr->table = flow_table_new(cfg->max_flows, sizeof(struct conn));
-    tr->closed = flow_table_new(cfg->max_flows, sizeof(struct closed_conn));
+    tr->time_wait = time_wait_new(cfg->max_flows, cfg->time_wait_ns);
     tr->hosts = hosts_new(&cfg->hosts);
     tr->anomaly_lists = block_pool_new(sizeof(struct conn_anomalies), cfg->max_flows);
     tr->holes = block_pool_new(sizeof(struct tcp_holes), cfg->max_flows);
-    if (!tr->table || !tr->closed || !tr->hosts || !tr->anomaly_lists || !tr->holes) {
+    if (!tr->table || !tr->time_wait || !tr->hosts || !tr->anomaly_lists || !tr->holes) {
         tracker_free(tr);
         return NULL;
     }
@@ -70,7 +71,7 @@ void tracker_free(struct tracker *tr) {
     if (!tr)
         return;
     flow_table_free(tr->table);
-    flow_table_free(tr->closed);
+    time_wait_free(tr->time_wait);
     hosts_free(tr->hosts);
     block_pool_free(tr->anomaly_lists);
     block_pool_free(tr->holes);
@@ -82,7 +83,7 @@ const struct tracker_counts *tracker_counts(const struct tracker *tr) {
 }
 
 size_t tracker_memory(const struct tracker *tr) {
-    return sizeof *tr + flow_table_memory(tr->table) + flow_table_memory(tr->closed) +
+    return sizeof *tr + flow_table_memory(tr->table) + time_wait_memory(tr->time_wait) +
            hosts_memory(tr->hosts) + block_pool_memory(tr->anomaly_lists) +
            block_pool_memory(tr->holes);
 }
@@ -156,104 +157,6 @@ static enum conn_timer timer_for(const struct conn *c, const struct packet *p) {
 
 /* ---- anomaly events ------------------------------------------------------------------------ */
 
-static const char *role_name(int dir) {
-    return dir == 0 ? "originator" : "responder";
-}
-
-/* The short human detail of an anomaly one segment showed. */
-static void segment_detail(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir,
-                           const struct packet *p) {
-    const struct tcp_endpoint *peer = &c->tcp.ep[!dir];
-    char flags[48];
-    tcp_flags_format(p->tcp.flags, flags, sizeof flags);
-    const char *who = role_name(dir);
-    unsigned seq = p->tcp.seq, ack = p->tcp.ack, n = p->payload_len;
-    switch (a) {
-    case ANOMALY_INVALID_FLAGS:
-        snprintf(buf, len, "%s sent a segment with flags %s", who, flags);
-        break;
-    case ANOMALY_SYNACK_BAD_ACK:
-        snprintf(buf, len, "SYN/ACK acknowledges %u; the SYN's seq + 1 is %u", ack, peer->isn + 1u);
-        break;
-    case ANOMALY_HANDSHAKE_BAD_ACK:
-        snprintf(buf, len, "handshake ACK acknowledges %u; the SYN/ACK's ISN + 1 is %u", ack,
-                 peer->isn + 1u);
-        break;
-    case ANOMALY_SYN_ISN_CHANGED:
-        snprintf(buf, len, "%s repeated its SYN with a new ISN %u", who, seq);
-        break;
-    case ANOMALY_SYN_ON_ESTABLISHED:
-        snprintf(buf, len, "%s sent %s (seq %u) inside an established connection", who, flags, seq);
-        break;
-    case ANOMALY_SIMULTANEOUS_OPEN:
-        snprintf(buf, len, "both sides sent a SYN before any SYN/ACK");
-        break;
-    case ANOMALY_DATA_AFTER_FIN:
-        snprintf(buf, len, "%s sent %u bytes at seq %u reaching past its own FIN", who, n, seq);
-        break;
-    case ANOMALY_LATE_SEGMENT_AFTER_FIN:
-        snprintf(buf, len, "%s's segment seq %u (%u bytes) from before its FIN arrived after it",
-                 who, seq, n);
-        break;
-    case ANOMALY_RST_OUT_OF_WINDOW:
-        if (peer->syn_sent && !peer->syn_acked && !peer->ack_sent) /* RFC 9293 3.10.7.3 */
-            snprintf(buf, len,
-                     "RST from the %s with ack %u does not acknowledge the SYN of a receiver "
-                     "in SYN_SENT",
-                     who, ack);
-        else
-            snprintf(buf, len, "RST from the %s with seq %u is outside the receiver's window", who,
-                     seq);
-        break;
-    case ANOMALY_SEGMENT_OUT_OF_WINDOW:
-        snprintf(buf, len,
-                 "%s sent seq %u (%u bytes), ack %u: nearly 2^31 past anything seen, left out of "
-                 "the byte accounting",
-                 who, seq, n, ack);
-        break;
-    case ANOMALY_RETRANSMISSION:
-        snprintf(buf, len, "%s resent seq %u (%s, %u bytes)", who, seq, flags, n);
-        break;
-    case ANOMALY_OUT_OF_ORDER:
-        snprintf(buf, len, "%s's seq %u (%u bytes) arrived after later data", who, seq, n);
-        break;
-    case ANOMALY_SEGMENT_NOT_CAPTURED:
-        snprintf(buf, len, "%s's seq %u starts past the next expected byte: data not captured", who,
-                 seq);
-        break;
-    case ANOMALY_ACK_UNSEEN_SEGMENT:
-        snprintf(buf, len, "%s acknowledges %u, past data the capture saw", who, ack);
-        break;
-    case ANOMALY_ZERO_WINDOW:
-        snprintf(buf, len, "%s advertised a zero receive window", who);
-        break;
-    default:
-        snprintf(buf, len, "%s (%s seq %u)", anomaly_name(a), flags, seq);
-    }
-}
-
-/* The detail of an anomaly known at a connection's end. */
-static void end_detail(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir) {
-    switch (a) {
-    case ANOMALY_SYN_UNANSWERED:
-        snprintf(buf, len, "SYN got neither SYN/ACK nor RST (%s)",
-                 conn_end_name((enum conn_end)c->end));
-        break;
-    case ANOMALY_SYNACK_UNANSWERED:
-        snprintf(buf, len, "SYN/ACK never acknowledged: responder left in SYN_RECEIVED");
-        break;
-    case ANOMALY_DATA_UNACKED:
-        snprintf(buf, len, "%s's last %llu payload bytes were never acknowledged", role_name(dir),
-                 (unsigned long long)tcp_conn_unacked_bytes(&c->tcp, dir));
-        break;
-    case ANOMALY_FIN_UNACKED:
-        snprintf(buf, len, "%s's FIN was never acknowledged", role_name(dir));
-        break;
-    default:
-        snprintf(buf, len, "%s", anomaly_name(a));
-    }
-}
-
 static void event_of_conn(struct anomaly_event *ev, enum anomaly a, int dir, int64_t ts,
                           uint64_t frame, const struct flow_key *k, uint8_t orig_side,
                           uint64_t serial, int64_t first_ns) {
@@ -287,7 +190,7 @@ static void segment_anomalies(struct tracker *tr, struct conn *c, int dir, const
         enum anomaly a = (enum anomaly)__builtin_ctz(set);
         struct anomaly_event ev;
         if (conn_anomaly(tr, c, a, dir, ts, p->frame, &ev)) {
-            segment_detail(ev.detail, sizeof ev.detail, a, c, dir, p);
+            anomaly_describe_segment(ev.detail, sizeof ev.detail, a, c, dir, p);
             tr->anomaly(tr->ctx, &ev);
         }
     }
@@ -309,7 +212,7 @@ static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_e
             enum anomaly a = (enum anomaly)__builtin_ctz(set);
             struct anomaly_event ev;
             if (conn_anomaly(tr, c, a, dir, tr->now_ns, c->last_frame, &ev)) {
-                end_detail(ev.detail, sizeof ev.detail, a, c, dir);
+                anomaly_describe_end(ev.detail, sizeof ev.detail, a, c, dir);
                 tr->anomaly(tr->ctx, &ev);
             }
         }
@@ -317,59 +220,21 @@ static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_e
     return all;
 }
 
-static void host_anomaly(struct tracker *tr, enum anomaly a, const uint8_t *host, uint8_t ver,
-                         uint32_t count, int64_t window_ns, uint64_t frame) {
+/* A host-level anomaly host_detect found as connection reporting ended (frame: its last). */
+static void host_anomaly(struct tracker *tr, const struct host_alert *h, uint64_t frame) {
     struct anomaly_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.id = a;
+    ev.id = h->id;
     ev.dir = -1;
     ev.ts_ns = tr->now_ns;
     ev.frame = frame;
-    ev.host = host;
-    ev.host_version = ver;
-    ev.count = count;
-    ev.window_ns = window_ns;
-    if (a == ANOMALY_SYN_FLOOD)
-        snprintf(ev.detail, sizeof ev.detail,
-                 "%u half-open connections to this host within %lld s (threshold %u)", count,
-                 (long long)(window_ns / 1000000000), tr->cfg.hosts.syn_flood_threshold);
-    else
-        snprintf(ev.detail, sizeof ev.detail,
-                 "%u distinct ports or hosts unanswered or refused within %lld s (threshold %u)",
-                 count, (long long)(window_ns / 1000000000), tr->cfg.hosts.port_scan_threshold);
-    tr->counts.anomalies[a]++;
+    ev.host = h->host;
+    ev.host_version = h->ip_version;
+    ev.count = h->count;
+    ev.window_ns = h->window_ns;
+    anomaly_describe_host(ev.detail, sizeof ev.detail, h->id, h->count, h->window_ns, h->threshold);
+    tr->counts.anomalies[h->id]++;
     tr->anomaly(tr->ctx, &ev);
-}
-
-/* A connection that ended half-open — its SYN never answered, or its SYN/ACK never
- * acknowledged — counts against its destination for syn_flood, at the time it was attempted.
- * Judging at the end (handshake timeout, or the input's end past the answer grace) rather than
- * at the SYN keeps a burst of connections that all complete from looking like a flood. */
-static void note_half_open(struct tracker *tr, const struct conn *c, anomaly_set end_set) {
-    if (!(end_set & (anomaly_bit(ANOMALY_SYN_UNANSWERED) | anomaly_bit(ANOMALY_SYNACK_UNANSWERED))))
-        return;
-    uint32_t half_open;
-    const uint8_t *dst = conn_addr(c, 1);
-    if (hosts_syn_attempt(tr->hosts, dst, c->e.key.ip_version, c->first_ns, &half_open))
-        host_anomaly(tr, ANOMALY_SYN_FLOOD, dst, c->e.key.ip_version, half_open,
-                     tr->cfg.hosts.syn_flood_window_ns, c->last_frame);
-}
-
-/* An attempt this connection made (a SYN) that failed: nothing came back, or it was refused.
- * Feeds port_scan. */
-static void note_failed_attempt(struct tracker *tr, const struct conn *c, anomaly_set end_set) {
-    if (c->e.key.proto != 6 || c->tcp.midstream)
-        return;
-    bool unanswered = end_set & anomaly_bit(ANOMALY_SYN_UNANSWERED);
-    bool refused = conn_zeek_state(c) == ZEEK_REJ;
-    if (!unanswered && !refused)
-        return;
-    uint32_t distinct;
-    const uint8_t *src = conn_addr(c, 0);
-    if (hosts_failed_attempt(tr->hosts, src, conn_addr(c, 1), conn_port(c, 1), c->e.key.ip_version,
-                             c->first_ns, &distinct))
-        host_anomaly(tr, ANOMALY_PORT_SCAN, src, c->e.key.ip_version, distinct,
-                     tr->cfg.hosts.port_scan_window_ns, c->last_frame);
 }
 
 /* ---- the one exit path --------------------------------------------------------------------- */
@@ -377,16 +242,10 @@ static void note_failed_attempt(struct tracker *tr, const struct conn *c, anomal
 static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     c->end = (uint8_t)why;
     anomaly_set end_set = end_anomalies(tr, c, why);
-    /* The host counters judge an evicted connection without the answer grace: a table so full
-     * of unanswered SYNs that they are pushed out before their answer could come is what a
-     * flood (or a scan) looks like, and waiting would let any flood larger than the table pass
-     * unseen. The connection's own record still does not blame it within the grace. */
-    anomaly_set host_set = end_set;
-    if (why == CONN_END_EVICTED && c->e.key.proto == 6)
-        host_set |= tcp_conn_end_anomalies(&c->tcp, 0, INT64_MAX) &
-                    (anomaly_bit(ANOMALY_SYN_UNANSWERED) | anomaly_bit(ANOMALY_SYNACK_UNANSWERED));
-    note_half_open(tr, c, host_set);
-    note_failed_attempt(tr, c, host_set);
+    struct host_alert alerts[HOST_DETECT_MAX_ALERTS];
+    unsigned n = host_detect_conn_end(tr->hosts, &tr->cfg.hosts, c, why, end_set, alerts);
+    for (unsigned i = 0; i < n; i++)
+        host_anomaly(tr, &alerts[i], c->last_frame);
     tr->counts.reported++;
     tr->counts.by_end[why]++;
     tr->counts.open_now--;
@@ -414,18 +273,6 @@ static enum conn_end expiry_reason(const struct conn *c, enum conn_timer t) {
     return CONN_END_TIMEOUT;
 }
 
-/* Closed connections leave TIME_WAIT after 2×MSL and are then remembered as long again, only to
- * recognise packets that come after TIME_WAIT (packet_after_time_wait). */
-static void expire_closed(struct tracker *tr) {
-    struct closed_conn *z;
-    while ((z = (struct closed_conn *)flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT)) &&
-           tr->now_ns - z->close_ns >= tr->cfg.time_wait_ns)
-        flow_table_touch(tr->closed, &z->e, CLOSED_TIMER_EXPIRED);
-    while ((z = (struct closed_conn *)flow_table_oldest(tr->closed, CLOSED_TIMER_EXPIRED)) &&
-           tr->now_ns - z->close_ns >= 2 * tr->cfg.time_wait_ns)
-        flow_table_remove(tr->closed, &z->e);
-}
-
 static void expire(struct tracker *tr) {
     for (unsigned t = 0; t < CONN_TIMER_COUNT; t++) {
         struct conn *c;
@@ -433,7 +280,7 @@ static void expire(struct tracker *tr) {
                tr->now_ns - c->last_ns >= tr->cfg.timeout_ns[t])
             report_and_remove(tr, c, expiry_reason(c, (enum conn_timer)t));
     }
-    expire_closed(tr);
+    time_wait_expire(tr->time_wait, tr->now_ns);
 }
 
 /* Makes room for one more live connection: the least recently active one is evicted. */
@@ -472,114 +319,6 @@ static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
     return c;
 }
 
-/* ---- closed connections -------------------------------------------------------------------- */
-
-/* The compact record of a TCP connection that just closed. */
-static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
-    struct closed_conn z = {.orig_side = c->orig_side,
-                            .end = c->end,
-                            .serial = c->serial,
-                            .first_ns = c->first_ns,
-                            .close_ns = close_ns};
-    for (int role = 0; role < 2; role++) {
-        const struct tcp_endpoint *x = &c->tcp.ep[role];
-        z.isn[role] = x->isn;
-        z.nxt[role] = x->isn + (uint32_t)x->hi;
-        if (x->base_known)
-            z.known |= (uint8_t)(1u << role);
-    }
-    return z;
-}
-
-/* Replaces a live TCP connection that just closed (and was reported) by its compact record in
- * the closed table, which recognises its late packets for TIME_WAIT. When that table is full its
- * oldest entry is forgotten. */
-static void remember_closed(struct tracker *tr, struct conn *c, int64_t ts) {
-    struct closed_conn z = closed_from(c, ts);
-    struct flow_key k = c->e.key;
-    conn_remove(tr, c);
-    struct flow_entry *e = flow_table_find(tr->closed, &k);
-    if (e)
-        flow_table_remove(tr->closed, e);
-    if (!(e = flow_table_insert(tr->closed, &k, CLOSED_TIMER_TIME_WAIT))) {
-        struct flow_entry *old = flow_table_oldest(tr->closed, CLOSED_TIMER_EXPIRED);
-        flow_table_remove(tr->closed,
-                          old ? old : flow_table_oldest(tr->closed, CLOSED_TIMER_TIME_WAIT));
-        e = flow_table_insert(tr->closed, &k, CLOSED_TIMER_TIME_WAIT);
-    }
-    z.e = *e; /* keep the table's links */
-    memcpy(e, &z, sizeof z);
-}
-
-/* Does seq lie in endpoint `role`'s old sequence space: from its first sequence number up to a
- * maximal (scaled) window past the last one it sent? */
-static bool closed_in_space(const struct closed_conn *z, int role, uint32_t seq) {
-    if (!(z->known & (1u << role)))
-        return false;
-    return seq_diff(seq, z->isn[role]) >= 0 &&
-           seq_diff(seq, z->nxt[role]) <= (int32_t)(65535u << 14);
-}
-
-/* An anomaly of a closed connection (named by its compact record), emitted once per kind and
- * direction. */
-static void closed_anomaly(struct tracker *tr, struct closed_conn *z, enum anomaly a, int dir,
-                           const struct packet *p, int64_t ts) {
-    tr->counts.anomalies[a]++;
-    uint64_t bit = 1ull << (2 * a + (unsigned)dir);
-    if (z->emitted & bit)
-        return;
-    z->emitted |= bit;
-    struct anomaly_event ev;
-    event_of_conn(&ev, a, dir, ts, p->frame, &z->e.key, z->orig_side, z->serial, z->first_ns);
-    long long since = (long long)((ts - z->close_ns) / 1000000);
-    if (a == ANOMALY_DATA_AFTER_RST)
-        snprintf(ev.detail, sizeof ev.detail, "%s sent %u bytes %lld ms after the RST",
-                 role_name(dir), p->payload_len, since);
-    else
-        snprintf(ev.detail, sizeof ev.detail, "%s sent a segment %lld ms after the close%s",
-                 role_name(dir), since,
-                 a == ANOMALY_PACKET_AFTER_TIME_WAIT ? ", after TIME_WAIT expired" : "");
-    tr->anomaly(tr->ctx, &ev);
-}
-
-/* The last steps of a close seen again during TIME_WAIT — a retransmitted FIN (its ACK was lost)
- * or a repeated final ACK — are what TIME_WAIT is there to answer, not an anomaly. */
-static bool closing_echo(const struct closed_conn *z, int dir, const struct packet *p) {
-    uint8_t f = p->tcp.flags;
-    if (f & (TCP_SYN | TCP_RST))
-        return false;
-    uint32_t end = p->tcp.seq + p->payload_len + ((f & TCP_FIN) ? 1u : 0u);
-    return end == z->nxt[dir] && (f & TCP_FIN ? true : p->payload_len == 0);
-}
-
-/* A packet on the ports of a closed connection. A SYN starts a new connection (port reuse, said
- * on the new one); so does a packet outside the old sequence space. A packet inside it is a late
- * packet of the old connection: during TIME_WAIT (or after a RST) it is only counted and
- * flagged; after TIME_WAIT the endpoint has forgotten the connection, so it is flagged
- * (packet_after_time_wait) and starts a new, mid-stream connection — as it would on the host.
- * Returns true if the closed connection claimed the packet. */
-static bool closed_takes(struct tracker *tr, struct closed_conn *z, const struct packet *p,
-                         int side, int64_t ts) {
-    int dir = side == z->orig_side ? 0 : 1;
-    bool in_tw = z->e.timer == CLOSED_TIMER_TIME_WAIT;
-    bool reset = z->end == CONN_END_RST;
-    if (p->transport != TRANSPORT_TCP || (p->tcp.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN ||
-        !closed_in_space(z, dir, p->tcp.seq))
-        return false;
-    if (!in_tw) {
-        if (!reset)
-            closed_anomaly(tr, z, ANOMALY_PACKET_AFTER_TIME_WAIT, dir, p, ts);
-        return false;
-    }
-    z->late_pkts++;
-    tr->counts.late_packets++;
-    if (reset && p->payload_len > 0)
-        closed_anomaly(tr, z, ANOMALY_DATA_AFTER_RST, dir, p, ts);
-    else if (!reset && !closing_echo(z, dir, p))
-        closed_anomaly(tr, z, ANOMALY_PACKET_DURING_TIME_WAIT, dir, p, ts);
-    return true;
-}
-
 /* ---- per packet ---------------------------------------------------------------------------- */
 
 static bool trackable(const struct packet *p) {
@@ -587,49 +326,48 @@ static bool trackable(const struct packet *p) {
            p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6;
 }
 
-/* What a new connection inherits from a closed one on the same ports (port reuse). */
-struct reuse {
-    bool seen;
-    bool in_time_wait;
-    uint8_t end;
-    char uid[CONN_UID_LEN];
-};
+/* A late packet of a closed connection showed an anomaly: counted, and the first of its kind and
+ * direction emitted, naming the closed connection (key k). */
+static void late_anomaly(struct tracker *tr, const struct flow_key *k,
+                         const struct time_wait_match *m, const struct packet *p, int64_t ts) {
+    tr->counts.anomalies[m->anomaly]++;
+    if (!m->first)
+        return;
+    struct anomaly_event ev;
+    event_of_conn(&ev, m->anomaly, m->dir, ts, p->frame, k, m->orig_side, m->serial, m->first_ns);
+    anomaly_describe_late(ev.detail, sizeof ev.detail, m->anomaly, m->dir, p->payload_len,
+                          (long long)((ts - m->close_ns) / 1000000));
+    tr->anomaly(tr->ctx, &ev);
+}
 
-/* The live connection of key k, or NULL if there is none — after giving a closed connection on
- * the same ports its chance to claim the packet (*claimed); *reuse describes a closed connection
- * a new SYN replaces. */
+/* The live connection of key k, or NULL if there is none — after the closed connection on the
+ * same key (if any) was offered the packet: *late says whether it claimed it and whether a new
+ * SYN reuses its ports. */
 static struct conn *lookup(struct tracker *tr, const struct flow_key *k, const struct packet *p,
-                           int side, int64_t ts, bool *claimed, struct reuse *reuse) {
+                           int side, int64_t ts, struct time_wait_match *late) {
     struct conn *c = (struct conn *)flow_table_find(tr->table, k);
-    *claimed = false;
-    reuse->seen = false;
-    if (c)
+    if (c) {
+        late->claimed = late->port_reuse = false;
         return c;
-    struct closed_conn *z = (struct closed_conn *)flow_table_find(tr->closed, k);
-    if (!z)
-        return NULL;
-    if (closed_takes(tr, z, p, side, ts)) {
-        *claimed = true;
-        return NULL;
     }
-    if (p->transport == TRANSPORT_TCP && (p->tcp.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-        reuse->seen = true;
-        reuse->in_time_wait = z->e.timer == CLOSED_TIMER_TIME_WAIT;
-        reuse->end = z->end;
-        conn_uid_make(z->serial, z->first_ns, &z->e.key, reuse->uid);
-    }
-    flow_table_remove(tr->closed, &z->e);
+    time_wait_offer(tr->time_wait, k, p, side, late);
+    if (late->raised)
+        late_anomaly(tr, k, late, p, ts);
+    if (late->claimed)
+        tr->counts.late_packets++;
     return NULL;
 }
 
-static void port_reuse(struct tracker *tr, struct conn *c, const struct reuse *r,
+/* A new SYN on the ports of closed connection `old`: said on the new connection c. */
+static void port_reuse(struct tracker *tr, struct conn *c, const struct time_wait_match *old,
                        const struct packet *p, int64_t ts) {
     struct anomaly_event ev;
     if (!conn_anomaly(tr, c, ANOMALY_PORT_REUSE, 0, ts, p->frame, &ev))
         return;
-    snprintf(ev.detail, sizeof ev.detail, "new SYN on the ports of %s (closed by %s) %s", r->uid,
-             r->end == CONN_END_RST ? "RST" : "FIN",
-             r->in_time_wait ? "during its TIME_WAIT" : "after its TIME_WAIT");
+    char uid[CONN_UID_LEN];
+    conn_uid_make(old->serial, old->first_ns, &c->e.key, uid);
+    anomaly_describe_port_reuse(ev.detail, sizeof ev.detail, uid, old->end == CONN_END_RST,
+                                old->in_time_wait);
     tr->anomaly(tr->ctx, &ev);
 }
 
@@ -662,7 +400,8 @@ static void tcp_segment(struct tracker *tr, struct conn *c, int dir, const struc
     segment_anomalies(tr, c, dir, p, ts);
     if (closed) {
         report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));
-        remember_closed(tr, c, ts); /* TIME_WAIT (2×MSL) runs from the close */
+        time_wait_remember(tr->time_wait, c, ts); /* TIME_WAIT (2×MSL) runs from the close */
+        conn_remove(tr, c);
         return;
     }
     flow_table_touch(tr->table, &c->e, timer_for(c, p));
@@ -681,10 +420,9 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
     }
     struct flow_key k;
     int side = key_make(p, &k);
-    bool claimed;
-    struct reuse reuse;
-    struct conn *c = lookup(tr, &k, p, side, ts, &claimed, &reuse);
-    if (claimed)
+    struct time_wait_match late;
+    struct conn *c = lookup(tr, &k, p, side, ts, &late);
+    if (late.claimed)
         return;
     if (!c && (bad_checksum || !(c = conn_create(tr, &k, p, side, ts)))) {
         tr->counts.untracked_packets++; /* a corrupt packet does not start a connection */
@@ -696,8 +434,8 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
             tcp_conn_on_bad_checksum(&c->tcp, dir);
         return;
     }
-    if (reuse.seen)
-        port_reuse(tr, c, &reuse, p, ts);
+    if (late.port_reuse)
+        port_reuse(tr, c, &late, p, ts);
     update_counters(c, dir, p, ts);
     if (p->transport == TRANSPORT_TCP)
         tcp_segment(tr, c, dir, p, ts);
@@ -755,9 +493,5 @@ void tracker_flush(struct tracker *tr, enum conn_end why) {
         while ((e = flow_table_oldest(tr->table, t)) != NULL)
             report_and_remove(tr, (struct conn *)e, why);
     }
-    for (unsigned t = 0; t < CLOSED_TIMER_COUNT; t++) {
-        struct flow_entry *e;
-        while ((e = flow_table_oldest(tr->closed, t)) != NULL)
-            flow_table_remove(tr->closed, e);
-    }
+    time_wait_clear(tr->time_wait);
 }

@@ -1,6 +1,7 @@
 /* cursor: bounds-checked reads from captured packet bytes. Every dissector reads the wire through
  * these helpers, so no read can go past what was captured; a failed read leaves the cursor as it
- * was and returns false, and the caller turns that into a decode reason. */
+ * was and returns false, and the caller turns that into a decode reason. Dissectors never touch
+ * the fields themselves: cursor_pos() is the one way to the bytes (for checksums and payloads). */
 #ifndef SHAKEDOWN_CURSOR_H
 #define SHAKEDOWN_CURSOR_H
 
@@ -26,6 +27,12 @@ static inline bool cursor_has(const struct cursor *c, size_t n) {
     return cursor_left(c) >= n;
 }
 
+/* Where the next read starts: for checksums over bytes already known to be captured (cursor_has)
+ * and as a payload pointer. Never read through it past cursor_left(c) bytes. */
+static inline const uint8_t *cursor_pos(const struct cursor *c) {
+    return c->p;
+}
+
 static inline bool cursor_skip(struct cursor *c, size_t n) {
     if (!cursor_has(c, n))
         return false;
@@ -38,6 +45,14 @@ static inline bool cursor_u8(struct cursor *c, uint8_t *v) {
         return false;
     *v = c->p[0];
     c->p += 1;
+    return true;
+}
+
+/* Reads the next byte without moving the cursor (a version nibble that decides the dissector). */
+static inline bool cursor_peek_u8(const struct cursor *c, uint8_t *v) {
+    if (!cursor_has(c, 1))
+        return false;
+    *v = c->p[0];
     return true;
 }
 
@@ -76,6 +91,13 @@ static inline bool cursor_take(struct cursor *c, size_t n, struct cursor *sub) {
     sub->end = c->p + n;
     c->p += n;
     return true;
+}
+
+/* The next n bytes as their own cursor, or all that is left if fewer were captured; c does not
+ * move. For a payload whose announced length may exceed the capture. */
+static inline struct cursor cursor_upto(const struct cursor *c, size_t n) {
+    struct cursor sub = {c->p, cursor_has(c, n) ? c->p + n : c->end};
+    return sub;
 }
 
 #endif

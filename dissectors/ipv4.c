@@ -12,18 +12,13 @@ enum {
 
 /* RFC 791 §3.1: options are EOL, NOP, or type-length-value with length ≥ 2 covering the type and
  * length bytes and staying inside the header. */
-static bool ipv4_options_valid(const uint8_t *opt, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        if (opt[i] == IPOPT_EOL)
-            return true;
-        if (opt[i] == IPOPT_NOP) {
-            i++;
+static bool ipv4_options_valid(struct cursor c) {
+    uint8_t type, len;
+    while (cursor_u8(&c, &type) && type != IPOPT_EOL) {
+        if (type == IPOPT_NOP)
             continue;
-        }
-        if (i + 1 >= len || opt[i + 1] < 2 || opt[i + 1] > len - i)
+        if (!cursor_u8(&c, &len) || len < 2 || !cursor_skip(&c, (size_t)len - 2))
             return false;
-        i += opt[i + 1];
     }
     return true;
 }
@@ -36,11 +31,9 @@ static uint64_t ipv4_pseudo_sum(const struct packet *p) {
 
 enum decode_status ipv4_decode(struct packet *p, struct cursor *c, size_t wire_left, bool verify,
                                struct l4_input *l4) {
-    const uint8_t *h = c->p;
     uint8_t vihl;
-    if (!cursor_u8(c, &vihl))
+    if (!cursor_peek_u8(c, &vihl))
         return DECODE_IPV4_TRUNCATED;
-    c->p = h;
     if ((vihl >> 4) != 4)
         return DECODE_IPV4_BAD_VERSION;
     size_t hlen = (size_t)(vihl & 0x0f) * 4;
@@ -49,6 +42,7 @@ enum decode_status ipv4_decode(struct packet *p, struct cursor *c, size_t wire_l
     struct cursor hdr;
     if (!cursor_take(c, hlen, &hdr))
         return DECODE_IPV4_TRUNCATED;
+    const struct cursor header = hdr; /* the whole header, for its checksum */
 
     uint16_t total = 0, frag = 0;
     cursor_skip(&hdr, 2); /* version/IHL, DSCP/ECN */
@@ -69,11 +63,12 @@ enum decode_status ipv4_decode(struct packet *p, struct cursor *c, size_t wire_l
     if (ip_len < hlen || ip_len > wire_left)
         return DECODE_IPV4_BAD_TOTAL_LEN;
     p->ip_len = (uint32_t)ip_len;
-    if (!ipv4_options_valid(h + IPV4_MIN_HEADER, hlen - IPV4_MIN_HEADER))
+    if (!ipv4_options_valid(hdr)) /* hdr is left at the options */
         return DECODE_IPV4_BAD_OPTIONS;
     if (verify)
-        p->ip_checksum =
-            checksum_finish(checksum_add(0, h, hlen)) == 0 ? CHECKSUM_GOOD : CHECKSUM_BAD;
+        p->ip_checksum = checksum_finish(checksum_add(0, cursor_pos(&header), hlen)) == 0
+                             ? CHECKSUM_GOOD
+                             : CHECKSUM_BAD;
 
     p->fragment = (frag & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)) != 0;
     p->frag_offset = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
@@ -84,8 +79,8 @@ enum decode_status ipv4_decode(struct packet *p, struct cursor *c, size_t wire_l
     }
 
     size_t payload = ip_len - hlen;
-    size_t captured = cursor_left(c) < payload ? cursor_left(c) : payload;
-    l4->c = cursor_make(c->p, captured);
+    l4->c = cursor_upto(c, payload);
+    size_t captured = cursor_left(&l4->c);
     l4->len = (uint32_t)payload;
     l4->pseudo_sum = ipv4_pseudo_sum(p);
     /* A first fragment's transport checksum covers the whole datagram: not verifiable here. */

@@ -46,26 +46,26 @@ struct ext_walk {
 /* Consumes one extension header of type nh from w; sets *next to the header after it. */
 static enum decode_status ext_header_skip(struct packet *p, struct ext_walk *w, uint8_t nh,
                                           uint8_t *next) {
-    uint8_t len8;
-    if (w->left < 8)
+    struct cursor h = w->c; /* its first 8 bytes, read in place; skipped whole below */
+    uint8_t len8 = 0;
+    uint16_t word = 0; /* fragment: offset and flags; routing: type and segments left */
+    if (w->left < 8 || !cursor_has(&h, 8))
         return DECODE_IPV6_EXT_TRUNCATED;
-    if (!cursor_has(&w->c, 8))
-        return DECODE_IPV6_EXT_TRUNCATED;
-    *next = w->c.p[0];
-    len8 = w->c.p[1];
+    cursor_u8(&h, next);
+    cursor_u8(&h, &len8);
+    cursor_u16be(&h, &word);
     size_t len;
     if (nh == NH_FRAGMENT) {
-        uint16_t off_flags = (uint16_t)((w->c.p[2] << 8) | w->c.p[3]);
         len = 8;
-        p->frag_offset = (uint16_t)(off_flags & 0xfff8);
+        p->frag_offset = (uint16_t)(word & 0xfff8);
         /* RFC 6946: offset 0 without M is an atomic fragment, a whole datagram. */
-        p->fragment = p->frag_offset != 0 || (off_flags & 1);
+        p->fragment = p->frag_offset != 0 || (word & 1);
         w->later_fragment = p->frag_offset != 0;
     } else if (nh == NH_AH) {
         len = ((size_t)len8 + 2) * 4; /* RFC 4302 §2.2: length in 32-bit words, minus 2 */
     } else {
         len = ((size_t)len8 + 1) * 8;
-        if (nh == NH_ROUTING && w->c.p[3] != 0) /* segments left */
+        if (nh == NH_ROUTING && (word & 0xff) != 0) /* segments left */
             w->routed = true;
     }
     if (len > w->left || !cursor_skip(&w->c, len))
@@ -84,12 +84,10 @@ enum decode_status ipv6_decode(struct packet *p, struct cursor *c, size_t wire_l
                                struct l4_input *l4) {
     uint8_t vtc, nh = 0;
     uint16_t plen = 0;
-    const uint8_t *h = c->p;
-    if (!cursor_u8(c, &vtc))
+    if (!cursor_peek_u8(c, &vtc))
         return DECODE_IPV6_TRUNCATED;
     if ((vtc >> 4) != 6)
         return DECODE_IPV6_BAD_VERSION;
-    c->p = h;
     if (!cursor_has(c, IPV6_HEADER))
         return DECODE_IPV6_TRUNCATED;
     cursor_skip(c, 4); /* version, traffic class, flow label */
@@ -106,12 +104,11 @@ enum decode_status ipv6_decode(struct packet *p, struct cursor *c, size_t wire_l
         return DECODE_IPV6_BAD_PAYLOAD_LEN;
     p->ip_len = (uint32_t)plen + IPV6_HEADER;
 
-    size_t captured = cursor_left(c) < plen ? cursor_left(c) : plen;
-    struct ext_walk w = {cursor_make(c->p, captured), plen, false, false};
+    struct ext_walk w = {cursor_upto(c, plen), plen, false, false};
     for (unsigned n = 0; is_generic_ext(nh) || nh == NH_FRAGMENT || nh == NH_AH; n++) {
         if (n == IPV6_MAX_EXT_HEADERS)
             return DECODE_IPV6_EXT_TOO_MANY;
-        uint8_t next;
+        uint8_t next = 0;
         enum decode_status st = ext_header_skip(p, &w, nh, &next);
         if (st != DECODE_OK)
             return st;

@@ -18,9 +18,10 @@ enum {
 /* The first nibble of an IP header says its version; used where no type field exists (raw IP,
  * after the bottom MPLS label). */
 static enum net_proto net_from_version(const struct cursor *c) {
-    if (!cursor_has(c, 1))
+    uint8_t first;
+    if (!cursor_peek_u8(c, &first))
         return NET_OTHER;
-    switch (c->p[0] >> 4) {
+    switch (first >> 4) {
     case 4:
         return NET_IPV4;
     case 6:

@@ -38,7 +38,7 @@ static enum decode_status transport_decode(struct packet *p, struct l4_input *in
     }
     p->transport = TRANSPORT_OTHER;
     p->payload_len = in->len;
-    p->payload = in->c.p;
+    p->payload = cursor_pos(&in->c);
     p->payload_captured = (uint32_t)cursor_left(&in->c);
     return DECODE_OK;
 }
@@ -59,7 +59,7 @@ enum decode_status packet_decode(struct packet *p, const uint8_t *data,
 
     /* What the frame held on the wire after the link header bounds the IP lengths; caplen can
      * only be smaller. (A file claiming caplen > wirelen is taken at its caplen.) */
-    size_t link_len = (size_t)(c.p - data);
+    size_t link_len = (size_t)p->caplen - cursor_left(&c); /* c began at data, caplen long */
     size_t wire = p->wirelen > p->caplen ? p->wirelen : p->caplen;
     size_t wire_left = wire - link_len;
     struct l4_input l4;

@@ -13,29 +13,22 @@ enum {
     TCPOPT_TIMESTAMP = 8, /* RFC 7323 §3.2, length 10 */
 };
 
-static uint16_t be16(const uint8_t *b) {
-    return (uint16_t)((b[0] << 8) | b[1]);
-}
-
-static uint32_t be32(const uint8_t *b) {
-    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
-}
-
-/* Applies one well-formed option (kind, total length len, value at v); false if the length does
- * not fit the kind. Unknown kinds are skipped. */
-static bool tcp_option_apply(uint8_t kind, size_t len, const uint8_t *v, struct tcp_options *o) {
+/* Applies one well-formed option: its kind, total length len, and a cursor over its len - 2
+ * value bytes. False if the length does not fit the kind; unknown kinds are skipped. Each read
+ * below fits the value the length check admitted. */
+static bool tcp_option_apply(uint8_t kind, size_t len, struct cursor v, struct tcp_options *o) {
     switch (kind) {
     case TCPOPT_MSS:
         if (len != 4)
             return false;
         o->has_mss = true;
-        o->mss = be16(v);
+        cursor_u16be(&v, &o->mss);
         return true;
     case TCPOPT_WSCALE:
         if (len != 3)
             return false;
         o->has_wscale = true;
-        o->wscale = v[0];
+        cursor_u8(&v, &o->wscale);
         return true;
     case TCPOPT_SACK_PERM:
         if (len != 2)
@@ -47,46 +40,46 @@ static bool tcp_option_apply(uint8_t kind, size_t len, const uint8_t *v, struct 
             return false;
         o->sack_count = (uint8_t)((len - 2) / 8);
         for (size_t i = 0; i < o->sack_count; i++) {
-            o->sack[i].left = be32(v + 8 * i);
-            o->sack[i].right = be32(v + 8 * i + 4);
+            cursor_u32be(&v, &o->sack[i].left);
+            cursor_u32be(&v, &o->sack[i].right);
         }
         return true;
     case TCPOPT_TIMESTAMP:
         if (len != 10)
             return false;
         o->has_timestamps = true;
-        o->ts_val = be32(v);
-        o->ts_ecr = be32(v + 4);
+        cursor_u32be(&v, &o->ts_val);
+        cursor_u32be(&v, &o->ts_ecr);
         return true;
     default:
         return true;
     }
 }
 
-void tcp_options_parse(const uint8_t *opt, size_t len, struct tcp_options *o) {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t kind = opt[i];
-        if (kind == TCPOPT_EOL)
-            return;
-        if (kind == TCPOPT_NOP) {
-            i++;
+/* RFC 9293 §3.1: an option is EOL (the end), NOP, or kind, length, value, where the length
+ * (≥ 2) counts the kind and length bytes and stays inside the header. */
+static void tcp_options_walk(struct cursor c, struct tcp_options *o) {
+    uint8_t kind, len;
+    struct cursor value;
+    while (cursor_u8(&c, &kind) && kind != TCPOPT_EOL) {
+        if (kind == TCPOPT_NOP)
             continue;
-        }
-        /* Every other option is kind, length (≥ 2, counting both), value. */
-        if (i + 1 >= len || opt[i + 1] < 2 || opt[i + 1] > len - i ||
-            !tcp_option_apply(kind, opt[i + 1], opt + i + 2, o)) {
+        if (!cursor_u8(&c, &len) || len < 2 || !cursor_take(&c, (size_t)len - 2, &value) ||
+            !tcp_option_apply(kind, len, value, o)) {
             o->malformed = true;
             return;
         }
-        i += opt[i + 1];
     }
+}
+
+void tcp_options_parse(const uint8_t *opt, size_t len, struct tcp_options *o) {
+    tcp_options_walk(cursor_make(opt, len), o);
 }
 
 static enum checksum_state l4_checksum(const struct l4_input *in) {
     if (!in->verify || !in->checksum_possible)
         return CHECKSUM_UNVERIFIED;
-    uint64_t sum = checksum_add(in->pseudo_sum + in->len, in->c.p, in->len);
+    uint64_t sum = checksum_add(in->pseudo_sum + in->len, cursor_pos(&in->c), in->len);
     return checksum_finish(sum) == 0 ? CHECKSUM_GOOD : CHECKSUM_BAD;
 }
 
@@ -94,29 +87,41 @@ enum decode_status tcp_decode(struct packet *p, struct l4_input *in) {
     p->transport = TRANSPORT_TCP;
     if (in->len < TCP_MIN_HEADER)
         return DECODE_TCP_BAD_OFFSET;
-    if (!cursor_has(&in->c, TCP_MIN_HEADER))
+    struct cursor c = in->c, fixed, options;
+    if (!cursor_take(&c, TCP_MIN_HEADER, &fixed))
         return DECODE_TCP_TRUNCATED;
-    const uint8_t *h = in->c.p;
-    size_t hlen = (size_t)(h[12] >> 4) * 4;
+    uint16_t sport = 0, dport = 0, window = 0, urgent = 0;
+    uint32_t seq = 0, ack = 0;
+    uint8_t offset = 0, flags = 0;
+    cursor_u16be(&fixed, &sport);
+    cursor_u16be(&fixed, &dport);
+    cursor_u32be(&fixed, &seq);
+    cursor_u32be(&fixed, &ack);
+    cursor_u8(&fixed, &offset); /* data offset in 32-bit words, high nibble */
+    cursor_u8(&fixed, &flags);
+    cursor_u16be(&fixed, &window);
+    cursor_skip(&fixed, 2); /* checksum, verified over the whole segment below */
+    cursor_u16be(&fixed, &urgent);
+    size_t hlen = (size_t)(offset >> 4) * 4;
     if (hlen < TCP_MIN_HEADER || hlen > in->len)
         return DECODE_TCP_BAD_OFFSET;
-    if (!cursor_has(&in->c, hlen))
+    if (!cursor_take(&c, hlen - TCP_MIN_HEADER, &options))
         return DECODE_TCP_TRUNCATED;
 
     struct tcp_view *t = &p->tcp;
-    p->sport = be16(h);
-    p->dport = be16(h + 2);
-    t->seq = be32(h + 4);
-    t->ack = be32(h + 8);
+    p->sport = sport;
+    p->dport = dport;
+    t->seq = seq;
+    t->ack = ack;
     t->header_len = (uint8_t)hlen;
-    t->flags = h[13];
-    t->window = be16(h + 14);
-    t->urgent = be16(h + 18);
-    tcp_options_parse(h + TCP_MIN_HEADER, hlen - TCP_MIN_HEADER, &t->opt);
+    t->flags = flags;
+    t->window = window;
+    t->urgent = urgent;
+    tcp_options_walk(options, &t->opt);
 
     p->l4_checksum = l4_checksum(in);
     p->payload_len = in->len - (uint32_t)hlen;
-    p->payload = h + hlen;
-    p->payload_captured = (uint32_t)(cursor_left(&in->c) - hlen);
+    p->payload = cursor_pos(&c);
+    p->payload_captured = (uint32_t)cursor_left(&c);
     return DECODE_OK;
 }

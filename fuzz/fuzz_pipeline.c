@@ -295,10 +295,10 @@ static void feed(struct run *r, const uint8_t *hdr, const uint8_t *bytes, uint32
     bool bad_checksum = stats_count_decoded(&r->stats, &p, st);
     if (st == DECODE_OK) {
         if (bad_checksum && r->checksums == CHECKSUM_MODE_DROP) {
-            r->stats.checksum_dropped++;
+            stats_count_checksum_dropped(&r->stats);
             tracker_on_packet(r->tracker, &p, true);
         } else {
-            r->stats.analysed++;
+            stats_count_analysed(&r->stats);
             tracker_on_packet(r->tracker, &p, false);
         }
     }
@@ -313,11 +313,7 @@ static void finish(struct run *r) {
         abort();
     if (stats_accounted(&r->stats) != r->stats.read.packets)
         abort();
-    r->stats.conns.late_packets = tc->late_packets;
-    r->stats.conns.untracked_packets = tc->untracked_packets;
-    r->stats.conns.peak_open = tc->peak_open;
-    for (unsigned a = 0; a < ANOMALY_COUNT; a++)
-        r->stats.conns.anomalies[a] = tc->anomalies[a];
+    stats_note_tracker(&r->stats, tc);
 
     struct input_report in = {.path = "fuzz", .link = LINK_ETHERNET, .link_supported = true};
     snprintf(in.link_name, sizeof in.link_name, "EN10MB");

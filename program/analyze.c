@@ -78,13 +78,13 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
     struct packet p;
     p.frame = ++s->frame;
     if (!packet_time_sane(cp->ts_sec, cp->ts_nsec, &p.ts_sec, &p.ts_nsec))
-        s->stats->timestamps_out_of_range++;
+        stats_count_bad_timestamp(s->stats);
     p.caplen = cp->caplen;
     p.wirelen = cp->wirelen;
     p.link = link;
     stats_count_read(s->stats, &p);
     if (filtered) {
-        s->stats->filtered++;
+        stats_count_filtered(s->stats);
         return;
     }
     enum decode_status st = packet_decode(&p, cp->data, &s->decode);
@@ -92,11 +92,11 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
     if (st != DECODE_OK)
         return;
     if (bad_checksum && s->cfg->checksums == CHECKSUM_MODE_DROP) {
-        s->stats->checksum_dropped++;
+        stats_count_checksum_dropped(s->stats);
         tracker_on_packet(s->tracker, &p, true);
         return;
     }
-    s->stats->analysed++;
+    stats_count_analysed(s->stats);
     tracker_on_packet(s->tracker, &p, false);
 }
 
@@ -250,20 +250,10 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */
     *stopped_by_reader = cfg->sink->broken_pipe;
     tracker_flush(s.tracker, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
-    const struct tracker_counts *tc = tracker_counts(s.tracker);
-    stats->conns.late_packets = tc->late_packets;
-    stats->conns.untracked_packets = tc->untracked_packets;
-    stats->conns.peak_open = tc->peak_open;
-    for (unsigned a = 0; a < ANOMALY_COUNT; a++)
-        stats->conns.anomalies[a] = tc->anomalies[a];
-    if (cfg->live) {
-        struct capture_stats cs;
-        if ((stats->have_capture_stats = capture_get_stats(cfg->live, &cs))) {
-            stats->capture_received = cs.received;
-            stats->capture_dropped = cs.dropped;
-            stats->capture_if_dropped = cs.if_dropped;
-        }
-    }
+    stats_note_tracker(stats, tracker_counts(s.tracker));
+    struct capture_stats cs;
+    if (cfg->live && capture_get_stats(cfg->live, &cs))
+        stats_note_capture(stats, &cs);
     tracker_free(s.tracker);
     return rc;
 }

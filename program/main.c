@@ -155,7 +155,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
         return EXIT_STATUS_OK;
     }
     sink_drain(&su->sink);
-    stats.records_lost = su->sink.lost_records;
+    stats_set_records_lost(&stats, su->sink.lost_records);
     sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {

@@ -147,3 +147,68 @@ Test(cursor, sub_cursor_is_bounded_by_its_length) {
     cr_assert_eq(v8, 0x77);
     cr_assert_eq(sub.p, bytes + 2);
 }
+
+Test(cursor, peek_u8_does_not_move) {
+    struct cursor c = cursor_make(bytes + 4, 2);
+    uint8_t v = 0;
+    cr_assert(cursor_peek_u8(&c, &v));
+    cr_assert_eq(v, 0x89);
+    cr_assert_eq(c.p, bytes + 4);
+    cr_assert(cursor_peek_u8(&c, &v)); /* the same byte again */
+    cr_assert_eq(v, 0x89);
+    cr_assert(cursor_u8(&c, &v)); /* and a read after it still reads it */
+    cr_assert_eq(v, 0x89);
+    cr_assert(cursor_peek_u8(&c, &v));
+    cr_assert_eq(v, 0xab);
+}
+
+Test(cursor, peek_u8_at_boundary) {
+    struct cursor c = cursor_make(bytes, 1);
+    uint8_t v = 0;
+    cr_assert(cursor_u8(&c, &v));
+    v = 0x77;
+    cr_assert_not(cursor_peek_u8(&c, &v)); /* nothing left */
+    cr_assert_eq(v, 0x77);
+    cr_assert_eq(c.p, bytes + 1);
+}
+
+Test(cursor, pos_follows_reads) {
+    struct cursor c = cursor_make(bytes, 8);
+    cr_assert_eq(cursor_pos(&c), bytes);
+    uint16_t v;
+    cr_assert(cursor_u16be(&c, &v));
+    cr_assert_eq(cursor_pos(&c), bytes + 2);
+    cr_assert_not(cursor_skip(&c, 7)); /* a failed read does not move it */
+    cr_assert_eq(cursor_pos(&c), bytes + 2);
+    cr_assert(cursor_skip(&c, 6));
+    cr_assert_eq(cursor_pos(&c), bytes + 8); /* one past the end once all is read */
+}
+
+Test(cursor, upto_within_capture) {
+    /* An announced length shorter than what is left: exactly that many bytes, c unmoved. */
+    struct cursor c = cursor_make(bytes, 8);
+    cr_assert(cursor_skip(&c, 1));
+    struct cursor sub = cursor_upto(&c, 3);
+    cr_assert_eq(sub.p, bytes + 1);
+    cr_assert_eq(sub.end, bytes + 4);
+    cr_assert_eq(c.p, bytes + 1);
+    cr_assert_eq(c.end, bytes + 8);
+    uint32_t v32 = 0x77777777u;
+    cr_assert_not(cursor_u32be(&sub, &v32)); /* bounded by its length, not c's */
+    cr_assert_eq(v32, 0x77777777u);
+}
+
+Test(cursor, upto_past_capture_is_cut) {
+    /* An announced length longer than what was captured: only what was captured. */
+    struct cursor c = cursor_make(bytes, 5);
+    cr_assert(cursor_skip(&c, 2));
+    struct cursor sub = cursor_upto(&c, 100);
+    cr_assert_eq(sub.p, bytes + 2);
+    cr_assert_eq(sub.end, bytes + 5);
+    cr_assert_eq(cursor_left(&sub), 3);
+    struct cursor exact = cursor_upto(&c, 3);
+    cr_assert_eq(exact.end, bytes + 5);
+    struct cursor none = cursor_upto(&c, 0);
+    cr_assert_eq(cursor_left(&none), 0);
+    cr_assert_eq(none.p, bytes + 2);
+}

@@ -1,0 +1,56 @@
+/* host_detect: which ended connections count toward syn_flood and port_scan. Connections are
+ * judged when they end, not at their SYN, so a burst of connections that all complete never looks
+ * like a flood or a scan. */
+#include "host_detect.h"
+
+/* The end anomalies of a connection left half-open. */
+static const anomaly_set half_open_set =
+    ((anomaly_set)1u << ANOMALY_SYN_UNANSWERED) | ((anomaly_set)1u << ANOMALY_SYNACK_UNANSWERED);
+
+/* A connection that ended half-open — its SYN never answered, or its SYN/ACK never
+ * acknowledged — counts against its destination for syn_flood, at the time it was attempted. */
+static bool note_half_open(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                           anomaly_set end_set, struct host_alert *out) {
+    if (!(end_set & half_open_set))
+        return false;
+    const uint8_t *dst = conn_addr(c, 1);
+    *out = (struct host_alert){ANOMALY_SYN_FLOOD,        dst,
+                               c->e.key.ip_version,      0,
+                               cfg->syn_flood_window_ns, cfg->syn_flood_threshold};
+    return hosts_syn_attempt(h, dst, c->e.key.ip_version, c->first_ns, &out->count);
+}
+
+/* An attempt this connection made (a SYN) that failed: nothing came back, or it was refused.
+ * Feeds port_scan, against its source. */
+static bool note_failed_attempt(struct hosts *h, const struct host_config *cfg,
+                                const struct conn *c, anomaly_set end_set, struct host_alert *out) {
+    if (c->e.key.proto != 6 || c->tcp.midstream)
+        return false;
+    bool unanswered = end_set & anomaly_bit(ANOMALY_SYN_UNANSWERED);
+    bool refused = conn_zeek_state(c) == ZEEK_REJ;
+    if (!unanswered && !refused)
+        return false;
+    const uint8_t *src = conn_addr(c, 0);
+    *out = (struct host_alert){ANOMALY_PORT_SCAN,        src,
+                               c->e.key.ip_version,      0,
+                               cfg->port_scan_window_ns, cfg->port_scan_threshold};
+    return hosts_failed_attempt(h, src, conn_addr(c, 1), conn_port(c, 1), c->e.key.ip_version,
+                                c->first_ns, &out->count);
+}
+
+unsigned host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                              enum conn_end why, anomaly_set end_set,
+                              struct host_alert out[HOST_DETECT_MAX_ALERTS]) {
+    /* An evicted connection is judged without the answer grace: a table so full of unanswered
+     * SYNs that they are pushed out before their answer could come is what a flood (or a scan)
+     * looks like, and waiting would let any flood larger than the table pass unseen. The
+     * connection's own record still does not blame it within the grace. */
+    if (why == CONN_END_EVICTED && c->e.key.proto == 6)
+        end_set |= tcp_conn_end_anomalies(&c->tcp, 0, INT64_MAX) & half_open_set;
+    unsigned n = 0;
+    if (note_half_open(h, cfg, c, end_set, &out[n]))
+        n++;
+    if (note_failed_attempt(h, cfg, c, end_set, &out[n]))
+        n++;
+    return n;
+}

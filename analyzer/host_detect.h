@@ -1,0 +1,33 @@
+/* host_detect: the host-level detectors, syn_flood and port_scan, fed by connections as they are
+ * reported. It decides what a connection's end counts for — a half-open connection against its
+ * destination, a failed attempt against its source — and hosts.c keeps the counts. */
+#ifndef SHAKEDOWN_HOST_DETECT_H
+#define SHAKEDOWN_HOST_DETECT_H
+
+#include <stdint.h>
+
+#include "anomaly.h"
+#include "conn.h"
+#include "hosts.h"
+
+/* A host-level anomaly that fired. */
+struct host_alert {
+    enum anomaly id; /* ANOMALY_SYN_FLOOD or ANOMALY_PORT_SCAN */
+    const uint8_t
+        *host; /* the flood's destination or the scan's source (in the connection's key) */
+    uint8_t ip_version;
+    uint32_t count;     /* half-open connections, or distinct failed targets */
+    int64_t window_ns;  /* the window they were counted in */
+    uint32_t threshold; /* the count it went above, as configured */
+};
+
+#define HOST_DETECT_MAX_ALERTS 2
+
+/* Counts connection c, being reported because `why` with the end anomalies end_set, against the
+ * hosts it involves. Writes the alerts that fired to out (syn_flood before port_scan) and returns
+ * how many. The alerts point into c: use them before c goes. */
+unsigned host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                              enum conn_end why, anomaly_set end_set,
+                              struct host_alert out[HOST_DETECT_MAX_ALERTS]);
+
+#endif
