@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "capture.h"
 #include "packet.h"
@@ -23,12 +22,6 @@ struct stream {
     int64_t next_interim_ns;  /* capture time of the next interim pass */
     int64_t next_periodic_ns; /* wall clock of the next periodic() while packets flow (live) */
 };
-
-static int64_t wall_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* The tracker's one report path: count the connection, write its record. */
 static void on_conn_reported(void *ctx, const struct conn *c) {
@@ -128,7 +121,7 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
 /* Called between packets now and then, and whenever a live capture is idle. */
 static void periodic(struct stream *s, struct capture *cap, bool live) {
     const struct analyze_config *cfg = s->cfg;
-    int64_t now = wall_ns();
+    int64_t now = capture_wall_ns();
     s->next_periodic_ns = now + 100000000; /* at most ten times a second */
     if (cfg->reopen && *cfg->reopen) {
         *cfg->reopen = 0;
@@ -174,7 +167,7 @@ static enum input_status read_capture(struct stream *s, struct capture *cap, boo
             analyze_packet(s, &cp, r->link, cs == CAPTURE_FILTERED);
             /* Files: now and then. Live: on time even when packets trickle in steadily and the
              * capture is never idle (a clock read per packet is cheap at live rates). */
-            if (live ? wall_ns() >= s->next_periodic_ns : (r->packets & 1023) == 0)
+            if (live ? capture_wall_ns() >= s->next_periodic_ns : (r->packets & 1023) == 0)
                 periodic(s, cap, live);
         } else if (cs == CAPTURE_IDLE) {
             periodic(s, cap, live);
@@ -238,7 +231,7 @@ static enum exit_status read_inputs(struct stream *s, struct input_report *repor
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
                              struct input_report *reports, FILE *err, bool *stopped_by_reader) {
     struct stream s = {.cfg = cfg, .stats = stats, .decode = {cfg->checksums != CHECKSUM_MODE_OFF}};
-    s.started_ns = wall_ns();
+    s.started_ns = capture_wall_ns();
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
     s.tracker = tracker_new(&cfg->tracker, on_conn_reported, on_anomaly, &s);
     if (!s.tracker) {
