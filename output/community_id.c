@@ -1,6 +1,7 @@
 /* community_id: builds the Community ID v1 hash input (seed, ordered addresses, proto, padding,
- * ordered ports; all network order, see reference/TCP-TRACKING.md §4.1) and renders
- * "1:" + base64(SHA-1(input)). SHA-1 and base64 come from libcrypto. */
+ * ordered ports; all network order, as the Community ID spec,
+ * github.com/corelight/community-id-spec, defines it) and renders "1:" + base64(SHA-1(input)).
+ * SHA-1 and base64 come from libcrypto. */
 #include "community_id.h"
 
 #include <openssl/evp.h>

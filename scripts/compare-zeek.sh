@@ -49,10 +49,10 @@ fi
 #   zeek      the README's verdict, verbatim, for the reader (a "(row: ...)" addition is ours).
 # Four rows go beyond the README's words: the two
 # chksums_ip*-tcp-bad-chksum rows (the README gives only the weird; Zeek still logs the empty
-# connection OTH `C`, TCP-TRACKING.md §5, as for tcp_syn-bad.pcap), chksums_ip4-tcp-good-chksum
+# connection OTH `C`, as Zeek's btest baseline for tcp_syn-bad.pcap shows), chksums_ip4-tcp-good-chksum
 # (a lone SYN: S0 `S`, as for tcp_syn.pcap), and tunnels_Teredo (the README's list names SHR
-# once, but ports 1576 and 1577 each give an SHR row: Zeek's btest baseline and TCP-TRACKING.md
-# §5 list nine plain-IPv4 TCP rows; histories from §5).
+# once, but ports 1576 and 1577 each give an SHR row: Zeek's btest baseline lists nine
+# plain-IPv4 TCP rows, with these histories).
 # shellcheck disable=SC2016 # backquotes are the README's, not command substitution
 table='tcp_syn.pcap|drop|S0/S|-|S0 (`S`), derived
 tcp_syn-synack.pcap|drop|S1/Sh|-|S1 (`Sh`), derived
@@ -72,8 +72,8 @@ pop3_bad-list-retr-crafted.pcap|drop|RSTO/ShAdDaFR|-|RSTO (`ShAdDaFR`)
 ssh_ssh.client-side-half-duplex.pcap|drop|5*S0/SAD 20*SH/?|-|Zeek: S0 (`SAD`) x5, SH x20 - Zeek splits the 5 unanswered attempts after its 5 s attempt timer into S0 + a new partial SH row
 ftp_bigtransfer.pcap|drop|3*SF/?|resp_bytes=5416666670 missed_bytes=5416642848|SF x3; one has resp_bytes 5416666670 and missed_bytes 5416642848
 communityid_tcp.pcap|drop|-|community_id=1:LQU9qZlK+B5F3KDmev6m5PMibrg=|community_id `1:LQU9qZlK+B5F3KDmev6m5PMibrg=`
-chksums_ip4-tcp-bad-chksum.pcap|drop|OTH/C|-|Zeek: weird bad_TCP_checksum, packet not counted (row: OTH `C`, TCP-TRACKING.md section 5)
-chksums_ip6-tcp-bad-chksum.pcap|drop|OTH/C|-|Zeek: weird bad_TCP_checksum, packet not counted (row: OTH `C`, TCP-TRACKING.md section 5)
+chksums_ip4-tcp-bad-chksum.pcap|drop|OTH/C|-|Zeek: weird bad_TCP_checksum, packet not counted (row: OTH `C`, as Zeek logs a connection whose only packet was dropped)
+chksums_ip6-tcp-bad-chksum.pcap|drop|OTH/C|-|Zeek: weird bad_TCP_checksum, packet not counted (row: OTH `C`, as Zeek logs a connection whose only packet was dropped)
 chksums_ip4-tcp-good-chksum.pcap|drop|S0/S|-|no checksum weird (row: a lone SYN, S0 `S`, derived)
 chksums_localhost-bad-chksum.pcap|drop|OTH/C SH/HcADF|-|Zeek default: OTH (`C`) + SH (`HcADF`)
 chksums_localhost-bad-chksum.pcap|keep|SF/ShADadFf|-|ignoring checksums: SF (`ShADadFf`)

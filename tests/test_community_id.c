@@ -48,7 +48,7 @@ static void expect_both_ways(const char *a, const char *b, uint8_t proto, uint16
     expect(b, a, proto, pb, pa, seed, want);
 }
 
-/* vectors.json rows 1-2 and TCP-TRACKING.md §4.1 worked example: input
+/* vectors.json rows 1-2 and the Community ID spec's worked example: input
  * 0000 01020304 05060708 06 00 0462 0d10. */
 Test(community_id, worked_example_tcp_ipv4) {
     expect_both_ways("1.2.3.4", "5.6.7.8", 6, 1122, 3344, 0, "1:wCb3OG7yAFWelaUydu0D+125CLM=");
@@ -143,7 +143,7 @@ Test(community_id, icmpv6_echo_pair) {
 }
 
 /* Neighbor solicitation (135) / advertisement (136) between the same two hosts: the ID depends on
- * who solicits (the known, correct-per-spec asymmetry of TCP-TRACKING.md §4.1).
+ * who solicits (the spec's known asymmetry: ND messages have no "port" pairing).
  * expected/icmp6.seed0.tsv / icmp6.seed1.tsv rows 1-4. */
 Test(community_id, icmpv6_neighbor_discovery_asymmetry) {
     const char *a = "fe80::200:86ff:fe05:80da", *b = "fe80::260:97ff:fe07:69ea";

@@ -191,7 +191,8 @@ Test(endpoint_state, simultaneous_close_intermediate) {
     /* Frame 9: the client acknowledges the server's FIN while its own FIN is still
      * unacknowledged — RFC 793's CLOSING (FIN_WAIT_1 + FIN received). The server's FIN is now
      * acknowledged but the server has not yet acknowledged the client's FIN: FIN_WAIT_2 (the
-     * one-packet lag of inferring receipt from the receiver's own ACK, reference §3.4). */
+     * one-packet lag of inferring receipt from the receiver's own ACK, docs/schema.md "TCP
+     * endpoint states"). */
     expect_conn(rec, "SF", "ShADadFf", "capture_end");
     expect_states(rec, "CLOSING", "FIN_WAIT_2");
     run_free(&r);
