@@ -2,10 +2,11 @@
  * anomalies, host counters), JSON records and text lines — on a sequence of packets built from
  * the input (format below and in fuzz/README.md). Every record is written by the JSON format and
  * must parse back (json-c) as strict, valid-UTF-8 JSON on one line whose fields equal those of
- * the connection, anomaly or totals it came from; the text format writes every record too; the
- * packet accounting must add up and every connection must be reported exactly once. Owns, per
- * input: the tracker, the record buffer and one packet buffer at a time, all freed before
- * returning.
+ * the connection, anomaly or totals it came from; the text format writes every record too, and
+ * every connection is also written as a Zeek conn.log row (one value per column) and as Zeek
+ * JSON (parsed back, its uid and port checked); the packet accounting must add up and every
+ * connection must be reported exactly once. Owns, per input: the tracker, the record buffer and
+ * one packet buffer at a time, all freed before returning.
  *
  * Input: a 2-byte configuration, then chunks of a 7-byte header and the frame.
  *   config[0]  bits 0-3 max flows - 1 (1..16), bits 4-5 checksums (0 drop, 1 keep, 2 off,
@@ -49,7 +50,7 @@ struct run {
     struct run_stats stats;
     struct record_options record;
     enum checksum_mode checksums;
-    const struct format_ops *json, *text;
+    const struct format_ops *json, *text, *zeek, *zeek_json;
     struct outbuf out; /* each record is formatted here, checked, then dropped */
     uint64_t frames;
 };
@@ -203,12 +204,50 @@ static void check_connection(struct run *r, struct json_object *o, const struct 
             abort();                                                                               \
     } while (0)
 
+/* A Zeek conn.log row (the header is written too: the context says the output is empty): the
+ * last line holds exactly one value per #fields column. */
+static void check_zeek_row(struct run *r) {
+    const char *s = r->out.data, *end = s + r->out.len;
+    if (r->out.len < 2 || end[-1] != '\n' || memchr(s, '\0', r->out.len))
+        abort();
+    const char *fields = strstr(s, "#fields"), *row = end - 1;
+    while (row > s && row[-1] != '\n')
+        row--;
+    if (!fields || *row == '#')
+        abort();
+    size_t tabs_fields = 0, tabs_row = 0;
+    for (const char *p = fields; *p != '\n'; p++)
+        tabs_fields += *p == '\t';
+    for (const char *p = row; p < end; p++)
+        tabs_row += *p == '\t';
+    if (tabs_fields != tabs_row + 1) /* "#fields" itself is followed by a tab */
+        abort();
+}
+
+/* The same connection as Zeek's JSON: strict JSON whose uid and originator port are the
+ * connection's. */
+static void check_zeek_json(struct run *r, const struct conn *c) {
+    struct json_object *back = parse_back(r);
+    char uid[CONN_UID_LEN];
+    conn_uid(c, uid);
+    expect_str(back, "uid", uid);
+    struct json_object *port;
+    if (!json_object_object_get_ex(back, "id.orig_p", &port) ||
+        json_object_get_uint64(port) != conn_port(c, 0))
+        abort();
+    json_object_put(back);
+}
+
 static void emit_connection(struct run *r, const struct conn *c, bool final) {
     FORMAT(r, r->json, connection, c, final);
     struct json_object *back = parse_back(r);
     check_connection(r, back, c, final);
     json_object_put(back);
     FORMAT(r, r->text, connection, c, final);
+    FORMAT(r, r->zeek, connection, c, final);
+    check_zeek_row(r);
+    FORMAT(r, r->zeek_json, connection, c, final);
+    check_zeek_json(r, c);
 }
 
 static void on_report(void *ctx, const struct conn *c) {
@@ -354,8 +393,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     configure(r, &cfg, data);
     r->json = output_format_find("json");
     r->text = output_format_find("text");
+    r->zeek = output_format_find("zeek");
+    r->zeek_json = output_format_find("zeek-json");
     r->tracker = tracker_new(&cfg, on_report, on_anomaly, r);
-    if (!r->json || !r->text || !r->tracker)
+    if (!r->json || !r->text || !r->zeek || !r->zeek_json || !r->tracker)
         abort();
 
     int64_t now = TIME_START_NS;

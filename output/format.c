@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const struct format_ops output_format_json; /* format_json.c */
-extern const struct format_ops output_format_text; /* format_text.c */
+extern const struct format_ops output_format_json;                          /* format_json.c */
+extern const struct format_ops output_format_text;                          /* format_text.c */
+extern const struct format_ops output_format_zeek, output_format_zeek_json; /* format_zeek.c */
 
 static const struct format_ops *const formats[] = {
     &output_format_json,
     &output_format_text,
+    &output_format_zeek,
+    &output_format_zeek_json,
 };
 
 const struct format_ops *output_format_find(const char *name) {

@@ -7,6 +7,8 @@ PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev 
 # The test suite: real-traffic tests capture on loopback and compare with tshark; the record
 # schema is checked with python3-jsonschema.
 PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark"
+# -F zeek is read back with bro-cut (zeek-cut), as Zeek users read conn.log.
+PACKAGES="$PACKAGES bro-aux"
 # Optional extras for CI and contributors: the formatting check and the sanitizer runtime.
 PACKAGES="$PACKAGES clang-format"
 # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, llvm-symbolizer

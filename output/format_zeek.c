@@ -1,0 +1,405 @@
+/* format_zeek: connection records as Zeek's conn.log — `zeek` in Zeek's TSV form (the #-header
+ * with #fields and #types, one row per connection, #close at the end), `zeek-json` as Zeek's
+ * JSON writer produces it (flat "id.orig_h" keys, unset fields left out). Zeek's columns come
+ * first, in Zeek's order, types and unset/empty conventions (scripts/base/protocols/conn/
+ * main.zeek: duration and orig_bytes/resp_bytes only when the duration is positive, history
+ * only when not empty, local_orig/local_resp unset without Site::local_nets), then ip_proto and
+ * community_id as recent Zeek writes them, then shakedown's own columns. One column table
+ * drives both forms.
+ *
+ * Anomaly, stats and summary records have no place in conn.log: anomalies are listed in each
+ * row's `anomalies` column; the summary ends the TSV log with #close. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "community_id.h"
+#include "flowtext.h"
+#include "format.h"
+#include "jsonw.h"
+#include "timefmt.h"
+
+enum zeek_kind {
+    ZEEK_UNSET,  /* "-" in TSV, left out in JSON */
+    ZEEK_NUMBER, /* time, interval, count, port */
+    ZEEK_STRING, /* string, addr, enum */
+    ZEEK_BOOL,   /* "T" / "F", JSON true / false */
+    ZEEK_SET,    /* set[string]: comma-separated text; "(empty)" in TSV, [] in JSON */
+};
+
+/* One column's value for one connection, as text. */
+struct zeek_value {
+    enum zeek_kind kind;
+    char text[256];
+};
+
+struct zeek_row {
+    const struct conn *c;
+    const struct record_options *opt;
+};
+
+struct zeek_column {
+    const char *name;
+    const char *type; /* Zeek's type name, for #types */
+    void (*value)(const struct zeek_row *r, struct zeek_value *v);
+};
+
+static void set_text(struct zeek_value *v, enum zeek_kind kind, const char *text) {
+    v->kind = kind;
+    snprintf(v->text, sizeof v->text, "%s", text);
+}
+
+static void set_count(struct zeek_value *v, uint64_t n) {
+    v->kind = ZEEK_NUMBER;
+    timefmt_u64(v->text, n);
+}
+
+/* Seconds with six decimals: Zeek's time and interval. */
+static void set_seconds(struct zeek_value *v, int64_t ns) {
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ns, &sec, &nsec);
+    v->kind = ZEEK_NUMBER;
+    timefmt_epoch(v->text, sizeof v->text, sec, nsec);
+}
+
+static bool is_tcp(const struct conn *c) {
+    return c->e.key.proto == 6;
+}
+
+/* ---- Zeek's columns ------------------------------------------------------------------------ */
+
+static void col_ts(const struct zeek_row *r, struct zeek_value *v) {
+    set_seconds(v, r->c->first_ns);
+}
+
+static void col_uid(const struct zeek_row *r, struct zeek_value *v) {
+    v->kind = ZEEK_STRING;
+    conn_uid(r->c, v->text);
+}
+
+static void put_addr(const struct conn *c, int role, struct zeek_value *v) {
+    v->kind = ZEEK_STRING;
+    flowtext_addr(v->text, sizeof v->text, conn_addr(c, role), c->e.key.ip_version);
+}
+
+static void col_orig_h(const struct zeek_row *r, struct zeek_value *v) {
+    put_addr(r->c, 0, v);
+}
+
+static void col_orig_p(const struct zeek_row *r, struct zeek_value *v) {
+    set_count(v, conn_port(r->c, 0));
+}
+
+static void col_resp_h(const struct zeek_row *r, struct zeek_value *v) {
+    put_addr(r->c, 1, v);
+}
+
+static void col_resp_p(const struct zeek_row *r, struct zeek_value *v) {
+    set_count(v, conn_port(r->c, 1));
+}
+
+/* Zeek's transport_proto enum: tcp, udp, icmp (ICMPv6 too), unknown_transport. */
+static void col_proto(const struct zeek_row *r, struct zeek_value *v) {
+    const char *p = flowtext_proto(r->c->e.key.proto, r->c->e.key.ip_version);
+    set_text(v, ZEEK_STRING,
+             strcmp(p, "icmpv6") == 0  ? "icmp"
+             : strcmp(p, "other") == 0 ? "unknown_transport"
+                                       : p);
+}
+
+static void col_unset(const struct zeek_row *r, struct zeek_value *v) {
+    (void)r;
+    v->kind = ZEEK_UNSET; /* service (no application analysis), local_orig/resp, tunnels */
+}
+
+static bool has_duration(const struct conn *c) {
+    return c->last_ns > c->first_ns;
+}
+
+static void col_duration(const struct zeek_row *r, struct zeek_value *v) {
+    if (has_duration(r->c))
+        set_seconds(v, r->c->last_ns - r->c->first_ns);
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+/* orig_bytes / resp_bytes: payload bytes by sequence space (Zeek's c$orig$size: bytes the
+ * capture missed but the sequence numbers cover count too), known for TCP; shakedown does not
+ * count UDP/ICMP payload apart from IP bytes, so those stay unset. */
+static void put_payload(const struct conn *c, int role, struct zeek_value *v) {
+    const struct tcp_endpoint *x = &c->tcp.ep[role];
+    if (has_duration(c) && is_tcp(c))
+        set_count(v, x->payload_bytes + x->missed_bytes);
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+static void col_orig_bytes(const struct zeek_row *r, struct zeek_value *v) {
+    put_payload(r->c, 0, v);
+}
+
+static void col_resp_bytes(const struct zeek_row *r, struct zeek_value *v) {
+    put_payload(r->c, 1, v);
+}
+
+static void col_conn_state(const struct zeek_row *r, struct zeek_value *v) {
+    set_text(v, ZEEK_STRING, zeek_conn_state_name(conn_zeek_state(r->c)));
+}
+
+/* Zeek adds up the content gaps of both directions. */
+static void col_missed_bytes(const struct zeek_row *r, struct zeek_value *v) {
+    const struct conn *c = r->c;
+    set_count(v, is_tcp(c) ? c->tcp.ep[0].missed_bytes + c->tcp.ep[1].missed_bytes : 0);
+}
+
+static void col_history(const struct zeek_row *r, struct zeek_value *v) {
+    char hist[TCP_HISTORY_MAX];
+    conn_history(r->c, hist);
+    if (hist[0])
+        set_text(v, ZEEK_STRING, hist);
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+static void col_orig_pkts(const struct zeek_row *r, struct zeek_value *v) {
+    set_count(v, r->c->pkts[0]);
+}
+
+static void col_orig_ip_bytes(const struct zeek_row *r, struct zeek_value *v) {
+    set_count(v, r->c->ip_bytes[0]);
+}
+
+static void col_resp_pkts(const struct zeek_row *r, struct zeek_value *v) {
+    set_count(v, r->c->pkts[1]);
+}
+
+static void col_resp_ip_bytes(const struct zeek_row *r, struct zeek_value *v) {
+    set_count(v, r->c->ip_bytes[1]);
+}
+
+static void col_ip_proto(const struct zeek_row *r, struct zeek_value *v) {
+    set_count(v, r->c->e.key.proto);
+}
+
+static void col_community_id(const struct zeek_row *r, struct zeek_value *v) {
+    const struct flow_key *k = &r->c->e.key;
+    struct community_id_tuple t = {k->ip_version, conn_addr(r->c, 0), conn_addr(r->c, 1),
+                                   k->proto,      conn_port(r->c, 0), conn_port(r->c, 1)};
+    char cid[COMMUNITY_ID_LEN];
+    if (community_id_v1(r->opt->hasher, &t, r->opt->community_id_seed, cid))
+        set_text(v, ZEEK_STRING, cid);
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+/* ---- shakedown's own columns --------------------------------------------------------------- */
+
+static void put_state(const struct conn *c, int role, struct zeek_value *v) {
+    if (is_tcp(c))
+        set_text(v, ZEEK_STRING, tcp_state_name(tcp_conn_state(&c->tcp, role)));
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+static void col_orig_state(const struct zeek_row *r, struct zeek_value *v) {
+    put_state(r->c, 0, v);
+}
+
+static void col_resp_state(const struct zeek_row *r, struct zeek_value *v) {
+    put_state(r->c, 1, v);
+}
+
+static void col_close(const struct zeek_row *r, struct zeek_value *v) {
+    set_text(v, ZEEK_STRING, conn_end_name((enum conn_end)r->c->end));
+}
+
+static void col_close_initiator(const struct zeek_row *r, struct zeek_value *v) {
+    int who = is_tcp(r->c) ? r->c->tcp.close_initiator : -1;
+    if (who >= 0)
+        set_text(v, ZEEK_STRING, flowtext_direction(who));
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+/* The names of the connection's anomalies, as a set (each once, in the order first seen). */
+static void col_anomalies(const struct zeek_row *r, struct zeek_value *v) {
+    const struct conn_anomalies *l = r->c->anomalies;
+    size_t k = 0;
+    v->kind = ZEEK_SET;
+    v->text[0] = '\0';
+    for (unsigned i = 0; l && i < l->n; i++) {
+        const char *name = anomaly_name((enum anomaly)l->list[i].id);
+        bool seen = false;
+        for (unsigned j = 0; j < i && !seen; j++)
+            seen = l->list[j].id == l->list[i].id;
+        int n = seen ? 0 : snprintf(v->text + k, sizeof v->text - k, "%s%s", k ? "," : "", name);
+        if (n > 0 && (size_t)n < sizeof v->text - k)
+            k += (size_t)n;
+    }
+}
+
+static const struct zeek_column columns[] = {
+    {"ts", "time", col_ts},
+    {"uid", "string", col_uid},
+    {"id.orig_h", "addr", col_orig_h},
+    {"id.orig_p", "port", col_orig_p},
+    {"id.resp_h", "addr", col_resp_h},
+    {"id.resp_p", "port", col_resp_p},
+    {"proto", "enum", col_proto},
+    {"service", "string", col_unset},
+    {"duration", "interval", col_duration},
+    {"orig_bytes", "count", col_orig_bytes},
+    {"resp_bytes", "count", col_resp_bytes},
+    {"conn_state", "string", col_conn_state},
+    {"local_orig", "bool", col_unset},
+    {"local_resp", "bool", col_unset},
+    {"missed_bytes", "count", col_missed_bytes},
+    {"history", "string", col_history},
+    {"orig_pkts", "count", col_orig_pkts},
+    {"orig_ip_bytes", "count", col_orig_ip_bytes},
+    {"resp_pkts", "count", col_resp_pkts},
+    {"resp_ip_bytes", "count", col_resp_ip_bytes},
+    {"tunnel_parents", "set[string]", col_unset},
+    {"ip_proto", "count", col_ip_proto},
+    {"community_id", "string", col_community_id},
+    {"orig_state", "string", col_orig_state},
+    {"resp_state", "string", col_resp_state},
+    {"close", "string", col_close},
+    {"close_initiator", "string", col_close_initiator},
+    {"anomalies", "set[string]", col_anomalies},
+};
+
+#define NCOLUMNS (sizeof columns / sizeof columns[0])
+
+/* ---- TSV ----------------------------------------------------------------------------------- */
+
+/* Zeek's log time stamp for #open and #close: the wall clock, local time as Zeek writes it. */
+static void put_log_time(struct outbuf *out, const char *tag) {
+    time_t now = (time_t)(capture_wall_ns() / 1000000000);
+    struct tm tm;
+    char stamp[32] = "-";
+    if (localtime_r(&now, &tm))
+        strftime(stamp, sizeof stamp, "%Y-%m-%d-%H-%M-%S", &tm);
+    outbuf_printf(out, "#%s\t%s\n", tag, stamp);
+}
+
+static void put_header(struct outbuf *out) {
+    outbuf_puts(out, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                     "#unset_field\t-\n#path\tconn\n");
+    put_log_time(out, "open");
+    outbuf_puts(out, "#fields");
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        outbuf_printf(out, "\t%s", columns[i].name);
+    outbuf_puts(out, "\n#types");
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        outbuf_printf(out, "\t%s", columns[i].type);
+    outbuf_putc(out, '\n');
+}
+
+/* Values are shakedown's own (numbers, addresses, names from its tables): none holds a tab, a
+ * newline or a comma inside a set element, so no Zeek escaping is needed. */
+static void tsv_connection(struct format_ctx *f, const struct conn *c, bool final) {
+    struct zeek_row row = {c, f->opt};
+    struct zeek_value v;
+    (void) final; /* an interim row has close "open", as its end is not known yet */
+    if (f->output_empty)
+        put_header(f->out);
+    for (size_t i = 0; i < NCOLUMNS; i++) {
+        columns[i].value(&row, &v);
+        if (i)
+            outbuf_putc(f->out, '\t');
+        if (v.kind == ZEEK_UNSET)
+            outbuf_putc(f->out, '-');
+        else if (v.kind == ZEEK_SET && !v.text[0])
+            outbuf_puts(f->out, "(empty)");
+        else
+            outbuf_puts(f->out, v.text);
+    }
+    outbuf_putc(f->out, '\n');
+}
+
+static void zeek_no_record(struct format_ctx *f, const void *record) {
+    (void)f;
+    (void)record;
+}
+
+static void zeek_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {
+    zeek_no_record(f, ev);
+}
+
+static void zeek_stats(struct format_ctx *f, const struct live_stats *ls) {
+    zeek_no_record(f, ls);
+}
+
+static void tsv_summary(struct format_ctx *f, const struct run_stats *s,
+                        const struct input_report *inputs, size_t ninputs, double run_seconds) {
+    (void)s;
+    (void)inputs;
+    (void)ninputs;
+    (void)run_seconds;
+    if (!f->output_empty) /* a log that was opened (has its header) is closed */
+        put_log_time(f->out, "close");
+}
+
+/* ---- JSON ---------------------------------------------------------------------------------- */
+
+static void json_set(struct jsonw *w, const char *key, const char *list) {
+    jsonw_array_begin(w, key);
+    while (*list) {
+        char item[64];
+        size_t n = strcspn(list, ",");
+        snprintf(item, sizeof item, "%.*s", (int)n, list);
+        jsonw_string(w, NULL, item);
+        list += n + (list[n] == ',');
+    }
+    jsonw_array_end(w);
+}
+
+static void json_connection(struct format_ctx *f, const struct conn *c, bool final) {
+    struct zeek_row row = {c, f->opt};
+    struct zeek_value v;
+    struct jsonw w;
+    (void) final;
+    jsonw_start(&w, f->out);
+    jsonw_object_begin(&w, NULL);
+    for (size_t i = 0; i < NCOLUMNS; i++) {
+        columns[i].value(&row, &v);
+        if (v.kind == ZEEK_NUMBER)
+            jsonw_number_text(&w, columns[i].name, v.text);
+        else if (v.kind == ZEEK_STRING)
+            jsonw_string(&w, columns[i].name, v.text);
+        else if (v.kind == ZEEK_BOOL)
+            jsonw_bool(&w, columns[i].name, v.text[0] == 'T');
+        else if (v.kind == ZEEK_SET)
+            json_set(&w, columns[i].name, v.text);
+    }
+    jsonw_object_end(&w);
+    outbuf_putc(f->out, '\n');
+}
+
+static void json_summary(struct format_ctx *f, const struct run_stats *s,
+                         const struct input_report *inputs, size_t ninputs, double run_seconds) {
+    (void)s;
+    (void)inputs;
+    (void)ninputs;
+    (void)run_seconds;
+    zeek_no_record(f, NULL);
+}
+
+extern const struct format_ops output_format_zeek, output_format_zeek_json;
+const struct format_ops output_format_zeek = {
+    .name = "zeek",
+    .connection = tsv_connection,
+    .anomaly = zeek_anomaly,
+    .stats = zeek_stats,
+    .summary = tsv_summary,
+};
+const struct format_ops output_format_zeek_json = {
+    .name = "zeek-json",
+    .connection = json_connection,
+    .anomaly = zeek_anomaly,
+    .stats = zeek_stats,
+    .summary = json_summary,
+};

@@ -1,0 +1,161 @@
+/* End-to-end tests of -F zeek and -F zeek-json (Zeek's conn.log): the TSV log is read back with
+ * bro-cut (Debian bro-aux), the reader Zeek users run, and the JSON form with json-c; every row
+ * must carry the same facts as the connection record shakedown writes with -F json for the same
+ * capture, in Zeek's columns, types and unset conventions. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "samples.h"
+
+/* Zeek's own columns, names and types, as scripts/base/protocols/conn/main.zeek logs them
+ * (recent Zeek adds ip_proto; the community-id policy script adds community_id). */
+static const char zeek_fields[] =
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\t"
+    "orig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\t"
+    "orig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\tcommunity_id\t";
+static const char zeek_types[] = "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\t"
+                                 "interval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\t"
+                                 "count\tcount\tcount\tcount\tset[string]\tcount\tstring\t";
+
+/* Writes out to a file and runs bro-cut with the given columns on it; returns its output. */
+static char *bro_cut(const char *log, const char *columns) {
+    const char *path = tmp_path("conn.log");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(log, f);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "bro-cut %s < %s", columns, path);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    size_t n;
+    while ((n = fread(out + len, 1, cap - len - 1, p)) > 0)
+        len += n;
+    out[len] = '\0';
+    cr_assert_eq(pclose(p), 0, "bro-cut failed (is bro-aux installed? scripts/setup.sh does)");
+    return out;
+}
+
+/* gen_clean_ipv4: 192.0.2.10:49152 → 198.51.100.20:80, the standard exchange: 11 frames 10 ms
+ * apart from 2024-01-01T00:00:00Z (so ts 1704067200.000000, duration 0.100000); orig 6 packets,
+ * 440 IP bytes, 120 payload bytes; resp 5, 1268, 1000 (test_conn_record.c reasons the same
+ * counts frame by frame); closed by the originator's FIN first: SF ShADadFf, TIME_WAIT / CLOSED.
+ * Community ID as test_conn_record.c computes it. No service analysis, no Site::local_nets, no
+ * tunnel: those columns are unset ("-"); no anomaly: the set is "(empty)". */
+Test(zeek, standard_exchange_read_back_with_bro_cut) {
+    const char *path = tmp_path("clean4.pcap");
+    cr_assert(gen_clean_ipv4(path));
+    struct run_result r = run_shakedown(NULL, (const char *[]){"-F", "zeek", "-r", path, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *row = bro_cut(r.out, "ts id.orig_h id.orig_p id.resp_h id.resp_p proto service "
+                               "duration orig_bytes resp_bytes conn_state local_orig local_resp "
+                               "missed_bytes history orig_pkts orig_ip_bytes resp_pkts "
+                               "resp_ip_bytes tunnel_parents ip_proto community_id orig_state "
+                               "resp_state close close_initiator anomalies");
+    cr_expect_str_eq(row, "1704067200.000000\t192.0.2.10\t49152\t198.51.100.20\t80\ttcp\t-\t"
+                          "0.100000\t120\t1000\tSF\t-\t-\t0\tShADadFf\t6\t440\t5\t1268\t-\t6\t"
+                          "1:1m1W/WLkzBYWJoj/5SpV8lAVCaE=\tTIME_WAIT\tCLOSED\tfin\torig\t"
+                          "(empty)\n");
+    free(row);
+    cr_expect(strstr(r.out, zeek_fields) != NULL, "#fields is not Zeek's:\n%s", r.out);
+    cr_expect(strstr(r.out, zeek_types) != NULL, "#types is not Zeek's:\n%s", r.out);
+    cr_expect(strncmp(r.out,
+                      "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                      "#unset_field\t-\n#path\tconn\n#open\t",
+                      80) == 0,
+              "%s", r.out);
+    /* the log ends with #close once the run is over */
+    const char *last = strrchr(r.out, '#');
+    cr_expect(last && strncmp(last, "#close\t", 7) == 0, "%s", r.out);
+    run_result_free(&r);
+}
+
+/* Every connection of every sample: the bro-cut row equals the -F json record of the same
+ * connection (the JSON record is the reference: it is checked against the capture elsewhere). */
+static void compare_sample(const char *name, bool (*gen)(const char *)) {
+    const char *path = tmp_path(name);
+    cr_assert(gen(path));
+    struct run_result js = run_json(path, NULL);
+    struct run_result zk = run_shakedown(NULL, (const char *[]){"-F", "zeek", "-r", path, NULL});
+    cr_assert_eq(zk.status, 0, "%s", zk.err);
+    char *rows = bro_cut(zk.out, "uid id.orig_h id.orig_p id.resp_h id.resp_p conn_state "
+                                 "history orig_pkts orig_ip_bytes resp_pkts resp_ip_bytes "
+                                 "community_id close ts");
+    char *save = NULL, *line = strtok_r(rows, "\n", &save);
+    char *jsave = NULL, *jline = strtok_r(js.out, "\n", &jsave);
+    int n = 0;
+    for (; jline; jline = strtok_r(NULL, "\n", &jsave)) {
+        struct json_object *o = json_tokener_parse(jline);
+        cr_assert_not_null(o);
+        if (strcmp(json_str_or(o, "type"), "connection") != 0) {
+            json_object_put(o);
+            continue;
+        }
+        cr_assert_not_null(line, "%s: fewer zeek rows than connection records", name);
+        char want[1024];
+        snprintf(want, sizeof want,
+                 "%s\t%s\t%lld\t%s\t%lld\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%s\t%s\t%s",
+                 json_str_or(o, "uid"), json_str_or(o, "src_ip"),
+                 (long long)json_int_at(o, "src_port"), json_str_or(o, "dest_ip"),
+                 (long long)json_int_at(o, "dest_port"), json_str_or(o, "conn_state"),
+                 json_str_at(o, "history") && *json_str_at(o, "history") ? json_str_at(o, "history")
+                                                                         : "-",
+                 (long long)json_int_at(o, "orig.pkts"), (long long)json_int_at(o, "orig.bytes"),
+                 (long long)json_int_at(o, "resp.pkts"), (long long)json_int_at(o, "resp.bytes"),
+                 json_str_or(o, "community_id"), json_str_or(o, "close.how"),
+                 json_object_to_json_string(json_at(o, "ts")));
+        cr_expect_str_eq(line, want, "%s", name);
+        json_object_put(o);
+        line = strtok_r(NULL, "\n", &save);
+        n++;
+    }
+    cr_expect_null(line, "%s: more zeek rows than connection records", name);
+    cr_expect_gt(n, 0);
+    free(rows);
+    run_result_free(&js);
+    run_result_free(&zk);
+}
+
+Test(zeek, every_sample_row_equals_its_json_record) {
+    compare_sample("multi.pcap", gen_multi);
+    compare_sample("raw.pcap", gen_raw);
+    compare_sample("vlan.pcap", gen_vlan);
+    compare_sample("clean6.pcap", gen_clean_ipv6);
+}
+
+/* zeek-json: one object per connection, Zeek's flat keys, unset columns left out (service,
+ * local_orig, tunnel_parents), the anomaly set an array; the same facts as the JSON record. */
+Test(zeek, zeek_json_keys_and_unset_fields) {
+    const char *path = tmp_path("multi.pcap");
+    cr_assert(gen_multi(path));
+    struct run_result js = run_json(path, NULL);
+    struct run_result zk =
+        run_shakedown(NULL, (const char *[]){"-F", "zeek-json", "-r", path, NULL});
+    cr_assert_eq(zk.status, 0, "%s", zk.err);
+    int conns = 0;
+    for (char *s = js.out; (s = strstr(s, "\"type\":\"connection\"")); s++)
+        conns++;
+    cr_expect_eq(count_lines(zk.out), conns, "one line per connection, nothing else");
+    char *save = NULL;
+    for (char *line = strtok_r(zk.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        struct json_object *o = json_tokener_parse(line), *v;
+        cr_assert_not_null(o, "%s", line);
+        cr_expect(json_object_object_get_ex(o, "id.orig_h", &v), "%s", line);
+        cr_expect(json_object_object_get_ex(o, "uid", &v), "%s", line);
+        cr_expect(!json_object_object_get_ex(o, "service", &v), "unset: %s", line);
+        cr_expect(!json_object_object_get_ex(o, "local_orig", &v), "unset: %s", line);
+        cr_expect(!json_object_object_get_ex(o, "tunnel_parents", &v), "unset: %s", line);
+        cr_assert(json_object_object_get_ex(o, "anomalies", &v), "%s", line);
+        cr_expect(json_object_is_type(v, json_type_array), "%s", line);
+        cr_assert(json_object_object_get_ex(o, "orig_pkts", &v), "%s", line);
+        cr_expect(json_object_is_type(v, json_type_int), "%s", line);
+        json_object_put(o);
+    }
+    run_result_free(&js);
+    run_result_free(&zk);
+}
