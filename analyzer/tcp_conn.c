@@ -539,6 +539,7 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
     int64_t pos = x->base_known ? seq_pos(x, p->tcp.seq) : 0;
     history_on_flags(t, dir, flags, p->payload_len, pos);
     x->seen = true;
+    x->flags_seen |= flags;
     x->window = p->tcp.window;
     x->window_from_syn = (flags & TCP_SYN) != 0;
     if (p->tcp.window == 0 && !(flags & TCP_RST)) {

@@ -73,6 +73,7 @@ struct tcp_endpoint {
     uint8_t zeek;         /* enum zeek_endpoint_state */
     uint8_t zeek_prev;    /* its value before a RST */
     uint8_t history_once; /* A, D, I, Q letters already recorded; RST seen */
+    uint8_t flags_seen;   /* every TCP flag X sent (OR of its segments' flags: EVE tcp_flags) */
     uint16_t window;      /* last window X advertised (unscaled) */
     uint32_t isn;         /* SYN's sequence number, or first seq − 1 when picked up mid-stream */
     uint32_t last_ack;    /* highest acknowledgement X sent */

@@ -7,12 +7,11 @@
 extern const struct format_ops output_format_json;                          /* format_json.c */
 extern const struct format_ops output_format_text;                          /* format_text.c */
 extern const struct format_ops output_format_zeek, output_format_zeek_json; /* format_zeek.c */
+extern const struct format_ops output_format_eve;                           /* format_eve.c */
 
 static const struct format_ops *const formats[] = {
-    &output_format_json,
-    &output_format_text,
-    &output_format_zeek,
-    &output_format_zeek_json,
+    &output_format_json,      &output_format_text, &output_format_zeek,
+    &output_format_zeek_json, &output_format_eve,
 };
 
 const struct format_ops *output_format_find(const char *name) {

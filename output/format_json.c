@@ -7,6 +7,7 @@
 #include "community_id.h"
 #include "flowtext.h"
 #include "format.h"
+#include "format_json.h"
 #include "jsonw.h"
 #include "packet.h"
 #include "timefmt.h"
@@ -148,7 +149,7 @@ static void put_endpoint(struct jsonw *w, const char *key, const struct conn *c,
     jsonw_object_end(w);
 }
 
-static void put_anomalies(struct jsonw *w, const struct conn *c, const struct record_options *o) {
+void format_json_anomalies(struct jsonw *w, const struct conn *c, const struct record_options *o) {
     const struct conn_anomalies *l = c->anomalies;
     jsonw_array_begin(w, "anomalies");
     for (unsigned i = 0; l && i < l->n; i++) {
@@ -191,7 +192,7 @@ static void json_connection(struct format_ctx *f, const struct conn *c, bool fin
     put_endpoint(&w, "orig", c, 0);
     put_endpoint(&w, "resp", c, 1);
     jsonw_u64(&w, "first_frame", c->first_frame);
-    put_anomalies(&w, c, f->opt);
+    format_json_anomalies(&w, c, f->opt);
     record_end(&w);
 }
 
@@ -230,20 +231,25 @@ static void put_capture(struct jsonw *w, uint64_t received, uint64_t dropped, ui
     jsonw_object_end(w);
 }
 
+void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
+                               const struct record_options *o) {
+    put_ts(w, "ts", ls->wall_ns, o);
+    put_seconds(w, "uptime", (int64_t)(ls->uptime_seconds * 1e9));
+    jsonw_u64(w, "packets", ls->packets);
+    jsonw_u64(w, "bytes", ls->bytes);
+    if (ls->have_capture)
+        put_capture(w, ls->received, ls->dropped, ls->if_dropped);
+    jsonw_u64(w, "connections_open", ls->connections_open);
+    jsonw_u64(w, "connections_reported", ls->connections_reported);
+    jsonw_u64(w, "memory_bytes", ls->memory_bytes);
+    jsonw_u64(w, "anomalies", ls->anomalies);
+    jsonw_u64(w, "records_lost", ls->records_lost);
+}
+
 static void json_stats(struct format_ctx *f, const struct live_stats *ls) {
     struct jsonw w;
     record_begin(&w, f, "stats");
-    put_ts(&w, "ts", ls->wall_ns, f->opt);
-    put_seconds(&w, "uptime", (int64_t)(ls->uptime_seconds * 1e9));
-    jsonw_u64(&w, "packets", ls->packets);
-    jsonw_u64(&w, "bytes", ls->bytes);
-    if (ls->have_capture)
-        put_capture(&w, ls->received, ls->dropped, ls->if_dropped);
-    jsonw_u64(&w, "connections_open", ls->connections_open);
-    jsonw_u64(&w, "connections_reported", ls->connections_reported);
-    jsonw_u64(&w, "memory_bytes", ls->memory_bytes);
-    jsonw_u64(&w, "anomalies", ls->anomalies);
-    jsonw_u64(&w, "records_lost", ls->records_lost);
+    format_json_stats_members(&w, ls, f->opt);
     record_end(&w);
 }
 
@@ -344,37 +350,43 @@ static void put_anomaly_totals(struct jsonw *w, const struct conn_totals *t) {
     jsonw_object_end(w);
 }
 
+void format_json_summary_members(struct jsonw *w, const struct run_stats *s,
+                                 const struct input_report *inputs, size_t ninputs,
+                                 double run_seconds, const struct record_options *o) {
+    jsonw_string(w, "version", SHAKEDOWN_VERSION);
+    if (s->have_ts) {
+        put_ts(w, "first_ts", s->first_sec * 1000000000 + s->first_nsec, o);
+        put_ts(w, "last_ts", s->last_sec * 1000000000 + s->last_nsec, o);
+    }
+    char rt[32];
+    snprintf(rt, sizeof rt, "%.6f", run_seconds);
+    jsonw_number_text(w, "run_seconds", rt);
+    put_inputs(w, inputs, ninputs);
+    jsonw_u64(w, "packets", s->read.packets);
+    jsonw_u64(w, "bytes", s->read.bytes);
+    jsonw_u64(w, "filtered", s->filtered);
+    jsonw_u64(w, "analysed", s->analysed);
+    jsonw_u64(w, "checksum_dropped", s->checksum_dropped);
+    jsonw_u64(w, "decode_failed", stats_decode_error_total(s));
+    jsonw_u64(w, "truncated", s->truncated);
+    jsonw_u64(w, "tcp_options_malformed", s->tcp_options_malformed);
+    jsonw_u64(w, "timestamps_out_of_range", s->timestamps_out_of_range);
+    put_decode_errors(w, s);
+    put_protocols(w, s);
+    put_checksums(w, s);
+    put_connections(w, &s->conns);
+    put_anomaly_totals(w, &s->conns);
+    if (s->records_lost)
+        jsonw_u64(w, "records_lost", s->records_lost);
+    if (s->have_capture_stats)
+        put_capture(w, s->capture_received, s->capture_dropped, s->capture_if_dropped);
+}
+
 static void json_summary(struct format_ctx *f, const struct run_stats *s,
                          const struct input_report *inputs, size_t ninputs, double run_seconds) {
     struct jsonw w;
     record_begin(&w, f, "summary");
-    jsonw_string(&w, "version", SHAKEDOWN_VERSION);
-    if (s->have_ts) {
-        put_ts(&w, "first_ts", s->first_sec * 1000000000 + s->first_nsec, f->opt);
-        put_ts(&w, "last_ts", s->last_sec * 1000000000 + s->last_nsec, f->opt);
-    }
-    char rt[32];
-    snprintf(rt, sizeof rt, "%.6f", run_seconds);
-    jsonw_number_text(&w, "run_seconds", rt);
-    put_inputs(&w, inputs, ninputs);
-    jsonw_u64(&w, "packets", s->read.packets);
-    jsonw_u64(&w, "bytes", s->read.bytes);
-    jsonw_u64(&w, "filtered", s->filtered);
-    jsonw_u64(&w, "analysed", s->analysed);
-    jsonw_u64(&w, "checksum_dropped", s->checksum_dropped);
-    jsonw_u64(&w, "decode_failed", stats_decode_error_total(s));
-    jsonw_u64(&w, "truncated", s->truncated);
-    jsonw_u64(&w, "tcp_options_malformed", s->tcp_options_malformed);
-    jsonw_u64(&w, "timestamps_out_of_range", s->timestamps_out_of_range);
-    put_decode_errors(&w, s);
-    put_protocols(&w, s);
-    put_checksums(&w, s);
-    put_connections(&w, &s->conns);
-    put_anomaly_totals(&w, &s->conns);
-    if (s->records_lost)
-        jsonw_u64(&w, "records_lost", s->records_lost);
-    if (s->have_capture_stats)
-        put_capture(&w, s->capture_received, s->capture_dropped, s->capture_if_dropped);
+    format_json_summary_members(&w, s, inputs, ninputs, run_seconds, f->opt);
     record_end(&w);
 }
 

@@ -334,8 +334,9 @@ static const struct cli_option option_table[] = {
     {.help = "Output:"},
     {"format", 'F', "FORMAT",
      "text (default on a terminal), json (one object per line,\n"
-     "the default otherwise), zeek (Zeek's conn.log, TSV) or\n"
-     "zeek-json (conn.log as Zeek's JSON writer writes it)",
+     "the default otherwise), zeek (Zeek's conn.log, TSV),\n"
+     "zeek-json (conn.log as Zeek's JSON writer writes it) or\n"
+     "eve (Suricata's EVE JSON)",
      set_format},
     {"output", 'o', "FILE",
      "write records to FILE instead of standard output; SIGHUP\n"
