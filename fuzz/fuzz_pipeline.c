@@ -4,10 +4,10 @@
  * must parse back (json-c) as strict, valid-UTF-8 JSON on one line whose fields equal those of
  * the connection, anomaly or totals it came from; the text format writes every record too, and
  * every connection is also written as a Zeek conn.log row (one value per column) and as Zeek
- * JSON (parsed back, its uid and port checked), and every record as Suricata EVE (parsed back,
- * its identity and counts checked); the packet accounting must add up and every connection must
- * be reported exactly once. Owns, per input: the tracker, the record buffer and one packet buffer
- * at a time, all freed before returning.
+ * JSON (parsed back, its uid and port checked), and every record as Suricata EVE and as ECS
+ * (parsed back, identity and counts checked); the packet accounting must add up and every
+ * connection must be reported exactly once. Owns, per input: the tracker, the record buffer and one
+ * packet buffer at a time, all freed before returning.
  *
  * Input: a 2-byte configuration, then chunks of a 7-byte header and the frame.
  *   config[0]  bits 0-3 max flows - 1 (1..16), bits 4-5 checksums (0 drop, 1 keep, 2 off,
@@ -51,7 +51,7 @@ struct run {
     struct run_stats stats;
     struct record_options record;
     enum checksum_mode checksums;
-    const struct format_ops *json, *text, *zeek, *zeek_json, *eve;
+    const struct format_ops *json, *text, *zeek, *zeek_json, *eve, *ecs;
     struct outbuf out; /* each record is formatted here, checked, then dropped */
     uint64_t frames;
 };
@@ -251,6 +251,17 @@ static void check_eve_flow(struct run *r, const struct conn *c) {
     json_object_put(back);
 }
 
+/* The same connection as an ECS document: strict JSON with its uid and counts. */
+static void check_ecs_event(struct run *r, const struct conn *c) {
+    struct json_object *back = parse_back(r);
+    char uid[CONN_UID_LEN];
+    conn_uid(c, uid);
+    expect_str(back, "event.id", uid);
+    expect_u64(back, "source.packets", c->pkts[0]);
+    expect_u64(back, "destination.bytes", c->ip_bytes[1]);
+    json_object_put(back);
+}
+
 static void emit_connection(struct run *r, const struct conn *c, bool final) {
     FORMAT(r, r->json, connection, c, final);
     struct json_object *back = parse_back(r);
@@ -263,6 +274,8 @@ static void emit_connection(struct run *r, const struct conn *c, bool final) {
     check_zeek_json(r, c);
     FORMAT(r, r->eve, connection, c, final);
     check_eve_flow(r, c);
+    FORMAT(r, r->ecs, connection, c, final);
+    check_ecs_event(r, c);
 }
 
 static void on_report(void *ctx, const struct conn *c) {
@@ -309,6 +322,10 @@ static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     FORMAT(r, r->eve, anomaly, ev);
     back = parse_back(r);
     expect_str(back, "anomaly.event", anomaly_name(ev->id));
+    json_object_put(back);
+    FORMAT(r, r->ecs, anomaly, ev);
+    back = parse_back(r);
+    expect_str(back, "rule.name", anomaly_name(ev->id));
     json_object_put(back);
 }
 
@@ -387,6 +404,10 @@ static void finish(struct run *r) {
     expect_str(back, "inputs.0.file", "fuzz"); /* see get(): arrays by index */
     json_object_put(back);
     FORMAT(r, r->text, summary, &r->stats, &in, 1, 0.5);
+    FORMAT(r, r->ecs, summary, &r->stats, &in, 1, 0.5);
+    back = parse_back(r);
+    expect_u64(back, "shakedown.analysed", r->stats.analysed);
+    json_object_put(back);
     FORMAT(r, r->eve, summary, &r->stats, &in, 1, 0.5);
     back = parse_back(r);
     expect_u64(back, "shakedown.packets", r->stats.read.packets);
@@ -404,6 +425,10 @@ static void finish(struct run *r) {
     expect_u64(back, "memory_bytes", ls.memory_bytes);
     json_object_put(back);
     FORMAT(r, r->text, stats, &ls);
+    FORMAT(r, r->ecs, stats, &ls);
+    back = parse_back(r);
+    expect_u64(back, "shakedown.packets", ls.packets);
+    json_object_put(back);
     FORMAT(r, r->eve, stats, &ls);
     back = parse_back(r);
     expect_u64(back, "stats.decoder.pkts", ls.packets);
@@ -423,8 +448,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     r->zeek = output_format_find("zeek");
     r->zeek_json = output_format_find("zeek-json");
     r->eve = output_format_find("eve");
+    r->ecs = output_format_find("ecs");
     r->tracker = tracker_new(&cfg, on_report, on_anomaly, r);
-    if (!r->json || !r->text || !r->zeek || !r->zeek_json || !r->eve || !r->tracker)
+    if (!r->json || !r->text || !r->zeek || !r->zeek_json || !r->eve || !r->ecs || !r->tracker)
         abort();
 
     int64_t now = TIME_START_NS;

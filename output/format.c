@@ -4,14 +4,17 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const struct format_ops output_format_json;                          /* format_json.c */
-extern const struct format_ops output_format_text;                          /* format_text.c */
-extern const struct format_ops output_format_zeek, output_format_zeek_json; /* format_zeek.c */
-extern const struct format_ops output_format_eve;                           /* format_eve.c */
+extern const struct format_ops output_format_json, output_format_text, output_format_zeek,
+    output_format_zeek_json, output_format_eve, output_format_ecs;
 
+/* One row per format (-F name): the record writers, in the file named. */
 static const struct format_ops *const formats[] = {
-    &output_format_json,      &output_format_text, &output_format_zeek,
-    &output_format_zeek_json, &output_format_eve,
+    &output_format_json,      /* format_json.c: shakedown's own records */
+    &output_format_text,      /* format_text.c: the terminal table */
+    &output_format_zeek,      /* format_zeek.c: Zeek conn.log, TSV */
+    &output_format_zeek_json, /* format_zeek.c: Zeek conn.log, JSON */
+    &output_format_eve,       /* format_eve.c: Suricata EVE */
+    &output_format_ecs,       /* format_ecs.c: Elastic Common Schema */
 };
 
 const struct format_ops *output_format_find(const char *name) {

@@ -335,8 +335,8 @@ static const struct cli_option option_table[] = {
     {"format", 'F', "FORMAT",
      "text (default on a terminal), json (one object per line,\n"
      "the default otherwise), zeek (Zeek's conn.log, TSV),\n"
-     "zeek-json (conn.log as Zeek's JSON writer writes it) or\n"
-     "eve (Suricata's EVE JSON)",
+     "zeek-json (conn.log as Zeek's JSON writer writes it),\n"
+     "eve (Suricata's EVE JSON) or ecs (Elastic Common Schema)",
      set_format},
     {"output", 'o', "FILE",
      "write records to FILE instead of standard output; SIGHUP\n"

@@ -2,6 +2,7 @@
 # setup.sh: installs what shakedown needs to build and test, from Debian 12 packages.
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -eu
+cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev libcriterion-dev"
 # The test suite: real-traffic tests capture on loopback and compare with tshark; the record
@@ -15,14 +16,26 @@ PACKAGES="$PACKAGES clang-format"
 # for readable stack traces.
 PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm"
 
+# -F ecs is checked against Elastic's published ECS definitions (npm @elastic/ecs, pinned in
+# tests/ecs): Node.js and npm, from Debian unless the machine has them already.
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
+
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done
 
+# The ECS field definitions for the tests, from the lock file (quietly; a failure is loud).
+ecs_definitions() {
+    [ -d tests/ecs/node_modules/@elastic/ecs ] && return 0
+    (cd tests/ecs && npm ci --silent --no-audit --no-fund >/dev/null) ||
+        { echo "setup: npm ci in tests/ecs failed" >&2; exit 2; }
+}
+
 if [ -z "$missing" ]; then
     echo "setup: all build dependencies are installed"
+    ecs_definitions
     exit 0
 fi
 
@@ -32,6 +45,7 @@ if [ "$(id -u)" -eq 0 ]; then
     apt-get update -q
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing
+    ecs_definitions
 else
     echo "setup: missing packages:$missing" >&2
     echo "setup: run as root:  apt-get install -y$missing" >&2
