@@ -5,6 +5,8 @@
 #define _DEFAULT_SOURCE 1
 #include "capture.h"
 
+#include "compressed.h"
+
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -47,11 +49,20 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    /* Nanosecond precision whatever the file holds: libpcap scales µs files up. */
+    enum compression how;
+    FILE *in = compressed_open(path, &how, err, errlen);
+    if (!in) {
+        free(cap);
+        return NULL;
+    }
+    /* Nanosecond precision whatever the file holds: libpcap scales µs files up. libpcap owns
+     * the stream from here (pcap_close closes it; stdin stays open). */
     cap->pcap =
-        pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, cap->errbuf);
+        pcap_fopen_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_NANO, cap->errbuf);
     if (!cap->pcap) {
         snprintf(err, errlen, "%s", cap->errbuf);
+        if (in != stdin)
+            fclose(in);
         free(cap);
         return NULL;
     }

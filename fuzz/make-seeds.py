@@ -20,8 +20,11 @@ Usage: fuzz/make-seeds.py [--out DIR] [CAPTURE...]   (DIR instead of fuzz/corpus
 local run from other captures without touching the committed corpus)
 """
 import glob
+import gzip
 import hashlib
+import lzma
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -149,6 +152,11 @@ def scenario_seeds(path):
         yield bytes([seed[0] | 2 << 4]) + seed[1:]  # checksums off
 
 
+def read_capture_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def write_seed(out, target, content):
     name = hashlib.sha1(content).hexdigest()
     with open(os.path.join(out, target, name), "wb") as f:
@@ -183,6 +191,13 @@ def main():
         write_seed(out, "fuzz_pipeline", pipeline_seed(linktype, packets))
         for _, frame, wirelen in packets:
             frames.add(bytes([LINKS.index(linktype), wire_byte(len(frame), wirelen)]) + frame)
+    # Compressed captures (capture/compressed.c): the same bytes as gzip, xz and zstd streams.
+    clean = read_capture_bytes(os.path.join(ROOT, "samples", "clean-ipv4.pcap"))
+    write_seed(out, "fuzz_capture", gzip.compress(clean, mtime=0))
+    write_seed(out, "fuzz_capture", lzma.compress(clean))
+    if shutil.which("zstd"):
+        write_seed(out, "fuzz_capture", subprocess.run(["zstd", "-q", "-c"], input=clean,
+                                                       capture_output=True, check=True).stdout)
     for seed in sorted(frames):
         write_seed(out, "fuzz_dissect", seed)
     for seed in scenarios:

@@ -263,8 +263,9 @@ struct cli_option {
 static const struct cli_option option_table[] = {
     {.help = "Input:"},
     {"read", 'r', "FILE",
-     "read a pcap or pcapng file; '-' reads standard input. Repeat to\n"
-     "read several files in order as one stream.",
+     "read a pcap or pcapng file, plain or compressed (gzip, zstd,\n"
+     "xz); '-' reads standard input. Repeat to read several files in\n"
+     "order as one stream.",
      add_input},
     {"interface", 'i', "IFACE", "capture live on IFACE until SIGINT or SIGTERM", set_interface},
     {"no-promiscuous-mode", 'p', NULL, "do not put the interface into promiscuous mode",

@@ -5,6 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev libcriterion-dev"
+# Compressed captures (.pcap.gz, .zst, .xz) are read with zlib, libzstd and liblzma; the tests
+# compress with the gzip, zstd and xz tools.
+PACKAGES="$PACKAGES zlib1g-dev libzstd-dev liblzma-dev zstd xz-utils"
 # The test suite: real-traffic tests capture on loopback and compare with tshark; the record
 # schema is checked with python3-jsonschema.
 PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark"
