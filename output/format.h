@@ -25,6 +25,8 @@ struct record_options {
     bool iso_time;              /* timestamps as ISO 8601 strings instead of epoch seconds */
     uint16_t community_id_seed; /* Community ID v1 seed (default 0) */
     const struct community_id_hasher *hasher; /* SHA-1 for it (the sink's; NULL: per call) */
+    unsigned text_columns; /* text: the width rows must fit (0: the sink finds it out) */
+    bool text_wide;        /* text: every column (--wide), whatever the width */
 };
 
 /* What a format writer is given for one record. */

@@ -3,6 +3,7 @@
  * anomalies get a line of their own only when they are host-level or came after that line. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "flowtext.h"
 #include "format.h"
@@ -56,56 +57,137 @@ static void text_problems(struct outbuf *out, const struct run_stats *s) {
                           s->checksum_bad[i]);
 }
 
-static void text_connection_header(struct outbuf *out) {
-    outbuf_printf(out, "%-26s %-5s %-47s %-6s %-14s %-25s %9s %11s  %s\n", "start", "proto",
-                  "originator -> responder", "state", "history", "orig / resp TCP state", "pkts",
-                  "bytes", "close");
+/* ---- the connection table ------------------------------------------------------------------
+ * Rows come out as connections end, so the time column is each connection's end. By default the
+ * table has the columns that matter at a glance (time, protocol, originator -> responder,
+ * conn_state, duration, IP bytes each way, anomalies) and fits the output's width, shortening
+ * long addresses rather than wrapping; --wide adds history, both TCP states, packets and the
+ * close reason. A connection's anomalies are listed under its row. */
+
+#define TIME_W 18 /* "01-01 00:00:00.340" */
+#define TUPLE_MIN 24
+#define NARROW_FIXED (TIME_W + 1 + 5 + 1 + 1 + 6 + 1 + 9 + 1 + 11 + 1 + 11 + 2 + 5)
+#define WIDE_TUPLE 47
+
+/* A time as "01-01 00:00:00.340", UTC (month-day and ms: enough to tell rows apart on a
+ * terminal; the records in other formats carry the full time). */
+static void row_time(char out[TIMEFMT_ISO_LEN], int64_t ns) {
+    char iso[TIMEFMT_ISO_LEN];
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ns, &sec, &nsec);
+    timefmt_iso8601(iso, sizeof iso, sec, nsec);
+    if (strlen(iso) < 23) { /* "invalid" */
+        snprintf(out, TIMEFMT_ISO_LEN, "%s", iso);
+        return;
+    }
+    snprintf(out, TIMEFMT_ISO_LEN, "%.5s %.12s", iso + 5, iso + 11);
 }
 
-static void text_endpoint(char *buf, size_t len, const struct conn *c, int role) {
-    char addr[64];
-    flowtext_addr(addr, sizeof addr, conn_addr(c, role), c->e.key.ip_version);
-    snprintf(buf, len, c->e.key.ip_version == 6 ? "[%s]:%u" : "%s:%u", addr,
-             (unsigned)conn_port(c, role));
+static size_t tuple_width(const struct format_ctx *f) {
+    if (f->opt->text_wide)
+        return WIDE_TUPLE;
+    unsigned cols = f->opt->text_columns ? f->opt->text_columns : 120;
+    return cols > NARROW_FIXED + TUPLE_MIN ? cols - NARROW_FIXED : TUPLE_MIN;
 }
 
-/* The anomalies of one connection, under its line. */
+/* Shortens s in place to at most max (at least 4) characters, keeping both ends:
+ * "2001:db8:..:7334". */
+static void shorten(char *s, size_t max) {
+    size_t n = strlen(s);
+    if (max < 4)
+        max = 4;
+    if (n <= max)
+        return;
+    size_t head = (max - 2) / 2, tail = max - 2 - head;
+    memmove(s + head + 2, s + n - tail, tail + 1);
+    memcpy(s + head, "..", 2);
+}
+
+/* "a:p -> b:p" (IPv6 in brackets) in at most width characters: addresses shortened if need be. */
+static void row_tuple(char *out, size_t len, const struct conn *c, size_t width) {
+    char addr[2][FLOWTEXT_ADDR_LEN], port[2][8];
+    bool v6 = c->e.key.ip_version == 6;
+    size_t rest = 4 + (v6 ? 4 : 0); /* " -> " and the brackets */
+    for (int role = 0; role < 2; role++) {
+        flowtext_addr(addr[role], sizeof addr[role], conn_addr(c, role), c->e.key.ip_version);
+        snprintf(port[role], sizeof port[role], ":%u", (unsigned)conn_port(c, role));
+        rest += strlen(port[role]);
+    }
+    size_t budget = width > rest ? (width - rest) / 2 : 0;
+    if (strlen(addr[0]) + strlen(addr[1]) + rest > width)
+        for (int role = 0; role < 2; role++)
+            shorten(addr[role], budget);
+    snprintf(out, len, v6 ? "[%s]%s -> [%s]%s" : "%s%s -> %s%s", addr[0], port[0], addr[1],
+             port[1]);
+}
+
+static void text_connection_header(struct format_ctx *f) {
+    int tw = (int)tuple_width(f);
+    if (f->opt->text_wide)
+        outbuf_printf(f->out, "%-*s %-5s %-*s %-6s %9s %11s %11s  %-5s %-14s %-25s %9s  %s\n",
+                      TIME_W, "end (UTC)", "proto", tw, "originator -> responder", "state",
+                      "duration", "orig bytes", "resp bytes", "anom.", "history",
+                      "orig / resp TCP state", "pkts", "close");
+    else
+        outbuf_printf(f->out, "%-*s %-5s %-*s %-6s %9s %11s %11s  %s\n", TIME_W, "end (UTC)",
+                      "proto", tw, "originator -> responder", "state", "duration", "orig bytes",
+                      "resp bytes", "anom.");
+}
+
+/* One anomaly line, the same columns wherever it is written: under its connection's row, or on
+ * its own (host-level, or seen after the row was written). */
+static void anomaly_row(struct outbuf *out, int64_t ns, enum anomaly id, const char *text) {
+    char ts[TIMEFMT_ISO_LEN];
+    row_time(ts, ns);
+    outbuf_printf(out, "  ! %-*s %-24s %-6s %s\n", TIME_W, ts, anomaly_name(id),
+                  anomaly_severity_name(anomaly_severity_of(id)), text);
+}
+
+/* The anomalies of one connection, under its row. */
 static void text_conn_anomalies(struct outbuf *out, const struct conn *c) {
     const struct conn_anomalies *l = c->anomalies;
     if (!l)
         return;
     for (unsigned i = 0; i < l->n; i++) {
         const struct conn_anomaly *a = &l->list[i];
-        outbuf_printf(out, "    ! %-24s %-6s x%-6" PRIu32 " %s\n",
-                      anomaly_name((enum anomaly)a->id),
-                      anomaly_severity_name(anomaly_severity_of((enum anomaly)a->id)), a->count,
-                      a->dir == 0 ? "from originator" : "from responder");
+        char text[64];
+        snprintf(text, sizeof text, "from %s, %" PRIu32 " time%s",
+                 a->dir == 0 ? "originator" : "responder", a->count, a->count == 1 ? "" : "s");
+        anomaly_row(out, a->first_ns, (enum anomaly)a->id, text);
     }
     if (l->overflow)
-        outbuf_printf(out, "    ! %" PRIu32 " more anomaly occurrences not listed\n", l->overflow);
+        outbuf_printf(out, "  ! %" PRIu32 " more anomaly occurrences not listed\n", l->overflow);
 }
 
-static void text_connection_line(struct outbuf *out, const struct conn *c, bool final) {
-    char ts[TIMEFMT_ISO_LEN], a[80], b[80], tuple[170], hist[TCP_HISTORY_MAX], states[40];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(c->first_ns, &sec, &nsec);
-    timefmt_iso8601(ts, sizeof ts, sec, nsec);
-    text_endpoint(a, sizeof a, c, 0);
-    text_endpoint(b, sizeof b, c, 1);
-    snprintf(tuple, sizeof tuple, "%s -> %s", a, b);
-    conn_history(c, hist);
-    states[0] = '\0';
-    if (c->e.key.proto == 6)
-        snprintf(states, sizeof states, "%s / %s", tcp_state_name(tcp_conn_state(&c->tcp, 0)),
-                 tcp_state_name(tcp_conn_state(&c->tcp, 1)));
+static void text_connection_line(struct format_ctx *f, const struct conn *c, bool final) {
+    char ts[TIMEFMT_ISO_LEN], tuple[200], dur[24], anomalies[16];
+    size_t tw = tuple_width(f);
+    row_time(ts, c->last_ns);
+    row_tuple(tuple, sizeof tuple, c, tw);
+    int64_t d = c->last_ns - c->first_ns;
+    snprintf(dur, sizeof dur, "%" PRId64 ".%03ds", d / 1000000000, (int)(d / 1000000 % 1000));
+    unsigned n = c->anomalies ? c->anomalies->n : 0;
+    snprintf(anomalies, sizeof anomalies, n ? "%u" : "-", n);
     const char *proto = c->e.key.proto == 6 ? "tcp" : c->e.key.proto == 17 ? "udp" : "icmp";
-    outbuf_printf(out, "%-26s %-5s %-47s %-6s %-14s %-25s %9" PRIu64 " %11" PRIu64 "  %s\n", ts,
-                  proto, tuple, zeek_conn_state_name(conn_zeek_state(c)), hist[0] ? hist : "-",
-                  states[0] ? states : "-", c->pkts[0] + c->pkts[1],
-                  c->ip_bytes[0] + c->ip_bytes[1],
-                  final ? conn_end_name((enum conn_end)c->end) : "(still open)");
-    text_conn_anomalies(out, c);
+    outbuf_printf(f->out, "%-*s %-5s %-*s %-6s %9s %11" PRIu64 " %11" PRIu64 "  %-5s", TIME_W, ts,
+                  proto, (int)tw, tuple, zeek_conn_state_name(conn_zeek_state(c)), dur,
+                  c->ip_bytes[0], c->ip_bytes[1], anomalies);
+    if (f->opt->text_wide) {
+        char hist[TCP_HISTORY_MAX], states[40] = "-";
+        conn_history(c, hist);
+        if (c->e.key.proto == 6)
+            snprintf(states, sizeof states, "%s / %s", tcp_state_name(tcp_conn_state(&c->tcp, 0)),
+                     tcp_state_name(tcp_conn_state(&c->tcp, 1)));
+        outbuf_printf(f->out, " %-14s %-25s %9" PRIu64 "  %s", hist[0] ? hist : "-", states,
+                      c->pkts[0] + c->pkts[1],
+                      final ? conn_end_name((enum conn_end)c->end) : "(still open)");
+    }
+    /* no padding after the last column */
+    while (f->out->len > 0 && f->out->data[f->out->len - 1] == ' ')
+        f->out->len--;
+    outbuf_putc(f->out, '\n');
+    text_conn_anomalies(f->out, c);
 }
 
 static void text_stats(struct format_ctx *f, const struct live_stats *ls) {
@@ -126,25 +208,23 @@ static void text_stats(struct format_ctx *f, const struct live_stats *ls) {
 }
 
 static void text_anomaly_line(struct outbuf *out, const struct anomaly_event *ev) {
-    char who[160], ts[TIMEFMT_ISO_LEN];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ev->ts_ns, &sec, &nsec);
-    timefmt_iso8601(ts, sizeof ts, sec, nsec);
+    char text[400];
     if (ev->key) {
-        char a[64], b[64];
+        char a[FLOWTEXT_ADDR_LEN], b[FLOWTEXT_ADDR_LEN], uid[CONN_UID_LEN];
         const struct flow_key *k = ev->key;
         flowtext_addr(a, sizeof a, k->addr[ev->orig_side], k->ip_version);
         flowtext_addr(b, sizeof b, k->addr[!ev->orig_side], k->ip_version);
+        conn_uid_make(ev->serial, ev->first_ns, k, uid);
         bool v6 = k->ip_version == 6;
-        snprintf(who, sizeof who, "%s%s%s:%u -> %s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "",
-                 (unsigned)k->port[ev->orig_side], v6 ? "[" : "", b, v6 ? "]" : "",
-                 (unsigned)k->port[!ev->orig_side]);
+        snprintf(text, sizeof text, "%s %s%s%s:%u -> %s%s%s:%u: %s", uid, v6 ? "[" : "", a,
+                 v6 ? "]" : "", (unsigned)k->port[ev->orig_side], v6 ? "[" : "", b, v6 ? "]" : "",
+                 (unsigned)k->port[!ev->orig_side], ev->detail);
     } else {
-        flowtext_addr(who, sizeof who, ev->host, ev->host_version);
+        char host[FLOWTEXT_ADDR_LEN];
+        flowtext_addr(host, sizeof host, ev->host, ev->host_version);
+        snprintf(text, sizeof text, "%s: %s", host, ev->detail);
     }
-    outbuf_printf(out, "%-26s ! %s %s %s: %s\n", ts, anomaly_name(ev->id),
-                  anomaly_severity_name(anomaly_severity_of(ev->id)), who, ev->detail);
+    anomaly_row(out, ev->ts_ns, ev->id, text);
 }
 
 static void text_anomaly_totals(struct outbuf *out, const struct conn_totals *t) {
@@ -181,21 +261,61 @@ static void text_connections(struct outbuf *out, const struct conn_totals *t) {
     outbuf_putc(out, '\n');
 }
 
+/* Why a run reported no connection, in one line, the first thing the output says. */
+static void text_no_connections(struct outbuf *out, const struct run_stats *s,
+                                const struct input_report *inputs, size_t ninputs) {
+    uint64_t read = s->read.packets, undecoded = stats_decode_error_total(s);
+    for (size_t i = 0; i < ninputs && read == 0; i++)
+        if (inputs[i].status == INPUT_UNREADABLE) {
+            outbuf_printf(out, "0 connections: %s could not be read: %s\n", inputs[i].path,
+                          inputs[i].message);
+            return;
+        }
+    if (read == 0)
+        outbuf_printf(out, "0 connections: the input holds no packets\n");
+    else if (s->filtered == read)
+        outbuf_printf(out,
+                      "0 connections: all %" PRIu64 " packets were filtered out by the BPF "
+                      "expression\n",
+                      read);
+    else if (s->analysed == 0 && s->checksum_dropped > 0)
+        outbuf_printf(out,
+                      "0 connections: %" PRIu64 " of %" PRIu64 " packets failed checksum "
+                      "verification and were left out; a capture taken on a sending host "
+                      "needs --checksums keep\n",
+                      s->checksum_dropped, read);
+    else if (s->analysed == 0 && undecoded > 0)
+        outbuf_printf(out,
+                      "0 connections: %" PRIu64 " of %" PRIu64 " packets could not be "
+                      "decoded (see Decode errors below)\n",
+                      undecoded, read);
+    else
+        outbuf_printf(out,
+                      "0 connections: none of the %" PRIu64 " packets analysed was TCP, UDP or "
+                      "ICMP\n",
+                      s->analysed);
+}
+
 static void text_summary(struct format_ctx *f, const struct run_stats *s,
                          const struct input_report *inputs, size_t ninputs, double run_seconds) {
     struct outbuf *out = f->out;
     (void)run_seconds;
+    if (f->output_empty && s->conns.reported == 0)
+        text_no_connections(out, s, inputs, ninputs);
     outbuf_printf(out, "\n");
     text_inputs(out, inputs, ninputs);
     outbuf_printf(out, "Packets\n");
-    outbuf_printf(out, "  %-22s %12" PRIu64 " (%" PRIu64 " bytes)\n", "read", s->read.packets,
+    outbuf_printf(out, "  %-22s %12" PRIu64 " (%" PRIu64 " frame bytes)\n", "read", s->read.packets,
                   s->read.bytes);
     outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "filtered out", s->filtered);
     outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "analysed", s->analysed);
     outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "bad checksum, dropped", s->checksum_dropped);
     outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "not decoded", stats_decode_error_total(s));
     if (s->truncated)
-        outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "truncated (snaplen)", s->truncated);
+        outbuf_printf(out,
+                      "  %-22s %12" PRIu64 " (cut by the snap length after their headers: "
+                      "expected, harmless)\n",
+                      "payload not captured", s->truncated);
     if (s->timestamps_out_of_range)
         outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "bad timestamps", s->timestamps_out_of_range);
     if (s->have_ts) {
@@ -206,8 +326,8 @@ static void text_summary(struct format_ctx *f, const struct run_stats *s,
     }
     if (s->have_capture_stats)
         outbuf_printf(out,
-                      "  %-22s %12" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
-                      " by the interface\n",
+                      "  %-22s %12" PRIu64 " received (libpcap's count: on loopback each packet "
+                      "twice), %" PRIu64 " dropped by the kernel, %" PRIu64 " by the interface\n",
                       "capture", s->capture_received, s->capture_dropped, s->capture_if_dropped);
     text_protocols(out, s);
     text_problems(out, s);
@@ -217,8 +337,8 @@ static void text_summary(struct format_ctx *f, const struct run_stats *s,
 
 static void text_connection(struct format_ctx *f, const struct conn *c, bool final) {
     if (f->output_empty)
-        text_connection_header(f->out);
-    text_connection_line(f->out, c, final);
+        text_connection_header(f);
+    text_connection_line(f, c, final);
 }
 
 static void text_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {

@@ -1,10 +1,14 @@
 /* sink: one record at a time — format it into the buffer, hand it to the transport, account
  * for it — and the writer thread's callbacks. */
+/* TIOCGWINSZ and struct winsize (the terminal width) are BSD/Linux, outside strict POSIX. */
+#define _DEFAULT_SOURCE 1
 #include "sink.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -15,11 +19,27 @@ bool sink_is_terminal(const struct transport_options *opt) {
     return !opt->path && isatty(STDOUT_FILENO);
 }
 
+#define TEXT_COLUMNS_DEFAULT 120
+
+/* The width text rows must fit: the terminal's (standard output), else $COLUMNS as shells and
+ * tools set it, else 120. */
+static unsigned text_columns(const struct transport_options *opt) {
+    struct winsize ws;
+    if (!opt->path && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    char *end;
+    unsigned long n = env ? strtoul(env, &end, 10) : 0;
+    return env && *env && !*end && n >= 40 && n <= 1000 ? (unsigned)n : TEXT_COLUMNS_DEFAULT;
+}
+
 bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
                const struct record_options *record, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     s->format = format;
     s->record = *record;
+    if (!s->record.text_columns)
+        s->record.text_columns = text_columns(opt);
     if (!transport_open(&s->transport, opt, err, errlen))
         return false;
     s->record.hasher = s->hasher = community_id_hasher_new();

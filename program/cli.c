@@ -189,6 +189,12 @@ static void set_port_scan_window(struct options *o, const char *name, const char
 
 /* Output */
 
+static void set_wide(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    (void)arg;
+    o->record.text_wide = true;
+}
+
 /* Any format of the format table (output/format.c), by its name. */
 static void set_format(struct options *o, const char *name, const char *arg) {
     (void)name;
@@ -339,6 +345,10 @@ static const struct cli_option option_table[] = {
      "zeek-json (conn.log as Zeek's JSON writer writes it),\n"
      "eve (Suricata's EVE JSON) or ecs (Elastic Common Schema)",
      set_format},
+    {"wide", 0, NULL,
+     "text: every column (history, TCP states, packets, close reason);\n"
+     "by default the table fits the terminal's width ($COLUMNS, else 120)",
+     set_wide},
     {"output", 'o', "FILE",
      "write records to FILE instead of standard output; SIGHUP\n"
      "reopens it (logrotate's create mode)",
@@ -379,7 +389,8 @@ static const char help_tail[] =
     "\n"
     "Exit status: 0 ok (also after SIGINT/SIGTERM, or when the reader of the output went\n"
     "away), 1 an input was damaged (what could be read was analysed), 2 usage error, a\n"
-    "filter that does not compile, an input or interface that could not be opened.\n";
+    "filter that does not compile, an input or interface that could not be opened, 3\n"
+    "records were lost because the output could not be written (a full disk).\n";
 
 /* The column where every option's help starts; a longer label ("  -s, --snapshot-length N") is
  * followed by two spaces instead, and the help's further lines still start here. */
