@@ -1,27 +1,29 @@
 #!/bin/sh
-# setup.sh: installs what shakedown needs to build and test, from Debian 12 packages.
-# As root it runs apt-get itself; otherwise it prints the exact command to run.
+# setup.sh [--program]: installs from Debian 12 packages what shakedown needs — with --program
+# only what building and running the program needs (the first Quick-start command), else also
+# everything the test suite, the fuzzers and CI use. As root it runs apt-get itself, quietly (its
+# output is shown only if it fails); otherwise it prints the exact command to run.
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev libcriterion-dev"
-# Compressed captures (.pcap.gz, .zst, .xz) are read with zlib, libzstd and liblzma; the tests
-# compress with the gzip, zstd and xz tools.
-PACKAGES="$PACKAGES zlib1g-dev libzstd-dev liblzma-dev zstd xz-utils"
-# The test suite: real-traffic tests capture on loopback and compare with tshark; the record
-# schema is checked with python3-jsonschema.
-PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark"
-# -F zeek is read back with bro-cut (zeek-cut), as Zeek users read conn.log.
-PACKAGES="$PACKAGES bro-aux"
-# Optional extras for CI and contributors: the formatting check and the sanitizer runtime.
-PACKAGES="$PACKAGES clang-format"
-# Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, llvm-symbolizer
-# for readable stack traces.
-PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm"
-
-# -F ecs is checked against Elastic's published ECS definitions (npm @elastic/ecs, pinned in
-# tests/ecs): Node.js and npm, from Debian unless the machine has them already.
-command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
+# The program: compiler, CMake, libpcap, OpenSSL's libcrypto (Community ID), and zlib, libzstd,
+# liblzma for compressed captures (.pcap.gz, .zst, .xz).
+PACKAGES="build-essential cmake pkg-config libpcap-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev"
+if [ "${1:-}" != "--program" ]; then
+    # Tests: Criterion; json-c reads records back; the gzip, zstd and xz tools make compressed
+    # inputs.
+    PACKAGES="$PACKAGES libcriterion-dev libjson-c-dev zstd xz-utils"
+    # Real-traffic tests capture on loopback and compare with tshark; the record schema is
+    # checked with python3-jsonschema; -F zeek is read back with bro-cut (bro-aux).
+    PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark bro-aux"
+    # CI and contributors: the formatting check. Fuzzing (scripts/fuzz.sh): clang with libFuzzer
+    # and the sanitizer runtimes, llvm-symbolizer for readable stack traces.
+    PACKAGES="$PACKAGES clang-format clang libclang-rt-14-dev llvm"
+    # -F ecs is checked against Elastic's published ECS definitions (npm @elastic/ecs, pinned in
+    # tests/ecs): Node.js and npm, from Debian unless the machine has them already.
+    command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
+    WANT_ECS=1
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -31,26 +33,34 @@ done
 
 # The ECS field definitions for the tests, from the lock file (quietly; a failure is loud).
 ecs_definitions() {
+    [ -n "${WANT_ECS:-}" ] || return 0
     [ -d tests/ecs/node_modules/@elastic/ecs ] && return 0
     (cd tests/ecs && npm ci --silent --no-audit --no-fund >/dev/null) ||
         { echo "setup: npm ci in tests/ecs failed" >&2; exit 2; }
 }
 
 if [ -z "$missing" ]; then
-    echo "setup: all build dependencies are installed"
+    echo "setup: all dependencies are installed"
     ecs_definitions
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    echo "setup: installing:$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
-    ecs_definitions
-else
+if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing packages:$missing" >&2
     echo "setup: run as root:  apt-get install -y$missing" >&2
     exit 2
 fi
+
+echo "setup: installing$missing"
+log=$(mktemp)
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } \
+    >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "setup: apt-get failed (its output is above)" >&2
+    exit 2
+fi
+rm -f "$log"
+ecs_definitions
