@@ -37,16 +37,25 @@ static uint32_t index_of(const struct flow_table *ft, const struct flow_entry *e
     return (uint32_t)((size_t)((const uint8_t *)e - ft->pool) / ft->entry_size);
 }
 
+/* One bucket per entry at most (load factor ≤ 1 when full): a smaller index than 2x keeps more of
+ * it in cache, and the bucket is the cold miss of most lookups. */
+static uint32_t bucket_count(uint32_t capacity) {
+    uint32_t nb = 1024;
+    while (nb < capacity && nb < (1u << 31))
+        nb <<= 1;
+    return nb;
+}
+
+static size_t padded_entry_size(size_t entry_size) {
+    return (entry_size + 7) & ~(size_t)7;
+}
+
 struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size) {
     struct flow_table *ft = calloc(1, sizeof *ft);
     if (!ft || capacity == 0 || entry_size < sizeof(struct flow_entry))
         goto fail;
-    /* One bucket per entry at most (load factor ≤ 1 when full): a smaller index than 2x keeps
-     * more of it in cache, and the bucket is the cold miss of most lookups. */
-    uint32_t nb = 1024;
-    while (nb < capacity && nb < (1u << 31))
-        nb <<= 1;
-    ft->entry_size = (entry_size + 7) & ~(size_t)7;
+    uint32_t nb = bucket_count(capacity);
+    ft->entry_size = padded_entry_size(entry_size);
     ft->pool = calloc(capacity, ft->entry_size);
     ft->buckets = calloc(nb, sizeof *ft->buckets);
     if (!ft->pool || !ft->buckets)
@@ -175,8 +184,19 @@ uint32_t flow_table_capacity(const struct flow_table *ft) {
     return ft->capacity;
 }
 
+size_t flow_table_memory_for(uint32_t capacity, size_t entry_size) {
+    return sizeof(struct flow_table) + (size_t)capacity * padded_entry_size(entry_size) +
+           (size_t)bucket_count(capacity) * sizeof(uint32_t);
+}
+
 size_t flow_table_memory(const struct flow_table *ft) {
-    return sizeof *ft + (size_t)ft->capacity * ft->entry_size +
+    return flow_table_memory_for(ft->capacity, ft->entry_size);
+}
+
+/* Entries ever handed out (the watermark: freed ones are reused before it moves) and the whole
+ * index, which random hash positions touch all over as soon as there are a few entries. */
+size_t flow_table_memory_used(const struct flow_table *ft) {
+    return sizeof *ft + (size_t)ft->used_watermark * ft->entry_size +
            ((size_t)ft->bucket_mask + 1) * sizeof *ft->buckets;
 }
 

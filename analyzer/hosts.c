@@ -254,5 +254,13 @@ uint32_t hosts_count(const struct hosts *h) {
 }
 
 size_t hosts_memory(const struct hosts *h) {
-    return sizeof *h + (size_t)h->cfg.capacity * sizeof *h->entries;
+    return hosts_memory_for(&h->cfg);
+}
+
+size_t hosts_memory_for(const struct host_config *c) {
+    return sizeof(struct hosts) + (size_t)c->capacity * sizeof(struct host_entry);
+}
+
+size_t hosts_memory_used(const struct hosts *h) {
+    return sizeof *h + (size_t)h->count * sizeof *h->entries;
 }

@@ -101,9 +101,10 @@ struct live_stats {
     uint64_t received, dropped, if_dropped; /* libpcap: kernel drops and interface drops */
     uint32_t connections_open;
     uint64_t connections_reported;
-    uint64_t memory_bytes; /* flow tables and host counters, allocated */
-    uint64_t anomalies;    /* occurrences so far */
-    uint64_t records_lost; /* records that could not be written */
+    uint64_t memory_reserved_bytes; /* flow tables and host counters, allocated at the start */
+    uint64_t memory_used_bytes;     /* of those, in use so far */
+    uint64_t anomalies;             /* occurrences so far */
+    uint64_t records_lost;          /* records that could not be written */
 };
 
 /* Counts one packet that passed the filter and was decoded with result st. Returns whether the

@@ -241,7 +241,8 @@ static void json_stats(struct format_ctx *f, const struct live_stats *ls) {
         put_capture(&w, ls->received, ls->dropped, ls->if_dropped);
     jsonw_u64(&w, "connections_open", ls->connections_open);
     jsonw_u64(&w, "connections_reported", ls->connections_reported);
-    jsonw_u64(&w, "memory_bytes", ls->memory_bytes);
+    jsonw_u64(&w, "memory_reserved_bytes", ls->memory_reserved_bytes);
+    jsonw_u64(&w, "memory_used_bytes", ls->memory_used_bytes);
     jsonw_u64(&w, "anomalies", ls->anomalies);
     jsonw_u64(&w, "records_lost", ls->records_lost);
     record_end(&w);

@@ -104,7 +104,8 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
                             .bytes = s->stats->read.bytes,
                             .connections_open = tc->open_now,
                             .connections_reported = tc->reported,
-                            .memory_bytes = tracker_memory(s->tracker),
+                            .memory_reserved_bytes = tracker_memory(s->tracker),
+                            .memory_used_bytes = tracker_memory_used(s->tracker),
                             .records_lost = s->cfg->sink->lost_records};
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];
