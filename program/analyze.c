@@ -238,6 +238,8 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     if (!s.tracker) {
         fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
                 cfg->tracker.max_flows);
+        for (size_t i = 0; i < (cfg->live ? 1 : cfg->ninputs); i++) /* named in the summary */
+            reports[i].path = cfg->live ? cfg->live_name : cfg->inputs[i];
         return EXIT_STATUS_USAGE;
     }
     enum exit_status rc = read_inputs(&s, reports, err);
