@@ -245,6 +245,7 @@ static void json_stats(struct format_ctx *f, const struct live_stats *ls) {
     jsonw_u64(&w, "memory_used_bytes", ls->memory_used_bytes);
     jsonw_u64(&w, "anomalies", ls->anomalies);
     jsonw_u64(&w, "records_lost", ls->records_lost);
+    jsonw_u64(&w, "rotations_failed", ls->rotations_failed);
     record_end(&w);
 }
 
@@ -374,6 +375,8 @@ static void json_summary(struct format_ctx *f, const struct run_stats *s,
     put_anomaly_totals(&w, &s->conns);
     if (s->records_lost)
         jsonw_u64(&w, "records_lost", s->records_lost);
+    if (s->rotations_failed)
+        jsonw_u64(&w, "rotations_failed", s->rotations_failed);
     if (s->have_capture_stats)
         put_capture(&w, s->capture_received, s->capture_dropped, s->capture_if_dropped);
     record_end(&w);

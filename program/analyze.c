@@ -106,7 +106,8 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
                             .connections_reported = tc->reported,
                             .memory_reserved_bytes = tracker_memory(s->tracker),
                             .memory_used_bytes = tracker_memory_used(s->tracker),
-                            .records_lost = s->cfg->sink->lost_records};
+                            .records_lost = s->cfg->sink->lost_records,
+                            .rotations_failed = s->cfg->sink->transport.rotations_failed};
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];
     struct capture_stats cs;

@@ -213,6 +213,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     }
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
+    stats_set_rotations_failed(&stats, su->sink.transport.rotations_failed);
     sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {
