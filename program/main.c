@@ -103,23 +103,26 @@ struct setup {
 
 /* Every -r input can be opened for reading (a FIFO too: O_NONBLOCK does not wait for its
  * writer), and none is the output file itself (same device and inode): writing it would destroy
- * it. Standard input ("-") is not looked at: reading it here would consume it. */
+ * it. Standard input ("-") is only compared, not read: reading it here would consume it. */
 static bool inputs_usable(const struct options *o, char *err, size_t errlen) {
     struct stat out_st;
     bool out_exists = o->output.path && stat(o->output.path, &out_st) == 0;
     for (size_t i = 0; i < o->ninputs; i++) {
         const char *path = o->inputs[i];
-        if (strcmp(path, "-") == 0)
-            continue;
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        bool is_stdin = strcmp(path, "-") == 0;
+        int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) != 0) {
+        bool ok = fd >= 0 && fstat(fd, &st) == 0;
+        if (!ok && !is_stdin) {
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             if (fd >= 0)
                 close(fd);
             return false;
         }
-        close(fd);
+        if (!is_stdin)
+            close(fd);
+        if (!ok)
+            continue;
         if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino) {
             snprintf(err, errlen, "output %s is the input %s: refusing to overwrite it",
                      o->output.path, path);

@@ -121,7 +121,8 @@ bool file_same(const char *a, const char *b) {
 }
 
 const char *healthy_capture(const char *name, int n) {
-    const char *path = tmp_path(name);
+    static char path[300]; /* not tmp_path's: its buffers are reused by every run */
+    snprintf(path, sizeof path, "%s", tmp_path(name));
     struct capwrite *w = capwrite_open(path, CAPWRITE_PCAP_USEC, 1, 65535);
     cr_assert(w);
     struct session_clock clock = {SAMPLES_START_NS, 1000000};

@@ -24,7 +24,7 @@ void file_copy(const char *from, const char *to);
 bool file_same(const char *a, const char *b);
 
 /* A pcap of n healthy connections (handshake, 100 bytes, ACK, close; ports 42000 + i), each
- * giving one connection record with no anomaly. */
+ * giving one connection record with no anomaly. Its path stays valid until the next call. */
 const char *healthy_capture(const char *name, int n);
 
 /* Lines of the file at path: *lines counts them, *whole those that parse as a JSON object;

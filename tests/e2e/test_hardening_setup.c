@@ -85,7 +85,8 @@ Test(hardening_setup, unknown_user_keeps_output) {
 }
 
 /* -r t.pcap -o t.pcap would truncate the capture before reading it; the same file under another
- * name (a hard link: same device and inode) too. The capture must be left byte for byte. */
+ * name (a hard link: same device and inode) too, and as standard input (-r - < t.pcap). The
+ * capture must be left byte for byte. */
 Test(hardening_setup, output_is_an_input) {
     const char *cap = healthy_capture("t.pcap", 3);
     snprintf(kept, sizeof kept, "%s", tmp_path("t.pcap.copy"));
@@ -99,6 +100,10 @@ Test(hardening_setup, output_is_an_input) {
     cr_assert_eq(link(cap, other), 0);
     const char *args2[] = {"-r", SAMPLE, "-r", cap, "-o", other, NULL};
     r = run_shakedown(NULL, args2);
+    expect_refused(&r, "is the input", cap);
+    run_result_free(&r);
+    const char *args3[] = {"-r", "-", "-o", cap, NULL}; /* shakedown -r - -o t.pcap < t.pcap */
+    r = run_shakedown(cap, args3);
     expect_refused(&r, "is the input", cap);
     run_result_free(&r);
 }
