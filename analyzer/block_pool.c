@@ -14,12 +14,17 @@ struct block_pool {
     void *free_list; /* a free block's first bytes point to the next one */
 };
 
+/* Room for the free-list link, and 8-byte alignment for every block. */
+static size_t real_block_size(size_t block_size) {
+    size_t size = block_size < sizeof(void *) ? sizeof(void *) : block_size;
+    return (size + 7u) & ~(size_t)7u;
+}
+
 struct block_pool *block_pool_new(size_t block_size, uint32_t capacity) {
     struct block_pool *bp = calloc(1, sizeof *bp);
     if (!bp)
         return NULL;
-    bp->block_size = block_size < sizeof(void *) ? sizeof(void *) : block_size;
-    bp->block_size = (bp->block_size + 7u) & ~(size_t)7u; /* 8-byte alignment for every block */
+    bp->block_size = real_block_size(block_size);
     bp->capacity = capacity;
     bp->blocks = calloc(capacity ? capacity : 1, bp->block_size);
     if (!bp->blocks) {
@@ -58,6 +63,10 @@ void block_pool_put(struct block_pool *bp, void *block) {
 
 size_t block_pool_memory(const struct block_pool *bp) {
     return sizeof *bp + (size_t)bp->capacity * bp->block_size;
+}
+
+size_t block_pool_memory_for(size_t block_size, uint32_t capacity) {
+    return sizeof(struct block_pool) + (size_t)capacity * real_block_size(block_size);
 }
 
 size_t block_pool_memory_used(const struct block_pool *bp) {

@@ -23,6 +23,9 @@ void block_pool_put(struct block_pool *bp, void *block);
 /* Bytes reserved for the pool: all `capacity` blocks, whether used yet or not. */
 size_t block_pool_memory(const struct block_pool *bp);
 
+/* What block_pool_new(block_size, capacity) would reserve. */
+size_t block_pool_memory_for(size_t block_size, uint32_t capacity);
+
 /* Bytes of blocks ever used (the high-water mark: what the pool has touched). */
 size_t block_pool_memory_used(const struct block_pool *bp);
 

@@ -1,10 +1,13 @@
 /* flow_table: pool + chained hash + per-timer LRU lists. Pool slots are handed out from a
  * watermark, then from a free list, so memory the kernel maps lazily is only touched as the
- * number of entries in use grows. Links are 32-bit pool indices; NONE ends a list. */
+ * number of entries in use grows. Links are 32-bit pool indices; NONE ends a list. The hash is
+ * SipHash-1-3 with a random key per table, so nobody can choose 5-tuples that share a bucket. */
 #include "flow_table.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "siphash.h"
 
 #define NONE UINT32_MAX
 
@@ -18,22 +21,12 @@ struct flow_table {
     uint32_t capacity, used_watermark, count, free_head;
     uint32_t *buckets; /* pool index + 1; 0 = empty (so a calloc'ed array is an empty index) */
     uint32_t bucket_mask;
+    struct sip_key hash_key; /* random, per table: bucket positions cannot be predicted */
     struct timer_list timers[FLOW_TABLE_MAX_TIMERS];
 };
 
-static uint64_t key_hash(const struct flow_key *k) {
-    const uint8_t *b = (const uint8_t *)k;
-    uint64_t h = 0x243f6a8885a308d3ull;
-    for (size_t i = 0; i + 8 <= sizeof *k; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-        h ^= h >> 29;
-    }
-    uint32_t tail;
-    memcpy(&tail, b + sizeof *k - 4, 4);
-    h = (h ^ tail) * 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 31);
+static uint64_t key_hash(const struct flow_table *ft, const struct flow_key *k) {
+    return siphash13(&ft->hash_key, k, sizeof *k);
 }
 
 static struct flow_entry *entry_at(const struct flow_table *ft, uint32_t i) {
@@ -44,16 +37,25 @@ static uint32_t index_of(const struct flow_table *ft, const struct flow_entry *e
     return (uint32_t)((size_t)((const uint8_t *)e - ft->pool) / ft->entry_size);
 }
 
+/* One bucket per entry at most (load factor ≤ 1 when full): a smaller index than 2x keeps more of
+ * it in cache, and the bucket is the cold miss of most lookups. */
+static uint32_t bucket_count(uint32_t capacity) {
+    uint32_t nb = 1024;
+    while (nb < capacity && nb < (1u << 31))
+        nb <<= 1;
+    return nb;
+}
+
+static size_t padded_entry_size(size_t entry_size) {
+    return (entry_size + 7) & ~(size_t)7;
+}
+
 struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size) {
     struct flow_table *ft = calloc(1, sizeof *ft);
     if (!ft || capacity == 0 || entry_size < sizeof(struct flow_entry))
         goto fail;
-    /* One bucket per entry at most (load factor ≤ 1 when full): a smaller index than 2x keeps
-     * more of it in cache, and the bucket is the cold miss of most lookups. */
-    uint32_t nb = 1024;
-    while (nb < capacity && nb < (1u << 31))
-        nb <<= 1;
-    ft->entry_size = (entry_size + 7) & ~(size_t)7;
+    uint32_t nb = bucket_count(capacity);
+    ft->entry_size = padded_entry_size(entry_size);
     ft->pool = calloc(capacity, ft->entry_size);
     ft->buckets = calloc(nb, sizeof *ft->buckets);
     if (!ft->pool || !ft->buckets)
@@ -61,6 +63,7 @@ struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size) {
     ft->capacity = capacity;
     ft->bucket_mask = nb - 1;
     ft->free_head = NONE;
+    sip_key_random(&ft->hash_key);
     for (unsigned i = 0; i < FLOW_TABLE_MAX_TIMERS; i++)
         ft->timers[i] = (struct timer_list){NONE, NONE};
     return ft;
@@ -78,7 +81,7 @@ void flow_table_free(struct flow_table *ft) {
 }
 
 struct flow_entry *flow_table_find(const struct flow_table *ft, const struct flow_key *key) {
-    uint32_t i = ft->buckets[key_hash(key) & ft->bucket_mask];
+    uint32_t i = ft->buckets[key_hash(ft, key) & ft->bucket_mask];
     while (i != 0) {
         struct flow_entry *e = entry_at(ft, i - 1);
         if (memcmp(&e->key, key, sizeof *key) == 0)
@@ -127,7 +130,7 @@ struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_ke
     struct flow_entry *e = entry_at(ft, i);
     memset(e, 0, ft->entry_size);
     e->key = *key;
-    uint32_t *bucket = &ft->buckets[key_hash(key) & ft->bucket_mask];
+    uint32_t *bucket = &ft->buckets[key_hash(ft, key) & ft->bucket_mask];
     e->hash_next = *bucket == 0 ? NONE : *bucket - 1;
     *bucket = i + 1;
     timer_append(ft, e, timer);
@@ -137,7 +140,7 @@ struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_ke
 
 /* Unlinks pool entry i from its bucket chain (buckets hold index + 1, chains plain indices). */
 static void hash_unlink(struct flow_table *ft, struct flow_entry *e, uint32_t i) {
-    uint32_t *bucket = &ft->buckets[key_hash(&e->key) & ft->bucket_mask];
+    uint32_t *bucket = &ft->buckets[key_hash(ft, &e->key) & ft->bucket_mask];
     if (*bucket == i + 1) {
         *bucket = e->hash_next == NONE ? 0 : e->hash_next + 1;
         return;
@@ -181,7 +184,35 @@ uint32_t flow_table_capacity(const struct flow_table *ft) {
     return ft->capacity;
 }
 
+size_t flow_table_memory_for(uint32_t capacity, size_t entry_size) {
+    return sizeof(struct flow_table) + (size_t)capacity * padded_entry_size(entry_size) +
+           (size_t)bucket_count(capacity) * sizeof(uint32_t);
+}
+
 size_t flow_table_memory(const struct flow_table *ft) {
-    return sizeof *ft + (size_t)ft->capacity * ft->entry_size +
+    return flow_table_memory_for(ft->capacity, ft->entry_size);
+}
+
+/* Entries ever handed out (the watermark: freed ones are reused before it moves) and the whole
+ * index, which random hash positions touch all over as soon as there are a few entries. */
+size_t flow_table_memory_used(const struct flow_table *ft) {
+    return sizeof *ft + (size_t)ft->used_watermark * ft->entry_size +
            ((size_t)ft->bucket_mask + 1) * sizeof *ft->buckets;
+}
+
+uint32_t flow_table_bucket(const struct flow_table *ft, const struct flow_key *key) {
+    return (uint32_t)(key_hash(ft, key) & ft->bucket_mask);
+}
+
+uint64_t flow_table_probes(const struct flow_table *ft) {
+    uint64_t probes = 0;
+    for (uint32_t b = 0; b <= ft->bucket_mask; b++) {
+        uint64_t depth = 0;
+        for (uint32_t i = ft->buckets[b]; i != 0;) {
+            probes += ++depth;
+            uint32_t next = entry_at(ft, i - 1)->hash_next;
+            i = next == NONE ? 0 : next + 1;
+        }
+    }
+    return probes;
 }

@@ -38,7 +38,17 @@ struct flow_entry *flow_table_next(const struct flow_table *ft, const struct flo
 
 uint32_t flow_table_count(const struct flow_table *ft);
 uint32_t flow_table_capacity(const struct flow_table *ft);
-/* Bytes the table allocated (pool and index). */
+/* Bytes the table allocated (pool and index); what flow_table_new(capacity, entry_size) would;
+ * and of those, the ones in use (entries handed out so far, and the index). */
 size_t flow_table_memory(const struct flow_table *ft);
+size_t flow_table_memory_for(uint32_t capacity, size_t entry_size);
+size_t flow_table_memory_used(const struct flow_table *ft);
+
+/* The hash index as an attacker would see it. flow_table_bucket: the bucket of key in this table
+ * (tables are keyed at random, so another table puts it elsewhere). flow_table_probes: key
+ * comparisons it takes to find every entry once (the sum over chains of 1 + 2 + ... + length),
+ * the cost of lookups that chosen keys would drive up; it walks the whole index. */
+uint32_t flow_table_bucket(const struct flow_table *ft, const struct flow_key *key);
+uint64_t flow_table_probes(const struct flow_table *ft);
 
 #endif

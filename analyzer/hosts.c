@@ -1,10 +1,14 @@
 /* hosts: one fixed array of host entries, each with a syn_flood window (half-open connections to
  * the host) and a port_scan window (distinct failed targets of the host). Open addressing over a
- * bounded neighbourhood: slots are claimed, never freed, only reused for another host. */
+ * bounded neighbourhood: slots are claimed, never freed, only reused for another host. Hashes are
+ * keyed with a random key per table, so nobody can choose addresses that crowd one neighbourhood
+ * or targets that count as one. */
 #include "hosts.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "siphash.h"
 
 /* (ip_version, address); IPv4 addresses are zero-padded, so the version tells 10.0.0.1 from the
  * IPv6 address 0a00:0001:: that has the same leading bytes. ip_version 0 marks a free slot. */
@@ -31,6 +35,7 @@ struct host_entry {
 struct hosts {
     struct host_config cfg;
     struct host_entry *entries; /* cfg.capacity slots */
+    struct sip_key hash_key;    /* random, per table */
     uint32_t count;             /* slots in use */
 };
 
@@ -49,6 +54,7 @@ struct hosts *hosts_new(const struct host_config *c) {
     if (!h)
         return NULL;
     h->cfg = *c;
+    sip_key_random(&h->hash_key);
     if (h->cfg.port_scan_threshold > HOSTS_MAX_SCAN_TARGETS)
         h->cfg.port_scan_threshold = HOSTS_MAX_SCAN_TARGETS;
     h->entries = calloc(c->capacity, sizeof *h->entries);
@@ -77,28 +83,17 @@ static bool key_make(struct host_key *k, const uint8_t *addr, uint8_t ip_version
     return true;
 }
 
-/* FNV-1a over the bytes, then a 64-bit finalizer (splitmix64) so every input bit reaches the
- * high bits the slot position is taken from. */
-static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
-    h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-    return h ^ (h >> 31);
-}
-
-static uint64_t key_hash(const struct host_key *k) {
-    return hash_bytes((const uint8_t *)k, sizeof *k);
+static uint64_t key_hash(const struct hosts *h, const struct host_key *k) {
+    return siphash13(&h->hash_key, k, sizeof *k);
 }
 
 /* A port_scan target: destination address (the source's ip_version) and port. */
-static uint32_t target_hash(const struct host_key *dst, uint16_t dport) {
+static uint32_t target_hash(const struct hosts *h, const struct host_key *dst, uint16_t dport) {
     uint8_t b[sizeof *dst + 2];
     memcpy(b, dst, sizeof *dst);
     b[sizeof *dst] = (uint8_t)(dport >> 8);
     b[sizeof *dst + 1] = (uint8_t)dport;
-    return (uint32_t)(hash_bytes(b, sizeof b) >> 32);
+    return (uint32_t)(siphash13(&h->hash_key, b, sizeof b) >> 32);
 }
 
 /* --- windows --- */
@@ -171,7 +166,7 @@ static bool entry_evicts_before(const struct hosts *h, const struct host_entry *
 }
 
 static uint32_t slot_first(const struct hosts *h, const struct host_key *k) {
-    return (uint32_t)(key_hash(k) % h->cfg.capacity);
+    return (uint32_t)(key_hash(h, k) % h->cfg.capacity);
 }
 
 static uint32_t probe_count(const struct hosts *h) {
@@ -245,7 +240,7 @@ bool hosts_failed_attempt(struct hosts *h, const uint8_t *src, const uint8_t *ds
     if (key_make(&ks, src, ip_version) && key_make(&kd, dst, ip_version)) {
         struct host_entry *e = table_get(h, &ks, start_ns);
         window_advance(&e->scan, h->cfg.port_scan_window_ns, start_ns);
-        if (scan_add_target(e, target_hash(&kd, dport)))
+        if (scan_add_target(e, target_hash(h, &kd, dport)))
             fired = window_count(&e->scan, h->cfg.port_scan_threshold);
         count = e->scan.count;
     }
@@ -259,5 +254,13 @@ uint32_t hosts_count(const struct hosts *h) {
 }
 
 size_t hosts_memory(const struct hosts *h) {
-    return sizeof *h + (size_t)h->cfg.capacity * sizeof *h->entries;
+    return hosts_memory_for(&h->cfg);
+}
+
+size_t hosts_memory_for(const struct host_config *c) {
+    return sizeof(struct hosts) + (size_t)c->capacity * sizeof(struct host_entry);
+}
+
+size_t hosts_memory_used(const struct hosts *h) {
+    return sizeof *h + (size_t)h->count * sizeof *h->entries;
 }

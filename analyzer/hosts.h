@@ -62,7 +62,10 @@ bool hosts_failed_attempt(struct hosts *h, const uint8_t *src, const uint8_t *ds
 
 /* Hosts currently in the table (≤ capacity). */
 uint32_t hosts_count(const struct hosts *h);
-/* Bytes the table allocated (fixed at hosts_new). */
+/* Bytes the table allocated (fixed at hosts_new); what hosts_new(c) would allocate; and the bytes
+ * of the entries in use (hosts_count of them). */
 size_t hosts_memory(const struct hosts *h);
+size_t hosts_memory_for(const struct host_config *c);
+size_t hosts_memory_used(const struct hosts *h);
 
 #endif

@@ -102,6 +102,10 @@ void stats_set_records_lost(struct run_stats *s, uint64_t lost) {
     s->records_lost = lost;
 }
 
+void stats_set_rotations_failed(struct run_stats *s, uint64_t failed) {
+    s->rotations_failed = failed;
+}
+
 uint64_t stats_decode_error_total(const struct run_stats *s) {
     uint64_t n = 0;
     for (unsigned i = 0; i < DECODE_STATUS_COUNT; i++)

@@ -62,7 +62,8 @@ struct run_stats {
 
     struct conn_totals conns;
 
-    uint64_t records_lost; /* records that could not be written (known before the summary) */
+    uint64_t records_lost;     /* records that could not be written (known before the summary) */
+    uint64_t rotations_failed; /* output rotations that did not happen (the file was kept) */
 
     /* Live capture: libpcap's counters at the end (kernel and interface drops). */
     bool have_capture_stats;
@@ -101,9 +102,11 @@ struct live_stats {
     uint64_t received, dropped, if_dropped; /* libpcap: kernel drops and interface drops */
     uint32_t connections_open;
     uint64_t connections_reported;
-    uint64_t memory_bytes; /* flow tables and host counters, allocated */
-    uint64_t anomalies;    /* occurrences so far */
-    uint64_t records_lost; /* records that could not be written */
+    uint64_t memory_reserved_bytes; /* flow tables and host counters, allocated at the start */
+    uint64_t memory_used_bytes;     /* of those, in use so far */
+    uint64_t anomalies;             /* occurrences so far */
+    uint64_t records_lost;          /* records that could not be written */
+    uint64_t rotations_failed;      /* output rotations that did not happen */
 };
 
 /* Counts one packet that passed the filter and was decoded with result st. Returns whether the
@@ -141,6 +144,7 @@ static inline void stats_count_bad_timestamp(struct run_stats *s) {
 void stats_note_tracker(struct run_stats *s, const struct tracker_counts *tc);
 void stats_note_capture(struct run_stats *s, const struct capture_stats *cs);
 void stats_set_records_lost(struct run_stats *s, uint64_t lost);
+void stats_set_rotations_failed(struct run_stats *s, uint64_t failed);
 
 /* Sum of decode_errors[]. */
 uint64_t stats_decode_error_total(const struct run_stats *s);

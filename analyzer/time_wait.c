@@ -58,6 +58,14 @@ size_t time_wait_memory(const struct time_wait *tw) {
     return sizeof *tw + flow_table_memory(tw->table);
 }
 
+size_t time_wait_memory_for(uint32_t capacity) {
+    return sizeof(struct time_wait) + flow_table_memory_for(capacity, sizeof(struct closed_conn));
+}
+
+size_t time_wait_memory_used(const struct time_wait *tw) {
+    return sizeof *tw + flow_table_memory_used(tw->table);
+}
+
 /* The compact record of a TCP connection that just closed. */
 static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
     struct closed_conn z = {.orig_side = c->orig_side,

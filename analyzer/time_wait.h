@@ -20,8 +20,11 @@ struct time_wait;
 struct time_wait *time_wait_new(uint32_t capacity, int64_t time_wait_ns);
 void time_wait_free(struct time_wait *tw);
 
-/* Bytes allocated (fixed at time_wait_new). */
+/* Bytes allocated (fixed at time_wait_new); what time_wait_new(capacity) would allocate; and the
+ * bytes of it in use (see flow_table_memory_used). */
 size_t time_wait_memory(const struct time_wait *tw);
+size_t time_wait_memory_for(uint32_t capacity);
+size_t time_wait_memory_used(const struct time_wait *tw);
 
 /* Remembers c, a TCP connection that closed at close_ns and was reported (c->end set), in place
  * of any earlier record on its key. Copies what it needs: c may be freed afterwards. */

@@ -88,6 +88,19 @@ size_t tracker_memory(const struct tracker *tr) {
            block_pool_memory(tr->holes);
 }
 
+size_t tracker_memory_used(const struct tracker *tr) {
+    return sizeof *tr + flow_table_memory_used(tr->table) + time_wait_memory_used(tr->time_wait) +
+           hosts_memory_used(tr->hosts) + block_pool_memory_used(tr->anomaly_lists) +
+           block_pool_memory_used(tr->holes);
+}
+
+size_t tracker_memory_for(const struct tracker_config *cfg) {
+    return sizeof(struct tracker) + flow_table_memory_for(cfg->max_flows, sizeof(struct conn)) +
+           time_wait_memory_for(cfg->max_flows) + hosts_memory_for(&cfg->hosts) +
+           block_pool_memory_for(sizeof(struct conn_anomalies), cfg->max_flows) +
+           block_pool_memory_for(sizeof(struct tcp_holes), cfg->max_flows);
+}
+
 bool tracker_port_is_server(uint16_t port) {
     static const uint16_t well_known[] = {
         1080, 1194, 1433, 1521, 1723, 1883, 2049, 2375, 2376, 3128, 3306, 3389, 5060, 5061,  5222,

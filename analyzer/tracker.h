@@ -83,7 +83,12 @@ void tracker_interim(struct tracker *tr, int64_t interval_ns, tracker_report_fn 
 void tracker_flush(struct tracker *tr, enum conn_end why);
 
 const struct tracker_counts *tracker_counts(const struct tracker *tr);
+/* Bytes reserved for the tables (all at tracker_new: the pools of --max-flows entries, the host
+ * counters); of those, the ones in use (entries and blocks handed out so far, the hash indexes);
+ * and what tracker_new(cfg, ...) would reserve. */
 size_t tracker_memory(const struct tracker *tr);
+size_t tracker_memory_used(const struct tracker *tr);
+size_t tracker_memory_for(const struct tracker_config *cfg);
 
 /* Is `port` one a server typically listens on (below 1024, or a well-known service port)? Used
  * to pick the originator of a connection picked up mid-stream. */

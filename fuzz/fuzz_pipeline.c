@@ -416,13 +416,15 @@ static void finish(struct run *r) {
     struct live_stats ls = {.wall_ns = tracker_now(r->tracker),
                             .packets = r->stats.read.packets,
                             .connections_reported = tc->reported,
-                            .memory_bytes = tracker_memory(r->tracker)};
+                            .memory_reserved_bytes = tracker_memory(r->tracker),
+                            .memory_used_bytes = tracker_memory_used(r->tracker)};
     FORMAT(r, r->json, stats, &ls);
     back = parse_back(r);
     expect_str(back, "type", "stats");
     expect_u64(back, "packets", ls.packets);
     expect_u64(back, "connections_reported", ls.connections_reported);
-    expect_u64(back, "memory_bytes", ls.memory_bytes);
+    expect_u64(back, "memory_reserved_bytes", ls.memory_reserved_bytes);
+    expect_u64(back, "memory_used_bytes", ls.memory_used_bytes);
     json_object_put(back);
     FORMAT(r, r->text, stats, &ls);
     FORMAT(r, r->ecs, stats, &ls);

@@ -241,9 +241,11 @@ void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
         put_capture(w, ls->received, ls->dropped, ls->if_dropped);
     jsonw_u64(w, "connections_open", ls->connections_open);
     jsonw_u64(w, "connections_reported", ls->connections_reported);
-    jsonw_u64(w, "memory_bytes", ls->memory_bytes);
+    jsonw_u64(w, "memory_reserved_bytes", ls->memory_reserved_bytes);
+    jsonw_u64(w, "memory_used_bytes", ls->memory_used_bytes);
     jsonw_u64(w, "anomalies", ls->anomalies);
     jsonw_u64(w, "records_lost", ls->records_lost);
+    jsonw_u64(w, "rotations_failed", ls->rotations_failed);
 }
 
 static void json_stats(struct format_ctx *f, const struct live_stats *ls) {
@@ -378,6 +380,8 @@ void format_json_summary_members(struct jsonw *w, const struct run_stats *s,
     put_anomaly_totals(w, &s->conns);
     if (s->records_lost)
         jsonw_u64(w, "records_lost", s->records_lost);
+    if (s->rotations_failed)
+        jsonw_u64(w, "rotations_failed", s->rotations_failed);
     if (s->have_capture_stats)
         put_capture(w, s->capture_received, s->capture_dropped, s->capture_if_dropped);
 }

@@ -19,6 +19,7 @@ struct transport_options {
     const char *path;      /* the target as given to -o; NULL: standard output */
     uint64_t rotate_bytes; /* rotate once the file holds this much (0: never) */
     int64_t rotate_ns;     /* rotate when the file is this old (0: never) */
+    unsigned file_mode;    /* permissions of files it creates, before the umask (0: 0640) */
 };
 
 /* An open transport: what every transport keeps (a stream, what it has written, when it was
@@ -31,6 +32,7 @@ struct transport {
     uint64_t bytes;            /* bytes written to the current file (0: it is empty) */
     _Atomic int64_t opened_ns; /* wall clock when the current file was opened */
     uint32_t rotations;
+    uint64_t rotations_failed; /* rotations that did not happen (the file was kept) */
     void *own;
 };
 

@@ -104,8 +104,10 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
                             .bytes = s->stats->read.bytes,
                             .connections_open = tc->open_now,
                             .connections_reported = tc->reported,
-                            .memory_bytes = tracker_memory(s->tracker),
-                            .records_lost = s->cfg->sink->lost_records};
+                            .memory_reserved_bytes = tracker_memory(s->tracker),
+                            .memory_used_bytes = tracker_memory_used(s->tracker),
+                            .records_lost = s->cfg->sink->lost_records,
+                            .rotations_failed = s->cfg->sink->transport.rotations_failed};
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];
     struct capture_stats cs;
@@ -237,6 +239,8 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     if (!s.tracker) {
         fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
                 cfg->tracker.max_flows);
+        for (size_t i = 0; i < (cfg->live ? 1 : cfg->ninputs); i++) /* named in the summary */
+            reports[i].path = cfg->live ? cfg->live_name : cfg->inputs[i];
         return EXIT_STATUS_USAGE;
     }
     enum exit_status rc = read_inputs(&s, reports, err);

@@ -219,6 +219,18 @@ static void set_rotate_seconds(struct options *o, const char *name, const char *
     o->output.rotate_ns = parse_seconds(name, arg);
 }
 
+/* Permission bits in octal, as chmod(1) takes them: 1 to 4 digits 0-7, at most 0777 (no
+ * set-user-ID, set-group-ID or sticky bit on a log file), and not 0 (a file nobody may read). */
+static void set_file_mode(struct options *o, const char *name, const char *arg) {
+    size_t n = strspn(arg, "01234567");
+    unsigned long v = n ? strtoul(arg, NULL, 8) : 0;
+    if (n == 0 || n > 4 || arg[n] || v == 0 || v > 0777)
+        usage_error("%s needs permissions in octal from 1 to 0777 (e.g. 0640), not '%s'", name,
+                    arg);
+    o->output.file_mode = (unsigned)v;
+    o->file_mode_set = true;
+}
+
 static void set_stats_interval(struct options *o, const char *name, const char *arg) {
     o->stats_interval_ns = parse_seconds(name, arg);
 }
@@ -358,6 +370,10 @@ static const struct cli_option option_table[] = {
      "bytes (suffix k, M or G allowed) and start a new one",
      set_rotate_size},
     {"rotate-seconds", 0, "S", "with -o: the same every S seconds", set_rotate_seconds},
+    {"file-mode", 0, "MODE",
+     "with -o: permissions of the files created, in octal (default\n"
+     "0640; the umask still applies)",
+     set_file_mode},
     {"stats-interval", 0, "S",
      "write a stats record every S seconds (packets, drops,\n"
      "connections, memory, anomalies)",
@@ -482,6 +498,8 @@ static void check_combinations(const struct options *o) {
         usage_error("%s", "no input: give a capture file with -r FILE or an interface with -i");
     if ((o->output.rotate_bytes || o->output.rotate_ns) && !o->output.path)
         usage_error("%s", "--rotate-size and --rotate-seconds need an output file (-o FILE)");
+    if (o->file_mode_set && !o->output.path)
+        usage_error("%s", "--file-mode needs an output file (-o FILE)");
     if (o->user && !o->live.iface)
         usage_error("%s", "-Z drops privileges after opening an interface: use it with -i");
 }
@@ -493,6 +511,7 @@ static void options_defaults(struct options *o) {
     o->live.promisc = true;
     o->live.snaplen = 256;
     o->live.timeout_ms = 250;
+    o->output.file_mode = 0640;
     tracker_config_defaults(&o->tracker);
 }
 

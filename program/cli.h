@@ -21,7 +21,8 @@ struct options {
     const char *user;                 /* -Z USER: drop root after opening the capture */
     const struct format_ops *format;  /* -F; NULL: text on a terminal, json otherwise */
     enum checksum_mode checksums;
-    struct transport_options output; /* -o FILE and rotation */
+    struct transport_options output; /* -o FILE, rotation, --file-mode */
+    bool file_mode_set;              /* --file-mode was given */
     struct record_options record;
     struct tracker_config tracker;
     int64_t stats_interval_ns, interim_ns;

@@ -3,12 +3,14 @@
  * mutable state of the program lives here: the flags the signal handlers set. */
 #define _DEFAULT_SOURCE 1 /* setgroups() */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,12 +101,70 @@ struct setup {
     struct capture *live;
 };
 
+/* Every -r input can be opened for reading (a FIFO too: O_NONBLOCK does not wait for its
+ * writer), and none is the output file itself (same device and inode): writing it would destroy
+ * it. Standard input ("-") is only compared, not read: reading it here would consume it. */
+static bool inputs_usable(const struct options *o, char *err, size_t errlen) {
+    struct stat out_st;
+    bool out_exists = o->output.path && stat(o->output.path, &out_st) == 0;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        const char *path = o->inputs[i];
+        bool is_stdin = strcmp(path, "-") == 0;
+        int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        bool ok = fd >= 0 && fstat(fd, &st) == 0;
+        if (!ok && !is_stdin) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return false;
+        }
+        if (!is_stdin)
+            close(fd);
+        if (!ok)
+            continue;
+        if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino) {
+            snprintf(err, errlen, "output %s is the input %s: refusing to overwrite it",
+                     o->output.path, path);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The tracker's tables are the one large allocation: tried here (and given back: calloc maps
+ * pages lazily, so this touches no memory), before any output is opened, so a --max-flows too
+ * large for the machine fails with what it needs and truncates nothing. */
+static bool tables_fit(const struct options *o, char *err, size_t errlen) {
+    struct tracker *tr = tracker_new(&o->tracker, NULL, NULL, NULL);
+    if (tr) {
+        tracker_free(tr);
+        return true;
+    }
+    size_t need = tracker_memory_for(&o->tracker);
+    bool gib = need >= (size_t)1 << 30;
+    snprintf(err, errlen,
+             "cannot allocate the flow tables: --max-flows %u needs %zu bytes (%.1f %s) of "
+             "memory; lower --max-flows or allow more memory (ulimit -v)",
+             o->tracker.max_flows, need, (double)need / (gib ? 1 << 30 : 1 << 20),
+             gib ? "GiB" : "MiB");
+    return false;
+}
+
+/* Everything that can fail is checked before the output is opened (and truncated): the filter,
+ * the user of -Z, the inputs, the memory, the interface. */
 static bool setup_open(struct options *o, struct setup *su, char *err, size_t errlen) {
     char why[512];
     if (!capture_filter_valid(o->filter, why, sizeof why)) {
         snprintf(err, errlen, "bad filter expression '%s': %s", o->filter, why);
         return false;
     }
+    if (o->user && !getpwnam(o->user)) {
+        snprintf(err, errlen, "-Z %s: no such user", o->user);
+        return false;
+    }
+    if (!inputs_usable(o, err, errlen) || !tables_fit(o, err, errlen))
+        return false;
     const struct format_ops *format = o->format;
     if (!format)
         format = output_format_find(sink_is_terminal(&o->output) ? "text" : "json");
@@ -156,6 +216,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     }
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
+    stats_set_rotations_failed(&stats, su->sink.transport.rotations_failed);
     sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {

@@ -284,13 +284,15 @@ Test(hosts, eviction_prefers_expired_entries) {
 }
 
 /* Many hosts in a large table: every one is found again with its own count, whatever the
- * collisions of their hash positions. */
+ * collisions of their hash positions. Positions are random per table (a keyed hash), so the
+ * table is kept sparse: 1000 hosts in 16384 slots (6%) fill a whole neighbourhood of 8 — and
+ * evict one — in none of 3000 simulated tables (at 4000 hosts, in 15% of them). */
 Test(hosts, many_hosts_keep_their_counts) {
     struct host_config c;
     host_config_defaults(&c);
     struct hosts *h = hosts_new(&c);
     cr_assert(h);
-    enum { HOSTS = 4000 };
+    enum { HOSTS = 1000 };
     for (uint32_t round = 1; round <= 3; round++) {
         for (uint32_t i = 0; i < HOSTS; i++) {
             struct addr a = addr4(i);

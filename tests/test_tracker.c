@@ -223,3 +223,29 @@ Test(tracker, cold_blocks_return_to_their_pools) {
     }
     tracker_free(tr);
 }
+
+/* Memory (issue 18.8): tracker_memory_for predicts what tracker_new reserves (main says it when
+ * the allocation fails); of that, in use at first are only the two flow tables' hash indexes
+ * (1024 buckets of 4 bytes at least each, far below the pools of 1000 entries), and every
+ * connection opened takes one more entry from the live table's pool, never freed. */
+Test(tracker, memory_reserved_and_used) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 1000);
+    cr_assert(tr);
+    struct tracker_config cfg;
+    tracker_config_defaults(&cfg);
+    cfg.max_flows = 1000;
+    cr_expect_eq(tracker_memory_for(&cfg), tracker_memory(tr));
+    size_t reserved = tracker_memory(tr), used0 = tracker_memory_used(tr);
+    cr_expect_gt(used0, 2 * 1024 * sizeof(uint32_t));
+    cr_expect_lt(used0, reserved / 10, "used %zu of %zu at the start", used0, reserved);
+    clean_conn(tr, 1 * S, 40000);
+    size_t used1 = tracker_memory_used(tr);
+    cr_expect_gt(used1, used0, "one connection more in use");
+    for (uint16_t i = 1; i < 10; i++) /* MAX_REPORTS reports at most */
+        clean_conn(tr, 2 * S + i, (uint16_t)(40000 + i));
+    cr_expect_gt(tracker_memory_used(tr), used1);
+    cr_expect_leq(tracker_memory_used(tr), reserved);
+    cr_expect_eq(tracker_memory(tr), reserved, "reserved does not change");
+    tracker_free(tr);
+}

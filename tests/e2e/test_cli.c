@@ -110,7 +110,9 @@ Test(cli, usage_errors) {
     assert_usage_error(tw, "--time-wait");
     const char *seed[] = {"-r", "x.pcap", "--community-id-seed", "65536", NULL};
     assert_usage_error(seed, "65536");
-    const char *out[] = {"-r", "x.pcap", "-o", "/nonexistent/dir/out.json", NULL};
+    /* An input that exists: a missing one is refused first, before any output is opened. */
+    const char *out[] = {"-r", SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap", "-o",
+                         "/nonexistent/dir/out.json", NULL};
     assert_usage_error(out, "/nonexistent/dir/out.json");
 }
 

@@ -1,0 +1,34 @@
+/* hardening_helpers: what the end-to-end tests of issue 18 (test_hardening_*.c: setup failures,
+ * output files under hostile conditions) share — running shakedown under a shell (for ulimit),
+ * files to compare before and after a run, a capture of many healthy connections, and checking
+ * that every line of an output file is a whole JSON record. */
+#ifndef SHAKEDOWN_E2E_HARDENING_HELPERS_H
+#define SHAKEDOWN_E2E_HARDENING_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "run.h"
+
+/* Runs `sh -c script SHAKEDOWN_BIN args...`: the script ends with exec "$0" "$@" after setting
+ * limits (ulimit -v, ulimit -f) on the shell that becomes shakedown. stdin is /dev/null. */
+struct run_result run_sh(const char *script, const char *const *args);
+
+/* Writes text to path (replacing it); the whole content of path (NULL if it cannot be read;
+ * free it). */
+void file_put(const char *path, const char *text);
+char *file_get(const char *path);
+
+/* Copies the file at from to to; true if the files at a and b hold the same bytes. */
+void file_copy(const char *from, const char *to);
+bool file_same(const char *a, const char *b);
+
+/* A pcap of n healthy connections (handshake, 100 bytes, ACK, close; ports 42000 + i), each
+ * giving one connection record with no anomaly. Its path stays valid until the next call. */
+const char *healthy_capture(const char *name, int n);
+
+/* Lines of the file at path: *lines counts them, *whole those that parse as a JSON object;
+ * false if it does not end with a newline (a record cut short) or cannot be read. */
+bool file_lines_parse(const char *path, int *lines, int *whole);
+
+#endif
