@@ -219,11 +219,11 @@ Test(sink, text_header_at_the_top_of_each_rotated_file) {
     cr_assert(sink_close(&s));
     cr_assert_gt(s.transport.rotations, 1);
     char cmd[700];
-    snprintf(
-        cmd, sizeof cmd,
-        "for f in %s*; do [ -s \"$f\" ] || continue; head -c 5 \"$f\" | grep -qx start || exit 1; "
-        "test \"$(grep -c '^start' \"$f\")\" = 1 || exit 1; done",
-        path);
+    snprintf(cmd, sizeof cmd,
+             "for f in %s*; do [ -s \"$f\" ] || continue; "
+             "head -c 9 \"$f\" | grep -qx 'end (UTC)' || exit 1; "
+             "test \"$(grep -c '^end (UTC)' \"$f\")\" = 1 || exit 1; done",
+             path);
     cr_expect_eq(system(cmd), 0, "a file without exactly one header at its top");
     free(path);
 }
