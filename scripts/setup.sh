@@ -4,11 +4,16 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config libpcap-dev libjson-c-dev libssl-dev libcriterion-dev"
+# -o redis://... writes through hiredis.
+PACKAGES="$PACKAGES libhiredis-dev"
 # The test suite: real-traffic tests capture on loopback and compare with tshark; the record
 # schema is checked with python3-jsonschema.
 PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark"
 # -F zeek is read back with bro-cut (zeek-cut), as Zeek users read conn.log.
 PACKAGES="$PACKAGES bro-aux"
+# The syslog and Redis transports are tested against the real receivers (tests/live), each
+# started by the test on a loopback port of its own; nothing is configured system-wide.
+PACKAGES="$PACKAGES redis-server rsyslog"
 # Optional extras for CI and contributors: the formatting check and the sanitizer runtime.
 PACKAGES="$PACKAGES clang-format"
 # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, llvm-symbolizer
