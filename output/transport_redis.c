@@ -152,30 +152,22 @@ static bool redis_open(struct transport *t, char *err, size_t errlen) {
 
 /* ---- batches -------------------------------------------------------------------------------- */
 
-/* Queues the command for record i in the context's output buffer. */
+/* Queues the command for record i in the context's output buffer: RPUSH KEY R, PUBLISH KEY R,
+ * XADD KEY * record R or XADD KEY MAXLEN ~ N * record R (8 arguments at the most). */
 static void append_command(struct redis_out *ro, size_t i) {
-    const char *argv[7];
-    size_t argl[7];
-    int argc = 0;
-#define ARG(s, l) (argv[argc] = (s), argl[argc++] = (l))
-    ARG(ro->mode == REDIS_LIST      ? "RPUSH"
-        : ro->mode == REDIS_PUBLISH ? "PUBLISH"
-                                    : "XADD",
-        ro->mode == REDIS_PUBLISH ? 7u
-        : ro->mode == REDIS_LIST  ? 5u
-                                  : 4u);
-    ARG(ro->key, strlen(ro->key));
-    if (ro->mode == REDIS_XADD && ro->maxlen[0]) {
-        ARG("MAXLEN", 6u);
-        ARG("~", 1u);
-        ARG(ro->maxlen, strlen(ro->maxlen));
-    }
+    static const char *const verbs[] = {
+        [REDIS_LIST] = "RPUSH", [REDIS_PUBLISH] = "PUBLISH", [REDIS_XADD] = "XADD"};
+    const char *argv[8] = {verbs[ro->mode], ro->key, "MAXLEN", "~", ro->maxlen};
+    int argc = ro->mode == REDIS_XADD && ro->maxlen[0] ? 5 : 2;
     if (ro->mode == REDIS_XADD) {
-        ARG("*", 1u);
-        ARG("record", 6u);
+        argv[argc++] = "*";
+        argv[argc++] = "record";
     }
-    ARG(ro->data.data + ro->off[i], ro->off[i + 1] - ro->off[i]);
-#undef ARG
+    argv[argc++] = ro->data.data + ro->off[i];
+    size_t argl[8];
+    for (int a = 0; a < argc - 1; a++)
+        argl[a] = strlen(argv[a]);
+    argl[argc - 1] = ro->off[i + 1] - ro->off[i]; /* the record: not NUL-terminated */
     redisAppendCommandArgv(ro->ctx, argc, argv, argl);
 }
 
