@@ -71,9 +71,12 @@ static void write_failed(struct sink *s) {
     t->failed = true;
 }
 
-/* The context for formatting one record into the reset buffer. */
-static struct format_ctx record_start(struct sink *s) {
+/* The context for formatting one record into the reset buffer; the transport is told what the
+ * record is. */
+static struct format_ctx record_start(struct sink *s, enum transport_record_kind kind,
+                                      enum anomaly_severity severity) {
     outbuf_reset(&s->buf);
+    s->transport.record = (struct transport_record){kind, severity};
     return (struct format_ctx){&s->buf, &s->record, s->transport.bytes == 0};
 }
 
@@ -90,23 +93,36 @@ static void record_finish(struct sink *s) {
     }
     if (!s->transport.ops->write(&s->transport, s->buf.data, s->buf.len))
         write_failed(s);
+    s->lost_records += s->transport.lost; /* records of an earlier batch it could not deliver */
+    s->transport.lost = 0;
 }
 
 static void write_connection(void *ctx, const struct conn *c, bool final) {
     struct sink *s = ctx;
-    struct format_ctx f = record_start(s);
+    struct format_ctx f = record_start(s, TRANSPORT_RECORD_CONNECTION, SEVERITY_INFO);
     s->format->connection(&f, c, final);
     record_finish(s);
 }
 
 static void write_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct sink *s = ctx;
-    struct format_ctx f = record_start(s);
+    struct format_ctx f = record_start(s, TRANSPORT_RECORD_ANOMALY, anomaly_severity_of(ev->id));
     s->format->anomaly(&f, ev);
     record_finish(s);
 }
 
-static const struct writer_callbacks sink_writer_callbacks = {write_connection, write_anomaly};
+/* The writer has nothing more for now: a transport that batches delivers its batch. */
+static void writer_idle(void *ctx) {
+    struct sink *s = ctx;
+    if (!s->transport.ops->flush)
+        return;
+    s->transport.ops->flush(&s->transport);
+    s->lost_records += s->transport.lost;
+    s->transport.lost = 0;
+}
+
+static const struct writer_callbacks sink_writer_callbacks = {write_connection, write_anomaly,
+                                                              writer_idle};
 
 bool sink_start_writer(struct sink *s) {
     s->writer = writer_start(&sink_writer_callbacks, s);
@@ -134,7 +150,7 @@ void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
 
 void sink_stats(struct sink *s, const struct live_stats *ls) {
     sink_drain(s);
-    struct format_ctx f = record_start(s);
+    struct format_ctx f = record_start(s, TRANSPORT_RECORD_STATS, SEVERITY_INFO);
     s->format->stats(&f, ls);
     record_finish(s);
 }
@@ -142,7 +158,7 @@ void sink_stats(struct sink *s, const struct live_stats *ls) {
 void sink_summary(struct sink *s, const struct run_stats *st, const struct input_report *inputs,
                   size_t ninputs, double run_seconds) {
     sink_drain(s);
-    struct format_ctx f = record_start(s);
+    struct format_ctx f = record_start(s, TRANSPORT_RECORD_SUMMARY, SEVERITY_INFO);
     s->format->summary(&f, st, inputs, ninputs, run_seconds);
     record_finish(s);
 }

@@ -6,10 +6,15 @@
 #include "capture.h"
 
 extern const struct transport_ops output_transport_stdout; /* transport_stdout.c */
+extern const struct transport_ops output_transport_syslog; /* transport_syslog.c */
+extern const struct transport_ops output_transport_redis;  /* transport_redis.c */
 extern const struct transport_ops output_transport_file;   /* transport_file.c */
 
+/* The file row takes any path, so it comes after the rows that take URLs. */
 static const struct transport_ops *const transports[] = {
     &output_transport_stdout,
+    &output_transport_syslog,
+    &output_transport_redis,
     &output_transport_file,
 };
 

@@ -15,11 +15,29 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "anomaly.h"
+
 struct transport_options {
-    const char *path;      /* the target as given to -o; NULL: standard output */
-    uint64_t rotate_bytes; /* rotate once the file holds this much (0: never) */
-    int64_t rotate_ns;     /* rotate when the file is this old (0: never) */
-    unsigned file_mode;    /* permissions of files it creates, before the umask (0: 0640) */
+    const char *path;            /* the target as given to -o; NULL: standard output */
+    uint64_t rotate_bytes;       /* rotate once the file holds this much (0: never) */
+    int64_t rotate_ns;           /* rotate when the file is this old (0: never) */
+    unsigned file_mode;          /* permissions of files it creates, before the umask (0: 0640) */
+    const char *syslog_facility; /* --syslog-facility NAME (NULL: local5) */
+    bool live; /* a live capture: a receiver that is down must not hold it up (drop, count) */
+};
+
+/* What the record handed to write is, set by the sink before each write: a transport that
+ * labels its messages (syslog: MSGID and severity) reads it, the others ignore it. */
+enum transport_record_kind {
+    TRANSPORT_RECORD_CONNECTION,
+    TRANSPORT_RECORD_ANOMALY,
+    TRANSPORT_RECORD_STATS,
+    TRANSPORT_RECORD_SUMMARY,
+};
+
+struct transport_record {
+    enum transport_record_kind kind;
+    enum anomaly_severity severity; /* an anomaly's; SEVERITY_INFO for the other kinds */
 };
 
 /* An open transport: what every transport keeps (a stream, what it has written, when it was
@@ -32,7 +50,9 @@ struct transport {
     uint64_t bytes;            /* bytes written to the current file (0: it is empty) */
     _Atomic int64_t opened_ns; /* wall clock when the current file was opened */
     uint32_t rotations;
-    uint64_t rotations_failed; /* rotations that did not happen (the file was kept) */
+    uint64_t rotations_failed;      /* rotations that did not happen (the file was kept) */
+    struct transport_record record; /* the record being written (the sink sets it) */
+    uint64_t lost; /* records taken by write and later not delivered; the sink counts them */
     void *own;
 };
 
@@ -49,6 +69,9 @@ struct transport_ops {
     /* Rotation by age: due now? (cheap, any thread; NULL: never) and do it (writer's thread). */
     bool (*rotation_due)(const struct transport *t, int64_t wall_ns);
     void (*rotate)(struct transport *t, int64_t wall_ns);
+    /* Delivers what the transport holds back (a batch): called when the writer thread has
+     * nothing more to write for now (NULL: nothing is held back). */
+    void (*flush)(struct transport *t);
     /* Flushes and closes; false if that failed. */
     bool (*close)(struct transport *t);
 };
@@ -56,5 +79,11 @@ struct transport_ops {
 /* Opens the transport that accepts opt's target into t; false with a one-line reason in err. */
 bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
                     size_t errlen);
+
+/* The syslog facility called name ("local5", "daemon" ...) as its number, or -1. */
+int transport_syslog_facility(const char *name);
+
+/* The names of every syslog facility, separated by sep (for help and errors). */
+void transport_syslog_facility_names(char *buf, size_t len, const char *sep);
 
 #endif

@@ -87,12 +87,6 @@ static void *writer_main(void *arg) {
     struct writer *w = arg;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        if (w->head == w->tail && !w->quit) {
-            uint64_t head = w->head;
-            pthread_mutex_unlock(&w->lock);
-            writer_spin(w, head);
-            pthread_mutex_lock(&w->lock);
-        }
         while (w->head == w->tail && !w->quit) {
             w->idle = true;
             pthread_cond_wait(&w->work, &w->lock);
@@ -104,6 +98,12 @@ static void *writer_main(void *arg) {
         pthread_mutex_unlock(&w->lock);
         for (uint64_t i = from; i < to; i++)
             writer_run_job(w, &w->jobs[i % WRITER_QUEUE_LEN]);
+        /* A short watch for more before going to sleep; nothing came: the idle callback, before
+         * head moves on, so that writer_drain returns only once it is done (the owner then
+         * writes on its own). */
+        writer_spin(w, to);
+        if (w->cb->idle && atomic_load_explicit(&w->tail_hint, memory_order_relaxed) == to)
+            w->cb->idle(w->ctx);
         pthread_mutex_lock(&w->lock);
         w->head = to;
         pthread_cond_signal(&w->space);

@@ -17,6 +17,9 @@
 struct writer_callbacks {
     void (*connection)(void *ctx, const struct conn *c, bool final);
     void (*anomaly)(void *ctx, const struct anomaly_event *ev);
+    /* Everything queued has been written and nothing more came for a moment (NULL: not
+     * wanted). Called before writer_drain returns, so the owner may finish a batch here. */
+    void (*idle)(void *ctx);
 };
 
 struct writer;

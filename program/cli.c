@@ -211,6 +211,15 @@ static void set_output(struct options *o, const char *name, const char *arg) {
     o->output.path = arg;
 }
 
+static void set_syslog_facility(struct options *o, const char *name, const char *arg) {
+    if (transport_syslog_facility(arg) < 0) {
+        char names[256];
+        transport_syslog_facility_names(names, sizeof names, ", ");
+        usage_error("%s: unknown facility '%s': use one of %s", name, arg, names);
+    }
+    o->output.syslog_facility = arg;
+}
+
 static void set_rotate_size(struct options *o, const char *name, const char *arg) {
     o->output.rotate_bytes = parse_size(name, arg);
 }
@@ -361,10 +370,15 @@ static const struct cli_option option_table[] = {
      "text: every column (history, TCP states, packets, close reason);\n"
      "by default the table fits the terminal's width ($COLUMNS, else 120)",
      set_wide},
-    {"output", 'o', "FILE",
-     "write records to FILE instead of standard output; SIGHUP\n"
-     "reopens it (logrotate's create mode)",
+    {"output", 'o', "TARGET",
+     "write records to TARGET instead of standard output: a FILE\n"
+     "(SIGHUP reopens it: logrotate's create mode);\n"
+     "syslog://HOST:PORT (UDP) or syslog+tcp://HOST:PORT (RFC 5424,\n"
+     "octet-counted); syslog (the local /dev/log) or syslog:///PATH;\n"
+     "redis://HOST:PORT/KEY[?mode=list|publish|xadd[&maxlen=N]]",
      set_output},
+    {"syslog-facility", 0, "NAME", "facility of syslog messages (default local5)",
+     set_syslog_facility},
     {"rotate-size", 0, "N",
      "with -o: move the file aside (FILE.<UTC time>) once it holds N\n"
      "bytes (suffix k, M or G allowed) and start a new one",

@@ -176,6 +176,7 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
             return false;
         }
     }
+    o->output.live = o->live.iface != NULL; /* a receiver that is down must not stop capture */
     if (!sink_open(&su->sink, &o->output, format, &o->record, err, errlen))
         return false;
     su->sink_open = true;

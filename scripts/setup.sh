@@ -6,9 +6,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# The program: compiler, CMake, libpcap, OpenSSL's libcrypto (Community ID), and zlib, libzstd,
-# liblzma for compressed captures (.pcap.gz, .zst, .xz).
+# The program: compiler, CMake, libpcap, OpenSSL's libcrypto (Community ID), zlib, libzstd,
+# liblzma for compressed captures (.pcap.gz, .zst, .xz), hiredis for -o redis://.
 PACKAGES="build-essential cmake pkg-config libpcap-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev"
+PACKAGES="$PACKAGES libhiredis-dev"
 if [ "${1:-}" != "--program" ]; then
     # Tests: Criterion; json-c reads records back; the gzip, zstd and xz tools make compressed
     # inputs.
@@ -16,6 +17,9 @@ if [ "${1:-}" != "--program" ]; then
     # Real-traffic tests capture on loopback and compare with tshark; the record schema is
     # checked with python3-jsonschema; -F zeek is read back with bro-cut (bro-aux).
     PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark bro-aux"
+    # The syslog and Redis transports are tested against the real receivers (tests/live), each
+    # started by the test on a loopback port of its own; nothing is configured system-wide.
+    PACKAGES="$PACKAGES redis-server rsyslog"
     # CI and contributors: the formatting check. Fuzzing (scripts/fuzz.sh): clang with libFuzzer
     # and the sanitizer runtimes, llvm-symbolizer for readable stack traces.
     PACKAGES="$PACKAGES clang-format clang libclang-rt-14-dev llvm"

@@ -1,0 +1,300 @@
+/* transport_syslog: records as syslog messages, one record a message (its newline stripped).
+ *   -o syslog://HOST:PORT      UDP, RFC 5424 (one datagram a record; RFC 5426)
+ *   -o syslog+tcp://HOST:PORT  TCP, RFC 5424 in RFC 6587 octet-counting frames ("LEN SP MSG")
+ *   -o syslog, syslog:///PATH  the local daemon's socket (/dev/log, or PATH), in the RFC 3164
+ *                              form glibc's syslog(3) sends there
+ * RFC 5424 header: <PRI>1 TIMESTAMP HOSTNAME shakedown PROCID MSGID - MSG, with MSGID the record
+ * type and PRI = facility * 8 + severity (the facility from --syslog-facility, local5 unless
+ * told; the severity from an anomaly's: docs/shakedown.1). A receiver that is down or goes away
+ * is reached again with backoff: reading files, shakedown waits for it (nothing is dropped);
+ * live, the records meanwhile are dropped and counted. */
+#define _DEFAULT_SOURCE 1 /* gethostname, struct sockaddr_un */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netout.h"
+#include "outbuf.h"
+#include "transport.h"
+
+/* ---- facilities and severities -------------------------------------------------------------- */
+
+/* RFC 5424 §6.2.1, table 1, by the names syslog.conf gives them. */
+static const char *const facility_names[24] = {
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "clock",
+    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7",
+};
+enum { FACILITY_DEFAULT = 21 }; /* local5, as Suricata's syslog output */
+
+int transport_syslog_facility(const char *name) {
+    for (int i = 0; i < 24; i++)
+        if (strcmp(name, facility_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void transport_syslog_facility_names(char *buf, size_t len, const char *sep) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 24 && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? sep : "", facility_names[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* RFC 5424 §6.2.1 severities for the records: an anomaly's severity chooses one (high: error,
+ * medium: warning, low: notice, info: informational); every other record is informational. */
+static int severity_of(const struct transport_record *r) {
+    static const int by_anomaly[] = {
+        [SEVERITY_INFO] = 6, [SEVERITY_LOW] = 5, [SEVERITY_MEDIUM] = 4, [SEVERITY_HIGH] = 3};
+    if (r->kind != TRANSPORT_RECORD_ANOMALY || (unsigned)r->severity > SEVERITY_HIGH)
+        return 6;
+    return by_anomaly[r->severity];
+}
+
+/* The MSGID: what the record is (RFC 5424 §6.2.7: at most 32 printable characters). */
+static const char *msgid_of(const struct transport_record *r) {
+    switch (r->kind) {
+    case TRANSPORT_RECORD_ANOMALY:
+        return "anomaly";
+    case TRANSPORT_RECORD_STATS:
+        return "stats";
+    case TRANSPORT_RECORD_SUMMARY:
+        return "summary";
+    case TRANSPORT_RECORD_CONNECTION:
+        break;
+    }
+    return "connection";
+}
+
+/* ---- the target ----------------------------------------------------------------------------- */
+
+enum syslog_mode { SYSLOG_LOCAL, SYSLOG_UDP, SYSLOG_TCP };
+
+struct syslog_out {
+    enum syslog_mode mode;
+    struct netout_endpoint ep; /* UDP, TCP */
+    struct sockaddr_un local;  /* local */
+    int fd;                    /* -1: not connected */
+    int facility;
+    long pid;
+    char hostname[256];
+    struct outbuf msg; /* the message being sent, with its frame */
+    struct netout_link link;
+};
+
+static bool syslog_accepts(const struct transport_options *opt) {
+    const char *p = opt->path;
+    return p && (strcmp(p, "syslog") == 0 || strncmp(p, "syslog://", 9) == 0 ||
+                 strncmp(p, "syslog+tcp://", 13) == 0);
+}
+
+/* Fills in the mode and the address from the -o target. */
+static bool parse_target(struct syslog_out *so, const char *p, char *err, size_t errlen) {
+    const char *path = "/dev/log";
+    if (strncmp(p, "syslog+tcp://", 13) == 0) {
+        so->mode = SYSLOG_TCP;
+        return netout_endpoint_parse(&so->ep, p + 13, strlen(p + 13), err, errlen);
+    }
+    if (strncmp(p, "syslog://", 9) == 0 && p[9] != '/') {
+        so->mode = SYSLOG_UDP;
+        return netout_endpoint_parse(&so->ep, p + 9, strlen(p + 9), err, errlen);
+    }
+    if (strncmp(p, "syslog://", 9) == 0)
+        path = p + 9;
+    so->mode = SYSLOG_LOCAL;
+    so->local.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof so->local.sun_path) {
+        snprintf(err, errlen, "%s: the socket path is too long", p);
+        return false;
+    }
+    strcpy(so->local.sun_path, path);
+    return true;
+}
+
+/* A connected socket to the receiver into so->fd; false with the reason in err. */
+static bool syslog_connect(struct syslog_out *so, int timeout_ms, char *err, size_t errlen) {
+    if (so->mode != SYSLOG_LOCAL) {
+        so->fd = netout_connect(&so->ep, so->mode == SYSLOG_TCP ? SOCK_STREAM : SOCK_DGRAM,
+                                timeout_ms, err, errlen);
+        return so->fd >= 0;
+    }
+    so->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (so->fd >= 0 && connect(so->fd, (struct sockaddr *)&so->local, sizeof so->local) == 0)
+        return true;
+    snprintf(err, errlen, "%s", strerror(errno));
+    if (so->fd >= 0)
+        close(so->fd);
+    so->fd = -1;
+    return false;
+}
+
+static void syslog_disconnect(struct syslog_out *so) {
+    if (so->fd >= 0)
+        close(so->fd);
+    so->fd = -1;
+}
+
+static bool syslog_open(struct transport *t, char *err, size_t errlen) {
+    struct syslog_out *so = calloc(1, sizeof *so);
+    if (!so) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    so->fd = -1;
+    so->facility = t->opt.syslog_facility ? transport_syslog_facility(t->opt.syslog_facility)
+                                          : FACILITY_DEFAULT;
+    so->pid = (long)getpid();
+    if (gethostname(so->hostname, sizeof so->hostname - 1) != 0 || !so->hostname[0])
+        strcpy(so->hostname, "-");
+    for (char *c = so->hostname; *c; c++) /* RFC 5424 §6.2.4: PRINTUSASCII, no spaces */
+        if (*c <= ' ' || *c > '~')
+            *c = '-';
+    so->link =
+        (struct netout_link){.what = "syslog receiver", .target = t->opt.path, .live = t->opt.live};
+    char why[256];
+    if (so->facility < 0) {
+        snprintf(err, errlen, "unknown syslog facility '%s'", t->opt.syslog_facility);
+    } else if (parse_target(so, t->opt.path, why, sizeof why)) {
+        if (syslog_connect(so, 5000, why, sizeof why)) {
+            t->own = so;
+            return true;
+        }
+        if (so->mode == SYSLOG_LOCAL)
+            snprintf(err, errlen, "cannot reach the local syslog socket %s: %s", so->local.sun_path,
+                     why);
+        else
+            snprintf(err, errlen, "cannot reach the syslog receiver %s: %s", t->opt.path, why);
+    } else {
+        snprintf(err, errlen, "-o %s: %s", t->opt.path, why);
+    }
+    free(so);
+    return false;
+}
+
+/* ---- messages ------------------------------------------------------------------------------- */
+
+/* The whole message for the record rec (len bytes, its newline stripped) into so->msg. */
+static void syslog_format(struct syslog_out *so, const struct transport_record *rec,
+                          const char *buf, size_t len) {
+    struct timespec now;
+    struct tm tm;
+    char stamp[64] = "-";
+    clock_gettime(CLOCK_REALTIME, &now);
+    int pri = so->facility * 8 + severity_of(rec);
+    outbuf_reset(&so->msg);
+    if (so->mode == SYSLOG_LOCAL) { /* <PRI>Mmm dd hh:mm:ss TAG[PID]: MSG, as syslog(3) sends */
+        if (localtime_r(&now.tv_sec, &tm))
+            strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
+        outbuf_printf(&so->msg, "<%d>%s shakedown[%ld]: ", pri, stamp, so->pid);
+        outbuf_append(&so->msg, buf, len);
+        return;
+    }
+    if (gmtime_r(&now.tv_sec, &tm)) { /* RFC 5424 §6.2.3: RFC 3339, UTC, microseconds */
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        size_t n = strlen(stamp);
+        snprintf(stamp + n, sizeof stamp - n, ".%06ldZ", now.tv_nsec / 1000);
+    }
+    char head[512];
+    int hl = snprintf(head, sizeof head, "<%d>1 %s %s shakedown %ld %s - ", pri, stamp,
+                      so->hostname, so->pid, msgid_of(rec));
+    size_t headlen = hl > 0 ? (size_t)hl : 0;
+    if (so->mode == SYSLOG_TCP) /* RFC 6587 §3.4.1: MSG-LEN SP SYSLOG-MSG */
+        outbuf_printf(&so->msg, "%zu ", headlen + len);
+    outbuf_append(&so->msg, head, headlen);
+    outbuf_append(&so->msg, buf, len);
+}
+
+/* True for a failure that another connection (a restarted receiver) may not have. */
+static bool retryable(int e) {
+    return e == ECONNREFUSED || e == ECONNRESET || e == EPIPE || e == ENOTCONN || e == ENOENT ||
+           e == ETIMEDOUT || e == EHOSTUNREACH || e == ENETUNREACH || e == ECONNABORTED ||
+           e == EAGAIN || e == ENOBUFS;
+}
+
+/* One attempt at sending the message on the connection there is; false (errno set) if it was
+ * not sent. A TCP receiver never speaks, so a readable socket means it has gone: writing into
+ * it would hand the message to a connection nobody reads. */
+static bool syslog_send(struct syslog_out *so) {
+    if (so->mode == SYSLOG_TCP && netout_peer_closed(so->fd)) {
+        errno = ECONNRESET;
+        return false;
+    }
+    if (so->mode == SYSLOG_TCP)
+        return netout_send_all(so->fd, so->msg.data, so->msg.len);
+    ssize_t n = send(so->fd, so->msg.data, so->msg.len, MSG_NOSIGNAL);
+    return n >= 0 && (size_t)n == so->msg.len;
+}
+
+/* Connects again if the backoff allows (reading files: after waiting for it). */
+static bool syslog_reconnect(struct transport *t, struct syslog_out *so) {
+    char why[256];
+    if (!netout_link_may_try(&so->link))
+        return false;
+    if (!syslog_connect(so, t->opt.live ? 200 : 5000, why, sizeof why)) {
+        netout_link_try_failed(&so->link);
+        return false;
+    }
+    netout_link_up(&so->link);
+    return true;
+}
+
+/* Reading files, tries until the message is sent; live, gives up (the record is lost) when the
+ * receiver cannot be reached at once. */
+static bool syslog_write(struct transport *t, const char *buf, size_t len) {
+    struct syslog_out *so = t->own;
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    syslog_format(so, &t->record, buf, len);
+    if (outbuf_failed(&so->msg)) {
+        errno = ENOMEM;
+        return false;
+    }
+    for (int attempt = 0;; attempt++) {
+        if (so->fd < 0 && !syslog_reconnect(t, so)) {
+            if (t->opt.live) {
+                errno = ENOTCONN;
+                return false;
+            }
+            continue;
+        }
+        if (syslog_send(so)) {
+            netout_link_worked(&so->link);
+            t->bytes += so->msg.len;
+            return true;
+        }
+        int e = errno;
+        if (!retryable(e)) /* EMSGSIZE: this record can never be sent as one datagram */
+            return false;
+        syslog_disconnect(so);
+        netout_link_lost(&so->link, strerror(e));
+        if (t->opt.live && attempt > 0) {
+            errno = e;
+            return false;
+        }
+    }
+}
+
+static bool syslog_close(struct transport *t) {
+    struct syslog_out *so = t->own;
+    syslog_disconnect(so);
+    outbuf_free(&so->msg);
+    free(so);
+    t->own = NULL;
+    return true;
+}
+
+extern const struct transport_ops output_transport_syslog;
+const struct transport_ops output_transport_syslog = {
+    .name = "syslog",
+    .accepts = syslog_accepts,
+    .open = syslog_open,
+    .write = syslog_write,
+    .close = syslog_close,
+};

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""live_syslog: -o syslog+tcp://, syslog:// and syslog:///PATH against a real rsyslogd (issue 14).
+
+An rsyslogd of its own in the foreground (-n -f CONF -i PIDFILE, its work directory, config and
+output in the test's directory, nothing system-wide): imtcp and imudp on a private loopback
+port, imuxsock on a private socket, each writing what it received to a file of its own as
+"pri|app-name|msgid|procid|facility|severity|msg" (its RFC 5424 parser's view). The capture:
+300 clean connections plus anomalies of every severity (receivers.py).
+  * a strict octet-counting reader first (a Python listener): the TCP stream is exactly
+    "LEN SP MSG" frames, LEN the byte count of MSG, each MSG an RFC 5424 message with
+    APP-NAME shakedown, MSGID the record's type and PRI = facility * 8 + severity;
+  * TCP and UDP to rsyslogd, --syslog-facility local3 and the default local5: every record
+    arrives exactly once, in order, as the line -F json writes; rsyslogd parsed APP-NAME,
+    MSGID, PROCID (shakedown's pid), facility and severity (anomalies: info 6, low 5, medium 4,
+    high 3; other records 6) as shakedown meant;
+  * the local socket (RFC 3164 form): the same records, tag shakedown, facility and severity;
+  * rsyslogd killed (SIGTERM) and restarted between two parts of a capture fed through a pipe:
+    shakedown waits for it, every record arrives exactly once, exit 0;
+  * a receiver that is not there at start: exit status 2, one line naming it.
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import livecommon as lc  # noqa: E402
+import receivers as rc  # noqa: E402
+
+NAME = "live_syslog"
+CONNECTIONS = 300
+SEVERITY = {"info": 6, "low": 5, "medium": 4, "high": 3}
+RFC5424 = re.compile(rb"^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) (\S+) (\S+) "
+                     rb"(\d+) (\S+) - (.*)$", re.S)
+
+CONF = """
+global(workDirectory="{d}" maxMessageSize="64k")
+module(load="imtcp")
+module(load="imudp")
+module(load="imuxsock" SysSock.Use="off")
+template(name="fields" type="string"
+         string="%pri%|%app-name%|%msgid%|%procid%|%syslogfacility%|%syslogseverity%|%msg%\\n")
+ruleset(name="tcp") {{ action(type="omfile" file="{d}/tcp.log" template="fields") }}
+ruleset(name="udp") {{ action(type="omfile" file="{d}/udp.log" template="fields") }}
+ruleset(name="local") {{ action(type="omfile" file="{d}/local.log" template="fields") }}
+input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="tcp")
+input(type="imudp" address="127.0.0.1" port="{port}" ruleset="udp" rcvbufSize="8m")
+input(type="imuxsock" Socket="{d}/log" ruleset="local")
+"""
+
+
+def expected_fields(record, facility):
+    """(msgid, severity) shakedown must give a record (a JSON line, bytes)."""
+    kind = re.search(rb'^\{"type":"([a-z]+)"', record).group(1).decode()
+    sev = 6
+    if kind == "anomaly":
+        sev = SEVERITY[re.search(rb'"severity":"([a-z]+)"', record).group(1).decode()]
+    return kind, facility * 8 + sev
+
+
+def lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().split(b"\n")[:-1]
+    except FileNotFoundError:
+        return []
+
+
+def check_parsed(tag, path, want, facility, pid=None, local=False):
+    """rsyslogd's view of each message: the header fields, and the records in order."""
+    got = lines(path)
+    msgs = []
+    for n, line in enumerate(got):
+        pri, app, msgid, procid, fac, sev, msg = line.split(b"|", 6)
+        if local and msg.startswith(b" "):  # rsyslog keeps the space after an RFC 3164 tag
+            msg = msg[1:]
+        kind, want_pri = expected_fields(msg, facility)
+        lc.check(int(pri) == want_pri and int(fac) == facility and int(sev) == want_pri % 8,
+                 f"{tag}: message {n}: PRI {pri} facility {fac} severity {sev}, expected PRI "
+                 f"{want_pri} for a {kind} record")
+        lc.check(app == b"shakedown", f"{tag}: message {n}: APP-NAME {app!r}")
+        if not local:
+            lc.check(msgid.decode() == kind, f"{tag}: message {n}: MSGID {msgid!r} for {kind}")
+        if pid is not None:
+            lc.check(procid == str(pid).encode(), f"{tag}: message {n}: PROCID {procid!r}, "
+                                                  f"shakedown's pid is {pid}")
+        msgs.append(msg)
+    rc.compare(tag, msgs, want)
+    sevs = sorted({int(x.split(b"|")[5]) for x in got})
+    lc.check(sevs == [3, 4, 5, 6], f"{tag}: severities seen {sevs}, expected 3, 4, 5 and 6")
+
+
+def run_shakedown(exe, cap, target, *extra):
+    """shakedown -r CAP -o TARGET; its pid (the PROCID of its messages)."""
+    p = subprocess.Popen([exe, "-r", cap, "-F", "json", "-o", target] + list(extra),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.communicate(timeout=20)
+    lc.check(p.returncode == 0 and not err and not out,
+             f"-o {target}: status {p.returncode}, stderr {err!r}")
+    return p.pid
+
+
+def strict_octet_counting(t, exe, cap, want):
+    """A listener that takes the TCP stream apart by RFC 6587 §3.4.1, byte exact."""
+    srv = socket.socket()
+    srv.bind((lc.HOST, 0))
+    srv.listen(1)
+    t.defer(srv.close)
+    data = []
+
+    def take():
+        conn, _ = srv.accept()
+        with conn:
+            while True:
+                chunk = conn.recv(1 << 16)
+                if not chunk:
+                    return
+                data.append(chunk)
+
+    th = threading.Thread(target=take, daemon=True)
+    th.start()
+    pid = run_shakedown(exe, cap, f"syslog+tcp://{lc.HOST}:{srv.getsockname()[1]}")
+    th.join(10)
+    stream, msgs = b"".join(data), []
+    while stream:
+        m = re.match(rb"([1-9][0-9]*) ", stream)
+        lc.check(m, f"octet counting: no MSG-LEN SP at {stream[:40]!r}")
+        n = int(m.group(1))
+        msg, stream = stream[m.end():m.end() + n], stream[m.end() + n:]
+        lc.check(len(msg) == n, f"octet counting: a frame of {n} bytes has {len(msg)}")
+        h = RFC5424.match(msg)
+        lc.check(h, f"not an RFC 5424 message: {msg[:120]!r}")
+        pri, _, host, app, procid, msgid, body = h.groups()
+        kind, want_pri = expected_fields(body, 21)
+        lc.check((int(pri), app, int(procid), msgid.decode()) ==
+                 (want_pri, b"shakedown", pid, kind),
+                 f"header of a {kind} record: {msg[:100]!r} (pid {pid})")
+        lc.check(not body.endswith(b"\n"), "the record's newline was not stripped")
+        msgs.append(body)
+    rc.compare("strict octet-counting reader", msgs, want)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shakedown", required=True)
+    args = ap.parse_args()
+    lc.preflight(NAME, root=False, tools=("rsyslogd",))
+    with lc.Test(NAME, deadline=50) as t:
+        run(t, args.shakedown)
+    return t.status
+
+
+def run(t, exe):
+    frames, times = rc.capture(CONNECTIONS)
+    cap = t.path("capture.pcap")
+    with open(cap, "wb") as f:
+        f.write(rc.pcap_bytes(frames, times))
+    want = rc.reference(exe, cap)
+    strict_octet_counting(t, exe, cap, want)
+
+    port = rc.free_port()
+    d = t.tmp
+    with open(t.path("rsyslog.conf"), "w") as f:
+        f.write(CONF.format(d=d, port=port))
+    daemon = rc.Receiver(t, "rsyslogd", [lc.which("rsyslogd"), "-n", "-f", t.path("rsyslog.conf"),
+                                         "-i", t.path("rsyslogd.pid")], port)
+    daemon.start()
+
+    def settled(path, n):
+        rc.wait_until(t, lambda: len(lines(path)) >= n, 10, f"{n} messages in {path}")
+        time.sleep(0.2)  # and no more after them
+
+    pid = run_shakedown(exe, cap, f"syslog+tcp://{lc.HOST}:{port}", "--syslog-facility",
+                        "local3")
+    settled(t.path("tcp.log"), len(want))
+    check_parsed("TCP, local3", t.path("tcp.log"), want, 19, pid)
+
+    pid = run_shakedown(exe, cap, f"syslog://{lc.HOST}:{port}")
+    settled(t.path("udp.log"), len(want))
+    check_parsed("UDP, local5 (the default)", t.path("udp.log"), want, 21, pid)
+
+    run_shakedown(exe, cap, f"syslog://{t.path('log')}", "--syslog-facility", "daemon")
+    settled(t.path("local.log"), len(want))
+    check_parsed("local socket, daemon", t.path("local.log"), want, 3, local=True)
+
+    restart(t, exe, daemon, port, frames, times, want, settled)
+
+    closed = rc.closed_port(t)
+    r = subprocess.run([exe, "-r", cap, "-o", f"syslog+tcp://{lc.HOST}:{closed}"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20, check=False)
+    err = r.stderr.decode(errors="replace").splitlines()
+    lc.log(f"unreachable: status {r.returncode}, {err}")
+    lc.check(r.returncode == 2 and len(err) == 1 and
+             f"syslog+tcp://{lc.HOST}:{closed}" in err[0] and "Connection refused" in err[0],
+             f"unreachable receiver: status {r.returncode}, stderr {err}")
+
+
+def restart(t, exe, daemon, port, frames, times, want, settled):
+    """rsyslogd stopped between two parts of the capture and started again: none lost."""
+    log = t.path("tcp.log")  # rsyslogd appends to it (omfile keeps it open: no renaming)
+    base = len(lines(log))
+    half = CONNECTIONS // 2 * 8
+    sd = rc.Feeder(t, exe, ["-F", "json", "-o", f"syslog+tcp://{lc.HOST}:{port}"])
+    sd.feed(rc.pcap_bytes(frames[:half], times[:half], header=False))
+    settled(log, base + CONNECTIONS // 2)
+    daemon.stop()
+    sd.feed(rc.pcap_bytes(frames[half:], times[half:], header=False))
+    time.sleep(0.5)
+    lc.check(sd.proc.poll() is None, f"shakedown exited while rsyslogd was down: {sd.stderr()}")
+    daemon.start()
+    status = sd.finish()
+    err = sd.stderr()
+    lc.log(f"restart: status {status}, stderr: {err.strip()}")
+    lc.check(status == 0, f"restart: exit status {status}")
+    lc.check("waiting for it" in err and "connected again" in err,
+             f"restart: stderr does not say the receiver was lost and found again: {err!r}")
+    settled(log, base + len(want))
+    got = [x.split(b"|", 6)[6] for x in lines(log)[base:]]
+    rc.compare("rsyslogd killed and restarted", got, want)
+
+if __name__ == "__main__":
+    sys.exit(main())
