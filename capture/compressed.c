@@ -7,12 +7,14 @@
 #include "compressed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lzma.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -33,8 +35,8 @@ enum compression compression_of(const unsigned char *head, size_t len) {
 }
 
 struct source {
-    FILE *in;
-    bool close_in; /* not for stdin */
+    int fd;        /* read with read(2): a pipe gives what it has, without waiting to fill */
+    bool close_fd; /* not for stdin */
     enum compression how;
     unsigned char in_buf[INBUF_LEN];
     size_t in_pos, in_len; /* unread compressed (or replayed) bytes in in_buf */
@@ -47,19 +49,30 @@ struct source {
     ZSTD_DCtx *zstd;
 };
 
-/* Makes sure some input is buffered; false at its end (or on a read error: failed). */
+/* Makes sure some input is buffered, waiting for it if need be; false at its end (or on a read
+ * error: failed). */
 static bool fill(struct source *s) {
     if (s->in_pos < s->in_len)
         return true;
     if (s->in_eof)
         return false;
     s->in_pos = 0;
-    s->in_len = fread(s->in_buf, 1, sizeof s->in_buf, s->in);
-    if (s->in_len == 0) {
+    ssize_t n;
+    do
+        n = read(s->fd, s->in_buf, sizeof s->in_buf);
+    while (n < 0 && errno == EINTR);
+    s->in_len = n > 0 ? (size_t)n : 0;
+    if (n <= 0) {
         s->in_eof = true;
-        s->failed = ferror(s->in) != 0;
+        s->failed = n < 0;
     }
-    return s->in_len > 0;
+    return n > 0;
+}
+
+/* Whether to go on decompressing into a buffer that already holds produced bytes: only while
+ * input is at hand, so that a record that arrived is handed on without waiting for more. */
+static bool more_at_hand(const struct source *s, size_t produced) {
+    return produced == 0 || s->in_pos < s->in_len;
 }
 
 /* Each decoder: as many decompressed bytes into out as it can, 0 at the end, -1 if damaged. */
@@ -77,7 +90,7 @@ static ssize_t read_gzip(struct source *s, unsigned char *out, size_t n) {
     z_stream *z = &s->u.z;
     z->next_out = out;
     z->avail_out = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
-    while (z->avail_out > 0 && fill(s)) {
+    while (z->avail_out > 0 && more_at_hand(s, n - z->avail_out) && fill(s)) {
         z->next_in = s->in_buf + s->in_pos;
         z->avail_in = (uInt)(s->in_len - s->in_pos);
         int rc = inflate(z, Z_NO_FLUSH);
@@ -95,7 +108,7 @@ static ssize_t read_gzip(struct source *s, unsigned char *out, size_t n) {
 
 static ssize_t read_zstd(struct source *s, unsigned char *out, size_t n) {
     ZSTD_outBuffer ob = {out, n, 0};
-    while (ob.pos < ob.size && fill(s)) {
+    while (ob.pos < ob.size && more_at_hand(s, ob.pos) && fill(s)) {
         ZSTD_inBuffer ib = {s->in_buf + s->in_pos, s->in_len - s->in_pos, 0};
         size_t rc = ZSTD_decompressStream(s->zstd, &ob, &ib);
         s->in_pos += ib.pos;
@@ -109,7 +122,7 @@ static ssize_t read_xz(struct source *s, unsigned char *out, size_t n) {
     lzma_stream *x = &s->u.x;
     x->next_out = out;
     x->avail_out = n;
-    while (x->avail_out > 0) {
+    while (x->avail_out > 0 && more_at_hand(s, n - x->avail_out)) {
         bool more = fill(s);
         x->next_in = s->in_buf + s->in_pos;
         x->avail_in = s->in_len - s->in_pos;
@@ -153,8 +166,8 @@ static void source_free(struct source *s) {
     else if (s->how == COMPRESSION_XZ)
         lzma_end(&s->u.x);
     ZSTD_freeDCtx(s->zstd);
-    if (s->close_in)
-        fclose(s->in);
+    if (s->close_fd)
+        close(s->fd);
     free(s);
 }
 
@@ -177,27 +190,47 @@ static bool decoder_init(struct source *s) {
     }
 }
 
+/* Reads up to len bytes, waiting for them (a pipe may give them piecemeal); fewer only at the
+ * end of the input or on an error. */
+static size_t read_full(int fd, unsigned char *buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
 FILE *compressed_open(const char *path, enum compression *how, char *err, size_t errlen) {
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *in = is_stdin ? stdin : fopen(path, "rb");
-    if (!in) {
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, errlen, "%s", strerror(errno));
         return NULL;
     }
     struct source *s = calloc(1, sizeof *s);
     if (!s) {
         if (!is_stdin)
-            fclose(in);
+            close(fd);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    s->in = in;
-    s->close_in = !is_stdin;
-    s->in_len = fread(s->in_buf, 1, MAGIC_LEN, in); /* replayed first by every reader */
+    s->fd = fd;
+    s->close_fd = !is_stdin;
+    s->in_len = read_full(fd, s->in_buf, MAGIC_LEN); /* replayed first by every reader */
     *how = s->how = compression_of(s->in_buf, s->in_len);
     /* A plain file that can seek goes to libpcap as it is (no copy through the cookie). */
-    if (s->how == COMPRESSION_NONE && !is_stdin && fseek(in, 0, SEEK_SET) == 0) {
+    if (s->how == COMPRESSION_NONE && !is_stdin && lseek(fd, 0, SEEK_SET) == 0) {
         free(s);
+        FILE *in = fdopen(fd, "rb");
+        if (!in) {
+            snprintf(err, errlen, "%s", strerror(errno));
+            close(fd);
+        }
         return in;
     }
     static const cookie_io_functions_t io = {.read = source_read, .close = source_close};
