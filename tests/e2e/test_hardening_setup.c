@@ -51,17 +51,17 @@ Test(hardening_setup, max_flows_too_large) {
 
 /* The default --max-flows 262144 reserves 239993744 bytes (docs/schema.md); with the address
  * space limited to 200000 KiB (204800000 bytes) the tables cannot be had. ASan reserves terabytes
- * of shadow address space, so a limited address space cannot be tested under it. */
+ * of shadow address space, so a limited address space cannot be tested under it: the test exists
+ * only in builds without ASan (the release suite runs it), rather than being skipped. */
+#if !defined(__SANITIZE_ADDRESS__)
 Test(hardening_setup, address_space_too_small) {
-#if defined(__SANITIZE_ADDRESS__)
-    cr_skip_test("AddressSanitizer needs more address space than ulimit -v leaves");
-#endif
     const char *out = existing_output();
     const char *args[] = {"-r", SAMPLE, "-o", out, NULL};
     struct run_result r = run_sh("ulimit -v 200000 && exec \"$0\" \"$@\"", args);
     expect_refused(&r, "--max-flows 262144 needs 239993744 bytes", out);
     run_result_free(&r);
 }
+#endif
 
 /* -r of a file that does not exist: refused before -o opens (and truncates) the output. */
 Test(hardening_setup, missing_input_keeps_output) {
