@@ -132,7 +132,8 @@ Test(text, anomalies_under_their_row_in_fixed_columns) {
 }
 
 /* No connection: the first line says why — every packet filtered (multi.pcap has 48), or the
- * input could not be read. */
+ * input could not be read (a file that opens but is not a capture: a missing one is refused
+ * before any output, test_hardening_setup.c). */
 Test(text, no_connection_says_why_first) {
     const char *path = tmp_path("multi.pcap");
     cr_assert(gen_multi(path));
@@ -141,10 +142,16 @@ Test(text, no_connection_says_why_first) {
     const char *why = "0 connections: all 48 packets were filtered out by the BPF expression\n";
     cr_expect(strncmp(r.out, why, strlen(why)) == 0, "%s", r.out);
     run_result_free(&r);
-    const char *missing[] = {"-F", "text", "-r", "/nonexistent/x.pcap", NULL};
-    r = run_shakedown(NULL, missing);
+    const char *text = tmp_path("not-a-capture.pcap");
+    FILE *f = fopen(text, "w");
+    cr_assert_not_null(f);
+    fputs("this is not a capture file\n", f);
+    fclose(f);
+    const char *unreadable[] = {"-F", "text", "-r", text, NULL};
+    r = run_shakedown(NULL, unreadable);
     cr_expect_eq(r.status, 2);
-    why = "0 connections: /nonexistent/x.pcap could not be read: ";
-    cr_expect(strncmp(r.out, why, strlen(why)) == 0, "%s", r.out);
+    char want[600];
+    snprintf(want, sizeof want, "0 connections: %s could not be read: ", text);
+    cr_expect(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
     run_result_free(&r);
 }
