@@ -209,16 +209,7 @@ static void ecs_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {
         jsonw_string(&w, "ip", text);
         jsonw_object_end(&w);
     }
-    jsonw_object_begin(&w, "shakedown");
-    if (ev->key) {
-        jsonw_string(&w, "uid", uid);
-        jsonw_string(&w, "direction", flowtext_direction(ev->dir));
-    } else {
-        jsonw_u64(&w, "count", ev->count);
-    }
-    jsonw_string(&w, "severity", anomaly_severity_name(anomaly_severity_of(ev->id)));
-    jsonw_u64(&w, "frame", ev->frame);
-    jsonw_object_end(&w);
+    format_json_anomaly_own(&w, ev, uid, false); /* the detail is the ECS message */
     record_end(&w);
 }
 

@@ -231,6 +231,22 @@ static void put_capture(struct jsonw *w, uint64_t received, uint64_t dropped, ui
     jsonw_object_end(w);
 }
 
+void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, const char *uid,
+                             bool with_detail) {
+    jsonw_object_begin(w, "shakedown");
+    if (ev->key) {
+        jsonw_string(w, "uid", uid);
+        jsonw_string(w, "direction", flowtext_direction(ev->dir));
+    } else {
+        jsonw_u64(w, "count", ev->count);
+    }
+    jsonw_string(w, "severity", anomaly_severity_name(anomaly_severity_of(ev->id)));
+    jsonw_u64(w, "frame", ev->frame);
+    if (with_detail)
+        jsonw_string(w, "detail", ev->detail);
+    jsonw_object_end(w);
+}
+
 void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
                                const struct record_options *o) {
     put_ts(w, "ts", ls->wall_ns, o);

@@ -4,6 +4,7 @@
 #ifndef SHAKEDOWN_FORMAT_JSON_H
 #define SHAKEDOWN_FORMAT_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "format.h"
@@ -11,6 +12,11 @@
 
 /* "anomalies": [{name, severity, count, first_ts, direction}, …], and "anomalies_unlisted". */
 void format_json_anomalies(struct jsonw *w, const struct conn *c, const struct record_options *o);
+
+/* "shakedown": {uid, direction | count, severity, frame[, detail]} — an anomaly event's facts
+ * that a foreign format (EVE, ECS) has no field for; uid is the connection's ("" host-level). */
+void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, const char *uid,
+                             bool with_detail);
 
 /* The members of a stats record after "type". */
 void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
