@@ -88,12 +88,13 @@ static void checksum_hint(const struct run_stats *s, enum checksum_mode mode) {
                 "offload: a capture on the sending host) and those packets were left out; the "
                 "default --checksums auto analyses them\n",
                 (unsigned long long)offloaded, (unsigned long long)all);
-    else if (mode == CHECKSUM_MODE_AUTO && s->checksum_dropped > 0 && bad * 4 >= all)
+    else if (mode == CHECKSUM_MODE_AUTO && s->checksum_dropped > 0 &&
+             s->checksum_dropped * 4 >= all)
         fprintf(stderr,
-                "shakedown: %llu of %llu transport checksums were wrong and those packets were "
-                "left out; if the capture was taken on a sending host whose NIC computes "
-                "checksums, use --checksums keep\n",
-                (unsigned long long)bad, (unsigned long long)all);
+                "shakedown: %llu packets were left out for a wrong checksum (of %llu with a "
+                "transport checksum); if the capture was taken on a sending host whose NIC "
+                "computes checksums, use --checksums keep\n",
+                (unsigned long long)s->checksum_dropped, (unsigned long long)all);
 }
 
 static double seconds_since(const struct timespec *t0) {
