@@ -29,6 +29,15 @@ static void five_connections(struct cap *c, const char *name, bool client_offloa
     cap_close(c);
 }
 
+/* Runs shakedown -F json on path with opts into *rr; returns its summary (the caller puts it). */
+static struct json_object *summary_of(struct run_result *rr, const char *path,
+                                      const char *const *opts) {
+    *rr = run_json(path, opts);
+    struct json_object *summary = json_last_line(rr->out);
+    cr_assert_not_null(summary, "%s: no summary; stderr: %s", path, rr->err);
+    return summary;
+}
+
 /* The length of the summary's checksum_offload_sources (-1 if absent). */
 static int offload_sources(struct json_object *summary) {
     struct json_object *a = json_at(summary, "checksum_offload_sources");
@@ -79,9 +88,8 @@ Test(checksums, drop_leaves_the_offloaded_segments_out) {
     struct cap c;
     five_connections(&c, "offloaded-drop.pcap", true);
     static const char *const opts[] = {"--checksums", "drop", NULL};
-    struct run_result rr = run_json(c.path, opts);
-    struct json_object *summary = json_last_line(rr.out);
-    cr_assert_not_null(summary);
+    struct run_result rr;
+    struct json_object *summary = summary_of(&rr, c.path, opts);
     expect_int(summary, "checksum_dropped", 30);
     expect_int(summary, "analysed", 25);
     expect_int(summary, "checksums.tcp.offloaded", 30);
@@ -156,9 +164,8 @@ Test(checksums, mostly_corrupt_source_is_switched_to_offloading) {
      * (wrong too) analysed. */
     struct cap c;
     mostly_bad_client(&c, "mostly-bad.pcap", 0, 150, true);
-    struct run_result rr = run_json(c.path, NULL);
-    struct json_object *summary = json_last_line(rr.out);
-    cr_assert_not_null(summary);
+    struct run_result rr;
+    struct json_object *summary = summary_of(&rr, c.path, NULL);
     expect_int(summary, "checksum_dropped", 101);
     expect_int(summary, "checksums.tcp.bad", 153); /* 150 data, server's data, FIN, last ACK */
     struct json_object *srcs = json_at(summary, "checksum_offload_sources");
@@ -187,9 +194,8 @@ Test(checksums, exactly_ten_percent_is_not_offloading) {
      * (wrong too), no longer count. All 152 left out, no source switched, nothing said. */
     struct cap c;
     mostly_bad_client(&c, "ten-percent.pcap", 898, 150, false);
-    struct run_result rr = run_json(c.path, NULL);
-    struct json_object *summary = json_last_line(rr.out);
-    cr_assert_not_null(summary);
+    struct run_result rr;
+    struct json_object *summary = summary_of(&rr, c.path, NULL);
     expect_int(summary, "checksum_dropped", 152);
     cr_expect_eq(offload_sources(summary), 0);
     cr_expect(!strstr(rr.err, SWITCH_LINE), "stderr: %s", rr.err);
