@@ -2,6 +2,8 @@
  * code that writes a struct run_stats. Counting is a handful of increments: no allocation. */
 #include "stats.h"
 
+#include <string.h>
+
 #include "capture.h"
 #include "tracker.h"
 
@@ -41,15 +43,24 @@ static enum checksum_layer checksum_layer_of(enum transport_proto t) {
     }
 }
 
-static bool count_checksum(uint64_t *good, uint64_t *bad, enum checksum_state c) {
+/* Counts one layer's checksum; returns the worse of it and the packet's state so far. */
+static enum checksum_state count_checksum(struct checksum_counts *n, enum checksum_state c,
+                                          enum checksum_state so_far) {
+    static const uint8_t rank[] = {[CHECKSUM_UNVERIFIED] = 0,
+                                   [CHECKSUM_GOOD] = 1,
+                                   [CHECKSUM_OFFLOADED] = 2,
+                                   [CHECKSUM_BAD] = 3};
     if (c == CHECKSUM_GOOD)
-        (*good)++;
+        n->good++;
     else if (c == CHECKSUM_BAD)
-        (*bad)++;
-    return c == CHECKSUM_BAD;
+        n->bad++;
+    else if (c == CHECKSUM_OFFLOADED)
+        n->offloaded++;
+    return rank[c] > rank[so_far] ? c : so_far;
 }
 
-bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decode_status st) {
+enum checksum_state stats_count_decoded(struct run_stats *s, const struct packet *p,
+                                        enum decode_status st) {
     counter_add(&s->link[link_kind_of(p->link)], p->wirelen);
     if (p->net != NET_NONE)
         counter_add(&s->net[p->net], p->wirelen);
@@ -57,17 +68,24 @@ bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decod
         counter_add(&s->transport[p->transport], p->wirelen);
     if (st != DECODE_OK) {
         s->decode_errors[st]++;
-        return false;
+        return CHECKSUM_UNVERIFIED;
     }
     if (p->truncated)
         s->truncated++;
     if (p->transport == TRANSPORT_TCP && p->tcp.opt.malformed)
         s->tcp_options_malformed++;
-    bool bad = count_checksum(&s->checksum_good[CHECKSUM_LAYER_IPV4],
-                              &s->checksum_bad[CHECKSUM_LAYER_IPV4], p->ip_checksum);
-    enum checksum_layer l4 = checksum_layer_of(p->transport);
-    bad |= count_checksum(&s->checksum_good[l4], &s->checksum_bad[l4], p->l4_checksum);
-    return bad;
+    enum checksum_state cs =
+        count_checksum(&s->checksums[CHECKSUM_LAYER_IPV4], p->ip_checksum, CHECKSUM_UNVERIFIED);
+    return count_checksum(&s->checksums[checksum_layer_of(p->transport)], p->l4_checksum, cs);
+}
+
+void stats_note_offload_source(struct run_stats *s, const struct packet *p) {
+    if (s->offload_source_count < STATS_MAX_OFFLOAD_SOURCES) {
+        struct stats_source *src = &s->offload_sources[s->offload_source_count];
+        src->ip_version = p->ip_version;
+        memcpy(src->addr, p->src, sizeof src->addr);
+    }
+    s->offload_source_count++;
 }
 
 void stats_count_conn(struct run_stats *s, const struct conn *c) {

@@ -42,11 +42,25 @@ enum checksum_layer {
     CHECKSUM_LAYER_COUNT
 };
 
+/* One layer's checksums: verified right, wrong, or offloaded (the partial sum a sending host left
+ * for its NIC: CHECKSUM_OFFLOADED). */
+struct checksum_counts {
+    uint64_t good, bad, offloaded;
+};
+
+/* Sources `--checksums auto` took as offloading, listed in the summary: the first
+ * STATS_MAX_OFFLOAD_SOURCES, in the order they were switched; the rest are only counted. */
+#define STATS_MAX_OFFLOAD_SOURCES 64
+struct stats_source {
+    uint8_t ip_version;
+    uint8_t addr[16];
+};
+
 struct run_stats {
     struct counter read;       /* every packet record read from the inputs */
     uint64_t filtered;         /* rejected by the BPF filter */
     uint64_t analysed;         /* decoded and passed on */
-    uint64_t checksum_dropped; /* decoded, but a checksum was bad and --checksums=drop */
+    uint64_t checksum_dropped; /* decoded, but left out by --checksums for a checksum not right */
     uint64_t decode_errors[DECODE_STATUS_COUNT]; /* [DECODE_OK] stays 0 */
 
     /* Of the packets that passed the filter: by protocol, as far as decoding got. */
@@ -57,8 +71,9 @@ struct run_stats {
     uint64_t truncated; /* decoded, but bytes the headers announce were not captured */
     uint64_t tcp_options_malformed;
     uint64_t timestamps_out_of_range; /* packet times before 1970 or after 2100: clamped */
-    uint64_t checksum_good[CHECKSUM_LAYER_COUNT];
-    uint64_t checksum_bad[CHECKSUM_LAYER_COUNT];
+    struct checksum_counts checksums[CHECKSUM_LAYER_COUNT];
+    struct stats_source offload_sources[STATS_MAX_OFFLOAD_SOURCES];
+    uint32_t offload_source_count; /* all sources switched, listed or not */
 
     struct conn_totals conns;
 
@@ -107,11 +122,17 @@ struct live_stats {
     uint64_t anomalies;             /* occurrences so far */
     uint64_t records_lost;          /* records that could not be written */
     uint64_t rotations_failed;      /* output rotations that did not happen */
+    struct checksum_counts checksums[CHECKSUM_LAYER_COUNT]; /* so far */
 };
 
-/* Counts one packet that passed the filter and was decoded with result st. Returns whether the
- * packet has a bad checksum (the caller decides, by --checksums, whether to drop it). */
-bool stats_count_decoded(struct run_stats *s, const struct packet *p, enum decode_status st);
+/* Counts one packet that passed the filter and was decoded with result st. Returns the packet's
+ * checksums in one state — BAD if any layer's was bad, else OFFLOADED if any was offloaded, else
+ * GOOD if any verified, else UNVERIFIED — for the caller to judge by --checksums. */
+enum checksum_state stats_count_decoded(struct run_stats *s, const struct packet *p,
+                                        enum decode_status st);
+
+/* A source --checksums auto has taken as offloading (p is the packet that decided it). */
+void stats_note_offload_source(struct run_stats *s, const struct packet *p);
 
 /* Counts a packet read from the input (before filtering); keeps the earliest and latest
  * timestamps. */

@@ -8,14 +8,28 @@
 #include <stdint.h>
 
 #include "cursor.h"
+#include "packet.h"
 
 /* Adds len bytes to a running one's-complement sum (bytes taken as big-endian 16-bit words; an odd
  * trailing byte is padded with zero). Sums of whole chunks may be chained when every chunk but
  * the last has an even length. */
 uint64_t checksum_add(uint64_t sum, const uint8_t *data, size_t len);
 
+/* Folds a running sum to 16 bits (end-around carry), not complemented. */
+uint16_t checksum_fold(uint64_t sum);
+
 /* Folds a running sum to 16 bits and complements it: 0 means the checksum verified. */
 uint16_t checksum_finish(uint64_t sum);
+
+/* The state of a transport checksum covering a pseudo-header: `pseudo` is the pseudo-header's sum
+ * (addresses, protocol and length), data/len the bytes the checksum covers, field the checksum as
+ * it stands in them. GOOD when it verifies. OFFLOADED when it does not, but field holds the folded
+ * sum of the pseudo-header alone, as it is or complemented: what a sending host leaves for its NIC
+ * to finish (Linux CHECKSUM_PARTIAL writes ~csum_tcpudp_magic(), the uncomplemented fold; a
+ * capture of the Linux loopback shows it on every TCP segment and UDP datagram the host sent).
+ * BAD otherwise. */
+enum checksum_state checksum_transport(uint64_t pseudo, const uint8_t *data, size_t len,
+                                       uint16_t field);
 
 /* What an IP dissector hands to a transport dissector. */
 struct l4_input {

@@ -10,8 +10,8 @@
 enum decode_status icmp_decode(struct packet *p, struct l4_input *in);
 enum decode_status icmpv6_decode(struct packet *p, struct l4_input *in);
 
-/* Shared by both: decodes the 8-byte header; the checksum starts from `sum` (0 for ICMP, the
- * pseudo-header for ICMPv6). */
-enum decode_status icmp_message_decode(struct packet *p, struct l4_input *in, uint64_t sum);
+/* Shared by both: decodes the 8-byte header; the checksum covers a pseudo-header (ICMPv6: in's
+ * pseudo-header sum and length, and it may then be offloaded) or not (ICMP). */
+enum decode_status icmp_message_decode(struct packet *p, struct l4_input *in, bool pseudo);
 
 #endif

@@ -71,6 +71,10 @@ enum checksum_state {
     CHECKSUM_UNVERIFIED, /* not all bytes captured, or not applicable */
     CHECKSUM_GOOD,
     CHECKSUM_BAD,
+    /* Not the checksum, but the partial sum a sending host leaves for its NIC to complete
+     * (checksum offload; see checksum_transport()), or zero where that is allowed: the packet
+     * was captured before its checksum existed, which says nothing about corruption. */
+    CHECKSUM_OFFLOADED,
 };
 
 /* TCP flag bits (RFC 9293 §3.1, byte 13; ECE/CWR RFC 3168). */

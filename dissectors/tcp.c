@@ -76,13 +76,6 @@ void tcp_options_parse(const uint8_t *opt, size_t len, struct tcp_options *o) {
     tcp_options_walk(cursor_make(opt, len), o);
 }
 
-static enum checksum_state l4_checksum(const struct l4_input *in) {
-    if (!in->verify || !in->checksum_possible)
-        return CHECKSUM_UNVERIFIED;
-    uint64_t sum = checksum_add(in->pseudo_sum + in->len, cursor_pos(&in->c), in->len);
-    return checksum_finish(sum) == 0 ? CHECKSUM_GOOD : CHECKSUM_BAD;
-}
-
 enum decode_status tcp_decode(struct packet *p, struct l4_input *in) {
     p->transport = TRANSPORT_TCP;
     if (in->len < TCP_MIN_HEADER)
@@ -90,7 +83,7 @@ enum decode_status tcp_decode(struct packet *p, struct l4_input *in) {
     struct cursor c = in->c, fixed, options;
     if (!cursor_take(&c, TCP_MIN_HEADER, &fixed))
         return DECODE_TCP_TRUNCATED;
-    uint16_t sport = 0, dport = 0, window = 0, urgent = 0;
+    uint16_t sport = 0, dport = 0, window = 0, sum = 0, urgent = 0;
     uint32_t seq = 0, ack = 0;
     uint8_t offset = 0, flags = 0;
     cursor_u16be(&fixed, &sport);
@@ -100,7 +93,7 @@ enum decode_status tcp_decode(struct packet *p, struct l4_input *in) {
     cursor_u8(&fixed, &offset); /* data offset in 32-bit words, high nibble */
     cursor_u8(&fixed, &flags);
     cursor_u16be(&fixed, &window);
-    cursor_skip(&fixed, 2); /* checksum, verified over the whole segment below */
+    cursor_u16be(&fixed, &sum); /* verified over the whole segment below */
     cursor_u16be(&fixed, &urgent);
     size_t hlen = (size_t)(offset >> 4) * 4;
     if (hlen < TCP_MIN_HEADER || hlen > in->len)
@@ -119,7 +112,9 @@ enum decode_status tcp_decode(struct packet *p, struct l4_input *in) {
     t->urgent = urgent;
     tcp_options_walk(options, &t->opt);
 
-    p->l4_checksum = l4_checksum(in);
+    if (in->verify && in->checksum_possible)
+        p->l4_checksum =
+            checksum_transport(in->pseudo_sum + in->len, cursor_pos(&in->c), in->len, sum);
     p->payload_len = in->len - (uint32_t)hlen;
     p->payload = cursor_pos(&c);
     p->payload_captured = (uint32_t)cursor_left(&c);

@@ -10,8 +10,9 @@
  * packet buffer at a time, all freed before returning.
  *
  * Input: a 2-byte configuration, then chunks of a 7-byte header and the frame.
- *   config[0]  bits 0-3 max flows - 1 (1..16), bits 4-5 checksums (0 drop, 1 keep, 2 off,
- *              3 drop), bit 6 ISO 8601 timestamps, bit 7 Community ID seed 1
+ *   config[0]  bits 0-3 max flows - 1 (1..16), bits 4-5 checksums (0 auto, with a table of
+ *              4 sources; 1 drop, 2 keep, 3 off), bit 6 ISO 8601 timestamps, bit 7 Community
+ *              ID seed 1
  *   config[1]  bits 0-2 host table capacity - 1, bits 3-4 syn-flood threshold - 1,
  *              bits 5-7 port-scan threshold - 1 (all windows as by default)
  *   chunk      link selector (fuzz_link), wire byte (fuzz_wirelen), flags, time delta (int16
@@ -48,6 +49,7 @@ enum {
 
 struct run {
     struct tracker *tracker;
+    struct checksum_policy *policy;
     struct run_stats stats;
     struct record_options record;
     enum checksum_mode checksums;
@@ -333,7 +335,7 @@ static void configure(struct run *r, struct tracker_config *cfg, const uint8_t *
     tracker_config_defaults(cfg);
     cfg->max_flows = 1u + (config[0] & 0x0fu);
     unsigned mode = config[0] >> 4 & 3u;
-    r->checksums = mode == 3 ? CHECKSUM_MODE_DROP : (enum checksum_mode)mode;
+    r->checksums = (enum checksum_mode)mode;
     r->record.iso_time = config[0] & 0x40;
     r->record.community_id_seed = config[0] >> 7;
     cfg->hosts.capacity = 1u + (config[1] & 7u);
@@ -365,14 +367,17 @@ static void feed(struct run *r, const uint8_t *hdr, const uint8_t *bytes, uint32
     p.wirelen = fuzz_wirelen(len, hdr[1]);
     p.link = fuzz_link(hdr[0]);
     stats_count_read(&r->stats, &p);
-    struct decode_options opt = {.verify_checksums = r->checksums != CHECKSUM_MODE_OFF};
+    struct decode_options opt = {.verify_checksums = checksum_mode_verifies(r->checksums)};
     enum decode_status st = packet_decode(&p, frame, &opt);
-    bool bad_checksum = stats_count_decoded(&r->stats, &p, st);
+    enum checksum_state cs = stats_count_decoded(&r->stats, &p, st);
     if (st == DECODE_OK) {
-        if (bad_checksum && r->checksums == CHECKSUM_MODE_DROP) {
+        enum checksum_verdict v = checksum_policy_judge(r->policy, &p, cs, NULL);
+        if (v == CHECKSUM_VERDICT_DROP) {
             stats_count_checksum_dropped(&r->stats);
             tracker_on_packet(r->tracker, &p, true);
         } else {
+            if (v == CHECKSUM_VERDICT_SWITCHED)
+                stats_note_offload_source(&r->stats, &p);
             stats_count_analysed(&r->stats);
             tracker_on_packet(r->tracker, &p, false);
         }
@@ -452,7 +457,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     r->eve = output_format_find("eve");
     r->ecs = output_format_find("ecs");
     r->tracker = tracker_new(&cfg, on_report, on_anomaly, r);
-    if (!r->json || !r->text || !r->zeek || !r->zeek_json || !r->eve || !r->ecs || !r->tracker)
+    r->policy = checksum_policy_new(r->checksums, 4);
+    if (!r->json || !r->text || !r->zeek || !r->zeek_json || !r->eve || !r->ecs || !r->tracker ||
+        !r->policy)
         abort();
 
     int64_t now = TIME_START_NS;
@@ -476,6 +483,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     finish(r);
 
     tracker_free(r->tracker);
+    checksum_policy_free(r->policy);
     outbuf_free(&r->out);
     free(r);
     return 0;

@@ -231,6 +231,21 @@ static void put_capture(struct jsonw *w, uint64_t received, uint64_t dropped, ui
     jsonw_object_end(w);
 }
 
+/* Per layer, the layers that had any checksum verified: the summary and stats records alike. */
+static void put_checksums(struct jsonw *w, const struct checksum_counts *c) {
+    jsonw_object_begin(w, "checksums");
+    for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
+        if (c[i].good == 0 && c[i].bad == 0 && c[i].offloaded == 0)
+            continue;
+        jsonw_object_begin(w, checksum_layer_name((enum checksum_layer)i));
+        jsonw_u64(w, "good", c[i].good);
+        jsonw_u64(w, "bad", c[i].bad);
+        jsonw_u64(w, "offloaded", c[i].offloaded);
+        jsonw_object_end(w);
+    }
+    jsonw_object_end(w);
+}
+
 void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, const char *uid,
                              bool with_detail) {
     jsonw_object_begin(w, "shakedown");
@@ -262,6 +277,7 @@ void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
     jsonw_u64(w, "anomalies", ls->anomalies);
     jsonw_u64(w, "records_lost", ls->records_lost);
     jsonw_u64(w, "rotations_failed", ls->rotations_failed);
+    put_checksums(w, ls->checksums);
 }
 
 static void json_stats(struct format_ctx *f, const struct live_stats *ls) {
@@ -315,17 +331,19 @@ static void put_protocols(struct jsonw *w, const struct run_stats *s) {
     jsonw_object_end(w);
 }
 
-static void put_checksums(struct jsonw *w, const struct run_stats *s) {
-    jsonw_object_begin(w, "checksums");
-    for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
-        if (s->checksum_good[i] == 0 && s->checksum_bad[i] == 0)
-            continue;
-        jsonw_object_begin(w, checksum_layer_name((enum checksum_layer)i));
-        jsonw_u64(w, "good", s->checksum_good[i]);
-        jsonw_u64(w, "bad", s->checksum_bad[i]);
-        jsonw_object_end(w);
+/* The sources --checksums auto took as offloading (the first STATS_MAX_OFFLOAD_SOURCES). */
+static void put_offload_sources(struct jsonw *w, const struct run_stats *s) {
+    jsonw_array_begin(w, "checksum_offload_sources");
+    for (uint32_t i = 0; i < s->offload_source_count && i < STATS_MAX_OFFLOAD_SOURCES; i++) {
+        char addr[64];
+        flowtext_addr(addr, sizeof addr, s->offload_sources[i].addr,
+                      s->offload_sources[i].ip_version);
+        jsonw_string(w, NULL, addr);
     }
-    jsonw_object_end(w);
+    jsonw_array_end(w);
+    if (s->offload_source_count > STATS_MAX_OFFLOAD_SOURCES)
+        jsonw_u64(w, "checksum_offload_sources_unlisted",
+                  s->offload_source_count - STATS_MAX_OFFLOAD_SOURCES);
 }
 
 static void put_decode_errors(struct jsonw *w, const struct run_stats *s) {
@@ -391,7 +409,8 @@ void format_json_summary_members(struct jsonw *w, const struct run_stats *s,
     jsonw_u64(w, "timestamps_out_of_range", s->timestamps_out_of_range);
     put_decode_errors(w, s);
     put_protocols(w, s);
-    put_checksums(w, s);
+    put_checksums(w, s->checksums);
+    put_offload_sources(w, s);
     put_connections(w, &s->conns);
     put_anomaly_totals(w, &s->conns);
     if (s->records_lost)

@@ -41,6 +41,23 @@ static void text_protocols(struct outbuf *out, const struct run_stats *s) {
         text_counter(out, transport_proto_name((enum transport_proto)i), &s->transport[i]);
 }
 
+/* The sources --checksums auto took as offloading, on one line. */
+static void text_offload_sources(struct outbuf *out, const struct run_stats *s) {
+    if (s->offload_source_count == 0)
+        return;
+    outbuf_printf(out, "  %-22s", "offloading sources");
+    for (uint32_t i = 0; i < s->offload_source_count && i < STATS_MAX_OFFLOAD_SOURCES; i++) {
+        char addr[64];
+        flowtext_addr(addr, sizeof addr, s->offload_sources[i].addr,
+                      s->offload_sources[i].ip_version);
+        outbuf_printf(out, "%s%s", i ? ", " : " ", addr);
+    }
+    if (s->offload_source_count > STATS_MAX_OFFLOAD_SOURCES)
+        outbuf_printf(out, " and %" PRIu32 " more",
+                      s->offload_source_count - STATS_MAX_OFFLOAD_SOURCES);
+    outbuf_putc(out, '\n');
+}
+
 static void text_problems(struct outbuf *out, const struct run_stats *s) {
     outbuf_printf(out, "Decode errors\n");
     if (stats_decode_error_total(s) == 0)
@@ -50,11 +67,14 @@ static void text_problems(struct outbuf *out, const struct run_stats *s) {
             outbuf_printf(out, "  %-22s %12" PRIu64 "\n", decode_status_name((enum decode_status)i),
                           s->decode_errors[i]);
     outbuf_printf(out, "Checksums\n");
-    for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++)
-        if (s->checksum_good[i] || s->checksum_bad[i])
-            outbuf_printf(out, "  %-22s %12" PRIu64 " good %12" PRIu64 " bad\n",
-                          checksum_layer_name((enum checksum_layer)i), s->checksum_good[i],
-                          s->checksum_bad[i]);
+    for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
+        const struct checksum_counts *c = &s->checksums[i];
+        if (c->good || c->bad || c->offloaded)
+            outbuf_printf(
+                out, "  %-22s %12" PRIu64 " good %12" PRIu64 " bad %12" PRIu64 " offloaded\n",
+                checksum_layer_name((enum checksum_layer)i), c->good, c->bad, c->offloaded);
+    }
+    text_offload_sources(out, s);
 }
 
 /* ---- the connection table ------------------------------------------------------------------
@@ -204,6 +224,13 @@ static void text_stats(struct format_ctx *f, const struct live_stats *ls) {
     if (ls->have_capture)
         outbuf_printf(out, ", kernel drops %" PRIu64 ", interface drops %" PRIu64, ls->dropped,
                       ls->if_dropped);
+    uint64_t bad = 0, offloaded = 0;
+    for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
+        bad += ls->checksums[i].bad;
+        offloaded += ls->checksums[i].offloaded;
+    }
+    if (bad || offloaded)
+        outbuf_printf(out, ", checksums %" PRIu64 " bad %" PRIu64 " offloaded", bad, offloaded);
     outbuf_putc(out, '\n');
 }
 

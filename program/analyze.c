@@ -4,18 +4,22 @@
  * path allocates nothing: one packet view on the stack is refilled for every frame. */
 #include "analyze.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "capture.h"
+#include "flowtext.h"
 #include "packet.h"
 
 struct stream {
     const struct analyze_config *cfg;
     struct run_stats *stats;
     struct decode_options decode;
+    struct checksum_policy *checksums; /* --checksums, and auto's per-source table */
     struct tracker *tracker;
     uint64_t frame;           /* frames read so far, across all inputs */
+    FILE *err;                /* where problems are said */
     bool stopped;             /* by a signal or a vanished reader: stop reading */
     int64_t started_ns;       /* wall clock */
     int64_t next_stats_ns;    /* wall clock of the next stats record */
@@ -66,6 +70,20 @@ static bool packet_time_sane(int64_t sec, uint32_t nsec, int64_t *out_sec, uint3
     return sane;
 }
 
+/* --checksums auto took p's source as offloading: said once, here, and listed in the summary. */
+static void note_offload_source(struct stream *s, const struct packet *p,
+                                const struct checksum_source_counts *n) {
+    char addr[64];
+    flowtext_addr(addr, sizeof addr, p->src, p->ip_version);
+    fprintf(s->err,
+            "shakedown: %s: %" PRIu32 " of its first %" PRIu32 " checksummed packets had a bad "
+            "checksum (more than %d of %d): taking it as offloading checksums from frame %" PRIu64
+            " on; its %" PRIu32 " earlier ones were left out\n",
+            addr, n->bad, n->checked, CHECKSUM_POLICY_BAD_MAX, CHECKSUM_POLICY_WINDOW, p->frame,
+            n->bad - 1);
+    stats_note_offload_source(s->stats, p);
+}
+
 static void analyze_packet(struct stream *s, const struct capture_packet *cp, int link,
                            bool filtered) {
     struct packet p;
@@ -81,14 +99,18 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
         return;
     }
     enum decode_status st = packet_decode(&p, cp->data, &s->decode);
-    bool bad_checksum = stats_count_decoded(s->stats, &p, st);
+    enum checksum_state cs = stats_count_decoded(s->stats, &p, st);
     if (st != DECODE_OK)
         return;
-    if (bad_checksum && s->cfg->checksums == CHECKSUM_MODE_DROP) {
+    struct checksum_source_counts counts;
+    enum checksum_verdict v = checksum_policy_judge(s->checksums, &p, cs, &counts);
+    if (v == CHECKSUM_VERDICT_DROP) {
         stats_count_checksum_dropped(s->stats);
         tracker_on_packet(s->tracker, &p, true);
         return;
     }
+    if (v == CHECKSUM_VERDICT_SWITCHED)
+        note_offload_source(s, &p, &counts);
     stats_count_analysed(s->stats);
     tracker_on_packet(s->tracker, &p, false);
 }
@@ -108,6 +130,7 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
                             .memory_used_bytes = tracker_memory_used(s->tracker),
                             .records_lost = s->cfg->sink->lost_records,
                             .rotations_failed = s->cfg->sink->transport.rotations_failed};
+    memcpy(ls.checksums, s->stats->checksums, sizeof ls.checksums);
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];
     struct capture_stats cs;
@@ -232,13 +255,20 @@ static enum exit_status read_inputs(struct stream *s, struct input_report *repor
 
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
                              struct input_report *reports, FILE *err, bool *stopped_by_reader) {
-    struct stream s = {.cfg = cfg, .stats = stats, .decode = {cfg->checksums != CHECKSUM_MODE_OFF}};
+    struct stream s = {
+        .cfg = cfg, .stats = stats, .err = err, .decode = {checksum_mode_verifies(cfg->checksums)}};
     s.started_ns = capture_wall_ns();
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
+    s.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
     s.tracker = tracker_new(&cfg->tracker, on_conn_reported, on_anomaly, &s);
-    if (!s.tracker) {
-        fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
-                cfg->tracker.max_flows);
+    if (!s.tracker || !s.checksums) {
+        if (!s.tracker)
+            fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
+                    cfg->tracker.max_flows);
+        else
+            fprintf(err, "shakedown: cannot allocate the table of checksum sources\n");
+        tracker_free(s.tracker);
+        checksum_policy_free(s.checksums);
         for (size_t i = 0; i < (cfg->live ? 1 : cfg->ninputs); i++) /* named in the summary */
             reports[i].path = cfg->live ? cfg->live_name : cfg->inputs[i];
         return EXIT_STATUS_USAGE;
@@ -252,5 +282,6 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     if (cfg->live && capture_get_stats(cfg->live, &cs))
         stats_note_capture(stats, &cs);
     tracker_free(s.tracker);
+    checksum_policy_free(s.checksums);
     return rc;
 }

@@ -9,16 +9,10 @@
 
 #include "capture.h"
 
+#include "checksum_policy.h"
 #include "sink.h"
 #include "stats.h"
 #include "tracker.h"
-
-/* What to do with packets whose IP/TCP/UDP/ICMP checksum is wrong. */
-enum checksum_mode {
-    CHECKSUM_MODE_DROP, /* verify; count bad ones and leave them out of the analysis (Zeek) */
-    CHECKSUM_MODE_KEEP, /* verify and count, but analyse them anyway (sending-host captures) */
-    CHECKSUM_MODE_OFF,  /* do not verify */
-};
 
 enum exit_status {
     EXIT_STATUS_OK = 0,
@@ -33,7 +27,7 @@ struct analyze_config {
     struct capture *live;  /* an opened live capture: read it instead of the inputs */
     const char *live_name; /* its interface name (input report) */
     const char *filter;    /* BPF expression or NULL (for files; a live one is in the kernel) */
-    enum checksum_mode checksums;
+    enum checksum_mode checksums; /* what to do with packets whose checksum is not right */
     struct tracker_config tracker;
     struct sink *sink;             /* where records go, as they exist */
     int64_t stats_interval_ns;     /* periodic stats records (wall clock); 0: none */

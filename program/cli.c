@@ -120,14 +120,16 @@ static void set_user(struct options *o, const char *name, const char *arg) {
 
 static void set_checksums(struct options *o, const char *name, const char *arg) {
     (void)name;
-    if (strcmp(arg, "drop") == 0)
+    if (strcmp(arg, "auto") == 0)
+        o->checksums = CHECKSUM_MODE_AUTO;
+    else if (strcmp(arg, "drop") == 0)
         o->checksums = CHECKSUM_MODE_DROP;
     else if (strcmp(arg, "keep") == 0)
         o->checksums = CHECKSUM_MODE_KEEP;
     else if (strcmp(arg, "off") == 0)
         o->checksums = CHECKSUM_MODE_OFF;
     else
-        usage_error("unknown checksum mode '%s': use drop, keep or off", arg);
+        usage_error("unknown checksum mode '%s': use auto, drop, keep or off", arg);
 }
 
 /* Connection tracking */
@@ -317,9 +319,12 @@ static const struct cli_option option_table[] = {
 
     {.help = "Analysis:"},
     {"checksums", 0, "MODE",
-     "drop (default): verify IP/TCP/UDP/ICMP checksums and leave packets\n"
-     "with a bad one out of the analysis; keep: verify and count, but\n"
-     "analyse them (captures from the sending host, checksum offload);\n"
+     "auto (default): verify IP/TCP/UDP/ICMP checksums; analyse packets\n"
+     "whose checksum was left to the NIC (checksum offload: a capture on\n"
+     "the sending host), leave other bad ones out, unless more than 10%\n"
+     "of a source's first 1000 are bad: that source is then taken as\n"
+     "offloading. drop: leave out every packet not verified right,\n"
+     "offloaded ones too; keep: verify and count, but analyse them all;\n"
      "off: do not verify.",
      set_checksums},
 
@@ -521,7 +526,7 @@ static void check_combinations(const struct options *o) {
 static void options_defaults(struct options *o) {
     memset(o, 0, sizeof *o);
     o->format = NULL;
-    o->checksums = CHECKSUM_MODE_DROP;
+    o->checksums = CHECKSUM_MODE_AUTO;
     o->live.promisc = true;
     o->live.snaplen = 256;
     o->live.timeout_ms = 250;

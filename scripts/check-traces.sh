@@ -21,7 +21,7 @@ for f in $(find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*
     *.gz) gzip -dc "$f" >"$tmp/in.pcap"; in="$tmp/in.pcap" ;;
     *) in="$f" ;;
     esac
-    for mode in drop keep off; do
+    for mode in auto drop keep off; do
         for fmt in text json; do
             n=$((n + 1))
             rc=0

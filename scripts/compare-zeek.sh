@@ -33,13 +33,15 @@ fi
 # Columns, separated by '|':
 #   file      trace name in TRACES_DIR
 #   mode      shakedown's --checksums mode for this run:
-#               drop = shakedown's default, which matches Zeek's default (bad checksums are
+#               drop = Zeek's default policy (every packet whose checksum is not right is
 #                      left out); used wherever the README gives Zeek's default verdict, and
 #                      for every trace whose checksums are all correct (the mode is moot there);
 #               keep = analyse packets with a bad checksum; used where the README's verdict
 #                      comes from a Zeek run that ignores checksums (btest's `zeek -C`):
 #                      tcp_ssh-dups.pcap (152 of its 377 TCP checksums are wrong: offload) and
-#                      the "ignoring checksums" verdict of chksums_localhost-bad-chksum.pcap.
+#                      the "ignoring checksums" verdict of chksums_localhost-bad-chksum.pcap;
+#               auto = shakedown's default: the same two traces, whose wrong checksums are all
+#                      offloaded ones (the pseudo-header partial sum), so auto analyses them.
 #   expect    Zeek's TCP rows as STATE/HISTORY tokens: N*STATE/HISTORY repeats a row N times,
 #             HISTORY '?' means the README gives no history, '-' an empty history; a lone '-'
 #             means the README gives no conn_state (only the extra checks apply).
@@ -62,6 +64,7 @@ tcp_syn-then-ack-then-rst.pcap|drop|RSTOS0/SaR|-|RSTOS0 (`SaR`)
 tcp_syn-then-stuff-then-rst.pcap|drop|OTH/SaFR|-|OTH (`SaFR`)
 tcp_http-on-irc-port-missing-syn.pcapng|drop|SF/^hADadFf|orig=141.142.228.5:6669|SF (`^hADadFf`), originator 141.142.228.5:6669
 tcp_ssh-dups.pcap|keep|SF/ShADTadtTtFf|-|SF (`ShADTadtTtFf`)
+tcp_ssh-dups.pcap|auto|SF/ShADTadtTtFf|-|SF (`ShADTadtTtFf`)
 tcp_options.pcap|drop|S1/ShAD|-|S1 (`ShAD`), derived
 tcp_window-scale-range.pcap|drop|S1/ShADa|-|S1 (`ShADa`), derived
 tcp_payload-syn.pcap|drop|SF/ShAFf|-|SF (`ShAFf`), derived
@@ -77,6 +80,7 @@ chksums_ip6-tcp-bad-chksum.pcap|drop|OTH/C|-|Zeek: weird bad_TCP_checksum, packe
 chksums_ip4-tcp-good-chksum.pcap|drop|S0/S|-|no checksum weird (row: a lone SYN, S0 `S`, derived)
 chksums_localhost-bad-chksum.pcap|drop|OTH/C SH/HcADF|-|Zeek default: OTH (`C`) + SH (`HcADF`)
 chksums_localhost-bad-chksum.pcap|keep|SF/ShADadFf|-|ignoring checksums: SF (`ShADadFf`)
+chksums_localhost-bad-chksum.pcap|auto|SF/ShADadFf|-|ignoring checksums: SF (`ShADadFf`)
 tcp_syn-bad.pcap|drop|OTH/C|-|Zeek: OTH (`C`), 0 packets counted
 tcp_truncated-header.pcap|drop|OTH/- SF/^hAdDafF|-|Zeek: OTH (`-`) + SF (`^hAdDafF`), derived
 tcp_rst-inject-rae.pcap|drop|REJ/SrhADa|-|Zeek: REJ (`SrhADa`)

@@ -220,3 +220,30 @@ Test(icmp, icmpv6_after_extension_header) {
     cr_assert_eq(p.payload_len, 56);
     cr_assert_eq(p.l4_checksum, CHECKSUM_GOOD);
 }
+
+Test(icmp, icmpv6_offloaded_checksum_is_recognised) {
+    /* ICMPv6 sums a pseudo-header too (RFC 4443 §2.3), so its field can hold the partial sum. */
+    struct pb_frame f = echo(6);
+    f.offloaded_l4_checksum = true;
+    uint8_t buf[DH_FRAME_CAP];
+    size_t n = dh_build(&f, buf);
+    struct packet p;
+    cr_assert_eq(dh_decode_full(&p, LINK_ETHERNET, buf, n), DECODE_OK);
+    cr_assert_eq(p.l4_checksum, CHECKSUM_OFFLOADED);
+    dh_put16(buf + ICMP6 + 2, (uint16_t)(dh_get16(buf + ICMP6 + 2) + 1));
+    cr_assert_eq(dh_decode_full(&p, LINK_ETHERNET, buf, n), DECODE_OK);
+    cr_assert_eq(p.l4_checksum, CHECKSUM_BAD);
+}
+
+Test(icmp, icmpv4_has_no_offloaded_checksum) {
+    /* RFC 792 has no pseudo-header: a field holding what an IPv4 pseudo-header (addresses,
+     * protocol 1, length 64) would sum to is just wrong. */
+    struct pb_frame f = echo(4);
+    uint8_t buf[DH_FRAME_CAP];
+    size_t n = dh_build(&f, buf);
+    uint64_t pseudo = dh_sum(dh_sum(0, f.src, 4), f.dst, 4) + DH_PROTO_ICMP + DH_ICMP + 56;
+    dh_put16(buf + ICMP4 + 2, (uint16_t)~dh_finish(pseudo));
+    struct packet p;
+    cr_assert_eq(dh_decode_full(&p, LINK_ETHERNET, buf, n), DECODE_OK);
+    cr_assert_eq(p.l4_checksum, CHECKSUM_BAD);
+}

@@ -81,3 +81,40 @@ Test(stats, capture_counters_and_lost_records) {
     stats_set_records_lost(&s, 12);
     cr_expect_eq(s.records_lost, 12);
 }
+
+Test(stats, checksums_counted_per_layer_worst_returned) {
+    /* IPv4 good and TCP offloaded: counted in each layer, and the packet is OFFLOADED. IPv4 bad
+     * with TCP offloaded: BAD wins (a corrupt header is corrupt whatever the transport says). */
+    struct run_stats s = {0};
+    struct packet p = read_packet(1700000000, 60);
+    p.net = NET_IPV4;
+    p.transport = TRANSPORT_TCP;
+    p.ip_checksum = CHECKSUM_GOOD;
+    p.l4_checksum = CHECKSUM_OFFLOADED;
+    cr_expect_eq(stats_count_decoded(&s, &p, DECODE_OK), CHECKSUM_OFFLOADED);
+    p.ip_checksum = CHECKSUM_BAD;
+    cr_expect_eq(stats_count_decoded(&s, &p, DECODE_OK), CHECKSUM_BAD);
+    p.ip_checksum = CHECKSUM_UNVERIFIED;
+    p.l4_checksum = CHECKSUM_UNVERIFIED;
+    cr_expect_eq(stats_count_decoded(&s, &p, DECODE_OK), CHECKSUM_UNVERIFIED);
+    cr_expect_eq(s.checksums[CHECKSUM_LAYER_IPV4].good, 1);
+    cr_expect_eq(s.checksums[CHECKSUM_LAYER_IPV4].bad, 1);
+    cr_expect_eq(s.checksums[CHECKSUM_LAYER_TCP].offloaded, 2);
+    cr_expect_eq(s.checksums[CHECKSUM_LAYER_TCP].good + s.checksums[CHECKSUM_LAYER_TCP].bad, 0);
+}
+
+Test(stats, offload_sources_listed_up_to_the_limit) {
+    /* Each switched source is listed in order; beyond STATS_MAX_OFFLOAD_SOURCES only counted. */
+    struct run_stats s = {0};
+    struct packet p = read_packet(1700000000, 60);
+    p.ip_version = 4;
+    for (unsigned i = 0; i < STATS_MAX_OFFLOAD_SOURCES + 3; i++) {
+        p.src[3] = (uint8_t)i;
+        stats_note_offload_source(&s, &p);
+    }
+    cr_expect_eq(s.offload_source_count, STATS_MAX_OFFLOAD_SOURCES + 3);
+    cr_expect_eq(s.offload_sources[0].ip_version, 4);
+    cr_expect_eq(s.offload_sources[1].addr[3], 1);
+    cr_expect_eq(s.offload_sources[STATS_MAX_OFFLOAD_SOURCES - 1].addr[3],
+                 STATS_MAX_OFFLOAD_SOURCES - 1);
+}

@@ -518,3 +518,85 @@ Test(tcp, payload_cut_by_snaplen) {
     cr_assert_eq(p.payload_captured, 37);
     cr_assert_eq(p.payload, dh_captured + TCP6 + DH_TCP);
 }
+
+/* ---- checksum offload ---------------------------------------------------------------------- */
+
+/* The TCP checksum field of a built frame, and the frame decoded with it replaced by v. */
+static enum checksum_state checksum_state_with(struct pb_frame f, uint16_t v) {
+    uint8_t buf[DH_FRAME_CAP];
+    size_t n = dh_build(&f, buf);
+    dh_put16(buf + (f.ip_version == 4 ? TCP4 : TCP6) + 16, v);
+    struct packet p;
+    cr_assert_eq(dh_decode_full(&p, LINK_ETHERNET, buf, n), DECODE_OK);
+    return p.l4_checksum;
+}
+
+/* The pseudo-header alone (RFC 9293 §3.1 / RFC 8200 §8.1: addresses, protocol 6, TCP length),
+ * folded and not complemented, computed here independently of the dissector. */
+static uint16_t tcp_partial_sum(const struct pb_frame *f) {
+    size_t alen = f->ip_version == 4 ? 4 : 16;
+    uint64_t acc = dh_sum(dh_sum(0, f->src, alen), f->dst, alen);
+    acc += DH_PROTO_TCP + DH_TCP + f->tcp_optlen + f->payload_len;
+    return (uint16_t)~dh_finish(acc);
+}
+
+Test(tcp, offloaded_checksum_is_recognised) {
+    /* pktbuild's offloaded frame carries the partial sum: OFFLOADED, not BAD, in both IPs. */
+    for (int v = 4; v <= 6; v += 2) {
+        struct pb_frame f = v == 4 ? tcp4(11) : tcp6(11);
+        f.offloaded_l4_checksum = true;
+        struct packet p;
+        cr_assert_eq(decode_spec(&f, &p), DECODE_OK);
+        cr_assert_eq(p.l4_checksum, CHECKSUM_OFFLOADED, "IPv%d", v);
+        /* The same partial sum written by this test, and its complement (both forms are left
+         * by senders: Linux writes the first). */
+        uint16_t partial = tcp_partial_sum(&f);
+        cr_assert_eq(checksum_state_with(f, partial), CHECKSUM_OFFLOADED, "IPv%d", v);
+        cr_assert_eq(checksum_state_with(f, (uint16_t)~partial), CHECKSUM_OFFLOADED, "IPv%d", v);
+    }
+}
+
+Test(tcp, offloaded_checksum_near_misses_are_bad) {
+    /* One off the partial sum either way, or the partial sum of a segment one byte longer (the
+     * length is part of the pseudo-header): a corrupt checksum, not an offloaded one. */
+    struct pb_frame f = tcp4(11);
+    uint16_t partial = tcp_partial_sum(&f);
+    cr_assert_eq(checksum_state_with(f, (uint16_t)(partial + 1)), CHECKSUM_BAD);
+    cr_assert_eq(checksum_state_with(f, (uint16_t)(partial - 1)), CHECKSUM_BAD);
+    struct pb_frame longer = tcp4(12);
+    cr_assert_eq(checksum_state_with(f, tcp_partial_sum(&longer)), CHECKSUM_BAD);
+    /* A zero field: TCP has no "no checksum". */
+    cr_assert_eq(checksum_state_with(f, 0), CHECKSUM_BAD);
+}
+
+Test(tcp, offloaded_checksum_covers_addresses) {
+    /* The partial sum includes the addresses: a new source address (IPv4 header checksum fixed)
+     * makes an offloaded segment's field a mismatch. */
+    struct pb_frame f = tcp4(11);
+    f.offloaded_l4_checksum = true;
+    uint8_t buf[DH_FRAME_CAP];
+    size_t n = dh_build(&f, buf);
+    buf[DH_ETH + 15] ^= 0x02;
+    dh_ipv4_fix_checksum(buf + DH_ETH);
+    struct packet p;
+    cr_assert_eq(dh_decode_full(&p, LINK_ETHERNET, buf, n), DECODE_OK);
+    cr_assert_eq(p.l4_checksum, CHECKSUM_BAD);
+    /* Not asked to verify: nothing is classified. */
+    cr_assert_eq(dh_decode(&p, LINK_ETHERNET, buf, n, n, false), DECODE_OK);
+    cr_assert_eq(p.l4_checksum, CHECKSUM_UNVERIFIED);
+}
+
+Test(tcp, offloaded_checksum_as_linux_loopback_leaves_it) {
+    /* Taken from `tcpdump -i lo` of curl against a local server: a bare ACK 127.0.0.1 →
+     * 127.0.0.1 with a 12-byte timestamp option (TCP length 32) carried 0xfe28 =
+     * 0x7f00 + 0x0001 + 0x7f00 + 0x0001 + 6 + 32, the pseudo-header folded. */
+    static const uint8_t ts_opt[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    struct pb_frame f = tcp4(0);
+    f.flags = PB_ACK;
+    f.src[0] = f.dst[0] = 127, f.src[1] = f.dst[1] = 0, f.src[2] = f.dst[2] = 0;
+    f.src[3] = f.dst[3] = 1;
+    f.tcp_options = ts_opt;
+    f.tcp_optlen = sizeof ts_opt;
+    cr_assert_eq(checksum_state_with(f, 0xfe28), CHECKSUM_OFFLOADED);
+    cr_assert_eq(checksum_state_with(f, 0xfe29), CHECKSUM_BAD);
+}

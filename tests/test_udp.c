@@ -243,3 +243,44 @@ Test(udp, checksum_covers_pseudo_header) {
     cr_assert_eq(p.l4_checksum, CHECKSUM_BAD);
     cr_assert_eq(p.dport, 53);
 }
+
+/* ---- checksum offload ---------------------------------------------------------------------- */
+
+/* The frame decoded with its UDP checksum field replaced by v. */
+static enum checksum_state udp_state_with(const struct pb_frame *f, uint16_t v) {
+    uint8_t buf[DH_FRAME_CAP];
+    size_t n = dh_build(f, buf);
+    dh_put16(buf + udp_offset(f->ip_version) + 6, v);
+    struct packet p;
+    cr_assert_eq(dh_decode_full(&p, LINK_ETHERNET, buf, n), DECODE_OK);
+    return p.l4_checksum;
+}
+
+Test(udp, offloaded_checksum_is_recognised) {
+    /* pktbuild writes the pseudo-header's folded sum: OFFLOADED over both IPs; one off: BAD. */
+    for (int v = 4; v <= 6; v += 2) {
+        struct pb_frame f = udp(v, 21);
+        f.offloaded_l4_checksum = true;
+        uint8_t buf[DH_FRAME_CAP];
+        size_t n = dh_build(&f, buf);
+        uint16_t partial = dh_get16(buf + udp_offset(v) + 6);
+        struct packet p;
+        cr_assert_eq(dh_decode_full(&p, LINK_ETHERNET, buf, n), DECODE_OK);
+        cr_assert_eq(p.l4_checksum, CHECKSUM_OFFLOADED, "IPv%d", v);
+        cr_assert_eq(udp_state_with(&f, (uint16_t)~partial), CHECKSUM_OFFLOADED, "IPv%d", v);
+        cr_assert_eq(udp_state_with(&f, (uint16_t)(partial + 1)), CHECKSUM_BAD, "IPv%d", v);
+    }
+}
+
+Test(udp, offloaded_checksum_as_linux_loopback_leaves_it) {
+    /* From `tcpdump -i lo`: 5 bytes 127.0.0.1 → 127.0.0.1 carried 0xfe20 = 0x7f00 + 1 + 0x7f00 + 1
+     * + 17 + 13 (UDP length); 6 bytes ::1 → ::1 carried 0x0021 = 1 + 1 + 17 + 14. */
+    struct pb_frame f4 = udp(4, 5), f6 = udp(6, 6);
+    memset(f4.src, 0, sizeof f4.src), memset(f4.dst, 0, sizeof f4.dst);
+    memset(f6.src, 0, sizeof f6.src), memset(f6.dst, 0, sizeof f6.dst);
+    f4.src[0] = f4.dst[0] = 127, f4.src[3] = f4.dst[3] = 1;
+    f6.src[15] = f6.dst[15] = 1;
+    cr_assert_eq(udp_state_with(&f4, 0xfe20), CHECKSUM_OFFLOADED);
+    cr_assert_eq(udp_state_with(&f6, 0x0021), CHECKSUM_OFFLOADED);
+    cr_assert_eq(udp_state_with(&f6, 0x0022), CHECKSUM_BAD);
+}

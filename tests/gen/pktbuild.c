@@ -433,6 +433,8 @@ static void l4_fill_checksum(struct pb_out *o, const struct pb_frame *f, size_t 
         sum = 0xffff;
     if (f->bad_l4_checksum)
         sum = cksum_damage(sum);
+    else if (f->offloaded_l4_checksum && f->proto != PB_PROTO_ICMP)
+        sum = (uint16_t)~cksum_finish(acc); /* the pseudo-header alone, folded */
     put_be16(o->buf + l4_start + l4_cksum_offset(f->proto), sum);
 }
 

@@ -105,6 +105,10 @@ struct pb_frame {
      * damaged UDP checksum is never 0, which would mean "no checksum"). */
     bool bad_ip_checksum;
     bool bad_l4_checksum;
+    /* A sending host's capture with checksum offload: the TCP/UDP/ICMPv6 checksum field holds the
+     * folded sum of the pseudo-header alone, uncomplemented, as Linux (CHECKSUM_PARTIAL) leaves
+     * it for the NIC. Ignored for ICMPv4, which has no pseudo-header. */
+    bool offloaded_l4_checksum;
 };
 
 /* Writes the frame into buf. Returns its length, or 0 if it does not fit in cap or the spec is

@@ -151,6 +151,8 @@ bool session_write_segment(struct session *s, enum session_side from, uint8_t fl
     f.tcp_options = opts;
     f.payload = NULL;
     f.payload_len = len;
+    f.offloaded_l4_checksum = f.offloaded_l4_checksum || s->offloaded[from];
+    f.bad_l4_checksum = f.bad_l4_checksum || s->bad_checksum[from];
     if (s->timestamps && !(flags & PB_RST))
         s->ts_recent[session_peer(from)] = session_tsval(s, from);
     bool ok = frame_emit(s, &f);

@@ -54,6 +54,10 @@ struct session {
     uint16_t ip_id[2];     /* next IPv4 identification per side */
     size_t packets;        /* frames written by this session */
     bool ok;               /* false once any build or write failed */
+    /* Per side, the checksum its segments carry: the pseudo-header partial sum (a capture on
+     * that side's host with checksum offload), or a wrong one (corruption). Default: correct. */
+    bool offloaded[2];
+    bool bad_checksum[2];
 };
 
 /* Prepares a session on w with client->server frame template tmpl (link layer, addresses, ports;

@@ -1,0 +1,146 @@
+/* checksum_policy: the --checksums verdict for each packet, and the per-source table of `auto`
+ * (open addressing over a fixed array, probed CHECKSUM_POLICY_PROBE slots at most: every call is
+ * O(1) and nothing is allocated after checksum_policy_new). */
+#include "checksum_policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct checksum_source {
+    uint8_t addr[16];   /* IPv4 in the first 4 bytes, the rest zero */
+    uint8_t ip_version; /* 0: a free entry */
+    bool offloading;
+    uint16_t checked; /* checksummed packets of the window, up to CHECKSUM_POLICY_WINDOW */
+    uint16_t bad;     /* of them, bad */
+};
+
+struct checksum_policy {
+    enum checksum_mode mode;
+    uint32_t capacity, count; /* capacity: 0 unless auto */
+    uint64_t untracked;
+    struct checksum_source sources[]; /* capacity entries, allocated with the policy */
+};
+
+struct checksum_policy *checksum_policy_new(enum checksum_mode mode, uint32_t sources) {
+    uint32_t n = mode != CHECKSUM_MODE_AUTO ? 0 : sources ? sources : 1;
+    struct checksum_policy *cp = calloc(1, sizeof *cp + (size_t)n * sizeof cp->sources[0]);
+    if (cp) {
+        cp->mode = mode;
+        cp->capacity = n;
+    }
+    return cp;
+}
+
+void checksum_policy_free(struct checksum_policy *cp) {
+    free(cp);
+}
+
+bool checksum_mode_verifies(enum checksum_mode mode) {
+    return mode != CHECKSUM_MODE_OFF;
+}
+
+/* A multiplicative mix of the address's two halves and its version (the address is copied into
+ * a zeroed key first, so an IPv4 address hashes the same wherever it came from). */
+static uint32_t source_slot(const struct checksum_policy *cp, const struct checksum_source *key) {
+    uint64_t lo, hi;
+    memcpy(&lo, key->addr, 8);
+    memcpy(&hi, key->addr + 8, 8);
+    uint64_t h = (lo ^ (hi * 0x9e3779b97f4a7c15ull) ^ key->ip_version) * 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (uint32_t)(h % cp->capacity);
+}
+
+/* An entry whose window ended with the source not offloading: nothing left to decide for it. */
+static bool source_settled(const struct checksum_source *e) {
+    return e->checked >= CHECKSUM_POLICY_WINDOW && !e->offloading;
+}
+
+/* The entry of key's source: found within the probe, or a free or settled entry there taken
+ * over for it; NULL when the neighbourhood has neither. Entries are never freed, so a free slot
+ * ends the search: the source is nowhere beyond it. */
+static struct checksum_source *source_get(struct checksum_policy *cp,
+                                          const struct checksum_source *key) {
+    uint32_t i = source_slot(cp, key);
+    uint32_t probe = cp->capacity < CHECKSUM_POLICY_PROBE ? cp->capacity : CHECKSUM_POLICY_PROBE;
+    struct checksum_source *reuse = NULL;
+    for (uint32_t n = 0; n < probe; n++) {
+        struct checksum_source *e = &cp->sources[i];
+        if (e->ip_version == 0) {
+            if (!reuse) {
+                reuse = e;
+                cp->count++;
+            }
+            break;
+        }
+        if (e->ip_version == key->ip_version && memcmp(e->addr, key->addr, 16) == 0)
+            return e;
+        if (!reuse && source_settled(e))
+            reuse = e;
+        if (++i == cp->capacity)
+            i = 0;
+    }
+    if (reuse)
+        *reuse = *key;
+    return reuse;
+}
+
+/* auto: counts the packet in its source's window and decides. */
+static enum checksum_verdict judge_auto(struct checksum_policy *cp, const struct packet *p,
+                                        enum checksum_state cs,
+                                        struct checksum_source_counts *counts) {
+    struct checksum_source key = {.ip_version = p->ip_version};
+    memcpy(key.addr, p->src, p->ip_version == 4 ? 4 : 16);
+    struct checksum_source *e = source_get(cp, &key);
+    if (!e) {
+        cp->untracked++;
+        return cs == CHECKSUM_BAD ? CHECKSUM_VERDICT_DROP : CHECKSUM_VERDICT_ANALYSE;
+    }
+    if (e->offloading)
+        return CHECKSUM_VERDICT_ANALYSE;
+    if (e->checked < CHECKSUM_POLICY_WINDOW) {
+        e->checked++;
+        e->bad = (uint16_t)(e->bad + (cs == CHECKSUM_BAD));
+    }
+    if (cs != CHECKSUM_BAD)
+        return CHECKSUM_VERDICT_ANALYSE;
+    /* bad only grows inside the window, so this is "more than 10 % of the first WINDOW", known
+     * for certain as soon as the (BAD_MAX + 1)th bad packet of the window arrives. */
+    if (e->bad <= CHECKSUM_POLICY_BAD_MAX)
+        return CHECKSUM_VERDICT_DROP;
+    e->offloading = true;
+    if (counts)
+        *counts = (struct checksum_source_counts){.checked = e->checked, .bad = e->bad};
+    return CHECKSUM_VERDICT_SWITCHED;
+}
+
+enum checksum_verdict checksum_policy_judge(struct checksum_policy *cp, const struct packet *p,
+                                            enum checksum_state cs,
+                                            struct checksum_source_counts *counts) {
+    switch (cp->mode) {
+    case CHECKSUM_MODE_AUTO:
+        if (cs == CHECKSUM_UNVERIFIED || (p->ip_version != 4 && p->ip_version != 6))
+            return CHECKSUM_VERDICT_ANALYSE;
+        return judge_auto(cp, p, cs, counts);
+    case CHECKSUM_MODE_DROP:
+        return cs == CHECKSUM_BAD || cs == CHECKSUM_OFFLOADED ? CHECKSUM_VERDICT_DROP
+                                                              : CHECKSUM_VERDICT_ANALYSE;
+    case CHECKSUM_MODE_KEEP:
+    case CHECKSUM_MODE_OFF:
+        break;
+    }
+    return CHECKSUM_VERDICT_ANALYSE;
+}
+
+uint64_t checksum_policy_untracked(const struct checksum_policy *cp) {
+    return cp->untracked;
+}
+
+uint32_t checksum_policy_sources(const struct checksum_policy *cp) {
+    return cp->count;
+}
+
+size_t checksum_policy_memory(const struct checksum_policy *cp) {
+    return sizeof *cp + (size_t)cp->capacity * sizeof cp->sources[0];
+}
