@@ -198,14 +198,18 @@ static void segment_anomalies(struct tracker *tr, struct conn *c, int dir, const
 
 /* What a connection's end reveals. When the input ended (rather than the connection), what was
  * sent within the answer grace before the last packet is not judged: its answer may simply not
- * have been captured. */
+ * have been captured. The same holds for an endpoint that ended the connection with its own RST
+ * (now is that RST's time): what it sent just before may have been on its way to being
+ * acknowledged. */
 static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_end why) {
     if (c->e.key.proto != 6)
         return 0;
     bool cut = why == CONN_END_CAPTURE_END || why == CONN_END_SHUTDOWN || why == CONN_END_EVICTED;
-    int64_t judge_until = cut ? tr->now_ns - tr->cfg.answer_grace_ns : INT64_MAX;
+    int64_t graced = tr->now_ns - tr->cfg.answer_grace_ns;
     anomaly_set all = 0;
     for (int dir = 0; dir < 2; dir++) {
+        bool own_rst = why == CONN_END_RST && c->tcp.ep[dir].rst_sent;
+        int64_t judge_until = cut || own_rst ? graced : INT64_MAX;
         anomaly_set set = tcp_conn_end_anomalies(&c->tcp, dir, judge_until);
         all |= set;
         for (; set; set &= set - 1) {
