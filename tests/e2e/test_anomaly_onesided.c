@@ -25,59 +25,6 @@ static void unseen(struct session *s, enum session_side from, uint8_t flags, siz
     s->snd_nxt[from] += (uint32_t)len + ((flags & PB_SYN) ? 1u : 0u) + ((flags & PB_FIN) ? 1u : 0u);
 }
 
-/* ---- many sessions: counting instead of listing ---------------------------------------------- */
-
-/* What a run of many connections wrote, counted. */
-struct tally {
-    int conns;
-    int medium_or_high;               /* anomaly records of severity medium or high */
-    int per_frame[SESSIONS * 8 + 64]; /* connection records by first_frame */
-    int completed, one_sided, client_is_orig;
-    char bad[512]; /* the first medium/high anomaly records, for the failure message */
-    struct json_object *summary;
-};
-
-static void tally_run(struct tally *t, const struct cap *c, const char *const *opts) {
-    struct run_result rr = run_json(c->path, opts);
-    cr_assert_eq(rr.status, 0, "exit %d; stderr: %s", rr.status, rr.err);
-    memset(t, 0, sizeof *t);
-    size_t k = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(rr.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(line);
-        cr_assert(o, "not JSON: %s", line);
-        const char *type = json_str_or(o, "type");
-        if (strcmp(type, "connection") == 0) {
-            t->conns++;
-            int64_t f = json_int_at(o, "first_frame");
-            cr_assert(f > 0 && f < (int64_t)(sizeof t->per_frame / sizeof t->per_frame[0]));
-            t->per_frame[f]++;
-            struct json_object *v = json_at(o, "handshake.completed");
-            t->completed += v && json_object_get_boolean(v);
-            v = json_at(o, "one_sided");
-            t->one_sided += v && json_object_get_boolean(v);
-            t->client_is_orig += strcmp(json_str_or(o, "src_ip"), "10.0.0.1") == 0 &&
-                                 json_int_at(o, "src_port") >= 40000 &&
-                                 json_int_at(o, "dest_port") == 80;
-        } else if (strcmp(type, "anomaly") == 0) {
-            const char *sev = json_str_or(o, "severity");
-            if (strcmp(sev, "medium") == 0 || strcmp(sev, "high") == 0) {
-                t->medium_or_high++;
-                int w = snprintf(t->bad + k, sizeof t->bad - k, "%s@%" PRId64 " ",
-                                 json_str_or(o, "name"), json_int_at(o, "frame"));
-                if (w > 0 && (size_t)w < sizeof t->bad - k)
-                    k += (size_t)w;
-            }
-        } else if (strcmp(type, "summary") == 0) {
-            t->summary = json_object_get(o);
-        }
-        json_object_put(o);
-    }
-    cr_assert(t->summary, "no summary");
-    cr_assert_eq(json_int_at(t->summary, "packets"), c->frames, "every frame read");
-    run_result_free(&rr);
-}
-
 /* Each of the n sessions, whose first frames are first[0..n-1], is exactly one record. */
 static void expect_one_record_each(const struct tally *t, const int64_t *first, int n) {
     cr_expect_eq(t->conns, n, "%d connection records for %d sessions", t->conns, n);
@@ -158,7 +105,7 @@ Test(one_sided, server_side_only_sessions) {
     cr_expect_eq(t.client_is_orig, SESSIONS, "the client is the originator");
     expect_int(t.summary, "connections.one_sided", SESSIONS);
     expect_int(t.summary, "connections.tcp", SESSIONS);
-    json_object_put(t.summary);
+    tally_free(&t);
 }
 
 /* Near miss: the same sessions, but the client sent no request: the server's ACK after its
@@ -175,7 +122,7 @@ Test(one_sided, near_miss_ack_of_the_syn_alone_proves_nothing) {
     cr_expect_eq(t.completed, 0);
     expect_int(t.summary, "anomalies.synack_unanswered", SESSIONS);
     expect_int(t.summary, "anomalies.syn_flood", 1);
-    json_object_put(t.summary);
+    tally_free(&t);
 }
 
 /* ---- only the client's direction ------------------------------------------------------------- */
@@ -223,7 +170,7 @@ Test(one_sided, client_side_only_sessions) {
     cr_expect_eq(t.one_sided, SESSIONS);
     cr_expect_eq(t.client_is_orig, SESSIONS);
     expect_int(t.summary, "connections.one_sided", SESSIONS);
-    json_object_put(t.summary);
+    tally_free(&t);
 }
 
 /* Near miss: the server never sends a byte after its SYN/ACK, so the client's ACKs never move
@@ -238,5 +185,5 @@ Test(one_sided, near_miss_acks_that_never_move_prove_nothing) {
     cr_expect_eq(t.conns, 2 * SESSIONS);
     cr_expect_eq(t.completed, 0);
     cr_expect_null(json_at(json_at(t.summary, "anomalies"), "syn_unanswered"));
-    json_object_put(t.summary);
+    tally_free(&t);
 }
