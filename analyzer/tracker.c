@@ -125,9 +125,13 @@ static int key_make(const struct packet *p, struct flow_key *k) {
 }
 
 /* Who is the originator of a connection whose first packet is p (sent by key side `side`)?
- * A SYN's sender; a SYN/ACK's receiver; otherwise (picked up mid-stream) the side whose port does
+ * A SYN's sender; a SYN/ACK's receiver (the client, as Zeek's history `^` flip makes it — its
+ * SYN was lost or not captured); otherwise (picked up mid-stream) the side whose port does
  * not look like a server port, or — both or neither looking like one — the sender, unless both
- * do and the sender's port is the lower (Zeek's rule for likely server ports). */
+ * do and the sender's port is the lower (Zeek's rule for likely server ports). No guess from
+ * ephemeral port ranges when neither looks like a server port: in tunnels_Teredo.pcap a client's
+ * first UDP datagram goes from its port 3797 to a relay's 32900, and a "below the ephemeral
+ * range, so the server" rule would make the relay the originator. */
 static int originator_side(const struct packet *p, int side, bool *flipped) {
     bool tcp = p->transport == TRANSPORT_TCP;
     uint8_t f = p->tcp.flags;
