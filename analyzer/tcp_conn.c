@@ -241,7 +241,8 @@ static void ack_passes_holes(struct tcp_conn *t, int pdir, int64_t ack_pos) {
  * inferred only while none of P's segments was captured (when P is seen, its own ACK shows the
  * handshake, and an ack from X past all P sent is judged as it is: handshake_bad_ack), in two
  * ways, by what is known of P's sequence space:
- *  1. P's SYN is implied by X's SYN/ACK: X's ack lies past the SYN's end;
+ *  1. P's SYN is implied by X's SYN/ACK, whose ack set P's position 1 — past the SYN and any
+ *     data of it X acknowledged: X's ack lies past position 1;
  *  2. nothing is known of it: X's acks move on past the first one X sent after its SYN, which
  *     acknowledged P's SYN or more — P sent bytes after its SYN.
  * Only ACKs of non-SYN segments count (a SYN/ACK acknowledges a SYN's own data). */
@@ -251,7 +252,7 @@ static bool proves_peer_synchronized(const struct tcp_conn *t, int dir, uint32_t
         return false;
     if (p->base_known && p->syn_sent) {
         int64_t a = seq_pos(p, ack);
-        return a > 1 + (int64_t)p->syn_len && !beyond_serial_range(a, p->hi);
+        return a > 1 && !beyond_serial_range(a, p->hi);
     }
     return !p->base_known && x->ack_sent && seq_gt(ack, x->last_ack);
 }
@@ -364,7 +365,6 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
         }
         x->syn_sent = true;
         base_init(x, p->tcp.seq);
-        x->syn_len = p->payload_len;
         options_from_syn(x, &p->tcp.opt);
         if (ack && !t->synack_ns)
             t->synack_ns = ts_ns;
@@ -391,7 +391,6 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
     } else if (!tcp_conn_established(t)) {
         raise_anomaly(t, ANOMALY_SYN_ISN_CHANGED);
         base_init(x, p->tcp.seq);
-        x->syn_len = p->payload_len;
         if (t->holes)
             t->holes->ep[dir].n = 0;
         x->data_hi = 0;

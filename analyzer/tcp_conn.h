@@ -83,7 +83,6 @@ struct tcp_endpoint {
     uint32_t last_syn_pos, last_fin_pos, last_rst_pos;
     uint32_t retrans_pkts;
     uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
-    uint32_t syn_len;    /* payload X's SYN carried (TCP Fast Open): positions 1 .. syn_len */
     uint32_t resent_end; /* seq just past the highest payload byte X retransmitted */
 
     int64_t hi;                   /* highest relative position sent + 1 (SYN is position 0) */
