@@ -124,23 +124,35 @@ static int key_make(const struct packet *p, struct flow_key *k) {
     return side;
 }
 
+/* Ephemeral ports: what a client's stack picks for its side of a connection. 32768 and above
+ * covers Linux's range (32768-60999) and the IANA dynamic range the BSDs' and Windows' defaults
+ * fall in (49152-65535). */
+#define EPHEMERAL_PORT_MIN 32768
+
 /* Who is the originator of a connection whose first packet is p (sent by key side `side`)?
- * A SYN's sender; a SYN/ACK's receiver (the client, as Zeek's history `^` flip makes it — its
- * SYN was lost or not captured); otherwise (picked up mid-stream) the side whose port does
- * not look like a server port, or — both or neither looking like one — the sender, unless both
- * do and the sender's port is the lower (Zeek's rule for likely server ports). No guess from
- * ephemeral port ranges when neither looks like a server port: in tunnels_Teredo.pcap a client's
- * first UDP datagram goes from its port 3797 to a relay's 32900, and a "below the ephemeral
- * range, so the server" rule would make the relay the originator. */
+ * 1. A SYN's sender; a SYN/ACK's receiver (the client, as Zeek's history `^` flip makes it: its
+ *    SYN was lost or not captured).
+ * 2. Picked up mid-stream: the side whose port does not look like a server port; both looking
+ *    like one, the sender unless its port is the lower (Zeek's rule for likely server ports).
+ * 3. TCP, neither port looking like one: a segment from a port below the ephemeral range to one
+ *    inside it comes from the server — a local service on a port of its own (3000, 8765) talking
+ *    to a client's ephemeral port; on a host capture the first segment kept is often the
+ *    server's (issue 13). Not for UDP: in tunnels_Teredo.pcap a client's first datagram goes
+ *    from its port 3797 to a Teredo relay's 32900. Not Zeek's rule (docs/zeek-comparison.md).
+ * 4. Otherwise the sender. */
 static int originator_side(const struct packet *p, int side, bool *flipped) {
     bool tcp = p->transport == TRANSPORT_TCP;
     uint8_t f = p->tcp.flags;
     bool flip = false;
     if (tcp && (f & TCP_SYN))
         flip = (f & TCP_ACK) != 0;
-    else if (p->transport == TRANSPORT_TCP || p->transport == TRANSPORT_UDP) {
+    else if (tcp || p->transport == TRANSPORT_UDP) {
         bool s = tracker_port_is_server(p->sport), d = tracker_port_is_server(p->dport);
-        flip = s && (!d || (p->sport < p->dport));
+        if (s || d)
+            flip = s && (!d || (p->sport < p->dport));
+        else
+            flip = tcp && p->sport != 0 && p->sport < EPHEMERAL_PORT_MIN &&
+                   p->dport >= EPHEMERAL_PORT_MIN;
     }
     *flipped = flip;
     return flip ? !side : side;
