@@ -71,6 +71,10 @@ enum zeek_conn_state conn_zeek_state(const struct conn *c) {
     return c->pkts[0] ? ZEEK_S0 : ZEEK_SHR;
 }
 
+bool conn_one_sided(const struct conn *c) {
+    return c->e.key.proto == 6 && (c->pkts[0] == 0 || c->pkts[1] == 0);
+}
+
 void conn_history(const struct conn *c, char out[TCP_HISTORY_MAX]) {
     if (c->e.key.proto == 6) {
         size_t n = strnlen(c->tcp.history, TCP_HISTORY_MAX - 1);

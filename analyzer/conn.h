@@ -85,4 +85,8 @@ uint16_t conn_port(const struct conn *c, int role);
 enum zeek_conn_state conn_zeek_state(const struct conn *c);
 void conn_history(const struct conn *c, char out[TCP_HISTORY_MAX]);
 
+/* A TCP connection of which only one direction was captured: one endpoint sent no packet that
+ * was analysed (a tap on one side of an asymmetric route, or nothing came back to a SYN). */
+bool conn_one_sided(const struct conn *c);
+
 #endif

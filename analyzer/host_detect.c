@@ -41,14 +41,26 @@ static bool note_failed_attempt(struct hosts *h, const struct host_config *cfg,
 unsigned host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
                               enum conn_end why, anomaly_set end_set,
                               struct host_alert out[HOST_DETECT_MAX_ALERTS]) {
-    /* An evicted connection is judged without the answer grace: a table so full of unanswered
-     * SYNs that they are pushed out before their answer could come is what a flood (or a scan)
-     * looks like, and waiting would let any flood larger than the table pass unseen. The
-     * connection's own record still does not blame it within the grace. */
-    if (why == CONN_END_EVICTED && c->e.key.proto == 6)
-        end_set |= tcp_conn_end_anomalies(&c->tcp, 0, INT64_MAX) & half_open_set;
+    /* The answer grace protects one connection's record from blame, not the host-level count:
+     * a connection cut off half-open — evicted, or still half-open when the input ended or at
+     * shutdown — counts toward syn_flood whenever its SYN or SYN/ACK went out. A healthy server
+     * leaves only the handshakes of the last round trip half-open; a flood that ends with the
+     * capture (a short triggered capture, a live capture stopped mid-flood) leaves thousands,
+     * and an evicted one means a table so full of unanswered SYNs that they are pushed out
+     * before an answer could come — waiting would let any flood larger than the table pass
+     * unseen. Only eviction also counts such a connection as a failed attempt for port_scan. */
+    bool cut = why == CONN_END_EVICTED || why == CONN_END_CAPTURE_END || why == CONN_END_SHUTDOWN;
+    anomaly_set flood_set = end_set;
+    if (cut && c->e.key.proto == 6) {
+        anomaly_set ungraced = 0;
+        for (int dir = 0; dir < 2; dir++)
+            ungraced |= tcp_conn_end_anomalies(&c->tcp, dir, INT64_MAX) & half_open_set;
+        flood_set |= ungraced;
+        if (why == CONN_END_EVICTED)
+            end_set |= ungraced & anomaly_bit(ANOMALY_SYN_UNANSWERED);
+    }
     unsigned n = 0;
-    if (note_half_open(h, cfg, c, end_set, &out[n]))
+    if (note_half_open(h, cfg, c, flood_set, &out[n]))
         n++;
     if (note_failed_attempt(h, cfg, c, end_set, &out[n]))
         n++;

@@ -99,6 +99,8 @@ void stats_count_conn(struct run_stats *s, const struct conn *c) {
         t->icmp++;
     t->by_end[c->end]++;
     t->by_state[conn_zeek_state(c)]++;
+    if (conn_one_sided(c))
+        t->one_sided++;
 }
 
 void stats_note_tracker(struct run_stats *s, const struct tracker_counts *tc) {

@@ -26,6 +26,7 @@ struct conn_totals {
     uint64_t tcp, udp, icmp;
     uint64_t by_end[CONN_END_COUNT];
     uint64_t by_state[ZEEK_CONN_STATE_COUNT];
+    uint64_t one_sided;         /* TCP connections with one direction captured (conn_one_sided) */
     uint64_t late_packets;      /* packets of connections already closed and reported */
     uint64_t untracked_packets; /* decoded, but of no connection (fragments, other protocols) */
     uint32_t peak_open;         /* most connections open at once */

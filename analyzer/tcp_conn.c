@@ -233,11 +233,48 @@ static void ack_passes_holes(struct tcp_conn *t, int pdir, int64_t ack_pos) {
     }
 }
 
+/* RFC 9293 §3.10.7.4: a TCP accepts segment text only in a synchronized state, and sends bytes
+ * past its SYN only once synchronized — so when X acknowledges bytes P sent after its SYN (and
+ * after any data the SYN itself carried, TCP Fast Open), P had received X's SYN and had its own
+ * SYN acknowledged: the handshake completed, even if the capture never saw P's side of it (a
+ * tap on one direction of an asymmetric route, a capture on one side of a firewall). It is
+ * inferred only while none of P's segments was captured (when P is seen, its own ACK shows the
+ * handshake, and an ack from X past all P sent is judged as it is: handshake_bad_ack), in two
+ * ways, by what is known of P's sequence space:
+ *  1. P's SYN is implied by X's SYN/ACK, whose ack set P's position 1 — past the SYN and any
+ *     data of it X acknowledged: X's ack lies past position 1;
+ *  2. nothing is known of it: X's acks move on past the first one X sent after its SYN, which
+ *     acknowledged P's SYN or more — P sent bytes after its SYN.
+ * Only ACKs of non-SYN segments count (a SYN/ACK acknowledges a SYN's own data). */
+static bool proves_peer_synchronized(const struct tcp_conn *t, int dir, uint32_t ack, bool syn) {
+    const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
+    if (syn || tcp_conn_established(t) || !x->syn_sent || x->syn_implied || p->seen)
+        return false;
+    if (p->base_known && p->syn_sent) {
+        int64_t a = seq_pos(p, ack);
+        return a > 1 && !beyond_serial_range(a, p->hi);
+    }
+    return !p->base_known && x->ack_sent && seq_gt(ack, x->last_ack);
+}
+
+/* Both SYNs were acknowledged, as proves_peer_synchronized() showed; ack_ns stays 0 (no captured
+ * packet completed the handshake, so there is no SYN/ACK-to-ACK time). */
+static void infer_handshake_done(struct tcp_conn *t) {
+    for (int d = 0; d < 2; d++) {
+        t->ep[d].syn_acked = true;
+        t->ep[d].peer_syn_rcvd = true;
+    }
+    t->handshake_done = true;
+    t->sync_inferred = true;
+}
+
 /* RFC 9293 §3.5.3 via the ACK field of a segment from X (RST segments' ACKs are ignored, as in
  * Zeek): P's SYN or FIN is acknowledged only by an ack past its position, and never by an ack
  * beyond what P sent. */
-static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
+static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, bool syn, int64_t ts_ns) {
     struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
+    if (proves_peer_synchronized(t, dir, ack, syn))
+        infer_handshake_done(t);
     if (!x->ack_sent || seq_gt(ack, x->last_ack))
         x->last_ack = ack;
     x->ack_sent = true;
@@ -269,8 +306,10 @@ static void on_ack(struct tcp_conn *t, int dir, uint32_t ack, int64_t ts_ns) {
         raise_anomaly(t, ANOMALY_SEGMENT_OUT_OF_WINDOW);
         return;
     }
-    /* Acknowledged beyond anything captured from P (after the handshake): sent, never seen. */
-    if (a > p->hi && p->syn_acked && x->peer_syn_rcvd && (!p->fin_sent || a <= p->fin_pos)) {
+    /* Acknowledged beyond anything captured from P (after the handshake, or in a connection
+     * picked up mid-stream, whose handshake is long past): sent, never seen. */
+    bool synchronized = t->midstream || (p->syn_acked && x->peer_syn_rcvd);
+    if (a > p->hi && synchronized && (!p->fin_sent || a <= p->fin_pos)) {
         p->missed_bytes += (uint64_t)(a - p->hi);
         p->hi = a;
         raise_anomaly(t, ANOMALY_ACK_UNSEEN_SEGMENT);
@@ -331,9 +370,13 @@ static void on_syn(struct tcp_conn *t, int dir, const struct packet *p, int64_t 
             t->synack_ns = ts_ns;
         if (!ack && dir == 0 && !t->syn_ns)
             t->syn_ns = ts_ns;
-    } else if (tcp_conn_established(t) && !(dir == 1 && ack && p->tcp.seq == x->isn)) {
-        /* Anything but the responder resending its SYN/ACK (its handshake ACK was lost) is a
-         * SYN that does not belong in an established connection. */
+    } else if (tcp_conn_established(t) &&
+               !(ack && p->tcp.seq == x->isn && (dir == 1 || t->simultaneous_open))) {
+        /* Anything but a SYN/ACK with the sender's ISN from an endpoint that sends one in the
+         * handshake — the responder, or either side of a simultaneous open — is a SYN that does
+         * not belong in an established connection. Such a SYN/ACK is the handshake's step when
+         * the other side's SYN/ACK was captured first (both cross on the wire), or a resend
+         * because its ACK was lost. */
         raise_anomaly(t, ANOMALY_SYN_ON_ESTABLISHED);
     } else if (p->tcp.seq == x->isn && ack && t->simultaneous_open && !x->synack_sent) {
         /* Simultaneous open: after its SYN each side sends a SYN/ACK with the same ISN — the
@@ -510,10 +553,18 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
         old = account_payload(t, dir, pool, start, start + len, ts_ns, &fresh);
     if (len > 0 && !(flags & TCP_RST) && x->fin_sent && !probe)
         check_after_fin(t, x, start + len, fresh);
+    /* What X sends again, its own timer says is overdue: the end judgement gives it no grace. */
+    uint32_t end_seq = x->isn + (uint32_t)(start + len);
+    if (old > 0 && (!x->data_resent || seq_gt(end_seq, x->resent_end))) {
+        x->data_resent = true;
+        x->resent_end = end_seq;
+    }
+    bool fin_again = (flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos;
+    x->fin_resent |= fin_again;
     if (old > 0) {
         x->retrans_pkts += x->retrans_pkts < UINT32_MAX;
         raise_anomaly(t, ANOMALY_RETRANSMISSION);
-    } else if ((flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos) {
+    } else if (fin_again) {
         x->retrans_pkts += x->retrans_pkts < UINT32_MAX; /* the same FIN again */
         raise_anomaly(t, ANOMALY_RETRANSMISSION);
     } else if ((flags & TCP_FIN) && x->fin_sent && start + len > x->fin_pos) {
@@ -550,7 +601,7 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
     if (dir == 0 && (flags & TCP_ACK) && !(flags & (TCP_SYN | TCP_RST)))
         check_handshake_ack(t, p);
     if ((flags & TCP_ACK) && !(flags & TCP_RST))
-        on_ack(t, dir, p->tcp.ack, ts_ns);
+        on_ack(t, dir, p->tcp.ack, (flags & TCP_SYN) != 0, ts_ns);
     if (flags & TCP_SYN) {
         on_syn(t, dir, p, ts_ns);
         pos = 0; /* SYN data starts at position 1 */
@@ -558,6 +609,7 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
     account_segment(t, dir, p, pos, ts_ns, holes);
     holes_trim(t, holes);
     if (flags & TCP_RST) {
+        x->any_rst = true;
         if (!rst_acceptable(t, dir, p)) {
             raise_anomaly(t, ANOMALY_RST_OUT_OF_WINDOW);
         } else {
@@ -580,40 +632,6 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
 
 void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir) {
     history_scaled(t, dir, 'C', &t->ep[dir].n_bad_checksum);
-}
-
-/* The peer is known to acknowledge (it sent an ACK), so silence about X's data or FIN means
- * something; on a one-sided capture nothing can be judged. */
-anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t judge_until_ns) {
-    const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
-    anomaly_set a = 0;
-    bool reset = x->rst_sent || p->rst_sent || (p->history_once & HIST_SEEN_RST);
-    /* syn_unanswered: the originator's SYN got neither SYN/ACK nor RST back. An originator that
-     * went on to acknowledge something was answered — the capture missed the other direction. */
-    if (dir == 0 && x->syn_sent && !x->syn_implied && !p->syn_sent && !reset && !t->midstream &&
-        !x->ack_sent && t->syn_ns <= judge_until_ns)
-        a |= anomaly_bit(ANOMALY_SYN_UNANSWERED);
-    /* synack_unanswered: the responder's SYN/ACK was never acknowledged; it sits in
-     * SYN_RECEIVED. */
-    if (dir == 1 && x->syn_sent && x->peer_syn_rcvd && !x->syn_acked && !reset &&
-        t->synack_ns <= judge_until_ns)
-        a |= anomaly_bit(ANOMALY_SYNACK_UNANSWERED);
-    if (reset || !p->ack_sent)
-        return a;
-    int64_t acked = seq_pos(x, p->last_ack);
-    if (x->data_hi > 1 && acked < x->data_hi && x->last_data_ns <= judge_until_ns)
-        a |= anomaly_bit(ANOMALY_DATA_UNACKED);
-    if (x->fin_sent && !x->fin_acked && x->fin_ns <= judge_until_ns)
-        a |= anomaly_bit(ANOMALY_FIN_UNACKED);
-    return a;
-}
-
-uint64_t tcp_conn_unacked_bytes(const struct tcp_conn *t, int dir) {
-    const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
-    if (!p->ack_sent || !x->base_known)
-        return 0;
-    int64_t acked = seq_pos(x, p->last_ack);
-    return acked < x->data_hi ? (uint64_t)(x->data_hi - (acked > 1 ? acked : 1)) : 0;
 }
 
 bool tcp_conn_established(const struct tcp_conn *t) {

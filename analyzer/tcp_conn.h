@@ -65,6 +65,9 @@ struct tcp_endpoint {
     bool window_from_syn : 1; /* the last window X advertised came in a SYN (never scaled) */
     bool probe_pending : 1;   /* X's last segment was a zero-window probe of the byte at hi */
     bool base_known : 1;      /* isn (or the mid-stream base) set: relative positions valid */
+    bool any_rst : 1;         /* X sent a RST, acceptable or not */
+    bool fin_resent : 1;      /* X sent its FIN again: by its own timer, the ACK is overdue */
+    bool data_resent : 1;     /* X retransmitted payload: resent_end is valid */
     /* Handshake options from X's SYN (or SYN/ACK). */
     bool opt_seen : 1, sack_permitted : 1, timestamps : 1, has_wscale : 1;
     uint8_t wscale;
@@ -81,6 +84,7 @@ struct tcp_endpoint {
     uint32_t last_syn_pos, last_fin_pos, last_rst_pos;
     uint32_t retrans_pkts;
     uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
+    uint32_t resent_end; /* seq just past the highest payload byte X retransmitted */
 
     int64_t hi;                   /* highest relative position sent + 1 (SYN is position 0) */
     int64_t fin_pos;              /* relative position of X's FIN */
@@ -115,9 +119,10 @@ struct tcp_conn {
     bool midstream : 1; /* no SYN seen from the originator when the connection was picked up */
     bool flipped : 1;   /* roles decided against the first packet's direction */
     bool simultaneous_open : 1;
-    bool handshake_done : 1;        /* SYN, SYN/ACK and the ACK of the SYN/ACK all seen */
+    bool handshake_done : 1;        /* both SYNs acknowledged (seen, or sync_inferred) */
     bool handshake_ack_checked : 1; /* the originator's first ACK after the SYN/ACK was judged */
     bool reordered : 1;             /* the SYN/ACK was seen before the SYN it answers */
+    bool sync_inferred : 1; /* handshake_done inferred from one direction's ACKs, not seen */
     anomaly_set raised;     /* what the last segment raised (read after tcp_conn_on_segment) */
     uint8_t close_how;      /* enum tcp_close_how, set when the connection closes */
     int8_t close_initiator; /* endpoint that sent the first FIN or the RST, -1 none */
@@ -147,9 +152,10 @@ void tcp_conn_release(struct tcp_conn *t, struct block_pool *holes);
 void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir);
 
 /* Anomalies that can only be known when the connection ends (half-open handshakes, data or FIN
- * never acknowledged), for endpoint dir. Segments sent after judge_until_ns are not judged: when
- * the connection ends because the input did, their answer may simply not have been captured
- * (INT64_MAX judges everything). */
+ * never acknowledged), for endpoint dir (tcp_judge.c). What dir sent after judge_until_ns is not
+ * judged — when the connection ends because the input did, or by dir's own RST, its answer may
+ * simply not have come yet (INT64_MAX judges everything) — except data or a FIN that dir had
+ * already sent again: its own timer said the answer was overdue. */
 anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t judge_until_ns);
 
 /* Payload bytes endpoint dir sent that its peer has not acknowledged (0 if none or unknown). */

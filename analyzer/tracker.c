@@ -137,19 +137,35 @@ static int key_make(const struct packet *p, struct flow_key *k) {
     return side;
 }
 
+/* Ephemeral ports: what a client's stack picks for its side of a connection. 32768 and above
+ * covers Linux's range (32768-60999) and the IANA dynamic range the BSDs' and Windows' defaults
+ * fall in (49152-65535). */
+#define EPHEMERAL_PORT_MIN 32768
+
 /* Who is the originator of a connection whose first packet is p (sent by key side `side`)?
- * A SYN's sender; a SYN/ACK's receiver; otherwise (picked up mid-stream) the side whose port does
- * not look like a server port, or — both or neither looking like one — the sender, unless both
- * do and the sender's port is the lower (Zeek's rule for likely server ports). */
+ * 1. A SYN's sender; a SYN/ACK's receiver (the client, as Zeek's history `^` flip makes it: its
+ *    SYN was lost or not captured).
+ * 2. Picked up mid-stream: the side whose port does not look like a server port; both looking
+ *    like one, the sender unless its port is the lower (Zeek's rule for likely server ports).
+ * 3. TCP, neither port looking like one: a segment from a port below the ephemeral range to one
+ *    inside it comes from the server — a local service on a port of its own (3000, 8765) talking
+ *    to a client's ephemeral port; on a host capture the first segment kept is often the
+ *    server's (issue 13). Not for UDP: in tunnels_Teredo.pcap a client's first datagram goes
+ *    from its port 3797 to a Teredo relay's 32900. Not Zeek's rule (docs/zeek-comparison.md).
+ * 4. Otherwise the sender. */
 static int originator_side(const struct packet *p, int side, bool *flipped) {
     bool tcp = p->transport == TRANSPORT_TCP;
     uint8_t f = p->tcp.flags;
     bool flip = false;
     if (tcp && (f & TCP_SYN))
         flip = (f & TCP_ACK) != 0;
-    else if (p->transport == TRANSPORT_TCP || p->transport == TRANSPORT_UDP) {
+    else if (tcp || p->transport == TRANSPORT_UDP) {
         bool s = tracker_port_is_server(p->sport), d = tracker_port_is_server(p->dport);
-        flip = s && (!d || (p->sport < p->dport));
+        if (s || d)
+            flip = s && (!d || (p->sport < p->dport));
+        else
+            flip = tcp && p->sport != 0 && p->sport < EPHEMERAL_PORT_MIN &&
+                   p->dport >= EPHEMERAL_PORT_MIN;
     }
     *flipped = flip;
     return flip ? !side : side;
@@ -211,14 +227,18 @@ static void segment_anomalies(struct tracker *tr, struct conn *c, int dir, const
 
 /* What a connection's end reveals. When the input ended (rather than the connection), what was
  * sent within the answer grace before the last packet is not judged: its answer may simply not
- * have been captured. */
+ * have been captured. The same holds for an endpoint that ended the connection with its own RST
+ * (now is that RST's time): what it sent just before may have been on its way to being
+ * acknowledged. */
 static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_end why) {
     if (c->e.key.proto != 6)
         return 0;
     bool cut = why == CONN_END_CAPTURE_END || why == CONN_END_SHUTDOWN || why == CONN_END_EVICTED;
-    int64_t judge_until = cut ? tr->now_ns - tr->cfg.answer_grace_ns : INT64_MAX;
+    int64_t graced = tr->now_ns - tr->cfg.answer_grace_ns;
     anomaly_set all = 0;
     for (int dir = 0; dir < 2; dir++) {
+        bool own_rst = why == CONN_END_RST && c->tcp.ep[dir].rst_sent;
+        int64_t judge_until = cut || own_rst ? graced : INT64_MAX;
         anomaly_set set = tcp_conn_end_anomalies(&c->tcp, dir, judge_until);
         all |= set;
         for (; set; set &= set - 1) {

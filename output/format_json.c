@@ -104,7 +104,7 @@ static void put_tcp_flags(struct jsonw *w, const struct conn *c) {
         (so == TCP_STATE_SYN_SENT && !t->ep[1].syn_sent) || sr == TCP_STATE_SYN_RECEIVED;
     jsonw_bool(w, "half_open", half_open);
     jsonw_bool(w, "midstream", t->midstream);
-    jsonw_bool(w, "one_sided", c->pkts[0] == 0 || c->pkts[1] == 0);
+    jsonw_bool(w, "one_sided", conn_one_sided(c));
     jsonw_bool(w, "handshake_reordered", t->reordered);
 }
 
@@ -371,6 +371,7 @@ static void put_connections(struct jsonw *w, const struct conn_totals *t) {
             jsonw_u64(w, conn_end_name((enum conn_end)i), t->by_end[i]);
     jsonw_object_end(w);
     jsonw_u64(w, "peak_open", t->peak_open);
+    jsonw_u64(w, "one_sided", t->one_sided);
     jsonw_u64(w, "late_packets", t->late_packets);
     jsonw_u64(w, "untracked_packets", t->untracked_packets);
     jsonw_object_end(w);

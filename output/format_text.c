@@ -274,6 +274,9 @@ static void text_connections(struct outbuf *out, const struct conn_totals *t) {
                   "  %-22s %12" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ")\n",
                   "reported", t->reported, t->tcp, t->udp, t->icmp);
     outbuf_printf(out, "  %-22s %12" PRIu32 "\n", "most open at once", t->peak_open);
+    if (t->one_sided)
+        outbuf_printf(out, "  %-22s %12" PRIu64 " (TCP, only one direction captured)\n",
+                      "one-sided", t->one_sided);
     if (t->late_packets)
         outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "late packets", t->late_packets);
     outbuf_printf(out, "  by conn_state:");

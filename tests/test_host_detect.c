@@ -113,15 +113,24 @@ Test(host_detect, completed_connections_count_for_nothing) {
 
 Test(host_detect, evicted_judged_without_answer_grace) {
     /* Ended with the input, within the answer grace, unanswered SYNs are not blamed (end set
-     * empty) and count for nothing. Evicted, they count against the host all the same. */
+     * empty) — but the grace protects a connection's record, not the host-level count (issue 13:
+     * a SYN flood that ends with the capture must still be seen): they count for syn_flood, and
+     * the third goes above the threshold of 2. Not blamed, they are no failed attempt: no
+     * port_scan count. (Before issue 13 they counted for nothing.) Evicted, they count against
+     * the host all the same, for both. */
     struct host_config cfg = config();
     struct hosts *h = hosts_new(&cfg);
     struct host_alert out[HOST_DETECT_MAX_ALERTS];
-    for (uint16_t i = 0; i < 3; i++) {
-        struct conn c = tcp_conn_after(80, i * S, syn_only, 1);
-        cr_expect_eq(host_detect_conn_end(h, &cfg, &c, CONN_END_CAPTURE_END, 0, out), 0);
-    }
     unsigned n = 0;
+    for (uint16_t i = 0; i < 3; i++) {
+        struct conn c = tcp_conn_after((uint16_t)(80 + i), i * S, syn_only, 1);
+        n = host_detect_conn_end(h, &cfg, &c, CONN_END_CAPTURE_END, 0, out);
+        cr_expect_eq(n, i == 2 ? 1u : 0u, "connection %u", i);
+    }
+    cr_expect_eq(out[0].id, ANOMALY_SYN_FLOOD, "three distinct ports, yet no port_scan");
+    cr_expect_eq(out[0].count, 3);
+    hosts_free(h);
+    h = hosts_new(&cfg);
     for (uint16_t i = 0; i < 3; i++) {
         struct conn c = tcp_conn_after(80, i * S, syn_only, 1);
         n = host_detect_conn_end(h, &cfg, &c, CONN_END_EVICTED, 0, out);

@@ -426,3 +426,85 @@ Test(tcp_conn, gigabyte_capture_gap_is_missed_bytes) {
     cr_expect_eq(f.t.ep[O].missed_bytes, 0);
     cr_expect_eq(f.t.ep[O].payload_bytes, 150);
 }
+
+/* Issue 13 §2, a capture of the responder's direction only: its SYN/ACK (the originator's SYN,
+ * never captured, implied by the ack), then — the originator's ACK and 10 bytes not captured —
+ * the responder's ACK of those 10 bytes. Bytes past the SYN are sent only once synchronized
+ * (RFC 9293 §3.10.7.4): the originator had the SYN/ACK, the handshake completed by inference;
+ * both ESTABLISHED, no synack_unanswered, no SYN/ACK-to-ACK time. */
+Test(tcp_conn, responder_acking_past_the_syn_proves_the_handshake) {
+    struct talk k;
+    start(&k, 100, 5000);
+    k.nxt[O]++; /* the SYN, not captured */
+    send_(&k, R, TCP_SYN | TCP_ACK, 0);
+    k.nxt[O] += 10; /* its ACK and 10 bytes, not captured */
+    send_(&k, R, TCP_ACK, 0);
+    cr_expect(k.t.handshake_done && k.t.sync_inferred);
+    cr_expect_eq(k.t.ack_ns, 0);
+    STATES(&k, TCP_STATE_ESTABLISHED, TCP_STATE_ESTABLISHED);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, R, INT64_MAX), 0);
+}
+
+/* Near misses: an ACK of exactly the SYN (ISN + 1) proves nothing — a spoofed SYN gets one too:
+ * still SYN_RECEIVED, synack_unanswered at the end. And once the originator itself is seen, the
+ * responder's ack past everything it sent is no proof either (the originator's own ACK shows
+ * the handshake, or handshake_bad_ack judges it). */
+Test(tcp_conn, ack_of_the_syn_alone_proves_nothing) {
+    struct talk k;
+    start(&k, 100, 5000);
+    k.nxt[O]++;
+    send_(&k, R, TCP_SYN | TCP_ACK, 0);
+    send_(&k, R, TCP_ACK, 0);
+    cr_expect_not(k.t.handshake_done);
+    cr_expect_eq(tcp_state_name(tcp_conn_state(&k.t, R)), tcp_state_name(TCP_STATE_SYN_RECEIVED));
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, R, INT64_MAX),
+                 anomaly_bit(ANOMALY_SYNACK_UNANSWERED));
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    send_(&k, R, TCP_SYN | TCP_ACK, 0);
+    seg(&k, R, TCP_ACK, k.nxt[R], k.nxt[O] + 10, 0);
+    cr_expect_not(k.t.handshake_done, "the originator was seen: no inference");
+}
+
+/* The mirror, only the originator's direction: SYN, its ACK of the SYN/ACK (server ISN + 1,
+ * the SYN/ACK not captured), then its ACK of 20 bytes the server sent: its acknowledgements
+ * moved past the first, so the server sent bytes after its SYN — it was synchronized. An ACK
+ * repeating the first one (near miss) proves nothing. */
+Test(tcp_conn, originator_acks_moving_on_prove_the_handshake) {
+    struct talk k;
+    start(&k, 100, 5000);
+    send_(&k, O, TCP_SYN, 0);
+    k.nxt[R]++; /* the SYN/ACK, not captured */
+    send_(&k, O, TCP_ACK, 0);
+    send_(&k, O, TCP_ACK | TCP_PSH, 10);
+    cr_expect_not(k.t.handshake_done, "the same ack again");
+    k.nxt[R] += 20;
+    send_(&k, O, TCP_ACK, 0);
+    cr_expect(k.t.handshake_done && k.t.sync_inferred);
+    STATES(&k, TCP_STATE_ESTABLISHED, TCP_STATE_ESTABLISHED);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, INT64_MAX), 0);
+}
+
+/* Issue 13 §3: the sender's own RST settles nothing (data_unacked stays judged), the peer's does;
+ * and data the sender resent is judged whatever the judging limit. */
+Test(tcp_conn, own_rst_settles_nothing_a_resend_lifts_the_limit) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    send_(&k, O, TCP_ACK | TCP_PSH, 10); /* at 4 ms */
+    seg(&k, O, TCP_RST, k.nxt[O], 0, 0);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, INT64_MAX), anomaly_bit(ANOMALY_DATA_UNACKED));
+    start(&k, 100, 5000);
+    handshake(&k);
+    send_(&k, O, TCP_ACK | TCP_PSH, 10);
+    seg(&k, R, TCP_RST, k.nxt[R], 0, 0);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, INT64_MAX), 0, "the peer's RST settles it");
+    start(&k, 100, 5000);
+    handshake(&k);
+    uint32_t s = k.nxt[O];
+    send_(&k, O, TCP_ACK | TCP_PSH, 10);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, 3000000), 0, "sent after 3 ms: not judged");
+    seg(&k, O, TCP_ACK | TCP_PSH, s, k.nxt[R], 10);
+    cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, 3000000), anomaly_bit(ANOMALY_DATA_UNACKED),
+                 "resent: judged");
+}

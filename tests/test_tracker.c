@@ -249,3 +249,32 @@ Test(tracker, memory_reserved_and_used) {
     cr_expect_eq(tracker_memory(tr), reserved, "reserved does not change");
     tracker_free(tr);
 }
+
+/* Issue 13 §4, neither port a listed server port: a TCP segment from a port below the ephemeral
+ * range (8765) to one inside it (50000) comes from the server, so its receiver is the originator
+ * (flipped); from 20000 — below the range, a FreeBSD or old Windows client — to 8765 the sender
+ * stays the originator; and a UDP datagram from 3797 to 32900 (tunnels_Teredo.pcap's Teredo
+ * client to its relay) keeps its sender too: the guess is for TCP only. */
+Test(tracker, ephemeral_port_rule_for_tcp_only) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 16);
+    struct packet p = tcp_pkt(0, false, 50000, TCP_ACK | TCP_PSH, 900, 101, 10);
+    p.sport = 8765;
+    feed(tr, p);
+    p = tcp_pkt(1, false, 20000, TCP_ACK | TCP_PSH, 900, 101, 10);
+    p.sport = 8765;
+    feed(tr, p);
+    p = tcp_pkt(2, true, 3797, 0, 0, 0, 10);
+    p.transport = TRANSPORT_UDP;
+    p.ip_proto = 17;
+    p.dport = 32900;
+    feed(tr, p);
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_assert_eq(r.n, 3);
+    cr_expect_eq(conn_port(&r.c[0], 0), 50000, "the ephemeral port's side originates");
+    cr_expect(r.c[0].tcp.flipped);
+    cr_expect_eq(conn_port(&r.c[1], 0), 8765, "20000 is no ephemeral port: the sender");
+    cr_expect_not(r.c[1].tcp.flipped);
+    cr_expect_eq(conn_port(&r.c[2], 0), 3797, "UDP: the sender");
+    tracker_free(tr);
+}

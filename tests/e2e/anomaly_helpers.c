@@ -300,3 +300,53 @@ void expect_not(const struct run *r, const char *name) {
     struct json_object *tot = json_at(r->summary, "anomalies");
     cr_expect(!tot || !json_at(tot, name), "summary counts %s", name);
 }
+
+/* ---- many connections ---------------------------------------------------------------------- */
+
+void tally_run(struct tally *t, const struct cap *c, const char *const *opts) {
+    struct run_result rr = run_json(c->path, opts);
+    cr_assert_eq(rr.status, 0, "exit %d; stderr: %s", rr.status, rr.err);
+    memset(t, 0, sizeof *t);
+    size_t k = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(rr.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        struct json_object *o = json_tokener_parse(line);
+        cr_assert(o, "not JSON: %s", line);
+        const char *type = json_str_or(o, "type");
+        if (strcmp(type, "connection") == 0) {
+            t->conns++;
+            int64_t f = json_int_at(o, "first_frame");
+            cr_assert(f > 0 && f < (int64_t)(sizeof t->per_frame / sizeof t->per_frame[0]));
+            t->per_frame[f]++;
+            struct json_object *v = json_at(o, "handshake.completed");
+            t->completed += v && json_object_get_boolean(v);
+            v = json_at(o, "one_sided");
+            t->one_sided += v && json_object_get_boolean(v);
+            t->client_is_orig += strcmp(json_str_or(o, "src_ip"), "10.0.0.1") == 0 &&
+                                 json_int_at(o, "src_port") >= 40000 &&
+                                 json_int_at(o, "dest_port") == 80;
+        } else if (strcmp(type, "anomaly") == 0) {
+            if (!json_at(o, "uid") && !t->host_anomaly)
+                t->host_anomaly = json_object_get(o);
+            const char *sev = json_str_or(o, "severity");
+            if (strcmp(sev, "medium") == 0 || strcmp(sev, "high") == 0) {
+                t->medium_or_high++;
+                int w = snprintf(t->bad + k, sizeof t->bad - k, "%s@%" PRId64 " ",
+                                 json_str_or(o, "name"), json_int_at(o, "frame"));
+                if (w > 0 && (size_t)w < sizeof t->bad - k)
+                    k += (size_t)w;
+            }
+        } else if (strcmp(type, "summary") == 0) {
+            t->summary = json_object_get(o);
+        }
+        json_object_put(o);
+    }
+    cr_assert(t->summary, "no summary");
+    cr_assert_eq(json_int_at(t->summary, "packets"), c->frames, "every frame read");
+    run_result_free(&rr);
+}
+
+void tally_free(struct tally *t) {
+    json_object_put(t->summary);
+    json_object_put(t->host_anomaly);
+}

@@ -121,4 +121,25 @@ void expect_no_anomalies(const struct run *r);
 /* The near miss's point, stated on its own: nothing named `name` anywhere. */
 void expect_not(const struct run *r, const char *name);
 
+/* ---- many connections: counting instead of listing ----------------------------------------- */
+
+#define TALLY_FRAMES 4096
+
+/* What a run of many connections wrote, counted (for captures with more than MAX_RECS records). */
+struct tally {
+    int conns;
+    int medium_or_high;               /* anomaly records of severity medium or high */
+    int per_frame[TALLY_FRAMES];      /* connection records by first_frame */
+    int completed, one_sided;         /* records with handshake.completed, one_sided true */
+    int client_is_orig;               /* records from 10.0.0.1 to port 80: the client originates */
+    char bad[512];                    /* the first medium/high anomaly records, for messages */
+    struct json_object *host_anomaly; /* the first host-level anomaly record, if any */
+    struct json_object *summary;
+};
+
+/* Runs shakedown -F json on the capture c with extra options (may be NULL) and counts its
+ * records into t; all of c's frames must be read. tally_free() releases what it keeps. */
+void tally_run(struct tally *t, const struct cap *c, const char *const *opts);
+void tally_free(struct tally *t);
+
 #endif
