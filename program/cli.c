@@ -350,8 +350,10 @@ static const struct cli_option option_table[] = {
 
     {.help = "Anomaly detection:"},
     {"answer-grace", 0, "S",
-     "when the input ends, SYNs, data and FINs sent in its last S are\n"
-     "not judged unanswered or unacknowledged (1)",
+     "SYNs, data and FINs sent in the last S before the input ends\n"
+     "(or before their sender's own RST) are not judged unanswered or\n"
+     "unacknowledged, unless already retransmitted; syn_flood counts\n"
+     "half-open connections regardless (1)",
      set_answer_grace},
     {"syn-flood-threshold", 0, "N",
      "syn_flood: more than N half-open connections to one\n"
