@@ -4,7 +4,7 @@ runs shakedown, the libpcap read-only floor and the peers (tcptrace, argus, ndpi
 tshark -z conv,tcp) on the same files in one run, alternating tools within each round, and
 prints a table: median wall time of N runs, packets/s, peak RSS, and shakedown's ratio to each.
 
-  python3 bench/run.py [--runs 3] [--workloads W1,W2] [--no-peers] [--build DIR]
+  python3 bench/run.py [--runs 3] [--workloads W1,W2] [--no-peers] [--formats] [--build DIR]
 
 Output goes to /dev/null for every tool. Peers missing from the machine are installed with
 apt-get when run as root (tcptrace argus-server libndpi-bin tshark), else left out."""
@@ -54,13 +54,16 @@ def ensure_peers(wanted):
     return [t for t in wanted if shutil.which(t)]
 
 
-def tool_commands(builddir, pcap, peers):
+def tool_commands(builddir, pcap, peers, formats):
     sd = os.path.join(builddir, "shakedown")
     cmds = {
         "libpcap read only": [os.path.join(builddir, "bench", "pcap_floor"), pcap],
         "shakedown (json)": [sd, "-F", "json", "-r", pcap],
         "shakedown (text)": [sd, "-F", "text", "-r", pcap],
     }
+    if formats:  # the other formats (issue 14: within 10% of json)
+        for name in ("zeek", "eve", "ecs"):
+            cmds[f"shakedown ({name})"] = [sd, "-F", name, "-r", pcap]
     if "tcptrace" in peers:
         cmds["tcptrace"] = ["tcptrace", "-n", pcap]
     if "argus" in peers:
@@ -90,13 +93,13 @@ def count_packets(builddir, pcap):
     return int(out.split()[0])
 
 
-def run_workload(name, builddir, datadir, runs, peers):
+def run_workload(name, builddir, datadir, runs, peers, formats):
     args, desc = WORKLOADS[name]
     pcap = os.path.join(datadir, name + ".pcap")
     if not os.path.exists(pcap):
         subprocess.run([os.path.join(builddir, "bench", "gen_workload"), pcap] + args, check=True)
     packets = count_packets(builddir, pcap)
-    cmds = tool_commands(builddir, pcap, peers)
+    cmds = tool_commands(builddir, pcap, peers, formats)
     results = {tool: [] for tool in cmds}
     for _ in range(runs):  # alternate: one run of every tool per round
         for tool, cmd in cmds.items():
@@ -126,6 +129,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workloads", default="W1,W2")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--formats", action="store_true",
+                    help="also time -F zeek, eve and ecs")
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
     a = ap.parse_args()
     build(a.build)
@@ -137,7 +142,7 @@ def main():
     for name in a.workloads.split(","):
         if name not in WORKLOADS:
             sys.exit(f"unknown workload {name}: {', '.join(WORKLOADS)}")
-        report(name, *run_workload(name, a.build, datadir, a.runs, peers))
+        report(name, *run_workload(name, a.build, datadir, a.runs, peers, a.formats))
 
 
 if __name__ == "__main__":
