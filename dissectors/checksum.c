@@ -31,3 +31,8 @@ enum checksum_state checksum_transport(uint64_t pseudo, const uint8_t *data, siz
         return CHECKSUM_OFFLOADED;
     return CHECKSUM_BAD;
 }
+
+uint64_t checksum_pseudo_sum(const uint8_t *src, const uint8_t *dst, size_t addr_len,
+                             uint8_t proto) {
+    return checksum_add(checksum_add(0, src, addr_len), dst, addr_len) + proto;
+}

@@ -15,8 +15,18 @@
  * the last has an even length. */
 uint64_t checksum_add(uint64_t sum, const uint8_t *data, size_t len);
 
+/* The sum of a TCP/UDP/ICMPv6 pseudo-header's addresses (addr_len 4 or 16 bytes each) and
+ * protocol (RFC 793, RFC 8200 §8.1); the caller adds the length. */
+uint64_t checksum_pseudo_sum(const uint8_t *src, const uint8_t *dst, size_t addr_len,
+                             uint8_t proto);
+
 /* Folds a running sum to 16 bits (end-around carry), not complemented. */
 uint16_t checksum_fold(uint64_t sum);
+
+/* The sum of a TCP/UDP/ICMPv6 pseudo-header's addresses (addr_len 4 or 16 bytes each) and
+ * protocol (RFC 793, RFC 8200 §8.1); the caller adds the length. */
+uint64_t checksum_pseudo_sum(const uint8_t *src, const uint8_t *dst, size_t addr_len,
+                             uint8_t proto);
 
 /* Folds a running sum to 16 bits and complements it: 0 means the checksum verified. */
 uint16_t checksum_finish(uint64_t sum);

@@ -23,12 +23,6 @@ static bool ipv4_options_valid(struct cursor c) {
     return true;
 }
 
-static uint64_t ipv4_pseudo_sum(const struct packet *p) {
-    uint64_t sum = checksum_add(0, p->src, 4);
-    sum = checksum_add(sum, p->dst, 4);
-    return sum + p->ip_proto;
-}
-
 enum decode_status ipv4_decode(struct packet *p, struct cursor *c, size_t wire_left, bool verify,
                                struct l4_input *l4) {
     uint8_t vihl;
@@ -82,7 +76,7 @@ enum decode_status ipv4_decode(struct packet *p, struct cursor *c, size_t wire_l
     l4->c = cursor_upto(c, payload);
     size_t captured = cursor_left(&l4->c);
     l4->len = (uint32_t)payload;
-    l4->pseudo_sum = ipv4_pseudo_sum(p);
+    l4->pseudo_sum = checksum_pseudo_sum(p->src, p->dst, 4, p->ip_proto);
     /* A first fragment's transport checksum covers the whole datagram: not verifiable here. */
     l4->checksum_possible = captured == payload && !p->fragment && !tso;
     l4->verify = verify;

@@ -74,12 +74,6 @@ static enum decode_status ext_header_skip(struct packet *p, struct ext_walk *w, 
     return DECODE_OK;
 }
 
-static uint64_t ipv6_pseudo_sum(const struct packet *p) {
-    uint64_t sum = checksum_add(0, p->src, 16);
-    sum = checksum_add(sum, p->dst, 16);
-    return sum + p->ip_proto;
-}
-
 enum decode_status ipv6_decode(struct packet *p, struct cursor *c, size_t wire_left, bool verify,
                                struct l4_input *l4) {
     uint8_t vtc, nh = 0;
@@ -122,7 +116,7 @@ enum decode_status ipv6_decode(struct packet *p, struct cursor *c, size_t wire_l
     }
     l4->c = w.c;
     l4->len = (uint32_t)w.left;
-    l4->pseudo_sum = ipv6_pseudo_sum(p);
+    l4->pseudo_sum = checksum_pseudo_sum(p->src, p->dst, 16, p->ip_proto);
     l4->checksum_possible = !p->truncated && !p->fragment && !w.routed;
     l4->verify = verify;
     return DECODE_OK;
