@@ -10,16 +10,18 @@
 #include "packet.h"
 #include "timefmt.h"
 
-static void text_counter(struct outbuf *out, const char *name, const struct counter *c) {
-    if (c->packets)
-        outbuf_printf(out, "  %-22s %12" PRIu64 " packets %14" PRIu64 " bytes\n", name, c->packets,
-                      c->bytes);
+/* The summary: one labelled line per subject (label column LABEL_W wide), only what happened —
+ * empty sections and zero counts are left out. */
+#define LABEL_W 13
+
+static void label(struct outbuf *out, const char *name) {
+    outbuf_printf(out, "%-*s", LABEL_W, name);
 }
 
 static void text_inputs(struct outbuf *out, const struct input_report *in, size_t n) {
-    outbuf_printf(out, "Inputs\n");
     for (size_t i = 0; i < n; i++) {
-        outbuf_printf(out, "  %s: %s", in[i].path, input_status_name(in[i].status));
+        label(out, i ? "" : "Inputs");
+        outbuf_printf(out, "%s: %s", in[i].path, input_status_name(in[i].status));
         if (in[i].link >= 0)
             outbuf_printf(out, ", %s%s, %" PRIu64 " packets", in[i].link_name,
                           in[i].link_supported ? "" : " (unsupported)", in[i].packets);
@@ -29,16 +31,41 @@ static void text_inputs(struct outbuf *out, const struct input_report *in, size_
     }
 }
 
+/* "name N" for each non-zero counter, separated by ", "; returns how many were written. */
+static unsigned counter_list(struct outbuf *out, const struct counter *c, unsigned from,
+                             unsigned to, const char *(*name)(unsigned), unsigned written) {
+    unsigned n = 0;
+    for (unsigned i = from; i < to; i++)
+        if (c[i].packets)
+            outbuf_printf(out, "%s%s %" PRIu64,
+                          n++       ? ", "
+                          : written ? "; "
+                                    : "",
+                          name(i), c[i].packets);
+    return n;
+}
+
+static const char *link_name(unsigned i) {
+    return link_kind_name((enum link_kind)i);
+}
+
+static const char *net_name(unsigned i) {
+    return net_proto_name((enum net_proto)i);
+}
+
+static const char *transport_name(unsigned i) {
+    return transport_proto_name((enum transport_proto)i);
+}
+
+/* Packets by protocol, layer by layer: "ethernet 48; ipv4 37, ipv6 11; tcp 44, udp 2". */
 static void text_protocols(struct outbuf *out, const struct run_stats *s) {
-    outbuf_printf(out, "Link layer\n");
-    for (unsigned i = 0; i < LINK_KIND_COUNT; i++)
-        text_counter(out, link_kind_name((enum link_kind)i), &s->link[i]);
-    outbuf_printf(out, "Network layer\n");
-    for (unsigned i = NET_NONE + 1; i < NET_COUNT; i++)
-        text_counter(out, net_proto_name((enum net_proto)i), &s->net[i]);
-    outbuf_printf(out, "Transport layer\n");
-    for (unsigned i = TRANSPORT_NONE + 1; i < TRANSPORT_COUNT; i++)
-        text_counter(out, transport_proto_name((enum transport_proto)i), &s->transport[i]);
+    if (s->read.packets == 0)
+        return;
+    label(out, "Protocols");
+    unsigned n = counter_list(out, s->link, 0, LINK_KIND_COUNT, link_name, 0);
+    n += counter_list(out, s->net, NET_NONE + 1, NET_COUNT, net_name, n);
+    counter_list(out, s->transport, TRANSPORT_NONE + 1, TRANSPORT_COUNT, transport_name, n);
+    outbuf_printf(out, " (packets)\n");
 }
 
 /* The sources --checksums auto took as offloading, on one line. */
@@ -59,21 +86,31 @@ static void text_offload_sources(struct outbuf *out, const struct run_stats *s) 
 }
 
 static void text_problems(struct outbuf *out, const struct run_stats *s) {
-    outbuf_printf(out, "Decode errors\n");
-    if (stats_decode_error_total(s) == 0)
-        outbuf_printf(out, "  none\n");
-    for (unsigned i = DECODE_OK + 1; i < DECODE_STATUS_COUNT; i++)
-        if (s->decode_errors[i])
-            outbuf_printf(out, "  %-22s %12" PRIu64 "\n", decode_status_name((enum decode_status)i),
-                          s->decode_errors[i]);
-    outbuf_printf(out, "Checksums\n");
+    if (stats_decode_error_total(s)) {
+        label(out, "Not decoded");
+        unsigned n = 0;
+        for (unsigned i = DECODE_OK + 1; i < DECODE_STATUS_COUNT; i++)
+            if (s->decode_errors[i])
+                outbuf_printf(out, "%s%s %" PRIu64, n++ ? ", " : "",
+                              decode_status_name((enum decode_status)i), s->decode_errors[i]);
+        outbuf_putc(out, '\n');
+    }
+    unsigned n = 0;
     for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
         const struct checksum_counts *c = &s->checksums[i];
-        if (c->good || c->bad || c->offloaded)
-            outbuf_printf(
-                out, "  %-22s %12" PRIu64 " good %12" PRIu64 " bad %12" PRIu64 " offloaded\n",
-                checksum_layer_name((enum checksum_layer)i), c->good, c->bad, c->offloaded);
+        if (!c->good && !c->bad && !c->offloaded)
+            continue;
+        if (n++ == 0)
+            label(out, "Checksums");
+        outbuf_printf(out, "%s%s %" PRIu64 " good", n > 1 ? "; " : "",
+                      checksum_layer_name((enum checksum_layer)i), c->good);
+        if (c->bad)
+            outbuf_printf(out, ", %" PRIu64 " bad", c->bad);
+        if (c->offloaded)
+            outbuf_printf(out, ", %" PRIu64 " offloaded", c->offloaded);
     }
+    if (n)
+        outbuf_putc(out, '\n');
     text_offload_sources(out, s);
 }
 
@@ -255,40 +292,87 @@ static void text_anomaly_line(struct outbuf *out, const struct anomaly_event *ev
 }
 
 static void text_anomaly_totals(struct outbuf *out, const struct conn_totals *t) {
-    outbuf_printf(out, "Anomalies\n");
-    bool any = false;
+    unsigned n = 0;
     for (unsigned i = 0; i < ANOMALY_COUNT; i++) {
         if (!t->anomalies[i])
             continue;
-        any = true;
-        outbuf_printf(out, "  %-24s %-6s %10" PRIu64 "\n", anomaly_name((enum anomaly)i),
+        label(out, n++ ? "" : "Anomalies");
+        outbuf_printf(out, "%-24s %-6s %10" PRIu64 "\n", anomaly_name((enum anomaly)i),
                       anomaly_severity_name(anomaly_severity_of((enum anomaly)i)), t->anomalies[i]);
     }
-    if (!any)
-        outbuf_printf(out, "  none\n");
+    if (!n) {
+        label(out, "Anomalies");
+        outbuf_printf(out, "none\n");
+    }
 }
 
 static void text_connections(struct outbuf *out, const struct conn_totals *t) {
-    outbuf_printf(out, "Connections\n");
+    label(out, "Connections");
     outbuf_printf(out,
-                  "  %-22s %12" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ")\n",
-                  "reported", t->reported, t->tcp, t->udp, t->icmp);
-    outbuf_printf(out, "  %-22s %12" PRIu32 "\n", "most open at once", t->peak_open);
+                  "%" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64
+                  "), at most %" PRIu32 " open at once",
+                  t->reported, t->tcp, t->udp, t->icmp, t->peak_open);
     if (t->one_sided)
-        outbuf_printf(out, "  %-22s %12" PRIu64 " (TCP, only one direction captured)\n",
-                      "one-sided", t->one_sided);
+        outbuf_printf(out, ", %" PRIu64 " one-sided (TCP, one direction captured)", t->one_sided);
     if (t->late_packets)
-        outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "late packets", t->late_packets);
-    outbuf_printf(out, "  by conn_state:");
+        outbuf_printf(out, ", %" PRIu64 " late packets", t->late_packets);
+    if (!t->reported) {
+        outbuf_putc(out, '\n');
+        return;
+    }
+    outbuf_printf(out, "\n%-*sconn_state:", LABEL_W, "");
+    unsigned n = 0;
     for (unsigned i = 0; i < ZEEK_CONN_STATE_COUNT; i++)
         if (t->by_state[i])
-            outbuf_printf(out, " %s %" PRIu64, zeek_conn_state_name((enum zeek_conn_state)i),
-                          t->by_state[i]);
-    outbuf_printf(out, "\n  by close:");
+            outbuf_printf(out, "%s %s %" PRIu64, n++ ? "," : "",
+                          zeek_conn_state_name((enum zeek_conn_state)i), t->by_state[i]);
+    outbuf_printf(out, "; close:");
+    n = 0;
     for (unsigned i = CONN_END_OPEN + 1; i < CONN_END_COUNT; i++)
         if (t->by_end[i])
-            outbuf_printf(out, " %s %" PRIu64, conn_end_name((enum conn_end)i), t->by_end[i]);
+            outbuf_printf(out, "%s %s %" PRIu64, n++ ? "," : "", conn_end_name((enum conn_end)i),
+                          t->by_end[i]);
     outbuf_putc(out, '\n');
+}
+
+/* Packets: how many read, and what became of them (only the outcomes that happened). */
+static void text_packets(struct outbuf *out, const struct run_stats *s) {
+    label(out, "Packets");
+    outbuf_printf(out, "%" PRIu64 " read (%" PRIu64 " frame bytes): %" PRIu64 " analysed",
+                  s->read.packets, s->read.bytes, s->analysed);
+    if (s->filtered)
+        outbuf_printf(out, ", %" PRIu64 " filtered out", s->filtered);
+    if (s->checksum_dropped)
+        outbuf_printf(out, ", %" PRIu64 " left out for a bad checksum", s->checksum_dropped);
+    if (stats_decode_error_total(s))
+        outbuf_printf(out, ", %" PRIu64 " not decoded", stats_decode_error_total(s));
+    outbuf_putc(out, '\n');
+    if (s->truncated || s->timestamps_out_of_range) {
+        label(out, "");
+        if (s->truncated)
+            outbuf_printf(out,
+                          "%" PRIu64 " with payload cut by the snap length (headers kept: "
+                          "expected, harmless)%s",
+                          s->truncated, s->timestamps_out_of_range ? "; " : "");
+        if (s->timestamps_out_of_range)
+            outbuf_printf(out, "%" PRIu64 " with a time outside 1970-2100 (clamped)",
+                          s->timestamps_out_of_range);
+        outbuf_putc(out, '\n');
+    }
+    if (s->have_ts) {
+        char a[TIMEFMT_ISO_LEN], b[TIMEFMT_ISO_LEN];
+        timefmt_iso8601(a, sizeof a, s->first_sec, s->first_nsec);
+        timefmt_iso8601(b, sizeof b, s->last_sec, s->last_nsec);
+        label(out, "Time");
+        outbuf_printf(out, "%s .. %s\n", a, b);
+    }
+    if (s->have_capture_stats) {
+        label(out, "Capture");
+        outbuf_printf(out,
+                      "%" PRIu64 " received (libpcap's count: on loopback each packet twice), "
+                      "%" PRIu64 " dropped by the kernel, %" PRIu64 " by the interface\n",
+                      s->capture_received, s->capture_dropped, s->capture_if_dropped);
+    }
 }
 
 /* Why a run reported no connection, in one line, the first thing the output says. */
@@ -334,31 +418,7 @@ static void text_summary(struct format_ctx *f, const struct run_stats *s,
         text_no_connections(out, s, inputs, ninputs);
     outbuf_printf(out, "\n");
     text_inputs(out, inputs, ninputs);
-    outbuf_printf(out, "Packets\n");
-    outbuf_printf(out, "  %-22s %12" PRIu64 " (%" PRIu64 " frame bytes)\n", "read", s->read.packets,
-                  s->read.bytes);
-    outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "filtered out", s->filtered);
-    outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "analysed", s->analysed);
-    outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "bad checksum, dropped", s->checksum_dropped);
-    outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "not decoded", stats_decode_error_total(s));
-    if (s->truncated)
-        outbuf_printf(out,
-                      "  %-22s %12" PRIu64 " (cut by the snap length after their headers: "
-                      "expected, harmless)\n",
-                      "payload not captured", s->truncated);
-    if (s->timestamps_out_of_range)
-        outbuf_printf(out, "  %-22s %12" PRIu64 "\n", "bad timestamps", s->timestamps_out_of_range);
-    if (s->have_ts) {
-        char a[TIMEFMT_ISO_LEN], b[TIMEFMT_ISO_LEN];
-        timefmt_iso8601(a, sizeof a, s->first_sec, s->first_nsec);
-        timefmt_iso8601(b, sizeof b, s->last_sec, s->last_nsec);
-        outbuf_printf(out, "  %-22s %s .. %s\n", "time", a, b);
-    }
-    if (s->have_capture_stats)
-        outbuf_printf(out,
-                      "  %-22s %12" PRIu64 " received (libpcap's count: on loopback each packet "
-                      "twice), %" PRIu64 " dropped by the kernel, %" PRIu64 " by the interface\n",
-                      "capture", s->capture_received, s->capture_dropped, s->capture_if_dropped);
+    text_packets(out, s);
     text_protocols(out, s);
     text_problems(out, s);
     text_connections(out, &s->conns);
