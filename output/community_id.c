@@ -115,24 +115,38 @@ static size_t community_id_input(const struct cid_fields *f, uint8_t proto, uint
     return n;
 }
 
+/* SHA-1 fetched once, and a digest context reused for every ID (EVP_Digest would allocate and
+ * free one per call): one hasher serves one thread at a time. */
 struct community_id_hasher {
     EVP_MD *sha1;
+    EVP_MD_CTX *ctx;
 };
+
+void community_id_hasher_free(struct community_id_hasher *h) {
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    EVP_MD_free(h->sha1);
+    free(h);
+}
 
 struct community_id_hasher *community_id_hasher_new(void) {
     struct community_id_hasher *h = calloc(1, sizeof *h);
-    if (h && !(h->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL))) {
-        free(h);
+    if (h && (!(h->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) || !(h->ctx = EVP_MD_CTX_new()))) {
+        community_id_hasher_free(h);
         h = NULL;
     }
     return h;
 }
 
-void community_id_hasher_free(struct community_id_hasher *h) {
+/* SHA-1 of input into digest; with a hasher, through its reused context. */
+static bool sha1(const struct community_id_hasher *h, const uint8_t *input, size_t len,
+                 unsigned char *digest, unsigned int *digest_len) {
     if (!h)
-        return;
-    EVP_MD_free(h->sha1);
-    free(h);
+        return EVP_Digest(input, len, digest, digest_len, EVP_sha1(), NULL) == 1;
+    return EVP_DigestInit_ex2(h->ctx, h->sha1, NULL) == 1 &&
+           EVP_DigestUpdate(h->ctx, input, len) == 1 &&
+           EVP_DigestFinal_ex(h->ctx, digest, digest_len) == 1;
 }
 
 bool community_id_v1(const struct community_id_hasher *h, const struct community_id_tuple *t,
@@ -148,8 +162,7 @@ bool community_id_v1(const struct community_id_hasher *h, const struct community
 
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    if (EVP_Digest(input, len, digest, &digest_len, h ? h->sha1 : EVP_sha1(), NULL) != 1 ||
-        digest_len != SHA1_LEN)
+    if (!sha1(h, input, len, digest, &digest_len) || digest_len != SHA1_LEN)
         return false;
 
     /* 20 bytes -> 28 base64 chars + NUL, right after the "1:" prefix: 31 bytes in all. */
