@@ -2,6 +2,7 @@
  * event records, and a connection's bounded list of the anomalies it showed. */
 #include "anomaly.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -180,6 +181,22 @@ void anomaly_describe_host(char *buf, size_t len, enum anomaly a, uint32_t count
         snprintf(buf, len,
                  "%u distinct ports or hosts unanswered or refused within %lld s (threshold %u)",
                  count, seconds, threshold);
+}
+
+void anomaly_describe_fold(char *buf, size_t len, enum anomaly a, const struct anomaly_fold *f,
+                           int64_t window_ns) {
+    char kinds[96] = "";
+    size_t used = 0;
+    for (anomaly_set set = f->kinds; set && used < sizeof kinds; set &= set - 1) {
+        int n = snprintf(kinds + used, sizeof kinds - used, "%s%s", used ? ", " : "",
+                         anomaly_name((enum anomaly)__builtin_ctz(set)));
+        used += n > 0 ? (size_t)n : 0;
+    }
+    snprintf(buf, len,
+             "%" PRIu64 " events (%s) of %u connections %s this host in its %lld s %s "
+             "window, folded into this one",
+             f->events, kinds, f->conns, a == ANOMALY_SYN_FLOOD ? "to" : "from",
+             (long long)(window_ns / 1000000000), anomaly_name(a));
 }
 
 /* ---- a connection's anomaly list ------------------------------------------------------------- */

@@ -93,6 +93,20 @@ void anomaly_describe_port_reuse(char *buf, size_t len, const char *uid, bool cl
 void anomaly_describe_host(char *buf, size_t len, enum anomaly a, uint32_t count, int64_t window_ns,
                            uint32_t threshold);
 
+/* A host aggregate: the events of the connections a syn_flood or port_scan alert covers, folded
+ * into one event per host and window (tracker.h). */
+struct anomaly_fold {
+    uint64_t events;           /* events folded (0: not an aggregate) */
+    uint32_t conns;            /* connections they came from */
+    anomaly_set kinds;         /* which anomalies they were */
+    int64_t window_start_ns;   /* the host window they were counted in */
+    int64_t first_ns, last_ns; /* the first and the last of them */
+};
+
+/* syn_flood or port_scan aggregate: what f folded, in the window of window_ns. */
+void anomaly_describe_fold(char *buf, size_t len, enum anomaly a, const struct anomaly_fold *f,
+                           int64_t window_ns);
+
 /* One anomaly as a connection accumulates it: how often, since when, in which direction. */
 struct conn_anomaly {
     uint8_t id;  /* enum anomaly */

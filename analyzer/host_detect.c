@@ -1,6 +1,6 @@
-/* host_detect: which ended connections count toward syn_flood and port_scan. Connections are
- * judged when they end, not at their SYN, so a burst of connections that all complete never looks
- * like a flood or a scan. */
+/* host_detect: which ended connections count toward syn_flood and port_scan, and which host's
+ * aggregate a covered connection's events fold into. Connections are judged when they end, not
+ * at their SYN, so a burst of connections that all complete never looks like a flood or a scan. */
 #include "host_detect.h"
 
 /* The end anomalies of a connection left half-open. */
@@ -8,22 +8,26 @@ static const anomaly_set half_open_set =
     ((anomaly_set)1u << ANOMALY_SYN_UNANSWERED) | ((anomaly_set)1u << ANOMALY_SYNACK_UNANSWERED);
 
 /* A connection that ended half-open — its SYN never answered, or its SYN/ACK never
- * acknowledged — counts against its destination for syn_flood, at the time it was attempted. */
+ * acknowledged — counts against its destination for syn_flood, at the time it was attempted.
+ * Returns whether it counted; the alert, if it fired, is added to v. */
 static bool note_half_open(struct hosts *h, const struct host_config *cfg, const struct conn *c,
-                           anomaly_set end_set, struct host_alert *out) {
+                           anomaly_set end_set, struct host_verdict *v) {
     if (!(end_set & half_open_set))
         return false;
     const uint8_t *dst = conn_addr(c, 1);
-    *out = (struct host_alert){ANOMALY_SYN_FLOOD,        dst,
-                               c->e.key.ip_version,      0,
-                               cfg->syn_flood_window_ns, cfg->syn_flood_threshold};
-    return hosts_syn_attempt(h, dst, c->e.key.ip_version, c->first_ns, &out->count);
+    struct host_alert *a = &v->alert[v->alerts];
+    *a = (struct host_alert){ANOMALY_SYN_FLOOD,        dst,
+                             c->e.key.ip_version,      0,
+                             cfg->syn_flood_window_ns, cfg->syn_flood_threshold};
+    if (hosts_syn_attempt(h, dst, c->e.key.ip_version, c->first_ns, &a->count))
+        v->alerts++;
+    return true;
 }
 
 /* An attempt this connection made (a SYN) that failed: nothing came back, or it was refused.
- * Feeds port_scan, against its source. */
+ * Feeds port_scan, against its source. Returns whether it counted, like note_half_open. */
 static bool note_failed_attempt(struct hosts *h, const struct host_config *cfg,
-                                const struct conn *c, anomaly_set end_set, struct host_alert *out) {
+                                const struct conn *c, anomaly_set end_set, struct host_verdict *v) {
     if (c->e.key.proto != 6 || c->tcp.midstream)
         return false;
     bool unanswered = end_set & anomaly_bit(ANOMALY_SYN_UNANSWERED);
@@ -31,16 +35,19 @@ static bool note_failed_attempt(struct hosts *h, const struct host_config *cfg,
     if (!unanswered && !refused)
         return false;
     const uint8_t *src = conn_addr(c, 0);
-    *out = (struct host_alert){ANOMALY_PORT_SCAN,        src,
-                               c->e.key.ip_version,      0,
-                               cfg->port_scan_window_ns, cfg->port_scan_threshold};
-    return hosts_failed_attempt(h, src, conn_addr(c, 1), conn_port(c, 1), c->e.key.ip_version,
-                                c->first_ns, &out->count);
+    struct host_alert *a = &v->alert[v->alerts];
+    *a = (struct host_alert){ANOMALY_PORT_SCAN,        src,
+                             c->e.key.ip_version,      0,
+                             cfg->port_scan_window_ns, cfg->port_scan_threshold};
+    if (hosts_failed_attempt(h, src, conn_addr(c, 1), conn_port(c, 1), c->e.key.ip_version,
+                             c->first_ns, &a->count))
+        v->alerts++;
+    return true;
 }
 
-unsigned host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
-                              enum conn_end why, anomaly_set end_set,
-                              struct host_alert out[HOST_DETECT_MAX_ALERTS]) {
+void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                          enum conn_end why, anomaly_set end_set, const struct host_fold_in *fold,
+                          struct host_verdict *v) {
     /* The answer grace protects one connection's record from blame, not the host-level count:
      * a connection cut off half-open — evicted, or still half-open when the input ended or at
      * shutdown — counts toward syn_flood whenever its SYN or SYN/ACK went out. A healthy server
@@ -59,10 +66,13 @@ unsigned host_detect_conn_end(struct hosts *h, const struct host_config *cfg, co
         if (why == CONN_END_EVICTED)
             end_set |= ungraced & anomaly_bit(ANOMALY_SYN_UNANSWERED);
     }
-    unsigned n = 0;
-    if (note_half_open(h, cfg, c, flood_set, &out[n]))
-        n++;
-    if (note_failed_attempt(h, cfg, c, end_set, &out[n]))
-        n++;
-    return n;
+    v->alerts = 0;
+    v->folded = false;
+    uint8_t ver = c->e.key.ip_version;
+    /* A connection counted against both a flooded destination and a scanning source folds into
+     * the flood's aggregate only: each event is folded once. */
+    if (note_half_open(h, cfg, c, flood_set, v) && fold)
+        v->folded = hosts_fold(h, HOST_SYN_FLOOD, conn_addr(c, 1), ver, c->first_ns, fold);
+    if (note_failed_attempt(h, cfg, c, end_set, v) && fold && !v->folded)
+        v->folded = hosts_fold(h, HOST_PORT_SCAN, conn_addr(c, 0), ver, c->first_ns, fold);
 }

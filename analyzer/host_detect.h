@@ -23,11 +23,19 @@ struct host_alert {
 
 #define HOST_DETECT_MAX_ALERTS 2
 
+/* What a connection's end did to the host counters. */
+struct host_verdict {
+    struct host_alert alert[HOST_DETECT_MAX_ALERTS]; /* the alerts that fired (syn_flood first) */
+    unsigned alerts;
+    bool folded; /* its events went into a host's aggregate (hosts.h, folding) */
+};
+
 /* Counts connection c, being reported because `why` with the end anomalies end_set, against the
- * hosts it involves. Writes the alerts that fired to out (syn_flood before port_scan) and returns
- * how many. The alerts point into c: use them before c goes. */
-unsigned host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
-                              enum conn_end why, anomaly_set end_set,
-                              struct host_alert out[HOST_DETECT_MAX_ALERTS]);
+ * hosts it involves, and folds fold (the events it is about to report; NULL: none) into the
+ * aggregate of a host it counted against whose window folds. The alerts point into c: use them
+ * before c goes. */
+void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                          enum conn_end why, anomaly_set end_set, const struct host_fold_in *fold,
+                          struct host_verdict *v);
 
 #endif

@@ -60,6 +60,58 @@ bool hosts_syn_attempt(struct hosts *h, const uint8_t *dst, uint8_t ip_version, 
 bool hosts_failed_attempt(struct hosts *h, const uint8_t *src, const uint8_t *dst, uint16_t dport,
                           uint8_t ip_version, int64_t start_ns, uint32_t *distinct);
 
+/* ---- folding --------------------------------------------------------------------------------
+ * Once a host's alert has fired, the connections counted against it would each bring their own
+ * anomaly events: a flood of N spoofed SYNs, N more events. Those events are folded instead into
+ * one aggregate per host, alarm and window. A window folds from its alert on; a window that
+ * follows straight on one whose alert fired (starting less than one window length after it ended)
+ * folds from its start: the host is still under attack, even before the threshold is crossed
+ * again. hosts keeps the aggregates and hands each, once, to the function set with
+ * hosts_on_fold_end when it ends: when its window ends (hosts_close_ended), when a new window of
+ * the host starts, when the host's entry is reused for another host, or at hosts_close_all. */
+enum host_alarm { HOST_SYN_FLOOD, HOST_PORT_SCAN };
+
+/* What one connection brings to fold: kinds is the caller's (hosts only ORs it together). */
+struct host_fold_in {
+    uint64_t kinds;  /* which events (the caller's bits) */
+    uint32_t events; /* how many */
+    int64_t ts_ns;   /* when they were raised */
+    uint64_t frame;  /* the packet that showed them */
+};
+
+/* One aggregate, as it ends. host points into hosts' table: valid during the call only. */
+struct host_fold {
+    enum host_alarm alarm;
+    const uint8_t *host; /* the flood's destination or the scan's source */
+    uint8_t ip_version;
+    int64_t window_start_ns, window_ns;
+    uint32_t count;            /* the window's count: half-open connections or failed targets */
+    uint32_t conns;            /* connections whose events were folded */
+    uint64_t events;           /* events folded */
+    uint64_t kinds;            /* OR of the host_fold_in kinds */
+    int64_t first_ns, last_ns; /* first and last folded event */
+    uint64_t last_frame;
+};
+
+typedef void (*host_fold_fn)(void *ctx, const struct host_fold *f);
+
+/* Turns folding on: aggregates end through fn(ctx, ...). Without it, nothing is folded. An
+ * aggregate ends by time linger_ns after its window ended: connections are counted when they are
+ * reported, which for a half-open one is its handshake timeout after it was attempted, so the
+ * linger is at least that. Events of a window whose aggregate ended by time are not folded. */
+void hosts_on_fold_end(struct hosts *h, host_fold_fn fn, void *ctx, int64_t linger_ns);
+
+/* Folds in the events of a connection counted against host (for alarm) at attempt_ns — right
+ * after hosts_syn_attempt / hosts_failed_attempt counted it — when the window it was counted in
+ * folds. Returns whether it did (false: the caller reports the events one by one). */
+bool hosts_fold(struct hosts *h, enum host_alarm alarm, const uint8_t *host, uint8_t ip_version,
+                int64_t attempt_ns, const struct host_fold_in *in);
+
+/* Ends the aggregates whose window has ended by now_ns; cheap when none has (a comparison). */
+void hosts_close_ended(struct hosts *h, int64_t now_ns);
+/* Ends every aggregate (end of input, shutdown). */
+void hosts_close_all(struct hosts *h);
+
 /* Hosts currently in the table (≤ capacity). */
 uint32_t hosts_count(const struct hosts *h);
 /* Bytes the table allocated (fixed at hosts_new); what hosts_new(c) would allocate; and the bytes

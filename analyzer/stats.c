@@ -109,6 +109,8 @@ void stats_note_tracker(struct run_stats *s, const struct tracker_counts *tc) {
     s->conns.peak_open = tc->peak_open;
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         s->conns.anomalies[a] = tc->anomalies[a];
+    s->conns.anomaly_events_folded = tc->folded_events;
+    s->conns.anomaly_aggregates = tc->aggregates;
 }
 
 void stats_note_capture(struct run_stats *s, const struct capture_stats *cs) {

@@ -31,6 +31,8 @@ struct conn_totals {
     uint64_t untracked_packets; /* decoded, but of no connection (fragments, other protocols) */
     uint32_t peak_open;         /* most connections open at once */
     uint64_t anomalies[ANOMALY_COUNT]; /* every occurrence, by anomaly */
+    uint64_t anomaly_events_folded;    /* events folded into host aggregates (tracker.h) */
+    uint64_t anomaly_aggregates;       /* the aggregate events that hold them */
 };
 
 /* Checksums verified, by the layer they belong to. */
@@ -121,6 +123,7 @@ struct live_stats {
     uint64_t memory_reserved_bytes; /* flow tables and host counters, allocated at the start */
     uint64_t memory_used_bytes;     /* of those, in use so far */
     uint64_t anomalies;             /* occurrences so far */
+    uint64_t anomaly_events_folded; /* of their events, folded into host aggregates so far */
     uint64_t records_lost;          /* records that could not be written */
     uint64_t rotations_failed;      /* output rotations that did not happen */
     struct checksum_counts checksums[CHECKSUM_LAYER_COUNT]; /* so far */

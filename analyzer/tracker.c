@@ -43,8 +43,11 @@ void tracker_config_defaults(struct tracker_config *cfg) {
     cfg->timeout_ns[CONN_TIMER_UDP] = 60 * s;
     cfg->timeout_ns[CONN_TIMER_ICMP] = 60 * s;
     cfg->answer_grace_ns = 1 * s;
+    cfg->fold_host_events = true;
     host_config_defaults(&cfg->hosts);
 }
+
+static void host_aggregate(void *ctx, const struct host_fold *f);
 
 struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report,
                             tracker_anomaly_fn anomaly, void *ctx) {
@@ -64,6 +67,12 @@ struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn 
         tracker_free(tr);
         return NULL;
     }
+    /* A half-open connection is counted against its host when it is reported: at the latest its
+     * handshake timeout after it was attempted (expiry runs as packets arrive or time advances).
+     * An aggregate stays open that long after its window. */
+    if (cfg->fold_host_events)
+        hosts_on_fold_end(tr->hosts, host_aggregate, tr,
+                          cfg->timeout_ns[CONN_TIMER_HANDSHAKE] + cfg->answer_grace_ns);
     return tr;
 }
 
@@ -200,14 +209,21 @@ static void event_of_conn(struct anomaly_event *ev, enum anomaly a, int dir, int
     ev->first_ns = first_ns;
 }
 
-/* Counts an anomaly of a live connection; the first of its kind and direction is also emitted
- * as an event (whose detail `describe` writes, only then). */
-static bool conn_anomaly(struct tracker *tr, struct conn *c, enum anomaly a, int dir, int64_t ts,
-                         uint64_t frame, struct anomaly_event *ev) {
+/* Counts an anomaly of a live connection and lists it on the connection; true when it is the
+ * first of its kind and direction, the one that becomes an event. */
+static bool conn_anomaly_note(struct tracker *tr, struct conn *c, enum anomaly a, int dir,
+                              int64_t ts) {
     tr->counts.anomalies[a]++;
     if (!c->anomalies)
         c->anomalies = block_pool_get(tr->anomaly_lists);
-    if (c->anomalies && !conn_anomalies_add(c->anomalies, a, dir, ts))
+    return !c->anomalies || conn_anomalies_add(c->anomalies, a, dir, ts);
+}
+
+/* conn_anomaly_note, and when it is the first of its kind and direction, the event to emit
+ * (whose detail the caller writes, only then). */
+static bool conn_anomaly(struct tracker *tr, struct conn *c, enum anomaly a, int dir, int64_t ts,
+                         uint64_t frame, struct anomaly_event *ev) {
+    if (!conn_anomaly_note(tr, c, a, dir, ts))
         return false;
     event_of_conn(ev, a, dir, ts, frame, &c->e.key, c->orig_side, c->serial, c->first_ns);
     return true;
@@ -225,12 +241,25 @@ static void segment_anomalies(struct tracker *tr, struct conn *c, int dir, const
     }
 }
 
-/* What a connection's end reveals. When the input ended (rather than the connection), what was
- * sent within the answer grace before the last packet is not judged: its answer may simply not
- * have been captured. The same holds for an endpoint that ended the connection with its own RST
- * (now is that RST's time): what it sent just before may have been on its way to being
- * acknowledged. */
-static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_end why) {
+/* The events a connection's end raises (first of their kind and direction), held until host
+ * detection says whether they are reported one by one or folded into a host's aggregate. */
+struct end_events {
+    unsigned n;
+    anomaly_set kinds;
+    struct {
+        uint8_t anomaly, dir;
+    } list[2 * 8 * sizeof(anomaly_set)];
+};
+
+/* What a connection's end reveals, counted and listed on the connection; the events it raises
+ * go to ends. When the input ended (rather than the connection), what was sent within the answer
+ * grace before the last packet is not judged: its answer may simply not have been captured. The
+ * same holds for an endpoint that ended the connection with its own RST (now is that RST's
+ * time): what it sent just before may have been on its way to being acknowledged. */
+static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_end why,
+                                 struct end_events *ends) {
+    ends->n = 0;
+    ends->kinds = 0;
     if (c->e.key.proto != 6)
         return 0;
     bool cut = why == CONN_END_CAPTURE_END || why == CONN_END_SHUTDOWN || why == CONN_END_EVICTED;
@@ -243,14 +272,27 @@ static anomaly_set end_anomalies(struct tracker *tr, struct conn *c, enum conn_e
         all |= set;
         for (; set; set &= set - 1) {
             enum anomaly a = (enum anomaly)__builtin_ctz(set);
-            struct anomaly_event ev;
-            if (conn_anomaly(tr, c, a, dir, tr->now_ns, c->last_frame, &ev)) {
-                anomaly_describe_end(ev.detail, sizeof ev.detail, a, c, dir);
-                tr->anomaly(tr->ctx, &ev);
+            if (conn_anomaly_note(tr, c, a, dir, tr->now_ns)) {
+                ends->list[ends->n].anomaly = (uint8_t)a;
+                ends->list[ends->n++].dir = (uint8_t)dir;
+                ends->kinds |= anomaly_bit(a);
             }
         }
     }
     return all;
+}
+
+static void end_events_emit(struct tracker *tr, const struct conn *c,
+                            const struct end_events *ends) {
+    for (unsigned i = 0; i < ends->n; i++) {
+        enum anomaly a = (enum anomaly)ends->list[i].anomaly;
+        int dir = ends->list[i].dir;
+        struct anomaly_event ev;
+        event_of_conn(&ev, a, dir, tr->now_ns, c->last_frame, &c->e.key, c->orig_side, c->serial,
+                      c->first_ns);
+        anomaly_describe_end(ev.detail, sizeof ev.detail, a, c, dir);
+        tr->anomaly(tr->ctx, &ev);
+    }
 }
 
 /* A host-level anomaly host_detect found as connection reporting ended (frame: its last). */
@@ -270,15 +312,45 @@ static void host_anomaly(struct tracker *tr, const struct host_alert *h, uint64_
     tr->anomaly(tr->ctx, &ev);
 }
 
+/* A host's aggregate of folded events ended (hosts.h, folding): one event says what it holds. */
+static void host_aggregate(void *ctx, const struct host_fold *f) {
+    struct tracker *tr = ctx;
+    struct anomaly_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.id = f->alarm == HOST_SYN_FLOOD ? ANOMALY_SYN_FLOOD : ANOMALY_PORT_SCAN;
+    ev.dir = -1;
+    ev.ts_ns = tr->now_ns;
+    ev.frame = f->last_frame;
+    ev.host = f->host;
+    ev.host_version = f->ip_version;
+    ev.count = f->count;
+    ev.window_ns = f->window_ns;
+    ev.folded = (struct anomaly_fold){.events = f->events,
+                                      .conns = f->conns,
+                                      .kinds = (anomaly_set)f->kinds,
+                                      .window_start_ns = f->window_start_ns,
+                                      .first_ns = f->first_ns,
+                                      .last_ns = f->last_ns};
+    anomaly_describe_fold(ev.detail, sizeof ev.detail, ev.id, &ev.folded, f->window_ns);
+    tr->counts.aggregates++;
+    tr->anomaly(tr->ctx, &ev);
+}
+
 /* ---- the one exit path --------------------------------------------------------------------- */
 
 static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     c->end = (uint8_t)why;
-    anomaly_set end_set = end_anomalies(tr, c, why);
-    struct host_alert alerts[HOST_DETECT_MAX_ALERTS];
-    unsigned n = host_detect_conn_end(tr->hosts, &tr->cfg.hosts, c, why, end_set, alerts);
-    for (unsigned i = 0; i < n; i++)
-        host_anomaly(tr, &alerts[i], c->last_frame);
+    struct end_events ends;
+    anomaly_set end_set = end_anomalies(tr, c, why, &ends);
+    struct host_fold_in fold = {ends.kinds, ends.n, tr->now_ns, c->last_frame};
+    struct host_verdict v;
+    host_detect_conn_end(tr->hosts, &tr->cfg.hosts, c, why, end_set, ends.n ? &fold : NULL, &v);
+    if (v.folded)
+        tr->counts.folded_events += ends.n;
+    else
+        end_events_emit(tr, c, &ends);
+    for (unsigned i = 0; i < v.alerts; i++)
+        host_anomaly(tr, &v.alert[i], c->last_frame);
     tr->counts.reported++;
     tr->counts.by_end[why]++;
     tr->counts.open_now--;
@@ -314,6 +386,7 @@ static void expire(struct tracker *tr) {
             report_and_remove(tr, c, expiry_reason(c, (enum conn_timer)t));
     }
     time_wait_expire(tr->time_wait, tr->now_ns);
+    hosts_close_ended(tr->hosts, tr->now_ns);
 }
 
 /* Makes room for one more live connection: the least recently active one is evicted. */
@@ -527,4 +600,5 @@ void tracker_flush(struct tracker *tr, enum conn_end why) {
             report_and_remove(tr, (struct conn *)e, why);
     }
     time_wait_clear(tr->time_wait);
+    hosts_close_all(tr->hosts);
 }

@@ -22,17 +22,22 @@ struct tracker_config {
     int64_t answer_grace_ns;  /* at the end of input, what was sent this recently is not judged
                                  unanswered or unacknowledged */
     struct host_config hosts; /* syn_flood and port_scan thresholds */
+    bool fold_host_events;    /* once syn_flood or port_scan fired for a host, the events of the
+                                 connections it covers become one aggregate event per host and
+                                 window (hosts.h, folding); their records still list them */
 };
 
 /* Defaults (documented in docs/shakedown.1): handshake 30 s, established idle 300 s, half-closed
  * 120 s, closing 30 s, TIME_WAIT 240 s (2 × MSL of 120 s), UDP 60 s, ICMP 60 s, 262144 flows,
- * answer grace 1 s, host defaults of host_config_defaults(). */
+ * answer grace 1 s, host events folded, host defaults of host_config_defaults(). */
 void tracker_config_defaults(struct tracker_config *cfg);
 
 struct tracker_counts {
     uint64_t created, reported, late_packets, untracked_packets, evicted;
     uint64_t by_end[CONN_END_COUNT];
     uint64_t anomalies[ANOMALY_COUNT]; /* every occurrence, by anomaly */
+    uint64_t folded_events;            /* events folded into host aggregates (not emitted alone) */
+    uint64_t aggregates;               /* aggregate events emitted */
     uint32_t open_now, peak_open;
 };
 
@@ -49,15 +54,18 @@ struct anomaly_event {
     int64_t first_ns;
     const uint8_t *host; /* host-level: the flood's destination or the scan's source */
     uint8_t host_version;
-    uint32_t count;    /* host-level: half-open connections or distinct failed targets */
-    int64_t window_ns; /* host-level: the window they were counted in */
+    uint32_t count;             /* host-level: half-open connections or distinct failed targets */
+    int64_t window_ns;          /* host-level: the window they were counted in */
+    struct anomaly_fold folded; /* host-level aggregate: folded.events > 0 */
     char detail[192];
 };
 
 /* Called once per connection with c->end set; c is valid only during the call. */
 typedef void (*tracker_report_fn)(void *ctx, const struct conn *c);
 /* Called as each anomaly is detected (the first of its kind per connection and direction; the
- * connection record counts them all). ev is valid only during the call. */
+ * connection record counts them all) — except the events of connections a host alert covers,
+ * which come folded, as one aggregate event per host and window (folded.events > 0) when the
+ * window's aggregate ends. ev is valid only during the call. */
 typedef void (*tracker_anomaly_fn)(void *ctx, const struct anomaly_event *ev);
 
 struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report,

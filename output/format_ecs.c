@@ -209,7 +209,7 @@ static void ecs_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {
         jsonw_string(&w, "ip", text);
         jsonw_object_end(&w);
     }
-    format_json_anomaly_own(&w, ev, uid, false); /* the detail is the ECS message */
+    format_json_anomaly_own(&w, ev, uid, false, f->opt); /* the detail is the ECS message */
     record_end(&w);
 }
 

@@ -244,7 +244,7 @@ static void eve_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {
     jsonw_string(&w, "type", "stream");
     jsonw_string(&w, "event", anomaly_name(ev->id));
     jsonw_object_end(&w);
-    format_json_anomaly_own(&w, ev, ev->key ? uid : "", true);
+    format_json_anomaly_own(&w, ev, ev->key ? uid : "", true, f->opt);
     record_end(&w);
 }
 

@@ -198,6 +198,24 @@ static void json_connection(struct format_ctx *f, const struct conn *c, bool fin
 
 /* ---- anomaly and stats records ------------------------------------------------------------ */
 
+void format_json_folded(struct jsonw *w, const struct anomaly_event *ev,
+                        const struct record_options *o) {
+    const struct anomaly_fold *f = &ev->folded;
+    if (!f->events)
+        return;
+    jsonw_object_begin(w, "folded");
+    jsonw_u64(w, "events", f->events);
+    jsonw_u64(w, "connections", f->conns);
+    jsonw_array_begin(w, "anomalies");
+    for (anomaly_set set = f->kinds; set; set &= set - 1)
+        jsonw_string(w, NULL, anomaly_name((enum anomaly)__builtin_ctz(set)));
+    jsonw_array_end(w);
+    put_ts(w, "window_start", f->window_start_ns, o);
+    put_ts(w, "first_ts", f->first_ns, o);
+    put_ts(w, "last_ts", f->last_ns, o);
+    jsonw_object_end(w);
+}
+
 static void json_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {
     struct jsonw w;
     record_begin(&w, f, "anomaly");
@@ -211,6 +229,7 @@ static void json_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {
                  ev->host_version);
         jsonw_u64(&w, "count", ev->count);
         put_seconds(&w, "window", ev->window_ns);
+        format_json_folded(&w, ev, f->opt);
     } else {
         char uid[CONN_UID_LEN];
         conn_uid_make(ev->serial, ev->first_ns, ev->key, uid);
@@ -247,7 +266,7 @@ static void put_checksums(struct jsonw *w, const struct checksum_counts *c) {
 }
 
 void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, const char *uid,
-                             bool with_detail) {
+                             bool with_detail, const struct record_options *o) {
     jsonw_object_begin(w, "shakedown");
     if (ev->key) {
         jsonw_string(w, "uid", uid);
@@ -259,6 +278,7 @@ void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, co
     jsonw_u64(w, "frame", ev->frame);
     if (with_detail)
         jsonw_string(w, "detail", ev->detail);
+    format_json_folded(w, ev, o);
     jsonw_object_end(w);
 }
 
@@ -275,6 +295,7 @@ void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
     jsonw_u64(w, "memory_reserved_bytes", ls->memory_reserved_bytes);
     jsonw_u64(w, "memory_used_bytes", ls->memory_used_bytes);
     jsonw_u64(w, "anomalies", ls->anomalies);
+    jsonw_u64(w, "anomaly_events_folded", ls->anomaly_events_folded);
     jsonw_u64(w, "records_lost", ls->records_lost);
     jsonw_u64(w, "rotations_failed", ls->rotations_failed);
     put_checksums(w, ls->checksums);
@@ -414,6 +435,8 @@ void format_json_summary_members(struct jsonw *w, const struct run_stats *s,
     put_offload_sources(w, s);
     put_connections(w, &s->conns);
     put_anomaly_totals(w, &s->conns);
+    jsonw_u64(w, "anomaly_events_folded", s->conns.anomaly_events_folded);
+    jsonw_u64(w, "anomaly_aggregates", s->conns.anomaly_aggregates);
     if (s->records_lost)
         jsonw_u64(w, "records_lost", s->records_lost);
     if (s->rotations_failed)

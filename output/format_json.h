@@ -13,10 +13,16 @@
 /* "anomalies": [{name, severity, count, first_ts, direction}, …], and "anomalies_unlisted". */
 void format_json_anomalies(struct jsonw *w, const struct conn *c, const struct record_options *o);
 
-/* "shakedown": {uid, direction | count, severity, frame[, detail]} — an anomaly event's facts
- * that a foreign format (EVE, ECS) has no field for; uid is the connection's ("" host-level). */
+/* "shakedown": {uid, direction | count, severity, frame[, detail][, folded]} — an anomaly
+ * event's facts that a foreign format (EVE, ECS) has no field for; uid is the connection's (""
+ * host-level). */
 void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, const char *uid,
-                             bool with_detail);
+                             bool with_detail, const struct record_options *o);
+
+/* A host aggregate's "folded": {events, connections, anomalies, window_start, first_ts, last_ts}
+ * (nothing for any other event). */
+void format_json_folded(struct jsonw *w, const struct anomaly_event *ev,
+                        const struct record_options *o);
 
 /* The members of a stats record after "type". */
 void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,

@@ -304,6 +304,13 @@ static void text_anomaly_totals(struct outbuf *out, const struct conn_totals *t)
         label(out, "Anomalies");
         outbuf_printf(out, "none\n");
     }
+    if (t->anomaly_events_folded) {
+        label(out, "");
+        outbuf_printf(out,
+                      "(%" PRIu64 " events of hosts under syn_flood/port_scan folded into %" PRIu64
+                      " aggregate lines; --no-fold writes each)\n",
+                      t->anomaly_events_folded, t->anomaly_aggregates);
+    }
 }
 
 static void text_connections(struct outbuf *out, const struct conn_totals *t) {

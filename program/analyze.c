@@ -133,6 +133,7 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
     memcpy(ls.checksums, s->stats->checksums, sizeof ls.checksums);
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];
+    ls.anomaly_events_folded = tc->folded_events;
     struct capture_stats cs;
     if (cap && capture_get_stats(cap, &cs)) {
         ls.have_capture = true;

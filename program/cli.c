@@ -180,6 +180,12 @@ static void set_syn_flood_window(struct options *o, const char *name, const char
     o->tracker.hosts.syn_flood_window_ns = parse_seconds(name, arg);
 }
 
+static void set_no_fold(struct options *o, const char *name, const char *arg) {
+    (void)name;
+    (void)arg;
+    o->tracker.fold_host_events = false;
+}
+
 static void set_port_scan_threshold(struct options *o, const char *name, const char *arg) {
     o->tracker.hosts.port_scan_threshold =
         (uint32_t)parse_uint(name, arg, 1, HOSTS_MAX_SCAN_TARGETS);
@@ -365,6 +371,11 @@ static const struct cli_option option_table[] = {
      "unanswered or refused, from one host (20, at most 64) ...",
      set_port_scan_threshold},
     {"port-scan-window", 0, "S", "... within S seconds (60)", set_port_scan_window},
+    {"no-fold", 0, NULL,
+     "write every anomaly event: by default, once syn_flood or\n"
+     "port_scan fired for a host, the events of the connections it\n"
+     "covers are folded into one aggregate event per host and window",
+     set_no_fold},
 
     {.help = "Output:"},
     {"format", 'F', "FORMAT",

@@ -56,6 +56,14 @@ static const struct seg refused[] = {{0, TCP_SYN, 100, 0}, {1, TCP_RST | TCP_ACK
 static const struct seg completed[] = {
     {0, TCP_SYN, 100, 0}, {1, TCP_SYN | TCP_ACK, 900, 101}, {0, TCP_ACK, 101, 901}};
 
+/* host_detect_conn_end with nothing to fold; returns how many alerts fired. */
+static unsigned conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                         enum conn_end why, anomaly_set end_set, struct host_verdict *v) {
+    host_detect_conn_end(h, cfg, c, why, end_set, NULL, v);
+    cr_expect_not(v->folded, "nothing to fold, nothing folded");
+    return v->alerts;
+}
+
 static const anomaly_set unanswered = (anomaly_set)1u << ANOMALY_SYN_UNANSWERED;
 
 Test(host_detect, unanswered_syns_count_for_flood_and_scan) {
@@ -63,23 +71,23 @@ Test(host_detect, unanswered_syns_count_for_flood_and_scan) {
      * the third goes above both thresholds: syn_flood first, then port_scan. */
     struct host_config cfg = config();
     struct hosts *h = hosts_new(&cfg);
-    struct host_alert out[HOST_DETECT_MAX_ALERTS];
+    struct host_verdict v;
     for (uint16_t i = 0; i < 2; i++) {
         struct conn c = tcp_conn_after((uint16_t)(80 + i), i * S, syn_only, 1);
-        cr_expect_eq(host_detect_conn_end(h, &cfg, &c, CONN_END_TIMEOUT, unanswered, out), 0);
+        cr_expect_eq(conn_end(h, &cfg, &c, CONN_END_TIMEOUT, unanswered, &v), 0);
     }
     struct conn c = tcp_conn_after(82, 2 * S, syn_only, 1);
-    cr_assert_eq(host_detect_conn_end(h, &cfg, &c, CONN_END_TIMEOUT, unanswered, out), 2);
-    cr_expect_eq(out[0].id, ANOMALY_SYN_FLOOD);
-    cr_expect_eq(out[0].host, conn_addr(&c, 1));
-    cr_expect_eq(out[0].ip_version, 4);
-    cr_expect_eq(out[0].count, 3);
-    cr_expect_eq(out[0].threshold, 2);
-    cr_expect_eq(out[0].window_ns, cfg.syn_flood_window_ns);
-    cr_expect_eq(out[1].id, ANOMALY_PORT_SCAN);
-    cr_expect_eq(out[1].host, conn_addr(&c, 0));
-    cr_expect_eq(out[1].count, 3);
-    cr_expect_eq(out[1].window_ns, cfg.port_scan_window_ns);
+    cr_assert_eq(conn_end(h, &cfg, &c, CONN_END_TIMEOUT, unanswered, &v), 2);
+    cr_expect_eq(v.alert[0].id, ANOMALY_SYN_FLOOD);
+    cr_expect_eq(v.alert[0].host, conn_addr(&c, 1));
+    cr_expect_eq(v.alert[0].ip_version, 4);
+    cr_expect_eq(v.alert[0].count, 3);
+    cr_expect_eq(v.alert[0].threshold, 2);
+    cr_expect_eq(v.alert[0].window_ns, cfg.syn_flood_window_ns);
+    cr_expect_eq(v.alert[1].id, ANOMALY_PORT_SCAN);
+    cr_expect_eq(v.alert[1].host, conn_addr(&c, 0));
+    cr_expect_eq(v.alert[1].count, 3);
+    cr_expect_eq(v.alert[1].window_ns, cfg.port_scan_window_ns);
     hosts_free(h);
 }
 
@@ -87,25 +95,25 @@ Test(host_detect, refused_counts_for_scan_only) {
     /* A RST answering the SYN (REJ) is a failed attempt, not a half-open connection. */
     struct host_config cfg = config();
     struct hosts *h = hosts_new(&cfg);
-    struct host_alert out[HOST_DETECT_MAX_ALERTS];
+    struct host_verdict v;
     unsigned n = 0;
     for (uint16_t i = 0; i < 3; i++) {
         struct conn c = tcp_conn_after((uint16_t)(80 + i), i * S, refused, 2);
         cr_assert_eq(conn_zeek_state(&c), ZEEK_REJ);
-        n = host_detect_conn_end(h, &cfg, &c, CONN_END_RST, 0, out);
+        n = conn_end(h, &cfg, &c, CONN_END_RST, 0, &v);
     }
     cr_assert_eq(n, 1);
-    cr_expect_eq(out[0].id, ANOMALY_PORT_SCAN);
+    cr_expect_eq(v.alert[0].id, ANOMALY_PORT_SCAN);
     hosts_free(h);
 }
 
 Test(host_detect, completed_connections_count_for_nothing) {
     struct host_config cfg = config();
     struct hosts *h = hosts_new(&cfg);
-    struct host_alert out[HOST_DETECT_MAX_ALERTS];
+    struct host_verdict v;
     for (uint16_t i = 0; i < 5; i++) {
         struct conn c = tcp_conn_after((uint16_t)(80 + i), i * S, completed, 3);
-        cr_expect_eq(host_detect_conn_end(h, &cfg, &c, CONN_END_TIMEOUT, 0, out), 0);
+        cr_expect_eq(conn_end(h, &cfg, &c, CONN_END_TIMEOUT, 0, &v), 0);
     }
     cr_expect_eq(hosts_count(h), 0, "no host was counted");
     hosts_free(h);
@@ -120,23 +128,23 @@ Test(host_detect, evicted_judged_without_answer_grace) {
      * the host all the same, for both. */
     struct host_config cfg = config();
     struct hosts *h = hosts_new(&cfg);
-    struct host_alert out[HOST_DETECT_MAX_ALERTS];
+    struct host_verdict v;
     unsigned n = 0;
     for (uint16_t i = 0; i < 3; i++) {
         struct conn c = tcp_conn_after((uint16_t)(80 + i), i * S, syn_only, 1);
-        n = host_detect_conn_end(h, &cfg, &c, CONN_END_CAPTURE_END, 0, out);
+        n = conn_end(h, &cfg, &c, CONN_END_CAPTURE_END, 0, &v);
         cr_expect_eq(n, i == 2 ? 1u : 0u, "connection %u", i);
     }
-    cr_expect_eq(out[0].id, ANOMALY_SYN_FLOOD, "three distinct ports, yet no port_scan");
-    cr_expect_eq(out[0].count, 3);
+    cr_expect_eq(v.alert[0].id, ANOMALY_SYN_FLOOD, "three distinct ports, yet no port_scan");
+    cr_expect_eq(v.alert[0].count, 3);
     hosts_free(h);
     h = hosts_new(&cfg);
     for (uint16_t i = 0; i < 3; i++) {
         struct conn c = tcp_conn_after(80, i * S, syn_only, 1);
-        n = host_detect_conn_end(h, &cfg, &c, CONN_END_EVICTED, 0, out);
+        n = conn_end(h, &cfg, &c, CONN_END_EVICTED, 0, &v);
     }
     cr_assert_eq(n, 1); /* the same port each time: one failed target, no scan */
-    cr_expect_eq(out[0].id, ANOMALY_SYN_FLOOD);
-    cr_expect_eq(out[0].count, 3);
+    cr_expect_eq(v.alert[0].id, ANOMALY_SYN_FLOOD);
+    cr_expect_eq(v.alert[0].count, 3);
     hosts_free(h);
 }

@@ -329,3 +329,157 @@ Test(hosts, victim_survives_a_spoofed_flood) {
     cr_expect(syn(h, &victim, 7 * MS, &n));
     hosts_free(h);
 }
+
+/* ---- folding ------------------------------------------------------------------------------- */
+
+/* The aggregates handed out, in order (the host copied: it points into the table). */
+struct folds {
+    unsigned n;
+    struct host_fold f[8];
+    struct addr host[8];
+};
+
+static void fold_seen(void *ctx, const struct host_fold *f) {
+    struct folds *fs = ctx;
+    cr_assert_lt(fs->n, 8u, "more aggregates than any test expects");
+    fs->f[fs->n] = *f;
+    memcpy(fs->host[fs->n].b, f->host, 4);
+    fs->n++;
+}
+
+/* A connection with `events` events of kind bit `kind` at t, folded against dst if its window
+ * folds (right after it was counted, as host_detect does). */
+static bool syn_fold(struct hosts *h, const struct addr *dst, int64_t t, uint32_t events,
+                     unsigned kind) {
+    syn(h, dst, t, NULL);
+    struct host_fold_in in = {1ull << kind, events, t + 30 * SEC, (uint64_t)t};
+    return hosts_fold(h, HOST_SYN_FLOOD, dst->b, 4, t, &in);
+}
+
+/* A table of `capacity` hosts (config_small) that folds into fs, with a linger of 31 s. */
+static struct hosts *folding_hosts(uint32_t capacity, struct folds *fs) {
+    struct host_config c = config_small(capacity);
+    struct hosts *h = hosts_new(&c);
+    cr_assert(h);
+    memset(fs, 0, sizeof *fs);
+    hosts_on_fold_end(h, fold_seen, fs, 31 * SEC);
+    return h;
+}
+
+/* n connections to dst at 0, 1, 2 ... ms, each with one event of kind 0: the 6th fires. */
+static void syn_folds(struct hosts *h, const struct addr *dst, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        syn_fold(h, dst, i * MS, 1, 0);
+}
+
+/* Threshold 5: the 5 connections before the alert keep their events; from the 6th (the one that
+ * fires) on they fold, whatever their kinds. A new window at 10 s ends the first window's
+ * aggregate — 3 connections (6th, 7th, 8th), 1 + 2 + 1 events, kinds 0 and 3, first and last
+ * event times those of the 6th and 8th — and folds from its start (it follows straight on a
+ * window whose alert fired), until hosts_close_all ends its aggregate of 2 connections. */
+Test(hosts, fold_after_the_alert_one_aggregate_per_window) {
+    struct folds fs;
+    struct hosts *h = folding_hosts(64, &fs);
+    struct addr dst = addr4(1);
+    for (int64_t i = 0; i < 5; i++)
+        cr_expect_not(syn_fold(h, &dst, i * MS, 1, 0), "connection %lld: no alert yet", i);
+    cr_expect(syn_fold(h, &dst, 5 * MS, 1, 0), "the connection that fires folds");
+    cr_expect(syn_fold(h, &dst, 6 * MS, 2, 3));
+    cr_expect(syn_fold(h, &dst, 7 * MS, 1, 0));
+    cr_expect_eq(fs.n, 0, "nothing handed out while the window lasts");
+    cr_expect(syn_fold(h, &dst, 10 * SEC, 1, 0), "a window right after a fired one folds at once");
+    cr_assert_eq(fs.n, 1);
+    cr_expect_eq(fs.f[0].alarm, HOST_SYN_FLOOD);
+    cr_expect_eq(memcmp(fs.host[0].b, dst.b, 4), 0);
+    cr_expect_eq(fs.f[0].ip_version, 4);
+    cr_expect_eq(fs.f[0].conns, 3);
+    cr_expect_eq(fs.f[0].events, 4);
+    cr_expect_eq(fs.f[0].kinds, (1ull << 0) | (1ull << 3));
+    cr_expect_eq(fs.f[0].first_ns, 5 * MS + 30 * SEC);
+    cr_expect_eq(fs.f[0].last_ns, 7 * MS + 30 * SEC);
+    cr_expect_eq(fs.f[0].last_frame, 7 * MS);
+    cr_expect_eq(fs.f[0].count, 8, "the window counted 8 half-open connections");
+    cr_expect_eq(fs.f[0].window_start_ns, 0);
+    cr_expect_eq(fs.f[0].window_ns, 10 * SEC);
+    cr_expect(syn_fold(h, &dst, 11 * SEC, 1, 0));
+    hosts_close_all(h);
+    cr_assert_eq(fs.n, 2);
+    cr_expect_eq(fs.f[1].conns, 2);
+    cr_expect_eq(fs.f[1].count, 2, "below the threshold, and still folded");
+    cr_expect_eq(fs.f[1].window_start_ns, 10 * SEC);
+    hosts_close_all(h);
+    cr_expect_eq(fs.n, 2, "each aggregate is handed out once");
+    hosts_free(h);
+}
+
+/* A window that starts a full window length after a fired one ended (at 25 s, the fired one
+ * being [0, 10 s)) is a new episode: it folds nothing until its own alert. */
+Test(hosts, fold_stops_after_a_quiet_window) {
+    struct folds fs;
+    struct hosts *h = folding_hosts(64, &fs);
+    struct addr dst = addr4(1);
+    syn_folds(h, &dst, 6);
+    cr_expect_not(syn_fold(h, &dst, 25 * SEC, 1, 0));
+    cr_expect_eq(fs.n, 1, "the first window's aggregate ended with it");
+    hosts_free(h);
+}
+
+/* An aggregate ends by time linger after its window: window [0, 10 s) with a linger of 31 s
+ * ends at 41 s, not a nanosecond before; a connection of that window reported after that is not
+ * folded (one aggregate per window), and without hosts_on_fold_end nothing folds at all. */
+Test(hosts, fold_ends_by_time_then_refuses) {
+    struct folds fs;
+    struct hosts *h = folding_hosts(64, &fs);
+    struct addr dst = addr4(1);
+    syn_folds(h, &dst, 7);
+    hosts_close_ended(h, 41 * SEC - 1);
+    cr_expect_eq(fs.n, 0);
+    hosts_close_ended(h, 41 * SEC);
+    cr_assert_eq(fs.n, 1);
+    cr_expect_eq(fs.f[0].conns, 2);
+    cr_expect_not(syn_fold(h, &dst, 8 * MS, 1, 0), "its aggregate has ended");
+    hosts_close_all(h);
+    cr_expect_eq(fs.n, 1);
+    hosts_free(h);
+
+    struct host_config c = config_small(64);
+    h = hosts_new(&c);
+    for (int64_t i = 0; i < 7; i++)
+        cr_expect_not(syn_fold(h, &dst, i * MS, 1, 0), "folding is off");
+    hosts_free(h);
+}
+
+/* A host's entry reused for another host hands out its aggregate first. Capacity 1: host A's
+ * window [0, 10 s) has ended by 20 s, when host B takes the only entry. */
+Test(hosts, fold_ends_when_the_entry_is_reused) {
+    struct folds fs;
+    struct hosts *h = folding_hosts(1, &fs);
+    struct addr a = addr4(1), b = addr4(2);
+    syn_folds(h, &a, 7);
+    syn(h, &b, 20 * SEC, NULL);
+    cr_assert_eq(fs.n, 1);
+    cr_expect_eq(memcmp(fs.host[0].b, a.b, 4), 0, "the aggregate names host A");
+    cr_expect_eq(fs.f[0].conns, 2);
+    hosts_close_all(h);
+    cr_expect_eq(fs.n, 1);
+    hosts_free(h);
+}
+
+/* port_scan folds the same way, against the scanning source. */
+Test(hosts, fold_port_scan) {
+    struct folds fs;
+    struct hosts *h = folding_hosts(64, &fs);
+    struct addr src = addr4(1), dst = addr4(2);
+    struct host_fold_in in = {1, 1, 0, 0};
+    for (uint16_t p = 1; p <= 7; p++) {
+        failed(h, &src, &dst, p, p * MS, NULL);
+        bool folded = hosts_fold(h, HOST_PORT_SCAN, src.b, 4, p * MS, &in);
+        cr_expect_eq(folded, p >= 6, "port %u", p);
+    }
+    hosts_close_all(h);
+    cr_assert_eq(fs.n, 1);
+    cr_expect_eq(fs.f[0].alarm, HOST_PORT_SCAN);
+    cr_expect_eq(fs.f[0].conns, 2);
+    cr_expect_eq(fs.f[0].window_ns, 60 * SEC);
+    hosts_free(h);
+}

@@ -13,6 +13,7 @@ struct reports {
     int listed[MAX_REPORTS];    /* anomalies the connection's list held when it was reported */
     int nev;
     enum anomaly ev[MAX_REPORTS];
+    uint64_t folded[MAX_REPORTS]; /* the event's folded.events (0: not an aggregate) */
 };
 
 static void collect(void *ctx, const struct conn *c) {
@@ -25,6 +26,7 @@ static void collect(void *ctx, const struct conn *c) {
 static void collect_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct reports *r = ctx;
     cr_assert_lt(r->nev, MAX_REPORTS);
+    r->folded[r->nev] = ev->folded.events;
     r->ev[r->nev++] = ev->id;
 }
 
@@ -276,5 +278,47 @@ Test(tracker, ephemeral_port_rule_for_tcp_only) {
     cr_expect_eq(conn_port(&r.c[1], 0), 8765, "20000 is no ephemeral port: the sender");
     cr_expect_not(r.c[1].tcp.flipped);
     cr_expect_eq(conn_port(&r.c[2], 0), 3797, "UDP: the sender");
+    tracker_free(tr);
+}
+
+/* Live, an aggregate of folded events ends by capture time. syn_flood threshold 2 in 10 s,
+ * handshake timeout 5 s, answer grace 1 s: five unanswered SYNs at 0..4 ms (ports 1..5) expire
+ * half-open at 6 s. The first two give syn_unanswered each; the third crosses the threshold
+ * (syn_flood) and its event and the next two are folded. The window [0, 10 s) ends at 10 s; its
+ * aggregate stays open for the handshake timeout and the grace, 6 s more (a connection of the
+ * window may still be reported until then), and is written at 16 s with 3 events — before
+ * the input ends, with no new packet. */
+Test(tracker, fold_aggregate_ends_by_capture_time) {
+    struct reports r;
+    struct tracker_config cfg;
+    tracker_config_defaults(&cfg);
+    cfg.max_flows = 16;
+    cfg.timeout_ns[CONN_TIMER_HANDSHAKE] = 5 * S;
+    cfg.hosts.syn_flood_threshold = 2;
+    memset(&r, 0, sizeof r);
+    struct tracker *tr = tracker_new(&cfg, collect, collect_anomaly, &r);
+    cr_assert(tr);
+    for (uint16_t port = 1; port <= 5; port++)
+        feed(tr, tcp_pkt((port - 1) * 1000000, true, port, TCP_SYN, 100, 0, 0));
+    tracker_advance(tr, 6 * S);
+    cr_assert_eq(r.n, 5, "the five expired");
+    cr_assert_eq(r.nev, 3);
+    cr_expect_eq(r.ev[0], ANOMALY_SYN_UNANSWERED);
+    cr_expect_eq(r.ev[1], ANOMALY_SYN_UNANSWERED);
+    cr_expect_eq(r.ev[2], ANOMALY_SYN_FLOOD);
+    cr_expect_eq(r.folded[2], 0, "the alert is no aggregate");
+    tracker_advance(tr, 16 * S - 1);
+    cr_expect_eq(r.nev, 3, "the aggregate is still open");
+    tracker_advance(tr, 16 * S);
+    cr_assert_eq(r.nev, 4);
+    cr_expect_eq(r.ev[3], ANOMALY_SYN_FLOOD);
+    cr_expect_eq(r.folded[3], 3);
+    const struct tracker_counts *tc = tracker_counts(tr);
+    cr_expect_eq(tc->anomalies[ANOMALY_SYN_UNANSWERED], 5, "every occurrence counted");
+    cr_expect_eq(tc->anomalies[ANOMALY_SYN_FLOOD], 1, "the aggregate is no occurrence");
+    cr_expect_eq(tc->folded_events, 3);
+    cr_expect_eq(tc->aggregates, 1);
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_expect_eq(r.nev, 4, "nothing more at the end");
     tracker_free(tr);
 }

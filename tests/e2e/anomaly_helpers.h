@@ -110,6 +110,12 @@ struct want {
     const char *host;  /* host-level: dest_ip of a syn_flood, src_ip of a port_scan */
     int64_t host_count;
     int64_t window_s;
+    bool folded; /* a connection's anomaly whose event a host alert folded: counted and listed
+                    on its record, no event record of its own */
+    /* host-level aggregate of folded events (tracker.h): the record's folded object holds this
+     * many events of that many connections, the first and last at these times; not an
+     * occurrence (the summary counts the folded anomalies themselves) */
+    int64_t folded_events, folded_conns, folded_first_ts, folded_last_ts;
 };
 
 /* The run shows exactly the n anomalies w (see the conventions at the top). */
