@@ -44,7 +44,7 @@ void conn_uid_make(uint64_t serial, int64_t first_ns, const struct flow_key *k,
 }
 
 void conn_uid(const struct conn *c, char out[CONN_UID_LEN]) {
-    conn_uid_make(c->serial, c->first_ns, &c->e.key, out);
+    conn_uid_make(c->first_frame, c->first_ns, &c->e.key, out);
 }
 
 const uint8_t *conn_addr(const struct conn *c, int role) {

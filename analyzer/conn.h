@@ -55,11 +55,11 @@ struct flow_entry {
 };
 
 struct conn {
-    struct flow_entry e; /* first: the flow table's part (key, links) */
-    uint8_t orig_side;   /* e.key.addr index of the originator */
-    uint8_t end;         /* enum conn_end once reported */
-    uint64_t serial;     /* 1-based order of creation in the run (uid source) */
-    uint64_t first_frame, last_frame;
+    struct flow_entry e;                /* first: the flow table's part (key, links) */
+    uint8_t orig_side;                  /* e.key.addr index of the originator */
+    uint8_t end;                        /* enum conn_end once reported */
+    uint64_t first_frame, last_frame;   /* first_frame is also its uid's source: the same in every
+                                           run over the same input, sharded or not */
     int64_t first_ns, last_ns;          /* first and last packet */
     uint64_t pkts[2], ip_bytes[2];      /* by role: [0] originator → responder, [1] back */
     uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
@@ -73,6 +73,8 @@ struct conn {
 const char *conn_end_name(enum conn_end e);
 
 #define CONN_UID_LEN 18 /* "C" + 16 base62 characters + NUL */
+/* A connection's uid, from what names it in every run over the same input — its first frame,
+ * first packet time and key — so runs that split the work (--shard) name it alike. */
 void conn_uid(const struct conn *c, char out[CONN_UID_LEN]);
 void conn_uid_make(uint64_t serial, int64_t first_ns, const struct flow_key *k,
                    char out[CONN_UID_LEN]);

@@ -120,6 +120,11 @@ void stats_note_capture(struct run_stats *s, const struct capture_stats *cs) {
     s->capture_if_dropped = cs->if_dropped;
 }
 
+void stats_set_shard(struct run_stats *s, uint32_t index, uint32_t count) {
+    s->shard_index = index;
+    s->shard_count = count;
+}
+
 void stats_set_records_lost(struct run_stats *s, uint64_t lost) {
     s->records_lost = lost;
 }

@@ -1,9 +1,10 @@
 /* stats: the run's packet accounting — what was read from each input and what became of every
  * packet (filtered, decoded, dropped for a bad checksum, or a decode failure by reason), with
  * packets and bytes by link, network and transport protocol. Every packet read lands in exactly
- * one of: filtered, analysed, checksum_dropped, decode_errors[reason]. Only the functions of this
- * header write a struct run_stats — in stats.c, or inline below where they run for every packet;
- * everyone else only reads it, so each counter has one place that says when it moves. */
+ * one of: filtered, analysed, checksum_dropped, other_shards, decode_errors[reason]. Only the
+ * functions of this header write a struct run_stats — in stats.c, or inline below where they run
+ * for every packet; everyone else only reads it, so each counter has one place that says when it
+ * moves. */
 #ifndef SHAKEDOWN_STATS_H
 #define SHAKEDOWN_STATS_H
 
@@ -64,6 +65,8 @@ struct run_stats {
     uint64_t filtered;         /* rejected by the BPF filter */
     uint64_t analysed;         /* decoded and passed on */
     uint64_t checksum_dropped; /* decoded, but left out by --checksums for a checksum not right */
+    uint64_t other_shards;     /* decoded, but of a connection another share analyses (--shard) */
+    uint32_t shard_index, shard_count; /* --shard K/N: K - 1 and N; N 0 or 1: not sharded */
     uint64_t decode_errors[DECODE_STATUS_COUNT]; /* [DECODE_OK] stays 0 */
 
     /* Of the packets that passed the filter: by protocol, as far as decoding got. */
@@ -146,7 +149,8 @@ void stats_count_read(struct run_stats *s, const struct packet *p);
 void stats_count_conn(struct run_stats *s, const struct conn *c);
 
 /* What became of a packet read (after stats_count_read): rejected by the filter; or decoded
- * (stats_count_decoded) and then analysed, or left out for a bad checksum. Inline, as the one
+ * (stats_count_decoded) and then analysed, left out for a bad checksum, or left to another share
+ * (--shard). Inline, as the one
  * increment each is, because they run for every packet. */
 static inline void stats_count_filtered(struct run_stats *s) {
     s->filtered++;
@@ -156,6 +160,9 @@ static inline void stats_count_analysed(struct run_stats *s) {
 }
 static inline void stats_count_checksum_dropped(struct run_stats *s) {
     s->checksum_dropped++;
+}
+static inline void stats_count_other_shard(struct run_stats *s) {
+    s->other_shards++;
 }
 
 /* Counts a packet whose time could not be a time and was clamped into range. */
@@ -169,6 +176,8 @@ static inline void stats_count_bad_timestamp(struct run_stats *s) {
 void stats_note_tracker(struct run_stats *s, const struct tracker_counts *tc);
 void stats_note_capture(struct run_stats *s, const struct capture_stats *cs);
 void stats_set_records_lost(struct run_stats *s, uint64_t lost);
+/* --shard K/N: this run analyses share index (K - 1) of count (N). */
+void stats_set_shard(struct run_stats *s, uint32_t index, uint32_t count);
 void stats_set_rotations_failed(struct run_stats *s, uint64_t failed);
 
 /* Sum of decode_errors[]. */
@@ -176,9 +185,11 @@ uint64_t stats_decode_error_total(const struct run_stats *s);
 
 const char *checksum_layer_name(enum checksum_layer l);
 
-/* Everything read, in one number, is filtered + analysed + checksum_dropped + decode errors. */
+/* Everything read, in one number, is filtered + analysed + checksum_dropped + other_shards +
+ * decode errors. */
 static inline uint64_t stats_accounted(const struct run_stats *s) {
-    return s->filtered + s->analysed + s->checksum_dropped + stats_decode_error_total(s);
+    return s->filtered + s->analysed + s->checksum_dropped + s->other_shards +
+           stats_decode_error_total(s);
 }
 
 #endif

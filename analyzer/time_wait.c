@@ -16,7 +16,7 @@ struct closed_conn {
     uint8_t orig_side;
     uint8_t end;        /* enum conn_end: how it closed */
     uint8_t known;      /* bit per role: isn/nxt of that endpoint are valid */
-    uint64_t serial;    /* as the live connection's */
+    uint64_t serial;    /* the live connection's first frame */
     int64_t first_ns;   /* as the live connection's */
     int64_t close_ns;   /* TIME_WAIT runs from here */
     uint32_t isn[2];    /* by role: sequence base of each endpoint */
@@ -70,7 +70,7 @@ size_t time_wait_memory_used(const struct time_wait *tw) {
 static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
     struct closed_conn z = {.orig_side = c->orig_side,
                             .end = c->end,
-                            .serial = c->serial,
+                            .serial = c->first_frame,
                             .first_ns = c->first_ns,
                             .close_ns = close_ns};
     for (int role = 0; role < 2; role++) {

@@ -51,7 +51,7 @@ struct time_wait_match {
      * while it was live. */
     uint8_t end;
     uint8_t orig_side;
-    uint64_t serial;
+    uint64_t serial; /* its first frame (the uid source, conn.h) */
     int64_t first_ns, close_ns;
 };
 

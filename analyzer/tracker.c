@@ -12,6 +12,7 @@
 #include "block_pool.h"
 #include "flow_table.h"
 #include "host_detect.h"
+#include "siphash.h"
 #include "time_wait.h"
 
 struct tracker {
@@ -28,7 +29,6 @@ struct tracker {
     void *ctx;
     int64_t now_ns;
     bool have_now;
-    uint64_t serial;
     struct tracker_counts counts;
 };
 
@@ -127,6 +127,11 @@ bool tracker_port_is_server(uint16_t port) {
 /* ---- keys and roles ------------------------------------------------------------------------ */
 
 /* Fills the canonical key of p; returns the key side (0/1) of p's sender. */
+static bool trackable(const struct packet *p) {
+    return p->transport == TRANSPORT_TCP || p->transport == TRANSPORT_UDP ||
+           p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6;
+}
+
 static int key_make(const struct packet *p, struct flow_key *k) {
     size_t alen = p->ip_version == 4 ? 4 : 16;
     memset(k, 0, sizeof *k);
@@ -144,6 +149,27 @@ static int key_make(const struct packet *p, struct flow_key *k) {
     k->port[side] = sport;
     k->port[!side] = dport;
     return side;
+}
+
+uint32_t tracker_shard_of(const struct packet *p, uint32_t shards) {
+    if (shards <= 1 || !trackable(p))
+        return 0;
+    struct flow_key k;
+    key_make(p, &k);
+    /* The key's fields as bytes in a fixed order (ports and VLANs big-endian): the same on every
+     * machine, whatever struct flow_key's layout. */
+    uint8_t b[2 + sizeof k.addr + 8];
+    size_t n = 0;
+    b[n++] = k.ip_version;
+    b[n++] = k.proto;
+    memcpy(b + n, k.addr, sizeof k.addr);
+    n += sizeof k.addr;
+    for (int i = 0; i < 2; i++) {
+        b[n++] = (uint8_t)(k.port[i] >> 8), b[n++] = (uint8_t)k.port[i];
+        b[n++] = (uint8_t)(k.vlan[i] >> 8), b[n++] = (uint8_t)k.vlan[i];
+    }
+    static const struct sip_key shard_key = {0x7368616b65646f77ull, 0x6e2d7368617264ull};
+    return (uint32_t)(siphash13(&shard_key, b, n) % shards);
 }
 
 /* Ephemeral ports: what a client's stack picks for its side of a connection. 32768 and above
@@ -225,7 +251,7 @@ static bool conn_anomaly(struct tracker *tr, struct conn *c, enum anomaly a, int
                          uint64_t frame, struct anomaly_event *ev) {
     if (!conn_anomaly_note(tr, c, a, dir, ts))
         return false;
-    event_of_conn(ev, a, dir, ts, frame, &c->e.key, c->orig_side, c->serial, c->first_ns);
+    event_of_conn(ev, a, dir, ts, frame, &c->e.key, c->orig_side, c->first_frame, c->first_ns);
     return true;
 }
 
@@ -288,8 +314,8 @@ static void end_events_emit(struct tracker *tr, const struct conn *c,
         enum anomaly a = (enum anomaly)ends->list[i].anomaly;
         int dir = ends->list[i].dir;
         struct anomaly_event ev;
-        event_of_conn(&ev, a, dir, tr->now_ns, c->last_frame, &c->e.key, c->orig_side, c->serial,
-                      c->first_ns);
+        event_of_conn(&ev, a, dir, tr->now_ns, c->last_frame, &c->e.key, c->orig_side,
+                      c->first_frame, c->first_ns);
         anomaly_describe_end(ev.detail, sizeof ev.detail, a, c, dir);
         tr->anomaly(tr->ctx, &ev);
     }
@@ -414,7 +440,6 @@ static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
     }
     bool flipped;
     c->orig_side = (uint8_t)originator_side(p, side, &flipped);
-    c->serial = ++tr->serial;
     c->first_frame = p->frame;
     c->first_ns = c->last_ns = ts;
     if (p->transport == TRANSPORT_TCP)
@@ -426,11 +451,6 @@ static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
 }
 
 /* ---- per packet ---------------------------------------------------------------------------- */
-
-static bool trackable(const struct packet *p) {
-    return p->transport == TRANSPORT_TCP || p->transport == TRANSPORT_UDP ||
-           p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6;
-}
 
 /* A late packet of a closed connection showed an anomaly: counted, and the first of its kind and
  * direction emitted, naming the closed connection (key k). */
@@ -513,17 +533,28 @@ static void tcp_segment(struct tracker *tr, struct conn *c, int dir, const struc
     flow_table_touch(tr->table, &c->e, timer_for(c, p));
 }
 
-void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum) {
-    if (!trackable(p)) {
-        tr->counts.untracked_packets++;
-        return;
-    }
+/* p's time, and capture time moved forward to it (expiring what that times out). */
+static int64_t packet_time(struct tracker *tr, const struct packet *p) {
     int64_t ts = p->ts_sec * 1000000000 + p->ts_nsec;
     if (!tr->have_now || ts > tr->now_ns) { /* capture time never runs backwards */
         tr->now_ns = ts;
         tr->have_now = true;
         expire(tr);
     }
+    return ts;
+}
+
+void tracker_pass(struct tracker *tr, const struct packet *p) {
+    if (trackable(p))
+        packet_time(tr, p);
+}
+
+void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum) {
+    if (!trackable(p)) {
+        tr->counts.untracked_packets++;
+        return;
+    }
+    int64_t ts = packet_time(tr, p);
     struct flow_key k;
     int side = key_make(p, &k);
     struct time_wait_match late;
@@ -574,8 +605,9 @@ void tracker_interim(struct tracker *tr, int64_t interval_ns, tracker_report_fn 
     }
 }
 
-static int by_serial(const void *a, const void *b) {
-    uint64_t x = (*(struct conn *const *)a)->serial, y = (*(struct conn *const *)b)->serial;
+static int by_first_frame(const void *a, const void *b) {
+    uint64_t x = (*(struct conn *const *)a)->first_frame;
+    uint64_t y = (*(struct conn *const *)b)->first_frame;
     return x < y ? -1 : x > y;
 }
 
@@ -590,7 +622,7 @@ void tracker_flush(struct tracker *tr, enum conn_end why) {
              e = flow_table_next(tr->table, e))
             all[k++] = (struct conn *)e;
     if (all)
-        qsort(all, k, sizeof *all, by_serial);
+        qsort(all, k, sizeof *all, by_first_frame);
     for (uint32_t i = 0; i < k; i++)
         report_and_remove(tr, all[i], why);
     free(all);

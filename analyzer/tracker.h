@@ -50,7 +50,7 @@ struct anomaly_event {
     uint64_t frame;             /* the packet that showed it; at a connection's end, its last */
     const struct flow_key *key; /* NULL for host-level anomalies */
     uint8_t orig_side;
-    uint64_t serial;
+    uint64_t serial; /* the connection's first frame: with first_ns and key, its uid (conn.h) */
     int64_t first_ns;
     const uint8_t *host; /* host-level: the flood's destination or the scan's source */
     uint8_t host_version;
@@ -76,6 +76,10 @@ void tracker_free(struct tracker *tr);
  * analysis; it only marks its connection's history (C/c). */
 void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum);
 
+/* A packet another share analyses (--shard): moves capture time exactly as tracker_on_packet(p)
+ * would, and does nothing else. */
+void tracker_pass(struct tracker *tr, const struct packet *p);
+
 /* Moves capture time forward to now_ns (if later) and expires what that times out: lets idle
  * connections of a live capture expire while no packet arrives. */
 void tracker_advance(struct tracker *tr, int64_t now_ns);
@@ -97,6 +101,12 @@ const struct tracker_counts *tracker_counts(const struct tracker *tr);
 size_t tracker_memory(const struct tracker *tr);
 size_t tracker_memory_used(const struct tracker *tr);
 size_t tracker_memory_for(const struct tracker_config *cfg);
+
+/* Which of `shards` shares (0 … shards - 1) the connection of packet p falls in (--shard): a hash
+ * of the connection's key, the same for both directions, with a fixed key so that every machine
+ * and every run of this version splits a capture alike. Packets of no connection fall in share 0.
+ * Not for tables: a fixed key can be flooded (at worst, one share gets the work). */
+uint32_t tracker_shard_of(const struct packet *p, uint32_t shards);
 
 /* Is `port` one a server typically listens on (below 1024, or a well-known service port)? Used
  * to pick the originator of a connection picked up mid-stream. */

@@ -425,6 +425,13 @@ void format_json_summary_members(struct jsonw *w, const struct run_stats *s,
     jsonw_u64(w, "filtered", s->filtered);
     jsonw_u64(w, "analysed", s->analysed);
     jsonw_u64(w, "checksum_dropped", s->checksum_dropped);
+    if (s->shard_count) { /* --shard K/N */
+        jsonw_object_begin(w, "shard");
+        jsonw_u64(w, "index", s->shard_index + 1);
+        jsonw_u64(w, "count", s->shard_count);
+        jsonw_u64(w, "other_packets", s->other_shards);
+        jsonw_object_end(w);
+    }
     jsonw_u64(w, "decode_failed", stats_decode_error_total(s));
     jsonw_u64(w, "truncated", s->truncated);
     jsonw_u64(w, "tcp_options_malformed", s->tcp_options_malformed);

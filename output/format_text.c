@@ -351,6 +351,9 @@ static void text_packets(struct outbuf *out, const struct run_stats *s) {
         outbuf_printf(out, ", %" PRIu64 " filtered out", s->filtered);
     if (s->checksum_dropped)
         outbuf_printf(out, ", %" PRIu64 " left out for a bad checksum", s->checksum_dropped);
+    if (s->shard_count)
+        outbuf_printf(out, ", %" PRIu64 " left to the other shares of --shard %u/%u",
+                      s->other_shards, s->shard_index + 1, s->shard_count);
     if (stats_decode_error_total(s))
         outbuf_printf(out, ", %" PRIu64 " not decoded", stats_decode_error_total(s));
     outbuf_putc(out, '\n');

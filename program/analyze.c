@@ -104,13 +104,26 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
         return;
     struct checksum_source_counts counts;
     enum checksum_verdict v = checksum_policy_judge(s->checksums, &p, cs, &counts);
+    /* --shard: another share's packet is decoded and judged as every share does (so the per-source
+     * checksum inference sees what a single run sees), then only moves capture time on as it
+     * would in a single run, so that this share's connections expire exactly then. */
+    bool mine = s->cfg->shard_count <= 1 ||
+                tracker_shard_of(&p, s->cfg->shard_count) == s->cfg->shard_index;
     if (v == CHECKSUM_VERDICT_DROP) {
         stats_count_checksum_dropped(s->stats);
-        tracker_on_packet(s->tracker, &p, true);
+        if (mine)
+            tracker_on_packet(s->tracker, &p, true);
+        else
+            tracker_pass(s->tracker, &p);
         return;
     }
     if (v == CHECKSUM_VERDICT_SWITCHED)
         note_offload_source(s, &p, &counts);
+    if (!mine) {
+        stats_count_other_shard(s->stats);
+        tracker_pass(s->tracker, &p);
+        return;
+    }
     stats_count_analysed(s->stats);
     tracker_on_packet(s->tracker, &p, false);
 }
@@ -260,6 +273,7 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
         .cfg = cfg, .stats = stats, .err = err, .decode = {checksum_mode_verifies(cfg->checksums)}};
     s.started_ns = capture_wall_ns();
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
+    stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
     s.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
     s.tracker = tracker_new(&cfg->tracker, on_conn_reported, on_anomaly, &s);
     if (!s.tracker || !s.checksums) {

@@ -29,11 +29,12 @@ struct analyze_config {
     const char *filter;    /* BPF expression or NULL (for files; a live one is in the kernel) */
     enum checksum_mode checksums; /* what to do with packets whose checksum is not right */
     struct tracker_config tracker;
-    struct sink *sink;             /* where records go, as they exist */
-    int64_t stats_interval_ns;     /* periodic stats records (wall clock); 0: none */
-    int64_t interim_ns;            /* interim records for connections open this long; 0: none */
-    volatile sig_atomic_t *stop;   /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
-    volatile sig_atomic_t *reopen; /* set (by SIGHUP) to reopen the output; may be NULL */
+    struct sink *sink;                 /* where records go, as they exist */
+    int64_t stats_interval_ns;         /* periodic stats records (wall clock); 0: none */
+    int64_t interim_ns;                /* interim records for connections open this long; 0: none */
+    uint32_t shard_index, shard_count; /* --shard K/N: analyse share K - 1 of N (N ≤ 1: all) */
+    volatile sig_atomic_t *stop;       /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
+    volatile sig_atomic_t *reopen;     /* set (by SIGHUP) to reopen the output; may be NULL */
 };
 
 /* Reads every input in order (or the live capture, until *cfg->stop) into *stats, filling

@@ -4,6 +4,7 @@
  * exit status 2 (usage_error); docs/shakedown.1 documents each option. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -180,6 +181,19 @@ static void set_syn_flood_window(struct options *o, const char *name, const char
     o->tracker.hosts.syn_flood_window_ns = parse_seconds(name, arg);
 }
 
+static void set_shard(struct options *o, const char *name, const char *arg) {
+    char *end;
+    errno = 0;
+    unsigned long k = strtoul(arg, &end, 10);
+    const char *slash = end;
+    unsigned long n = *slash == '/' ? strtoul(slash + 1, &end, 10) : 0;
+    if (errno || !isdigit((unsigned char)arg[0]) || *slash != '/' ||
+        !isdigit((unsigned char)slash[1]) || *end || n < 1 || n > 65536 || k < 1 || k > n)
+        usage_error("%s needs K/N with 1 <= K <= N <= 65536 (share K of N), not '%s'", name, arg);
+    o->shard_index = (uint32_t)(k - 1);
+    o->shard_count = (uint32_t)n;
+}
+
 static void set_no_fold(struct options *o, const char *name, const char *arg) {
     (void)name;
     (void)arg;
@@ -333,6 +347,11 @@ static const struct cli_option option_table[] = {
      "offloaded ones too; keep: verify and count, but analyse them all;\n"
      "off: do not verify.",
      set_checksums},
+    {"shard", 0, "K/N",
+     "analyse only share K (1 to N) of the connections, split by a\n"
+     "hash of their addresses and ports: N runs over the same input,\n"
+     "one per share, write together what one run writes",
+     set_shard},
 
     {.help = "Connection tracking (times are seconds of capture time, fractions allowed):"},
     {"max-flows", 0, "N",

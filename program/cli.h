@@ -26,7 +26,8 @@ struct options {
     struct record_options record;
     struct tracker_config tracker;
     int64_t stats_interval_ns, interim_ns;
-    char *filter; /* trailing arguments joined by spaces, as tcpdump does */
+    uint32_t shard_index, shard_count; /* --shard K/N: K - 1 and N (count 0: not given) */
+    char *filter;                      /* trailing arguments joined by spaces, as tcpdump does */
 };
 
 /* Parses argv into *o (defaults first). Exits with status 0 after --help or --version, and with

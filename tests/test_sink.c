@@ -24,7 +24,6 @@ static void make_conn(struct conn *c, unsigned i) {
     memcpy(c->e.key.addr[1], (uint8_t[]){10, 0, 0, 2}, 4);
     c->e.key.port[0] = (uint16_t)(1000 + i);
     c->e.key.port[1] = 53;
-    c->serial = i + 1;
     c->first_frame = 2 * (uint64_t)i + 1;
     c->first_ns = T0_NS + (int64_t)i * 1000000; /* i ms after T0 */
     c->last_ns = c->first_ns + 250000;          /* 250 µs long */

@@ -21,7 +21,7 @@ static struct conn closed_conn(enum conn_end end, uint64_t serial) {
     c.e.key.ip_version = 4;
     c.orig_side = 0;
     c.end = (uint8_t)end;
-    c.serial = serial;
+    c.first_frame = serial;
     c.first_ns = CLOSE - 5 * S;
     c.tcp.ep[0].isn = 100;
     c.tcp.ep[0].hi = 2; /* SYN at 0, FIN at 1 */
