@@ -80,8 +80,21 @@ void flow_table_free(struct flow_table *ft) {
     free(ft);
 }
 
+uint64_t flow_table_hash(const struct flow_table *ft, const struct flow_key *key) {
+    return key_hash(ft, key);
+}
+
+void flow_table_prefetch(const struct flow_table *ft, uint64_t hash) {
+    __builtin_prefetch(&ft->buckets[hash & ft->bucket_mask]);
+}
+
 struct flow_entry *flow_table_find(const struct flow_table *ft, const struct flow_key *key) {
-    uint32_t i = ft->buckets[key_hash(ft, key) & ft->bucket_mask];
+    return flow_table_find_hashed(ft, key, key_hash(ft, key));
+}
+
+struct flow_entry *flow_table_find_hashed(const struct flow_table *ft, const struct flow_key *key,
+                                          uint64_t hash) {
+    uint32_t i = ft->buckets[hash & ft->bucket_mask];
     while (i != 0) {
         struct flow_entry *e = entry_at(ft, i - 1);
         if (memcmp(&e->key, key, sizeof *key) == 0)

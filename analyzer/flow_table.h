@@ -22,6 +22,14 @@ void flow_table_free(struct flow_table *ft);
 
 struct flow_entry *flow_table_find(const struct flow_table *ft, const struct flow_key *key);
 
+/* The same in two steps, for a caller that knows its key early: flow_table_hash, then
+ * flow_table_prefetch to start loading the key's bucket while other work goes on (a hint: it
+ * changes nothing), then flow_table_find_hashed with that hash. */
+uint64_t flow_table_hash(const struct flow_table *ft, const struct flow_key *key);
+void flow_table_prefetch(const struct flow_table *ft, uint64_t hash);
+struct flow_entry *flow_table_find_hashed(const struct flow_table *ft, const struct flow_key *key,
+                                          uint64_t hash);
+
 /* A zeroed entry for key (key and links set), on timer list `timer`; NULL when the pool is full
  * (make room first). */
 struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_key *key,

@@ -30,6 +30,13 @@ struct tracker {
     int64_t now_ns;
     bool have_now;
     struct tracker_counts counts;
+    /* What tracker_prefetch worked out for the packet of frame `frame` (0: nothing). */
+    struct {
+        uint64_t frame;
+        struct flow_key key;
+        int side;
+        uint64_t hash;
+    } hint;
 };
 
 void tracker_config_defaults(struct tracker_config *cfg) {
@@ -469,9 +476,10 @@ static void late_anomaly(struct tracker *tr, const struct flow_key *k,
 /* The live connection of key k, or NULL if there is none — after the closed connection on the
  * same key (if any) was offered the packet: *late says whether it claimed it and whether a new
  * SYN reuses its ports. */
-static struct conn *lookup(struct tracker *tr, const struct flow_key *k, const struct packet *p,
-                           int side, int64_t ts, struct time_wait_match *late) {
-    struct conn *c = (struct conn *)flow_table_find(tr->table, k);
+static struct conn *lookup(struct tracker *tr, const struct flow_key *k, uint64_t hash,
+                           const struct packet *p, int side, int64_t ts,
+                           struct time_wait_match *late) {
+    struct conn *c = (struct conn *)flow_table_find_hashed(tr->table, k, hash);
     if (c) {
         late->claimed = late->port_reuse = false;
         return c;
@@ -544,6 +552,15 @@ static int64_t packet_time(struct tracker *tr, const struct packet *p) {
     return ts;
 }
 
+void tracker_prefetch(struct tracker *tr, const struct packet *p) {
+    if (!trackable(p) || !p->frame)
+        return;
+    tr->hint.frame = p->frame;
+    tr->hint.side = key_make(p, &tr->hint.key);
+    tr->hint.hash = flow_table_hash(tr->table, &tr->hint.key);
+    flow_table_prefetch(tr->table, tr->hint.hash);
+}
+
 void tracker_pass(struct tracker *tr, const struct packet *p) {
     if (trackable(p))
         packet_time(tr, p);
@@ -556,9 +573,18 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
     }
     int64_t ts = packet_time(tr, p);
     struct flow_key k;
-    int side = key_make(p, &k);
+    int side;
+    uint64_t hash;
+    if (p->frame && tr->hint.frame == p->frame) { /* tracker_prefetch did it */
+        k = tr->hint.key;
+        side = tr->hint.side;
+        hash = tr->hint.hash;
+    } else {
+        side = key_make(p, &k);
+        hash = flow_table_hash(tr->table, &k);
+    }
     struct time_wait_match late;
-    struct conn *c = lookup(tr, &k, p, side, ts, &late);
+    struct conn *c = lookup(tr, &k, hash, p, side, ts, &late);
     if (late.claimed)
         return;
     if (!c && (bad_checksum || !(c = conn_create(tr, &k, p, side, ts)))) {

@@ -76,6 +76,11 @@ void tracker_free(struct tracker *tr);
  * analysis; it only marks its connection's history (C/c). */
 void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum);
 
+/* Starts loading the flow-table bucket of p's connection while the caller does other work (say,
+ * verifying checksums); tracker_on_packet(p) then finds it in the cache and reuses the key and
+ * hash worked out here. A hint only: nothing changes. p->frame must be set (non-zero). */
+void tracker_prefetch(struct tracker *tr, const struct packet *p);
+
 /* A packet another share analyses (--shard): moves capture time exactly as tracker_on_packet(p)
  * would, and does nothing else. */
 void tracker_pass(struct tracker *tr, const struct packet *p);

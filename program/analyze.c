@@ -99,6 +99,8 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
         return;
     }
     enum decode_status st = packet_decode(&p, cp->data, &s->decode);
+    if (st == DECODE_OK) /* the bucket loads while checksums are verified */
+        tracker_prefetch(s->tracker, &p);
     enum checksum_state cs = stats_count_decoded(s->stats, &p, st);
     if (st != DECODE_OK)
         return;

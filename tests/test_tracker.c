@@ -323,3 +323,28 @@ Test(tracker, fold_aggregate_ends_by_capture_time) {
     cr_expect_eq(r.nev, 4, "nothing more at the end");
     tracker_free(tr);
 }
+
+/* tracker_prefetch is a hint: a hint for one packet followed by another packet (a different
+ * frame) is not used for it, and a hint used for its own packet gives the result without one.
+ * Two connections; before each packet, a prefetch of the other connection's packet (a stale
+ * hint) or of the packet itself: both connections come out complete and separate. */
+Test(tracker, prefetch_hint_only_for_its_own_packet) {
+    struct reports r;
+    struct tracker *tr = new_tracker(&r, 16);
+    struct packet a = tcp_pkt(0, true, 40000, TCP_SYN, 100, 0, 0);
+    struct packet b = tcp_pkt(1, true, 40001, TCP_SYN, 300, 0, 0);
+    tracker_prefetch(tr, &b);
+    feed(tr, a); /* the hint is b's: a must still land in its own connection */
+    tracker_prefetch(tr, &b);
+    feed(tr, b);
+    struct packet a2 = tcp_pkt(2, false, 40000, TCP_SYN | TCP_ACK, 900, 101, 0);
+    tracker_prefetch(tr, &a2);
+    feed(tr, a2);
+    tracker_flush(tr, CONN_END_CAPTURE_END);
+    cr_assert_eq(r.n, 2);
+    cr_expect_eq(r.c[0].e.key.port[0] + r.c[0].e.key.port[1] - 80, 40000);
+    cr_expect_eq(r.c[0].pkts[0] + r.c[0].pkts[1], 2, "SYN and SYN/ACK of 40000 together");
+    cr_expect_eq(r.c[1].pkts[0] + r.c[1].pkts[1], 1);
+    cr_expect_eq(r.c[1].tcp.ep[0].isn, 300);
+    tracker_free(tr);
+}
