@@ -1,7 +1,7 @@
 /* anomaly: the catalog of what can go wrong in a connection — stable names (part of the output
- * interface), severities, the one-line English detail each event carries, the events a connection
- * accumulates, and the TCP flag whitelist. docs/anomalies.md describes each one: what it means,
- * the exact rule, its peers' equivalents. */
+ * interface), severities, the events a connection accumulates, and the TCP flag whitelist (the
+ * one-line English detail each event carries is anomaly_detail.h's). docs/anomalies.md describes
+ * each one: what it means, the exact rule, its peers' equivalents. */
 #ifndef SHAKEDOWN_ANOMALY_H
 #define SHAKEDOWN_ANOMALY_H
 
@@ -63,36 +63,6 @@ static inline bool anomaly_after_close(enum anomaly a) {
 enum anomaly_severity anomaly_severity_of(enum anomaly a);
 const char *anomaly_severity_name(enum anomaly_severity s);
 
-/* ---- detail texts -------------------------------------------------------------------------------
- * The short English detail of an event record, written into buf (len bytes, always terminated).
- * One function per moment an anomaly can be detected; dir is the role that sent what showed it
- * (0 originator, 1 responder). */
-struct conn;
-struct packet;
-
-/* An anomaly tcp_conn raised on segment p, sent by role dir of c (after c took the segment). */
-void anomaly_describe_segment(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir,
-                              const struct packet *p);
-
-/* An anomaly c's end revealed about role dir (c->end set): syn_unanswered, synack_unanswered,
- * data_unacked, fin_unacked. */
-void anomaly_describe_end(char *buf, size_t len, enum anomaly a, const struct conn *c, int dir);
-
-/* A late packet of a closed connection (packet_during_time_wait, packet_after_time_wait,
- * data_after_rst) with payload_len bytes, since_ms after the close. */
-void anomaly_describe_late(char *buf, size_t len, enum anomaly a, int dir, uint32_t payload_len,
-                           long long since_ms);
-
-/* port_reuse: a new SYN on the ports of connection uid, which closed by RST (else FIN), during its
- * TIME_WAIT or after it. */
-void anomaly_describe_port_reuse(char *buf, size_t len, const char *uid, bool closed_by_rst,
-                                 bool in_time_wait);
-
-/* syn_flood or port_scan: count (half-open connections, or distinct failed targets) within
- * window_ns, above threshold. */
-void anomaly_describe_host(char *buf, size_t len, enum anomaly a, uint32_t count, int64_t window_ns,
-                           uint32_t threshold);
-
 /* A host aggregate: the events of the connections a syn_flood or port_scan alert covers, folded
  * into one event per host and window (tracker.h). */
 struct anomaly_fold {
@@ -102,10 +72,6 @@ struct anomaly_fold {
     int64_t window_start_ns;   /* the host window they were counted in */
     int64_t first_ns, last_ns; /* the first and the last of them */
 };
-
-/* syn_flood or port_scan aggregate: what f folded, in the window of window_ns. */
-void anomaly_describe_fold(char *buf, size_t len, enum anomaly a, const struct anomaly_fold *f,
-                           int64_t window_ns);
 
 /* One anomaly as a connection accumulates it: how often, since when, in which direction. */
 struct conn_anomaly {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anomaly_detail.h"
 #include "block_pool.h"
 #include "flow_table.h"
 #include "host_detect.h"
