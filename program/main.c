@@ -17,6 +17,7 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
+#include "config.h"
 #include "sink.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
@@ -244,14 +245,21 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
 int main(int argc, char **argv) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct config conf; /* --config FILE: its settings come before the command line's */
+    int conf_status;
+    if (config_handle_argv(&conf, &argc, &argv, &conf_status))
+        return conf_status;
     struct options o;
     cli_parse(&o, argc, argv);
+    if (!o.filter && conf.filter) /* a filter on the command line overrides the file's */
+        o.filter = strdup(conf.filter);
     char err[2048];
     if (o.list_interfaces) {
         bool ok = capture_list_interfaces(stdout, err, sizeof err);
         if (!ok)
             fprintf(stderr, "shakedown: cannot list interfaces: %s\n", err);
         cli_options_free(&o);
+        config_free(&conf);
         return ok ? EXIT_STATUS_OK : EXIT_STATUS_USAGE;
     }
     install_signals();
@@ -269,5 +277,6 @@ int main(int argc, char **argv) {
             rc = EXIT_STATUS_OUTPUT;
     }
     cli_options_free(&o);
+    config_free(&conf);
     return (int)rc;
 }
