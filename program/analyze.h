@@ -10,6 +10,7 @@
 #include "capture.h"
 
 #include "checksum_policy.h"
+#include "notify.h"
 #include "sink.h"
 #include "stats.h"
 #include "tracker.h"
@@ -34,6 +35,7 @@ struct analyze_config {
     int64_t interim_ns;            /* interim records for connections open this long; 0: none */
     volatile sig_atomic_t *stop;   /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
     volatile sig_atomic_t *reopen; /* set (by SIGHUP) to reopen the output; may be NULL */
+    struct notify *watchdog;       /* pinged by the periodic work (systemd); may be NULL */
 };
 
 /* Reads every input in order (or the live capture, until *cfg->stop) into *stats, filling

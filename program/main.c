@@ -18,6 +18,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "config.h"
+#include "notify.h"
 #include "sink.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
@@ -203,6 +204,8 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
 
 static enum exit_status run(struct options *o, struct setup *su, const struct timespec *t0) {
     struct run_stats stats = {0};
+    struct notify watchdog;
+    notify_init(&watchdog);
     size_t nreports = o->ninputs ? o->ninputs : 1;
     struct input_report *reports = calloc(nreports, sizeof *reports);
     if (!reports) {
@@ -220,9 +223,12 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .stats_interval_ns = o->stats_interval_ns,
                                  .interim_ns = o->interim_ns,
                                  .stop = &stop_requested,
-                                 .reopen = &reopen_requested};
+                                 .reopen = &reopen_requested,
+                                 .watchdog = &watchdog};
     bool reader_gone = false;
+    notify_ready(); /* the capture and the output are open, privileges dropped */
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
+    notify_stopping();
     if (reader_gone) { /* `shakedown ... | head`: the reader had enough; not an error */
         free(reports);
         return EXIT_STATUS_OK;
