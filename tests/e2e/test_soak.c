@@ -5,7 +5,7 @@
  * ended the way the capture says, idle and handshake expiry and TIME_WAIT firing in every
  * six-hour window, every packet counted (no counter wrapped).
  *
- * The traffic: LANES clients, each 10.L/16-style address of its own, talk to 64 servers; each
+ * The traffic: LANES clients (2,000), each an address of its own, talk to 64 servers; each
  * lane runs one connection after another, on a new source port each time (so no two connections
  * share a 4-tuple). Time moves in ticks of TICK (120 s); a lane acts at most once a tick, its
  * frames 1 µs apart. Each connection is one of four kinds (kind_of: a fixed hash of lane and
@@ -34,8 +34,16 @@
 #include "run.h"
 #include "script.h"
 
+/* Under ASan + UBSan (tests/CMakeLists.txt leaves SOAK_FULL out) the same 48 hours with a
+ * quarter of the clients, so the sanitized suite stays fast. */
+#ifdef SOAK_FULL
+#define SOAK_LANES 2000
+#else
+#define SOAK_LANES 500
+#endif
+
 enum {
-    LANES = 2000,
+    LANES = SOAK_LANES,
     SERVERS = 64,
     TICKS = 48 * 30,   /* 48 hours of 120-second ticks */
     QUIET_EVERY = 180, /* six hours */
@@ -392,8 +400,9 @@ Test(soak, two_days_of_churn, .timeout = 120) {
     cr_assert_gt(warm, 0, "no stats record after warm-up");
     cr_expect_leq(peak * 50, warm * 51, "memory grew from %" PRId64 " to %" PRId64 " bytes", warm,
                   peak);
-    /* Thousands open at once: most lanes hold a long-lived connection most of the time. */
-    cr_expect_geq(open_max, 1000, "at most %" PRId64 " open at once", open_max);
+    /* Most lanes hold a long-lived connection most of the time (60 % of the connections, and
+     * the longest by far): over half of them open at once — 1,000 of 2,000 at full size. */
+    cr_expect_geq(open_max, LANES / 2, "at most %" PRId64 " open at once", open_max);
     json_object_put(s->summary);
     free(s->records);
     free(e.records);
