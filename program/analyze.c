@@ -180,6 +180,7 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
         s->next_interim_ns = ctime + cfg->interim_ns / 4 + 1;
     }
     sink_tick(cfg->sink, now);
+    notify_watchdog(cfg->watchdog, now);
 }
 
 static bool should_stop(struct stream *s) {

@@ -10,6 +10,7 @@
 #include "capture.h"
 
 #include "checksum_policy.h"
+#include "notify.h"
 #include "sink.h"
 #include "stats.h"
 #include "tracker.h"
@@ -35,6 +36,7 @@ struct analyze_config {
     uint32_t shard_index, shard_count; /* --shard K/N: analyse share K - 1 of N (N ≤ 1: all) */
     volatile sig_atomic_t *stop;       /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
     volatile sig_atomic_t *reopen;     /* set (by SIGHUP) to reopen the output; may be NULL */
+    struct notify *watchdog;           /* pinged by the periodic work (systemd); may be NULL */
 };
 
 /* Reads every input in order (or the live capture, until *cfg->stop) into *stats, filling

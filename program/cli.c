@@ -448,9 +448,14 @@ static const struct cli_option option_table[] = {
 static const char help_head[] =
     "Usage: shakedown -r FILE [-r FILE ...] [OPTIONS] [BPF-EXPRESSION]\n"
     "       shakedown -i IFACE [OPTIONS] [BPF-EXPRESSION]\n"
+    "       shakedown --config FILE [OPTIONS] [BPF-EXPRESSION]\n"
+    "       shakedown --check-config [FILE]\n"
     "       shakedown -D\n"
     "Passive TCP connection analyzer: reads pcap/pcapng captures or watches an interface and\n"
-    "reports every connection and what went wrong in it.\n";
+    "reports every connection and what went wrong in it.\n"
+    "--config FILE (first argument) reads `option = value` lines (long options without\n"
+    "dashes; `filter = EXPR`) before the command line, which overrides them;\n"
+    "--check-config checks FILE (default /etc/shakedown/shakedown.conf) and exits.\n";
 
 static const char help_tail[] =
     "\n"

@@ -17,6 +17,8 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
+#include "config.h"
+#include "notify.h"
 #include "sink.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
@@ -202,6 +204,8 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
 
 static enum exit_status run(struct options *o, struct setup *su, const struct timespec *t0) {
     struct run_stats stats = {0};
+    struct notify watchdog;
+    notify_init(&watchdog);
     size_t nreports = o->ninputs ? o->ninputs : 1;
     struct input_report *reports = calloc(nreports, sizeof *reports);
     if (!reports) {
@@ -221,9 +225,12 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .shard_index = o->shard_index,
                                  .shard_count = o->shard_count,
                                  .stop = &stop_requested,
-                                 .reopen = &reopen_requested};
+                                 .reopen = &reopen_requested,
+                                 .watchdog = &watchdog};
     bool reader_gone = false;
+    notify_ready(); /* the capture and the output are open, privileges dropped */
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
+    notify_stopping();
     if (reader_gone) { /* `shakedown ... | head`: the reader had enough; not an error */
         free(reports);
         return EXIT_STATUS_OK;
@@ -246,14 +253,21 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
 int main(int argc, char **argv) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct config conf; /* --config FILE: its settings come before the command line's */
+    int conf_status;
+    if (config_handle_argv(&conf, &argc, &argv, &conf_status))
+        return conf_status;
     struct options o;
     cli_parse(&o, argc, argv);
+    if (!o.filter && conf.filter) /* a filter on the command line overrides the file's */
+        o.filter = strdup(conf.filter);
     char err[2048];
     if (o.list_interfaces) {
         bool ok = capture_list_interfaces(stdout, err, sizeof err);
         if (!ok)
             fprintf(stderr, "shakedown: cannot list interfaces: %s\n", err);
         cli_options_free(&o);
+        config_free(&conf);
         return ok ? EXIT_STATUS_OK : EXIT_STATUS_USAGE;
     }
     install_signals();
@@ -271,5 +285,6 @@ int main(int argc, char **argv) {
             rc = EXIT_STATUS_OUTPUT;
     }
     cli_options_free(&o);
+    config_free(&conf);
     return (int)rc;
 }

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # liblzma for compressed captures (.pcap.gz, .zst, .xz), hiredis for -o redis://.
 PACKAGES="build-essential cmake pkg-config libpcap-dev libssl-dev zlib1g-dev libzstd-dev liblzma-dev"
 PACKAGES="$PACKAGES libhiredis-dev"
+# sd_notify readiness and watchdog under systemd (optional at build time: without it, no notify).
+PACKAGES="$PACKAGES libsystemd-dev"
 if [ "${1:-}" != "--program" ]; then
     # Tests: Criterion; json-c reads records back; the gzip, zstd and xz tools make compressed
     # inputs.
@@ -23,6 +25,9 @@ if [ "${1:-}" != "--program" ]; then
     # CI and contributors: the formatting check. Fuzzing (scripts/fuzz.sh): clang with libFuzzer
     # and the sanitizer runtimes, llvm-symbolizer for readable stack traces.
     PACKAGES="$PACKAGES clang-format clang libclang-rt-14-dev llvm"
+    # The Debian package (cmake/package.cmake, CPack): dpkg-deb, fakeroot, lintian; the systemd
+    # unit is checked with systemd-analyze (package systemd).
+    PACKAGES="$PACKAGES dpkg-dev fakeroot lintian systemd"
     # -F ecs is checked against Elastic's published ECS definitions (npm @elastic/ecs, pinned in
     # tests/ecs): Node.js and npm, from Debian unless the machine has them already.
     command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
