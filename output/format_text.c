@@ -308,8 +308,9 @@ static void text_anomaly_totals(struct outbuf *out, const struct conn_totals *t)
         label(out, "");
         outbuf_printf(out,
                       "(%" PRIu64 " events of hosts under syn_flood/port_scan folded into %" PRIu64
-                      " aggregate lines; --no-fold writes each)\n",
-                      t->anomaly_events_folded, t->anomaly_aggregates);
+                      " aggregate line%s; --no-fold writes each)\n",
+                      t->anomaly_events_folded, t->anomaly_aggregates,
+                      t->anomaly_aggregates == 1 ? "" : "s");
     }
 }
 
