@@ -86,6 +86,30 @@ Test(syn_flood, trigger_unanswered_syns_over_threshold) {
     run_free(&r);
 }
 
+/* The same flood in the text format: the summary says how many events were folded, into how
+ * many aggregate lines (2 events, the 4th's and 5th's, into 1), and the aggregate has a line of
+ * its own naming the host and the count. */
+Test(syn_flood, text_summary_says_what_was_folded) {
+    static const char *const opts[] = {
+        "--syn-flood-threshold", "3", "--syn-flood-window", "10", "--handshake-timeout", "1", NULL};
+    struct mark m[5], late;
+    struct run r;
+    five_unanswered_syns(&r, "syn-flood-text.pcap", opts, m, &late);
+    run_free(&r);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmp_path("syn-flood-text.pcap"));
+    const char *args[] = {"-F",    "text",  "-r",    path,    opts[0], opts[1],
+                          opts[2], opts[3], opts[4], opts[5], NULL};
+    struct run_result t = run_shakedown(NULL, args);
+    cr_assert_eq(t.status, 0, "%s", t.err);
+    cr_expect(strstr(t.out, "(2 events of hosts under syn_flood/port_scan folded into 1 aggregate "
+                            "line; --no-fold writes each)"),
+              "%s", t.out);
+    cr_expect(strstr(t.out, "10.0.0.2: 2 events (syn_unanswered) of 2 connections to this host"),
+              "%s", t.out);
+    run_result_free(&t);
+}
+
 /* The same flood with folding turned off (--no-fold): every connection's event is written, and
  * there is no aggregate. */
 Test(syn_flood, no_fold_writes_every_event) {
