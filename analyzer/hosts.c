@@ -61,6 +61,7 @@ struct hosts {
     struct pending_fold *pending; /* each (entry, alarm) at most once: 2 × capacity slots */
     uint32_t pending_count;
     int64_t next_end_ns; /* no listed aggregate ends before this (INT64_MAX: none listed) */
+    int64_t now_ns;      /* capture time, for the aggregates that end (hosts_set_now) */
 };
 
 void host_config_defaults(struct host_config *c) {
@@ -185,7 +186,8 @@ static void fold_end(struct hosts *h, struct host_entry *e, enum host_alarm a) {
                           .kinds = w->fold.kinds,
                           .first_ns = w->fold.first_ns,
                           .last_ns = w->fold.last_ns,
-                          .last_frame = w->fold.last_frame};
+                          .last_frame = w->fold.last_frame,
+                          .ended_ns = h->now_ns};
     w->fold = (struct host_fold_acc){.ended = true};
     h->fold_fn(h->fold_ctx, &f);
 }
@@ -422,7 +424,12 @@ static void pending_sweep(struct hosts *h, int64_t now_ns, bool all) {
     h->next_end_ns = next;
 }
 
+void hosts_set_now(struct hosts *h, int64_t now_ns) {
+    h->now_ns = now_ns;
+}
+
 void hosts_close_ended(struct hosts *h, int64_t now_ns) {
+    h->now_ns = now_ns;
     if (now_ns >= h->next_end_ns)
         pending_sweep(h, now_ns, false);
 }

@@ -91,6 +91,7 @@ struct host_fold {
     uint64_t kinds;            /* OR of the host_fold_in kinds */
     int64_t first_ns, last_ns; /* first and last folded event */
     uint64_t last_frame;
+    int64_t ended_ns; /* capture time when it ended (hosts_set_now, hosts_close_ended) */
 };
 
 typedef void (*host_fold_fn)(void *ctx, const struct host_fold *f);
@@ -107,7 +108,11 @@ void hosts_on_fold_end(struct hosts *h, host_fold_fn fn, void *ctx, int64_t ling
 bool hosts_fold(struct hosts *h, enum host_alarm alarm, const uint8_t *host, uint8_t ip_version,
                 int64_t attempt_ns, const struct host_fold_in *in);
 
-/* Ends the aggregates whose window has ended by now_ns; cheap when none has (a comparison). */
+/* Capture time, as the caller knows it: the time an aggregate that ends now ends at. */
+void hosts_set_now(struct hosts *h, int64_t now_ns);
+
+/* Ends the aggregates whose window has ended by now_ns (and sets the time, as hosts_set_now);
+ * cheap when none has (a comparison). */
 void hosts_close_ended(struct hosts *h, int64_t now_ns);
 /* Ends every aggregate (end of input, shutdown). */
 void hosts_close_all(struct hosts *h);

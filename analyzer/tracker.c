@@ -20,7 +20,8 @@ struct tracker {
     struct tracker_config cfg;
     struct flow_table *table;    /* struct conn, timers enum conn_timer */
     struct time_wait *time_wait; /* closed TCP connections, for their late packets */
-    struct hosts *hosts;         /* syn_flood and port_scan counters */
+    struct hosts *hosts;         /* syn_flood and port_scan counters: its own, or share's */
+    struct tracker_hosts_share share; /* share.hosts NULL: hosts is the tracker's own */
     /* The cold parts of live connections, one block at most of each per connection, so each
      * pool holds max_flows blocks and never runs out: anomaly lists, TCP sequence holes. */
     struct block_pool *anomaly_lists; /* struct conn_anomalies */
@@ -59,6 +60,12 @@ static void host_aggregate(void *ctx, const struct host_fold *f);
 
 struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report,
                             tracker_anomaly_fn anomaly, void *ctx) {
+    return tracker_new_sharing(cfg, report, anomaly, ctx, NULL);
+}
+
+struct tracker *tracker_new_sharing(const struct tracker_config *cfg, tracker_report_fn report,
+                                    tracker_anomaly_fn anomaly, void *ctx,
+                                    const struct tracker_hosts_share *share) {
     struct tracker *tr = calloc(1, sizeof *tr);
     if (!tr)
         return NULL;
@@ -68,7 +75,9 @@ struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn 
     tr->ctx = ctx;
     tr->table = flow_table_new(cfg->max_flows, sizeof(struct conn));
     tr->time_wait = time_wait_new(cfg->max_flows, cfg->time_wait_ns);
-    tr->hosts = hosts_new(&cfg->hosts);
+    if (share)
+        tr->share = *share;
+    tr->hosts = share ? share->hosts : hosts_new(&cfg->hosts);
     tr->anomaly_lists = block_pool_new(sizeof(struct conn_anomalies), cfg->max_flows);
     tr->holes = block_pool_new(sizeof(struct tcp_holes), cfg->max_flows);
     if (!tr->table || !tr->time_wait || !tr->hosts || !tr->anomaly_lists || !tr->holes) {
@@ -78,7 +87,7 @@ struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn 
     /* A half-open connection is counted against its host when it is reported: at the latest its
      * handshake timeout after it was attempted (expiry runs as packets arrive or time advances).
      * An aggregate stays open that long after its window. */
-    if (cfg->fold_host_events)
+    if (cfg->fold_host_events && !share)
         hosts_on_fold_end(tr->hosts, host_aggregate, tr,
                           cfg->timeout_ns[CONN_TIMER_HANDSHAKE] + cfg->answer_grace_ns);
     return tr;
@@ -89,7 +98,8 @@ void tracker_free(struct tracker *tr) {
         return;
     flow_table_free(tr->table);
     time_wait_free(tr->time_wait);
-    hosts_free(tr->hosts);
+    if (!tr->share.hosts)
+        hosts_free(tr->hosts);
     block_pool_free(tr->anomaly_lists);
     block_pool_free(tr->holes);
     free(tr);
@@ -99,16 +109,17 @@ const struct tracker_counts *tracker_counts(const struct tracker *tr) {
     return &tr->counts;
 }
 
+/* A shared host table is its owner's to count. */
 size_t tracker_memory(const struct tracker *tr) {
     return sizeof *tr + flow_table_memory(tr->table) + time_wait_memory(tr->time_wait) +
-           hosts_memory(tr->hosts) + block_pool_memory(tr->anomaly_lists) +
+           (tr->share.hosts ? 0 : hosts_memory(tr->hosts)) + block_pool_memory(tr->anomaly_lists) +
            block_pool_memory(tr->holes);
 }
 
 size_t tracker_memory_used(const struct tracker *tr) {
     return sizeof *tr + flow_table_memory_used(tr->table) + time_wait_memory_used(tr->time_wait) +
-           hosts_memory_used(tr->hosts) + block_pool_memory_used(tr->anomaly_lists) +
-           block_pool_memory_used(tr->holes);
+           (tr->share.hosts ? 0 : hosts_memory_used(tr->hosts)) +
+           block_pool_memory_used(tr->anomaly_lists) + block_pool_memory_used(tr->holes);
 }
 
 size_t tracker_memory_for(const struct tracker_config *cfg) {
@@ -346,28 +357,38 @@ static void host_anomaly(struct tracker *tr, const struct host_alert *h, uint64_
     tr->anomaly(tr->ctx, &ev);
 }
 
+void tracker_aggregate_event(struct anomaly_event *ev, const struct host_fold *f) {
+    memset(ev, 0, sizeof *ev);
+    ev->id = f->alarm == HOST_SYN_FLOOD ? ANOMALY_SYN_FLOOD : ANOMALY_PORT_SCAN;
+    ev->dir = -1;
+    ev->ts_ns = f->ended_ns;
+    ev->frame = f->last_frame;
+    ev->host = f->host;
+    ev->host_version = f->ip_version;
+    ev->count = f->count;
+    ev->window_ns = f->window_ns;
+    ev->folded = (struct anomaly_fold){.events = f->events,
+                                       .conns = f->conns,
+                                       .kinds = (anomaly_set)f->kinds,
+                                       .window_start_ns = f->window_start_ns,
+                                       .first_ns = f->first_ns,
+                                       .last_ns = f->last_ns};
+    anomaly_describe_fold(ev->detail, sizeof ev->detail, ev->id, &ev->folded, f->window_ns);
+}
+
 /* A host's aggregate of folded events ended (hosts.h, folding): one event says what it holds. */
 static void host_aggregate(void *ctx, const struct host_fold *f) {
     struct tracker *tr = ctx;
     struct anomaly_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.id = f->alarm == HOST_SYN_FLOOD ? ANOMALY_SYN_FLOOD : ANOMALY_PORT_SCAN;
-    ev.dir = -1;
-    ev.ts_ns = tr->now_ns;
-    ev.frame = f->last_frame;
-    ev.host = f->host;
-    ev.host_version = f->ip_version;
-    ev.count = f->count;
-    ev.window_ns = f->window_ns;
-    ev.folded = (struct anomaly_fold){.events = f->events,
-                                      .conns = f->conns,
-                                      .kinds = (anomaly_set)f->kinds,
-                                      .window_start_ns = f->window_start_ns,
-                                      .first_ns = f->first_ns,
-                                      .last_ns = f->last_ns};
-    anomaly_describe_fold(ev.detail, sizeof ev.detail, ev.id, &ev.folded, f->window_ns);
+    tracker_aggregate_event(&ev, f);
     tr->counts.aggregates++;
     tr->anomaly(tr->ctx, &ev);
+}
+
+/* Holds or releases a shared host table (nothing for a table of its own). */
+static void hosts_hold(struct tracker *tr, bool hold) {
+    if (tr->share.guard)
+        tr->share.guard(tr->share.ctx, hold);
 }
 
 /* ---- the one exit path --------------------------------------------------------------------- */
@@ -378,7 +399,10 @@ static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     anomaly_set end_set = end_anomalies(tr, c, why, &ends);
     struct host_fold_in fold = {ends.kinds, ends.n, tr->now_ns, c->last_frame};
     struct host_verdict v;
+    hosts_hold(tr, true);
+    hosts_set_now(tr->hosts, tr->now_ns);
     host_detect_conn_end(tr->hosts, &tr->cfg.hosts, c, why, end_set, ends.n ? &fold : NULL, &v);
+    hosts_hold(tr, false);
     if (v.folded)
         tr->counts.folded_events += ends.n;
     else
@@ -420,7 +444,8 @@ static void expire(struct tracker *tr) {
             report_and_remove(tr, c, expiry_reason(c, (enum conn_timer)t));
     }
     time_wait_expire(tr->time_wait, tr->now_ns);
-    hosts_close_ended(tr->hosts, tr->now_ns);
+    if (!tr->share.hosts) /* a shared table's owner ends its aggregates */
+        hosts_close_ended(tr->hosts, tr->now_ns);
 }
 
 /* Makes room for one more live connection: the least recently active one is evicted. */
@@ -659,5 +684,6 @@ void tracker_flush(struct tracker *tr, enum conn_end why) {
             report_and_remove(tr, (struct conn *)e, why);
     }
     time_wait_clear(tr->time_wait);
-    hosts_close_all(tr->hosts);
+    if (!tr->share.hosts)
+        hosts_close_all(tr->hosts);
 }

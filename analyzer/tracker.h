@@ -70,6 +70,25 @@ typedef void (*tracker_anomaly_fn)(void *ctx, const struct anomaly_event *ev);
 
 struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report,
                             tracker_anomaly_fn anomaly, void *ctx);
+
+/* Host counters shared by several trackers, each on a thread of its own (--workers): one table,
+ * used only between guard(ctx, true) and guard(ctx, false). Its owner, not the trackers, sets
+ * its fold callback (hosts_on_fold_end, with tracker_aggregate_event), ends its aggregates by
+ * time (hosts_close_ended) and at the end (hosts_close_all), and frees it. */
+struct tracker_hosts_share {
+    struct hosts *hosts;
+    void (*guard)(void *ctx, bool hold);
+    void *ctx;
+};
+
+/* tracker_new with the host counters of share instead of a table of its own. */
+struct tracker *tracker_new_sharing(const struct tracker_config *cfg, tracker_report_fn report,
+                                    tracker_anomaly_fn anomaly, void *ctx,
+                                    const struct tracker_hosts_share *share);
+
+/* The event that says what a host aggregate holds (what the tracker emits when one of its own
+ * table's aggregates ends): for the owner of a shared table. */
+void tracker_aggregate_event(struct anomaly_event *ev, const struct host_fold *f);
 void tracker_free(struct tracker *tr);
 
 /* One decoded packet. bad_checksum: the packet failed its checksum and is left out of the

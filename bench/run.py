@@ -60,6 +60,8 @@ def tool_commands(builddir, pcap, peers, formats):
         "libpcap read only": [os.path.join(builddir, "bench", "pcap_floor"), pcap],
         "shakedown (json)": [sd, "-F", "json", "-r", pcap],
         "shakedown (text)": [sd, "-F", "text", "-r", pcap],
+        # issue 16: the same records from two analysis threads
+        "shakedown (json, --workers 2)": [sd, "-F", "json", "--workers", "2", "-r", pcap],
     }
     if formats:  # the other formats (issue 14: within 10% of json)
         for name in ("zeek", "eve", "ecs"):

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "engine.h"
 #include "flowtext.h"
 #include "packet.h"
 
@@ -17,13 +18,13 @@ struct stream {
     struct run_stats *stats;
     struct decode_options decode;
     struct checksum_policy *checksums; /* --checksums, and auto's per-source table */
-    struct tracker *tracker;
-    uint64_t frame;           /* frames read so far, across all inputs */
-    FILE *err;                /* where problems are said */
-    bool stopped;             /* by a signal or a vanished reader: stop reading */
-    int64_t started_ns;       /* wall clock */
-    int64_t next_stats_ns;    /* wall clock of the next stats record */
-    int64_t next_interim_ns;  /* capture time of the next interim pass */
+    struct engine *engine;             /* the trackers: one, or --workers of them */
+    uint64_t frame;                    /* frames read so far, across all inputs */
+    FILE *err;                         /* where problems are said */
+    bool stopped;                      /* by a signal or a vanished reader: stop reading */
+    int64_t started_ns;                /* wall clock */
+    int64_t next_stats_ns;             /* wall clock of the next stats record */
+    int64_t next_interim_ns;           /* capture time of the next interim pass */
     int64_t next_periodic_ns; /* wall clock of the next periodic() while packets flow (live) */
 };
 
@@ -100,7 +101,7 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
     }
     enum decode_status st = packet_decode(&p, cp->data, &s->decode);
     if (st == DECODE_OK) /* the bucket loads while checksums are verified */
-        tracker_prefetch(s->tracker, &p);
+        engine_prefetch(s->engine, &p);
     enum checksum_state cs = stats_count_decoded(s->stats, &p, st);
     if (st != DECODE_OK)
         return;
@@ -114,35 +115,36 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
     if (v == CHECKSUM_VERDICT_DROP) {
         stats_count_checksum_dropped(s->stats);
         if (mine)
-            tracker_on_packet(s->tracker, &p, true);
+            engine_packet(s->engine, &p, true);
         else
-            tracker_pass(s->tracker, &p);
+            engine_pass(s->engine, &p);
         return;
     }
     if (v == CHECKSUM_VERDICT_SWITCHED)
         note_offload_source(s, &p, &counts);
     if (!mine) {
         stats_count_other_shard(s->stats);
-        tracker_pass(s->tracker, &p);
+        engine_pass(s->engine, &p);
         return;
     }
     stats_count_analysed(s->stats);
-    tracker_on_packet(s->tracker, &p, false);
+    engine_packet(s->engine, &p, false);
 }
 
 /* ---- periodic work ------------------------------------------------------------------------- */
 
-static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
+/* The caller holds the output (engine_hold_output): no worker writes a record meanwhile. */
+static void emit_stats(struct stream *s, struct capture *cap, int64_t now,
+                       const struct tracker_counts *tc, size_t mem_reserved, size_t mem_used) {
     sink_drain(s->cfg->sink); /* records_lost below counts the records queued before it too */
-    const struct tracker_counts *tc = tracker_counts(s->tracker);
     struct live_stats ls = {.wall_ns = now,
                             .uptime_seconds = (double)(now - s->started_ns) / 1e9,
                             .packets = s->stats->read.packets,
                             .bytes = s->stats->read.bytes,
                             .connections_open = tc->open_now,
                             .connections_reported = tc->reported,
-                            .memory_reserved_bytes = tracker_memory(s->tracker),
-                            .memory_used_bytes = tracker_memory_used(s->tracker),
+                            .memory_reserved_bytes = mem_reserved,
+                            .memory_used_bytes = mem_used,
                             .records_lost = s->cfg->sink->lost_records,
                             .rotations_failed = s->cfg->sink->transport.rotations_failed};
     memcpy(ls.checksums, s->stats->checksums, sizeof ls.checksums);
@@ -164,22 +166,33 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     const struct analyze_config *cfg = s->cfg;
     int64_t now = capture_wall_ns();
     s->next_periodic_ns = now + 100000000; /* at most ten times a second */
+    if (live) /* an idle link: capture time follows the wall clock, so timeouts still fire */
+        engine_advance(s->engine, now);
+    /* The counts first: the engine's locks come before the output's (engine.h). */
+    struct tracker_counts counts;
+    size_t mem_reserved = 0, mem_used = 0;
+    bool stats_due = cfg->stats_interval_ns > 0 && now >= s->next_stats_ns;
+    if (stats_due) {
+        engine_counts(s->engine, &counts);
+        mem_reserved = engine_memory(s->engine);
+        mem_used = engine_memory_used(s->engine);
+    }
+    engine_hold_output(s->engine, true);
     if (cfg->reopen && *cfg->reopen) {
         *cfg->reopen = 0;
         sink_reopen(cfg->sink);
     }
-    if (live) /* an idle link: capture time follows the wall clock, so timeouts still fire */
-        tracker_advance(s->tracker, now);
-    if (cfg->stats_interval_ns > 0 && now >= s->next_stats_ns) {
-        emit_stats(s, cap, now);
+    if (stats_due) {
+        emit_stats(s, cap, now, &counts, mem_reserved, mem_used);
         s->next_stats_ns = now + cfg->stats_interval_ns;
     }
-    int64_t ctime = tracker_now(s->tracker);
+    sink_tick(cfg->sink, now);
+    engine_hold_output(s->engine, false);
+    int64_t ctime = engine_now(s->engine);
     if (cfg->interim_ns > 0 && ctime >= s->next_interim_ns) {
-        tracker_interim(s->tracker, cfg->interim_ns, on_interim, s);
+        engine_interim(s->engine, cfg->interim_ns);
         s->next_interim_ns = ctime + cfg->interim_ns / 4 + 1;
     }
-    sink_tick(cfg->sink, now);
     notify_watchdog(cfg->watchdog, now);
 }
 
@@ -278,28 +291,38 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
     stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
     s.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
-    s.tracker = tracker_new(&cfg->tracker, on_conn_reported, on_anomaly, &s);
-    if (!s.tracker || !s.checksums) {
-        if (!s.tracker)
-            fprintf(err, "shakedown: cannot allocate a flow table for %u connections\n",
-                    cfg->tracker.max_flows);
+    struct engine_config ec = {.tracker = cfg->tracker,
+                               .workers = cfg->workers,
+                               .live = cfg->live != NULL,
+                               .report = on_conn_reported,
+                               .anomaly = on_anomaly,
+                               .interim = on_interim,
+                               .ctx = &s};
+    s.engine = engine_new(&ec);
+    if (!s.engine || !s.checksums) {
+        if (!s.engine)
+            fprintf(err, "shakedown: cannot allocate a flow table for %u connections%s\n",
+                    cfg->tracker.max_flows, cfg->workers > 1 ? " per worker" : "");
         else
             fprintf(err, "shakedown: cannot allocate the table of checksum sources\n");
-        tracker_free(s.tracker);
+        engine_free(s.engine);
         checksum_policy_free(s.checksums);
         for (size_t i = 0; i < (cfg->live ? 1 : cfg->ninputs); i++) /* named in the summary */
             reports[i].path = cfg->live ? cfg->live_name : cfg->inputs[i];
         return EXIT_STATUS_USAGE;
     }
     enum exit_status rc = read_inputs(&s, reports, err);
+    engine_sync(s.engine);
     sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */
     *stopped_by_reader = cfg->sink->broken_pipe;
-    tracker_flush(s.tracker, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
-    stats_note_tracker(stats, tracker_counts(s.tracker));
+    engine_flush(s.engine, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
+    struct tracker_counts counts;
+    engine_counts(s.engine, &counts);
+    stats_note_tracker(stats, &counts);
     struct capture_stats cs;
     if (cfg->live && capture_get_stats(cfg->live, &cs))
         stats_note_capture(stats, &cs);
-    tracker_free(s.tracker);
+    engine_free(s.engine);
     checksum_policy_free(s.checksums);
     return rc;
 }

@@ -34,6 +34,7 @@ struct analyze_config {
     int64_t stats_interval_ns;         /* periodic stats records (wall clock); 0: none */
     int64_t interim_ns;                /* interim records for connections open this long; 0: none */
     uint32_t shard_index, shard_count; /* --shard K/N: analyse share K - 1 of N (N ≤ 1: all) */
+    unsigned workers;                  /* --workers N: analysis threads (≤ 1: the reading one) */
     volatile sig_atomic_t *stop;       /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
     volatile sig_atomic_t *reopen;     /* set (by SIGHUP) to reopen the output; may be NULL */
     struct notify *watchdog;           /* pinged by the periodic work (systemd); may be NULL */

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
+
 #ifndef SHAKEDOWN_VERSION
 #define SHAKEDOWN_VERSION "unknown"
 #endif
@@ -194,6 +196,10 @@ static void set_shard(struct options *o, const char *name, const char *arg) {
     o->shard_count = (uint32_t)n;
 }
 
+static void set_workers(struct options *o, const char *name, const char *arg) {
+    o->workers = (unsigned)parse_uint(name, arg, 1, ENGINE_MAX_WORKERS);
+}
+
 static void set_no_fold(struct options *o, const char *name, const char *arg) {
     (void)name;
     (void)arg;
@@ -352,6 +358,11 @@ static const struct cli_option option_table[] = {
      "hash of their addresses and ports: N runs over the same input,\n"
      "one per share, write together what one run writes",
      set_shard},
+    {"workers", 0, "N",
+     "analyse on N threads, each taking the connections of one share\n"
+     "(as --shard) and every packet's time: the same records as one\n"
+     "thread, in another order (default 1: on the reading thread)",
+     set_workers},
 
     {.help = "Connection tracking (times are seconds of capture time, fractions allowed):"},
     {"max-flows", 0, "N",
@@ -569,6 +580,7 @@ static void options_defaults(struct options *o) {
     o->live.timeout_ms = 250;
     o->output.file_mode = 0640;
     tracker_config_defaults(&o->tracker);
+    o->workers = 1;
 }
 
 void cli_parse(struct options *o, int argc, char **argv) {

@@ -27,6 +27,7 @@ struct options {
     struct tracker_config tracker;
     int64_t stats_interval_ns, interim_ns;
     uint32_t shard_index, shard_count; /* --shard K/N: K - 1 and N (count 0: not given) */
+    unsigned workers;                  /* --workers N (1: analysis on the reading thread) */
     char *filter;                      /* trailing arguments joined by spaces, as tcpdump does */
 };
 

@@ -222,6 +222,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .sink = &su->sink,
                                  .stats_interval_ns = o->stats_interval_ns,
                                  .interim_ns = o->interim_ns,
+                                 .workers = o->workers,
                                  .shard_index = o->shard_index,
                                  .shard_count = o->shard_count,
                                  .stop = &stop_requested,

@@ -2,7 +2,8 @@
 # check-traces.sh DIR [SHAKEDOWN]: runs shakedown (by default an ASan + UBSan build made here) on
 # every capture under DIR, with each --checksums mode and in both output formats, and fails if
 # any run crashes, trips a sanitizer, or exits with a status other than 0 or 1. Then, per capture,
-# --shard 1/3, 2/3 and 3/3 must write together exactly the records of one run (issue 16).
+# --shard 1/3, 2/3 and 3/3 must write together exactly the records of one run, and so must one run
+# with --workers 3 (issue 16).
 # CI runs it on ../shared/traces (real public captures); the test suite does not depend on them.
 set -eu
 cd "$(dirname "$0")/.."
@@ -33,6 +34,15 @@ for f in $(find "$dir" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*
     if ! cmp -s "$tmp/one" "$tmp/shares"; then
         echo "FAIL: $f: --shard K/3 records differ from one run's"
         diff "$tmp/one" "$tmp/shares" | head -4 | cut -c1-300 | sed 's/^/    /'
+        fail=1
+    fi
+    n=$((n + 1))
+    ASAN_OPTIONS=abort_on_error=1 "$bin" -F json --workers 3 -r "$in" 2>"$tmp/err" |
+        grep -v '^{"type":"summary"' | sort >"$tmp/workers" || true
+    if ! cmp -s "$tmp/one" "$tmp/workers" || grep -q 'Sanitizer\|runtime error' "$tmp/err"; then
+        echo "FAIL: $f: --workers 3 records differ from one thread's"
+        diff "$tmp/one" "$tmp/workers" | head -4 | cut -c1-300 | sed 's/^/    /'
+        sed 's/^/    /' "$tmp/err" | head -20
         fail=1
     fi
     for mode in auto drop keep off; do

@@ -1,0 +1,445 @@
+/* engine: one tracker, or N worker threads each with a tracker, fed from one ring (engine.h).
+ *
+ * The ring holds slots: a decoded packet (its payload pointer cleared: no tracker reads the
+ * bytes, and the capture's buffer is reused at the next read), or an order for every worker
+ * (move time on, interim records, flush). The reading thread writes slots and publishes them in
+ * batches (at once for a live capture); every worker reads every slot, at its own pace; a slot
+ * is written again only once every worker is past it. Everything the workers and the reader
+ * share is under `lock`, taken once per batch; a worker's copy of its counts is refreshed at the
+ * end of each batch, so the reader's stats records never read a tracker that is in use. */
+#include "engine.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hosts.h"
+
+#define ENGINE_RING_SLOTS 8192 /* per engine: ~2.5 MB of decoded packets in flight */
+#define ENGINE_BATCH 256       /* slots handed over at once when reading files */
+#define OWNER_NONE UINT16_MAX  /* a packet no worker analyses (another --shard's) */
+
+enum slot_kind { SLOT_PACKET, SLOT_ADVANCE, SLOT_INTERIM, SLOT_FLUSH };
+
+struct slot {
+    struct packet p;
+    int64_t arg; /* ADVANCE: the time; INTERIM: the interval; FLUSH: enum conn_end */
+    uint16_t owner;
+    uint8_t kind;
+    bool bad_checksum;
+};
+
+struct worker {
+    struct engine *e;
+    unsigned index;
+    pthread_t thread;
+    bool started;
+    struct tracker *tr;
+    /* under e->lock: */
+    uint64_t head;                /* slots done */
+    struct tracker_counts counts; /* as of head */
+    size_t memory_used;           /* as of head */
+    int64_t now_ns;               /* the tracker's capture time as of head */
+};
+
+struct engine {
+    struct engine_config cfg;
+    struct tracker *single; /* one worker: the tracker itself */
+
+    unsigned n;
+    struct worker *w;
+    struct slot *ring;
+    uint64_t written;  /* slots written (the reader's own) */
+    uint64_t min_head; /* the reader's last look at the slowest worker */
+    int64_t now_ns;    /* capture time as the reader has seen it */
+    bool have_now;
+
+    pthread_mutex_t lock; /* the ring's tail and the workers' heads and copies */
+    pthread_cond_t work, space;
+    uint64_t tail; /* slots published */
+    unsigned idle; /* workers waiting for slots */
+    bool quit;
+
+    pthread_mutex_t out; /* the callbacks, one at a time */
+
+    struct hosts *hosts; /* shared by the workers' trackers */
+    pthread_mutex_t hosts_lock;
+    uint64_t aggregates; /* host aggregates ended (under hosts_lock) */
+};
+
+/* ---- the callbacks, one at a time ---------------------------------------------------------- */
+
+static void out_report(void *ctx, const struct conn *c) {
+    struct engine *e = ctx;
+    pthread_mutex_lock(&e->out);
+    e->cfg.report(e->cfg.ctx, c);
+    pthread_mutex_unlock(&e->out);
+}
+
+static void out_anomaly(void *ctx, const struct anomaly_event *ev) {
+    struct engine *e = ctx;
+    pthread_mutex_lock(&e->out);
+    e->cfg.anomaly(e->cfg.ctx, ev);
+    pthread_mutex_unlock(&e->out);
+}
+
+static void out_interim(void *ctx, const struct conn *c) {
+    struct engine *e = ctx;
+    pthread_mutex_lock(&e->out);
+    e->cfg.interim(e->cfg.ctx, c);
+    pthread_mutex_unlock(&e->out);
+}
+
+/* The shared host table: its guard, and its aggregates as they end (called under hosts_lock). */
+static void hosts_guard(void *ctx, bool hold) {
+    struct engine *e = ctx;
+    if (hold)
+        pthread_mutex_lock(&e->hosts_lock);
+    else
+        pthread_mutex_unlock(&e->hosts_lock);
+}
+
+static void hosts_aggregate(void *ctx, const struct host_fold *f) {
+    struct engine *e = ctx;
+    struct anomaly_event ev;
+    tracker_aggregate_event(&ev, f);
+    e->aggregates++;
+    out_anomaly(e, &ev);
+}
+
+/* ---- the workers --------------------------------------------------------------------------- */
+
+static void run_slot(struct worker *w, const struct slot *s) {
+    struct engine *e = w->e;
+    switch ((enum slot_kind)s->kind) {
+    case SLOT_PACKET:
+        if (s->owner == w->index)
+            tracker_on_packet(w->tr, &s->p, s->bad_checksum);
+        else
+            tracker_pass(w->tr, &s->p);
+        break;
+    case SLOT_ADVANCE:
+        tracker_advance(w->tr, s->arg);
+        break;
+    case SLOT_INTERIM:
+        tracker_interim(w->tr, s->arg, out_interim, e);
+        break;
+    case SLOT_FLUSH:
+        tracker_flush(w->tr, (enum conn_end)s->arg);
+        break;
+    }
+}
+
+/* The capture time every worker has reached (under e->lock). */
+static int64_t workers_now(const struct engine *e) {
+    int64_t t = INT64_MAX;
+    for (unsigned i = 0; i < e->n; i++)
+        if (e->w[i].now_ns < t)
+            t = e->w[i].now_ns;
+    return t;
+}
+
+static void *worker_main(void *arg) {
+    struct worker *w = arg;
+    struct engine *e = w->e;
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        while (w->head == e->tail && !e->quit) {
+            e->idle++;
+            pthread_cond_wait(&e->work, &e->lock);
+            e->idle--;
+        }
+        if (w->head == e->tail)
+            break;
+        uint64_t from = w->head, to = e->tail;
+        pthread_mutex_unlock(&e->lock);
+        for (uint64_t i = from; i < to; i++)
+            run_slot(w, &e->ring[i % ENGINE_RING_SLOTS]);
+        pthread_mutex_lock(&e->lock);
+        w->head = to;
+        w->counts = *tracker_counts(w->tr);
+        w->memory_used = tracker_memory_used(w->tr);
+        w->now_ns = tracker_now(w->tr);
+        int64_t all_now = workers_now(e);
+        pthread_cond_broadcast(&e->space);
+        pthread_mutex_unlock(&e->lock);
+        /* Host aggregates end by time once every worker is past it: a connection a slower
+         * worker still reports may yet fold into one. */
+        if (all_now != INT64_MIN) {
+            hosts_guard(e, true);
+            hosts_close_ended(e->hosts, all_now);
+            hosts_guard(e, false);
+        }
+        pthread_mutex_lock(&e->lock);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+/* ---- the reader's side of the ring --------------------------------------------------------- */
+
+static void publish(struct engine *e) {
+    pthread_mutex_lock(&e->lock);
+    e->tail = e->written;
+    if (e->idle)
+        pthread_cond_broadcast(&e->work);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static uint64_t slowest_head(const struct engine *e) {
+    uint64_t h = UINT64_MAX;
+    for (unsigned i = 0; i < e->n; i++)
+        if (e->w[i].head < h)
+            h = e->w[i].head;
+    return h;
+}
+
+/* The next slot to write, once every worker is past its previous use. */
+static struct slot *next_slot(struct engine *e) {
+    if (e->written - e->min_head >= ENGINE_RING_SLOTS) {
+        publish(e);
+        pthread_mutex_lock(&e->lock);
+        while (e->written - (e->min_head = slowest_head(e)) >= ENGINE_RING_SLOTS)
+            pthread_cond_wait(&e->space, &e->lock);
+        pthread_mutex_unlock(&e->lock);
+    }
+    return &e->ring[e->written % ENGINE_RING_SLOTS];
+}
+
+static void slot_done(struct engine *e, bool now) {
+    e->written++;
+    if (now || e->cfg.live || e->written - e->tail >= ENGINE_BATCH)
+        publish(e);
+}
+
+static void put_packet(struct engine *e, const struct packet *p, uint16_t owner, bool bad) {
+    struct slot *s = next_slot(e);
+    s->p = *p;
+    s->p.payload = NULL; /* the capture's buffer; no tracker reads it */
+    s->kind = SLOT_PACKET;
+    s->owner = owner;
+    s->bad_checksum = bad;
+    int64_t t = p->ts_sec * 1000000000 + p->ts_nsec;
+    if (!e->have_now || t > e->now_ns)
+        e->now_ns = t, e->have_now = true;
+    slot_done(e, false);
+}
+
+static void put_order(struct engine *e, enum slot_kind kind, int64_t arg) {
+    struct slot *s = next_slot(e);
+    s->kind = (uint8_t)kind;
+    s->arg = arg;
+    slot_done(e, true);
+}
+
+/* Waits until every worker has done every slot written. */
+static void wait_all_done(struct engine *e) {
+    publish(e);
+    pthread_mutex_lock(&e->lock);
+    while ((e->min_head = slowest_head(e)) != e->written)
+        pthread_cond_wait(&e->space, &e->lock);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* ---- the interface ------------------------------------------------------------------------- */
+
+static bool workers_start(struct engine *e) {
+    e->n = e->cfg.workers;
+    e->w = calloc(e->n, sizeof *e->w);
+    e->ring = calloc(ENGINE_RING_SLOTS, sizeof *e->ring);
+    e->hosts = hosts_new(&e->cfg.tracker.hosts);
+    if (!e->w || !e->ring || !e->hosts)
+        return false;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->work, NULL);
+    pthread_cond_init(&e->space, NULL);
+    pthread_mutex_init(&e->out, NULL);
+    pthread_mutex_init(&e->hosts_lock, NULL);
+    if (e->cfg.tracker.fold_host_events)
+        hosts_on_fold_end(e->hosts, hosts_aggregate, e,
+                          e->cfg.tracker.timeout_ns[CONN_TIMER_HANDSHAKE] +
+                              e->cfg.tracker.answer_grace_ns);
+    struct tracker_hosts_share share = {e->hosts, hosts_guard, e};
+    for (unsigned i = 0; i < e->n; i++) {
+        struct worker *w = &e->w[i];
+        w->e = e;
+        w->index = i;
+        w->now_ns = INT64_MIN;
+        w->tr = tracker_new_sharing(&e->cfg.tracker, out_report, out_anomaly, e, &share);
+        if (!w->tr)
+            return false;
+    }
+    /* Signals are the reading thread's (its handlers set the flags it polls). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    bool ok = true;
+    for (unsigned i = 0; i < e->n && ok; i++)
+        ok = e->w[i].started = pthread_create(&e->w[i].thread, NULL, worker_main, &e->w[i]) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ok;
+}
+
+struct engine *engine_new(const struct engine_config *cfg) {
+    struct engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->cfg = *cfg;
+    if (cfg->workers <= 1) {
+        e->single = tracker_new(&cfg->tracker, cfg->report, cfg->anomaly, cfg->ctx);
+        if (e->single)
+            return e;
+    } else if (cfg->workers <= ENGINE_MAX_WORKERS && workers_start(e)) {
+        return e;
+    }
+    engine_free(e);
+    return NULL;
+}
+
+void engine_free(struct engine *e) {
+    if (!e)
+        return;
+    tracker_free(e->single);
+    if (e->w) {
+        pthread_mutex_lock(&e->lock);
+        e->quit = true;
+        pthread_cond_broadcast(&e->work);
+        pthread_mutex_unlock(&e->lock);
+        for (unsigned i = 0; i < e->n; i++) {
+            if (e->w[i].started)
+                pthread_join(e->w[i].thread, NULL);
+            tracker_free(e->w[i].tr);
+        }
+        pthread_mutex_destroy(&e->lock);
+        pthread_cond_destroy(&e->work);
+        pthread_cond_destroy(&e->space);
+        pthread_mutex_destroy(&e->out);
+        pthread_mutex_destroy(&e->hosts_lock);
+    }
+    hosts_free(e->hosts);
+    free(e->ring);
+    free(e->w);
+    free(e);
+}
+
+void engine_packet(struct engine *e, const struct packet *p, bool bad_checksum) {
+    if (e->single)
+        tracker_on_packet(e->single, p, bad_checksum);
+    else
+        put_packet(e, p, (uint16_t)tracker_shard_of(p, e->n), bad_checksum);
+}
+
+void engine_pass(struct engine *e, const struct packet *p) {
+    if (e->single)
+        tracker_pass(e->single, p);
+    else
+        put_packet(e, p, OWNER_NONE, false);
+}
+
+void engine_prefetch(struct engine *e, const struct packet *p) {
+    if (e->single)
+        tracker_prefetch(e->single, p);
+}
+
+void engine_advance(struct engine *e, int64_t now_ns) {
+    if (e->single) {
+        tracker_advance(e->single, now_ns);
+        return;
+    }
+    if (!e->have_now || now_ns <= e->now_ns)
+        return; /* as tracker_advance: only once time has started, only forward */
+    e->now_ns = now_ns;
+    put_order(e, SLOT_ADVANCE, now_ns);
+}
+
+int64_t engine_now(const struct engine *e) {
+    return e->single ? tracker_now(e->single) : e->now_ns;
+}
+
+void engine_interim(struct engine *e, int64_t interval_ns) {
+    if (e->single)
+        tracker_interim(e->single, interval_ns, e->cfg.interim, e->cfg.ctx);
+    else
+        put_order(e, SLOT_INTERIM, interval_ns);
+}
+
+void engine_hold_output(struct engine *e, bool hold) {
+    if (e->single)
+        return;
+    if (hold)
+        pthread_mutex_lock(&e->out);
+    else
+        pthread_mutex_unlock(&e->out);
+}
+
+void engine_sync(struct engine *e) {
+    if (!e->single)
+        wait_all_done(e);
+}
+
+void engine_flush(struct engine *e, enum conn_end why) {
+    if (e->single) {
+        tracker_flush(e->single, why);
+        return;
+    }
+    put_order(e, SLOT_FLUSH, why);
+    wait_all_done(e);
+    hosts_guard(e, true);
+    hosts_close_all(e->hosts);
+    hosts_guard(e, false);
+}
+
+static void counts_add(struct tracker_counts *sum, const struct tracker_counts *c) {
+    sum->created += c->created;
+    sum->reported += c->reported;
+    sum->late_packets += c->late_packets;
+    sum->untracked_packets += c->untracked_packets;
+    sum->evicted += c->evicted;
+    for (unsigned i = 0; i < CONN_END_COUNT; i++)
+        sum->by_end[i] += c->by_end[i];
+    for (unsigned i = 0; i < ANOMALY_COUNT; i++)
+        sum->anomalies[i] += c->anomalies[i];
+    sum->folded_events += c->folded_events;
+    sum->aggregates += c->aggregates;
+    sum->open_now += c->open_now;
+    sum->peak_open += c->peak_open;
+}
+
+void engine_counts(struct engine *e, struct tracker_counts *out) {
+    if (e->single) {
+        *out = *tracker_counts(e->single);
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&e->lock);
+    for (unsigned i = 0; i < e->n; i++)
+        counts_add(out, &e->w[i].counts);
+    pthread_mutex_unlock(&e->lock);
+    hosts_guard(e, true);
+    out->aggregates += e->aggregates;
+    hosts_guard(e, false);
+}
+
+size_t engine_memory(struct engine *e) {
+    if (e->single)
+        return tracker_memory(e->single);
+    size_t m = sizeof *e + ENGINE_RING_SLOTS * sizeof *e->ring + hosts_memory(e->hosts);
+    for (unsigned i = 0; i < e->n; i++)
+        m += tracker_memory(e->w[i].tr); /* fixed at tracker_new: no lock needed */
+    return m;
+}
+
+size_t engine_memory_used(struct engine *e) {
+    if (e->single)
+        return tracker_memory_used(e->single);
+    size_t m = sizeof *e + ENGINE_RING_SLOTS * sizeof *e->ring;
+    pthread_mutex_lock(&e->lock);
+    for (unsigned i = 0; i < e->n; i++)
+        m += e->w[i].memory_used;
+    pthread_mutex_unlock(&e->lock);
+    hosts_guard(e, true);
+    m += hosts_memory_used(e->hosts);
+    hosts_guard(e, false);
+    return m;
+}
