@@ -18,9 +18,9 @@
 
 struct tracker {
     struct tracker_config cfg;
-    struct flow_table *table;    /* struct conn, timers enum conn_timer */
-    struct time_wait *time_wait; /* closed TCP connections, for their late packets */
-    struct hosts *hosts;         /* syn_flood and port_scan counters: its own, or share's */
+    struct flow_table *table;         /* struct conn, timers enum conn_timer */
+    struct time_wait *time_wait;      /* closed TCP connections, for their late packets */
+    struct hosts *hosts;              /* syn_flood and port_scan counters: its own, or share's */
     struct tracker_hosts_share share; /* share.hosts NULL: hosts is the tracker's own */
     /* The cold parts of live connections, one block at most of each per connection, so each
      * pool holds max_flows blocks and never runs out: anomaly lists, TCP sequence holes. */
