@@ -31,18 +31,29 @@ struct stream {
 static void on_conn_reported(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
     stats_count_conn(s->stats, c);
-    sink_connection(s->cfg->sink, c, true);
+    if (s->cfg->ladder)
+        ladder_on_conn_end(s->cfg->ladder, c);
+    if (!s->cfg->records_off)
+        sink_connection(s->cfg->sink, c, true);
+}
+
+/* Only when connections are being drawn (--ladder). */
+static void on_segment(void *ctx, const struct conn *c, int dir, const struct packet *p) {
+    struct stream *s = ctx;
+    ladder_on_segment(s->cfg->ladder, c, dir, p);
 }
 
 /* Anomalies are written the moment they are detected, so a SIEM can alert at once. */
 static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct stream *s = ctx;
-    sink_anomaly(s->cfg->sink, ev);
+    if (!s->cfg->records_off)
+        sink_anomaly(s->cfg->sink, ev);
 }
 
 static void on_interim(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
-    sink_connection(s->cfg->sink, c, false);
+    if (!s->cfg->records_off)
+        sink_connection(s->cfg->sink, c, false);
 }
 
 /* Packet times a capture file can hold that are not times: before 1970 (libpcap reads a pcap
@@ -154,7 +165,7 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     }
     if (live) /* an idle link: capture time follows the wall clock, so timeouts still fire */
         tracker_advance(s->tracker, now);
-    if (cfg->stats_interval_ns > 0 && now >= s->next_stats_ns) {
+    if (cfg->stats_interval_ns > 0 && !cfg->records_off && now >= s->next_stats_ns) {
         emit_stats(s, cap, now);
         s->next_stats_ns = now + cfg->stats_interval_ns;
     }
@@ -273,6 +284,8 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
             reports[i].path = cfg->live ? cfg->live_name : cfg->inputs[i];
         return EXIT_STATUS_USAGE;
     }
+    if (cfg->ladder)
+        tracker_set_segment_hook(s.tracker, on_segment, &s);
     enum exit_status rc = read_inputs(&s, reports, err);
     sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */
     *stopped_by_reader = cfg->sink->broken_pipe;

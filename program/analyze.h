@@ -10,6 +10,7 @@
 #include "capture.h"
 
 #include "checksum_policy.h"
+#include "ladder.h"
 #include "sink.h"
 #include "stats.h"
 #include "tracker.h"
@@ -34,6 +35,8 @@ struct analyze_config {
     int64_t interim_ns;            /* interim records for connections open this long; 0: none */
     volatile sig_atomic_t *stop;   /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
     volatile sig_atomic_t *reopen; /* set (by SIGHUP) to reopen the output; may be NULL */
+    struct ladder *ladder;         /* --ladder: connections drawn; NULL: none */
+    bool records_off;              /* write no record (the ladder has standard output) */
 };
 
 /* Reads every input in order (or the live capture, until *cfg->stop) into *stats, filling

@@ -26,7 +26,10 @@ struct options {
     struct record_options record;
     struct tracker_config tracker;
     int64_t stats_interval_ns, interim_ns;
-    char *filter; /* trailing arguments joined by spaces, as tcpdump does */
+    char *filter;             /* trailing arguments joined by spaces, as tcpdump does */
+    const char **ladder_uids; /* --ladder UID, in order */
+    size_t nladder;
+    bool ladder_all; /* --ladder all */
 };
 
 /* Parses argv into *o (defaults first). Exits with status 0 after --help or --version, and with

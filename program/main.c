@@ -17,6 +17,7 @@
 #include "analyze.h"
 #include "capture.h"
 #include "cli.h"
+#include "ladder.h"
 #include "sink.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
@@ -200,12 +201,31 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     return true;
 }
 
+/* --ladder: the connections to draw on standard output, in colour on a terminal (unless
+ * NO_COLOR is set); NULL when none was asked for (or, with *failed, out of memory). */
+static struct ladder *ladder_open(const struct options *o, bool *failed) {
+    *failed = false;
+    if (!o->ladder_all && o->nladder == 0)
+        return NULL;
+    struct ladder_options lo = {.uids = o->ladder_uids,
+                                .nuids = o->nladder,
+                                .all = o->ladder_all,
+                                .colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+                                .out = stdout};
+    struct ladder *l = ladder_new(&lo);
+    *failed = l == NULL;
+    return l;
+}
+
 static enum exit_status run(struct options *o, struct setup *su, const struct timespec *t0) {
     struct run_stats stats = {0};
     size_t nreports = o->ninputs ? o->ninputs : 1;
     struct input_report *reports = calloc(nreports, sizeof *reports);
-    if (!reports) {
+    bool ladder_failed;
+    struct ladder *ladder = ladder_open(o, &ladder_failed);
+    if (!reports || ladder_failed) {
         fprintf(stderr, "shakedown: out of memory\n");
+        free(reports);
         return EXIT_STATUS_USAGE;
     }
     struct analyze_config cfg = {.inputs = o->inputs,
@@ -219,9 +239,15 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .stats_interval_ns = o->stats_interval_ns,
                                  .interim_ns = o->interim_ns,
                                  .stop = &stop_requested,
-                                 .reopen = &reopen_requested};
+                                 .reopen = &reopen_requested,
+                                 .ladder = ladder,
+                                 .records_off = ladder && !o->output.path};
     bool reader_gone = false;
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
+    /* A uid asked for that the input does not hold is a usage error, said once per uid. */
+    if (ladder && ladder_report_missing(ladder, stderr) && rc == EXIT_STATUS_OK)
+        rc = EXIT_STATUS_USAGE;
+    ladder_free(ladder);
     if (reader_gone) { /* `shakedown ... | head`: the reader had enough; not an error */
         free(reports);
         return EXIT_STATUS_OK;
@@ -229,7 +255,8 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
     stats_set_rotations_failed(&stats, su->sink.transport.rotations_failed);
-    sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
+    if (!cfg.records_off)
+        sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {
         fprintf(stderr, "shakedown: %llu records could not be written\n",

@@ -1,0 +1,427 @@
+/* ladder: the terminal ladder diagram (--ladder). Each connection being drawn has a record,
+ * found by its serial in a small chained hash, holding the text drawn so far. A segment is
+ * "plain" when it carries no SYN, FIN or RST, raised no anomaly and changed neither state; runs of
+ * plain segments are kept as their first FOLD_HEAD and last FOLD_TAIL lines and totals, and folded
+ * into one line ("... 1,204 segments, 1.7 MB ->, 52 kB <- ...") when they are longer, so the
+ * handshake and the teardown stay on one screen. Nothing here runs unless --ladder was given. */
+#include "ladder.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtext.h"
+#include "timefmt.h"
+
+#define FOLD_HEAD 3    /* plain segments shown before a fold */
+#define FOLD_TAIL 2    /* and after it */
+#define LINE_BYTES 320 /* one segment's lines (segment and anomalies), escapes included */
+#define TIME_COLS 10   /* seconds since the connection's first packet, "%10.6f" */
+#define STATE_COLS 12  /* "SYN_RECEIVED" */
+#define ARROW_COLS 56  /* between the lifelines' bars */
+#define ARROW_INDENT (TIME_COLS + 2 + STATE_COLS + 2) /* where an arrow starts */
+#define MIN_BUCKETS 64
+
+#define COLOUR_STATE "\033[1;32m"
+#define COLOUR_ANOMALY "\033[1;31m"
+#define COLOUR_FOLD "\033[2m"
+#define COLOUR_OFF "\033[0m"
+
+struct kept_line {
+    char text[LINE_BYTES];
+    uint32_t payload; /* the segment's payload bytes */
+    uint8_t dir;
+};
+
+/* A run of plain segments not yet written: its first lines, a ring of its last ones, totals. */
+struct fold_run {
+    uint64_t n;
+    uint64_t bytes[2]; /* payload by direction */
+    int64_t first_ns, last_ns;
+    struct kept_line head[FOLD_HEAD];
+    struct kept_line tail[FOLD_TAIL + 1]; /* up to FOLD_HEAD + FOLD_TAIL + 1 are shown unfolded */
+};
+
+/* One connection being drawn. */
+struct drawn {
+    struct drawn *next; /* hash chain */
+    uint64_t serial;
+    int64_t first_ns;
+    uint8_t state[2]; /* enum tcp_state as last drawn */
+    uint64_t segments, left_out;
+    char *text; /* what is drawn so far */
+    size_t len, cap;
+    struct fold_run run;
+};
+
+struct ladder {
+    struct ladder_options opt;
+    bool *found; /* per uid asked for */
+    struct drawn **buckets;
+    size_t nbuckets, count;
+};
+
+struct ladder *ladder_new(const struct ladder_options *opt) {
+    struct ladder *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->opt = *opt;
+    l->found = calloc(opt->nuids ? opt->nuids : 1, sizeof *l->found);
+    l->nbuckets = MIN_BUCKETS;
+    l->buckets = calloc(l->nbuckets, sizeof *l->buckets);
+    if (!l->found || !l->buckets) {
+        ladder_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void drawn_free(struct drawn *d) {
+    free(d->text);
+    free(d);
+}
+
+void ladder_free(struct ladder *l) {
+    if (!l)
+        return;
+    for (size_t i = 0; l->buckets && i < l->nbuckets; i++)
+        for (struct drawn *d = l->buckets[i], *next; d; d = next) {
+            next = d->next;
+            drawn_free(d);
+        }
+    free(l->buckets);
+    free(l->found);
+    free(l);
+}
+
+/* ---- the table of connections being drawn -------------------------------------------------- */
+
+static size_t bucket_of(const struct ladder *l, uint64_t serial) {
+    return (size_t)((serial * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (l->nbuckets - 1);
+}
+
+static struct drawn **find_link(struct ladder *l, uint64_t serial) {
+    struct drawn **link = &l->buckets[bucket_of(l, serial)];
+    while (*link && (*link)->serial != serial)
+        link = &(*link)->next;
+    return link;
+}
+
+/* Doubles the buckets when chains grow past two on average (--ladder all); on failure the
+ * chains just stay longer. */
+static void grow(struct ladder *l) {
+    size_t n = l->nbuckets * 2;
+    struct drawn **b = calloc(n, sizeof *b);
+    if (!b)
+        return;
+    struct drawn **old = l->buckets;
+    size_t oldn = l->nbuckets;
+    l->buckets = b;
+    l->nbuckets = n;
+    for (size_t i = 0; i < oldn; i++)
+        for (struct drawn *d = old[i], *next; d; d = next) {
+            next = d->next;
+            struct drawn **link = &l->buckets[bucket_of(l, d->serial)];
+            d->next = *link;
+            *link = d;
+        }
+    free(old);
+}
+
+/* Is c, at its first packet, one of the connections asked for? */
+static bool wanted(struct ladder *l, const struct conn *c) {
+    if (l->opt.all)
+        return true;
+    char uid[CONN_UID_LEN];
+    conn_uid(c, uid);
+    for (size_t i = 0; i < l->opt.nuids; i++)
+        if (strcmp(uid, l->opt.uids[i]) == 0) {
+            l->found[i] = true;
+            return true;
+        }
+    return false;
+}
+
+/* ---- text ---------------------------------------------------------------------------------- */
+
+/* Appends s to d's text, within LADDER_TEXT_MAX; returns false when it did not fit. */
+static bool text_add(struct drawn *d, const char *s) {
+    size_t n = strlen(s);
+    if (d->len + n + 1 > LADDER_TEXT_MAX)
+        return false;
+    if (d->len + n + 1 > d->cap) {
+        size_t cap = d->cap ? d->cap : 4096;
+        while (cap < d->len + n + 1)
+            cap *= 2;
+        char *t = realloc(d->text, cap);
+        if (!t)
+            return false;
+        d->text = t;
+        d->cap = cap;
+    }
+    memcpy(d->text + d->len, s, n + 1);
+    d->len += n;
+    return true;
+}
+
+static void text_add_segment(struct drawn *d, const char *s) {
+    if (!text_add(d, s))
+        d->left_out++;
+}
+
+/* v with thousands separators: 1204 → "1,204". */
+static void grouped(char *buf, size_t len, uint64_t v) {
+    char digits[TIMEFMT_U64_LEN];
+    size_t n = timefmt_u64(digits, v), k = 0;
+    for (size_t i = 0; i < n && k + 2 < len; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = '\0';
+}
+
+/* A byte count as people read it: "640 B", "52.3 kB", "1.7 MB" (decimal units, as tcptrace). */
+static void human_bytes(char *buf, size_t len, uint64_t v) {
+    static const char *const units[] = {"kB", "MB", "GB", "TB"};
+    if (v < 1000) {
+        snprintf(buf, len, "%" PRIu64 " B", v);
+        return;
+    }
+    double x = (double)v / 1000.0;
+    unsigned u = 0;
+    while (x >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
+        x /= 1000.0;
+        u++;
+    }
+    snprintf(buf, len, "%.1f %s", x, units[u]);
+}
+
+/* s padded (or cut) to exactly cols columns, in colour when asked. */
+static void cell(char *buf, size_t len, const char *s, int cols, const char *colour) {
+    if (colour)
+        snprintf(buf, len, "%s%-*.*s%s", colour, cols, cols, s, COLOUR_OFF);
+    else
+        snprintf(buf, len, "%-*.*s", cols, cols, s);
+}
+
+/* The arrow of a segment from dir: "-- LABEL ------>" or "<------ LABEL --", ARROW_COLS wide. */
+static void arrow(char *buf, const char *label, int dir) {
+    size_t n = strlen(label);
+    if (n > ARROW_COLS - 6)
+        n = ARROW_COLS - 6;
+    memset(buf, '-', ARROW_COLS);
+    buf[ARROW_COLS] = '\0';
+    size_t at = dir == 0 ? 3 : ARROW_COLS - 3 - n;
+    buf[at - 1] = ' ';
+    memcpy(buf + at, label, n);
+    buf[at + n] = ' ';
+    buf[dir == 0 ? ARROW_COLS - 1 : 0] = dir == 0 ? '>' : '<';
+}
+
+/* "SYN+ACK seq 0 ack 1 len 0": sequence numbers relative to the sender's ISN, the ack relative
+ * to the peer's once the peer's sequence space is known (absolute before). */
+static void segment_label(char *buf, size_t len, const struct conn *c, int dir,
+                          const struct packet *p) {
+    const struct tcp_endpoint *x = &c->tcp.ep[dir], *peer = &c->tcp.ep[!dir];
+    char flags[48];
+    tcp_flags_format(p->tcp.flags, flags, sizeof flags);
+    uint32_t seq = p->tcp.seq - x->isn;
+    if (!(p->tcp.flags & TCP_ACK)) {
+        snprintf(buf, len, "%s seq %" PRIu32 " len %" PRIu32, flags, seq, p->payload_len);
+        return;
+    }
+    uint32_t ack = peer->base_known ? p->tcp.ack - peer->isn : p->tcp.ack;
+    snprintf(buf, len, "%s seq %" PRIu32 " ack %" PRIu32 " len %" PRIu32, flags, seq, ack,
+             p->payload_len);
+}
+
+/* One state cell: the state's name where it changed (or on the first line), blank otherwise. */
+static void state_cell(char *buf, size_t len, enum tcp_state s, bool show, bool colour) {
+    cell(buf, len, show ? tcp_state_name(s) : "", STATE_COLS, show && colour ? COLOUR_STATE : NULL);
+}
+
+/* Under a segment that raised anomalies: "! retransmission, zero_window". */
+static void anomaly_line(char *buf, size_t len, anomaly_set raised, bool colour) {
+    char names[LADDER_COLUMNS];
+    size_t k = 0;
+    names[0] = '\0';
+    for (anomaly_set s = raised; s; s &= s - 1) {
+        const char *name = anomaly_name((enum anomaly)__builtin_ctz(s));
+        int n = snprintf(names + k, sizeof names - k, "%s%s", k ? ", " : "! ", name);
+        if (n < 0 || (size_t)n >= sizeof names - k)
+            break;
+        k += (size_t)n;
+    }
+    names[LADDER_COLUMNS - ARROW_INDENT - 1] = '\0';
+    snprintf(buf, len, "%*s%s%s%s\n", ARROW_INDENT, "", colour ? COLOUR_ANOMALY : "", names,
+             colour ? COLOUR_OFF : "");
+}
+
+/* ---- folding -------------------------------------------------------------------------------- */
+
+static void run_add(struct fold_run *r, const char *line, uint8_t dir, uint32_t payload,
+                    int64_t ts) {
+    struct kept_line *k =
+        r->n < FOLD_HEAD ? &r->head[r->n] : &r->tail[(r->n - FOLD_HEAD) % (FOLD_TAIL + 1)];
+    snprintf(k->text, sizeof k->text, "%s", line);
+    k->dir = dir;
+    k->payload = payload;
+    if (r->n == 0)
+        r->first_ns = ts;
+    r->last_ns = ts;
+    r->bytes[dir] += payload;
+    r->n++;
+}
+
+/* The ring's line of the run's segment i (FOLD_HEAD ≤ i < n). */
+static const struct kept_line *run_tail(const struct fold_run *r, uint64_t i) {
+    return &r->tail[(i - FOLD_HEAD) % (FOLD_TAIL + 1)];
+}
+
+static void fold_line(struct drawn *d, const struct fold_run *r, uint64_t folded,
+                      const uint64_t bytes[2], bool colour) {
+    char n[32], b0[24], b1[24], line[LINE_BYTES];
+    grouped(n, sizeof n, folded);
+    human_bytes(b0, sizeof b0, bytes[0]);
+    human_bytes(b1, sizeof b1, bytes[1]);
+    snprintf(line, sizeof line, "%*s%s... %s segments, %s ->, %s <-, %.3f s ...%s\n", ARROW_INDENT,
+             "", colour ? COLOUR_FOLD : "", n, b0, b1, (double)(r->last_ns - r->first_ns) / 1e9,
+             colour ? COLOUR_OFF : "");
+    text_add(d, line);
+}
+
+/* Writes out the pending run: all of it when short, else its head, a fold line, its tail. */
+static void run_flush(struct drawn *d, bool colour) {
+    struct fold_run *r = &d->run;
+    uint64_t shown_head = r->n < FOLD_HEAD ? r->n : FOLD_HEAD;
+    for (uint64_t i = 0; i < shown_head; i++)
+        text_add_segment(d, r->head[i].text);
+    if (r->n <= FOLD_HEAD + FOLD_TAIL + 1) {
+        for (uint64_t i = FOLD_HEAD; i < r->n; i++)
+            text_add_segment(d, run_tail(r, i)->text);
+    } else {
+        uint64_t bytes[2] = {r->bytes[0], r->bytes[1]};
+        for (uint64_t i = 0; i < FOLD_HEAD; i++)
+            bytes[r->head[i].dir] -= r->head[i].payload;
+        for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
+            bytes[run_tail(r, i)->dir] -= run_tail(r, i)->payload;
+        fold_line(d, r, r->n - FOLD_HEAD - FOLD_TAIL, bytes, colour);
+        for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
+            text_add_segment(d, run_tail(r, i)->text);
+    }
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- drawing -------------------------------------------------------------------------------- */
+
+static void header(struct drawn *d, const struct conn *c) {
+    char a[2][FLOWTEXT_ADDR_LEN], ends[2][FLOWTEXT_ADDR_LEN + 16], uid[CONN_UID_LEN], iso[40];
+    int64_t sec;
+    uint32_t nsec;
+    for (int r = 0; r < 2; r++) {
+        flowtext_addr(a[r], sizeof a[r], conn_addr(c, r), c->e.key.ip_version);
+        bool v6 = c->e.key.ip_version == 6;
+        snprintf(ends[r], sizeof ends[r], "%s%s%s:%u", v6 ? "[" : "", a[r], v6 ? "]" : "",
+                 (unsigned)conn_port(c, r));
+    }
+    conn_uid(c, uid);
+    timefmt_split(c->first_ns, &sec, &nsec);
+    timefmt_iso8601(iso, sizeof iso, sec, nsec);
+    char line[3 * LINE_BYTES];
+    snprintf(line, sizeof line, "%s  tcp  %s -> %s  %s\n%*s  %-*.*s  %*.*s\n", uid, ends[0],
+             ends[1], iso, TIME_COLS, "time (s)", STATE_COLS + ARROW_COLS / 2,
+             STATE_COLS + ARROW_COLS / 2, ends[0], STATE_COLS + ARROW_COLS / 2 + 2,
+             STATE_COLS + ARROW_COLS / 2 + 2, ends[1]);
+    text_add(d, line);
+}
+
+static struct drawn *drawn_start(struct ladder *l, const struct conn *c) {
+    struct drawn *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->serial = c->serial;
+    d->first_ns = c->first_ns;
+    d->state[0] = d->state[1] = TCP_STATE_COUNT; /* nothing drawn: both shown at first */
+    header(d, c);
+    if (l->count >= l->nbuckets * 2)
+        grow(l);
+    struct drawn **link = find_link(l, c->serial);
+    d->next = *link;
+    *link = d;
+    l->count++;
+    return d;
+}
+
+void ladder_on_segment(struct ladder *l, const struct conn *c, int dir, const struct packet *p) {
+    struct drawn *d;
+    if (c->pkts[0] + c->pkts[1] == 1) /* its first packet: decide once */
+        d = wanted(l, c) ? drawn_start(l, c) : NULL;
+    else
+        d = *find_link(l, c->serial);
+    if (!d)
+        return;
+    bool colour = l->opt.colour;
+    int64_t ts = p->ts_sec * 1000000000 + p->ts_nsec;
+    enum tcp_state now[2] = {tcp_conn_state(&c->tcp, 0), tcp_conn_state(&c->tcp, 1)};
+    bool changed[2] = {now[0] != d->state[0], now[1] != d->state[1]};
+    anomaly_set raised = c->tcp.raised;
+    bool plain =
+        !changed[0] && !changed[1] && !raised && !(p->tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST));
+
+    char label[96], arr[ARROW_COLS + 1], left[48], right[48], line[LINE_BYTES];
+    segment_label(label, sizeof label, c, dir, p);
+    arrow(arr, label, dir);
+    state_cell(left, sizeof left, now[0], changed[0], colour);
+    state_cell(right, sizeof right, now[1], changed[1], colour);
+    int n = snprintf(line, sizeof line, "%*.6f  %s |%s| %s", TIME_COLS,
+                     (double)(ts - d->first_ns) / 1e9, left, arr, right);
+    while (n > 0 && line[n - 1] == ' ') /* no trailing blanks where a state is not shown */
+        line[--n] = '\0';
+    snprintf(line + n, sizeof line - (size_t)n, "\n");
+    d->segments++;
+    d->state[0] = (uint8_t)now[0];
+    d->state[1] = (uint8_t)now[1];
+    if (plain) {
+        run_add(&d->run, line, (uint8_t)dir, p->payload_len, ts);
+        return;
+    }
+    run_flush(d, colour);
+    text_add_segment(d, line);
+    if (raised) {
+        anomaly_line(line, sizeof line, raised, colour);
+        text_add(d, line);
+    }
+}
+
+void ladder_on_conn_end(struct ladder *l, const struct conn *c) {
+    if (c->e.key.proto != 6)
+        return;
+    struct drawn **link = find_link(l, c->serial), *d = *link;
+    if (!d)
+        return;
+    run_flush(d, l->opt.colour);
+    FILE *out = l->opt.out;
+    fwrite(d->text, 1, d->len, out);
+    if (d->left_out)
+        fprintf(out, "%*s... %" PRIu64 " more segments not drawn (%d KiB of ladder text kept)\n",
+                ARROW_INDENT, "", d->left_out, LADDER_TEXT_MAX / 1024);
+    char segs[32];
+    grouped(segs, sizeof segs, d->segments);
+    fprintf(out, "end: %s, %s segments; orig %s, resp %s\n\n", conn_end_name(c->end), segs,
+            tcp_state_name(tcp_conn_state(&c->tcp, 0)), tcp_state_name(tcp_conn_state(&c->tcp, 1)));
+    *link = d->next;
+    l->count--;
+    drawn_free(d);
+}
+
+size_t ladder_report_missing(const struct ladder *l, FILE *err) {
+    size_t missing = 0;
+    for (size_t i = 0; !l->opt.all && i < l->opt.nuids; i++)
+        if (!l->found[i]) {
+            fprintf(err, "shakedown: --ladder %s: no TCP connection with this uid in the input\n",
+                    l->opt.uids[i]);
+            missing++;
+        }
+    return missing;
+}
