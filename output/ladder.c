@@ -29,6 +29,7 @@
 
 struct kept_line {
     char text[LINE_BYTES];
+    int64_t ts_ns;
     uint32_t payload; /* the segment's payload bytes */
     uint8_t dir;
 };
@@ -37,7 +38,6 @@ struct kept_line {
 struct fold_run {
     uint64_t n;
     uint64_t bytes[2]; /* payload by direction */
-    int64_t first_ns, last_ns;
     struct kept_line head[FOLD_HEAD];
     struct kept_line tail[FOLD_TAIL + 1]; /* up to FOLD_HEAD + FOLD_TAIL + 1 are shown unfolded */
 };
@@ -265,11 +265,9 @@ static void run_add(struct fold_run *r, const char *line, uint8_t dir, uint32_t 
     struct kept_line *k =
         r->n < FOLD_HEAD ? &r->head[r->n] : &r->tail[(r->n - FOLD_HEAD) % (FOLD_TAIL + 1)];
     snprintf(k->text, sizeof k->text, "%s", line);
+    k->ts_ns = ts;
     k->dir = dir;
     k->payload = payload;
-    if (r->n == 0)
-        r->first_ns = ts;
-    r->last_ns = ts;
     r->bytes[dir] += payload;
     r->n++;
 }
@@ -279,14 +277,16 @@ static const struct kept_line *run_tail(const struct fold_run *r, uint64_t i) {
     return &r->tail[(i - FOLD_HEAD) % (FOLD_TAIL + 1)];
 }
 
-static void fold_line(struct drawn *d, const struct fold_run *r, uint64_t folded,
-                      const uint64_t bytes[2], bool colour) {
+/* The fold: how many segments, their payload each way, and the time from the line above it to
+ * the line below it. */
+static void fold_line(struct drawn *d, uint64_t folded, const uint64_t bytes[2], int64_t span_ns,
+                      bool colour) {
     char n[32], b0[24], b1[24], line[LINE_BYTES];
     grouped(n, sizeof n, folded);
     human_bytes(b0, sizeof b0, bytes[0]);
     human_bytes(b1, sizeof b1, bytes[1]);
     snprintf(line, sizeof line, "%*s%s... %s segments, %s ->, %s <-, %.3f s ...%s\n", ARROW_INDENT,
-             "", colour ? COLOUR_FOLD : "", n, b0, b1, (double)(r->last_ns - r->first_ns) / 1e9,
+             "", colour ? COLOUR_FOLD : "", n, b0, b1, (double)span_ns / 1e9,
              colour ? COLOUR_OFF : "");
     text_add(d, line);
 }
@@ -306,7 +306,8 @@ static void run_flush(struct drawn *d, bool colour) {
             bytes[r->head[i].dir] -= r->head[i].payload;
         for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
             bytes[run_tail(r, i)->dir] -= run_tail(r, i)->payload;
-        fold_line(d, r, r->n - FOLD_HEAD - FOLD_TAIL, bytes, colour);
+        int64_t span = run_tail(r, r->n - FOLD_TAIL)->ts_ns - r->head[FOLD_HEAD - 1].ts_ns;
+        fold_line(d, r->n - FOLD_HEAD - FOLD_TAIL, bytes, span, colour);
         for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
             text_add_segment(d, run_tail(r, i)->text);
     }
