@@ -34,7 +34,7 @@ static void expect_refused(struct run_result *r, const char *needle, const char 
     cr_expect(file_same(keep, kept), "%s was changed", keep);
 }
 
-/* --max-flows 100000000: the tables need about 90 GB (896 bytes per flow, docs/schema.md), more
+/* --max-flows 100000000: the tables need about 109 GB (1088 bytes per flow, docs/schema.md), more
  * than this machine gives one process. Before issue 18 the message was followed by a SIGSEGV
  * (the summary was written with no input name), and the output had been truncated. Expected:
  * the line names the setting and how many bytes it needs. Under ASan, its allocator is told to
@@ -49,7 +49,7 @@ Test(hardening_setup, max_flows_too_large) {
     run_result_free(&r);
 }
 
-/* The default --max-flows 262144 reserves 239993744 bytes (docs/schema.md); with the address
+/* The default --max-flows 262144 reserves 290325408 bytes (docs/schema.md); with the address
  * space limited to 200000 KiB (204800000 bytes) the tables cannot be had. ASan reserves terabytes
  * of shadow address space, so a limited address space cannot be tested under it: the test exists
  * only in builds without ASan (the release suite runs it), rather than being skipped. */
@@ -58,7 +58,7 @@ Test(hardening_setup, address_space_too_small) {
     const char *out = existing_output();
     const char *args[] = {"-r", SAMPLE, "-o", out, NULL};
     struct run_result r = run_sh("ulimit -v 200000 && exec \"$0\" \"$@\"", args);
-    expect_refused(&r, "--max-flows 262144 needs 239993744 bytes", out);
+    expect_refused(&r, "--max-flows 262144 needs 290325408 bytes", out);
     run_result_free(&r);
 }
 #endif
