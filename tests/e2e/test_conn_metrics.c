@@ -66,8 +66,9 @@ Test(metrics, rtt_samples_follow_karns_rule) {
     expect_int(rec, "resp.metrics.max_segment", 300);
     expect_int(rec, "orig.metrics.throughput_bytes_per_s", 3333);
     expect_int(rec, "resp.metrics.throughput_bytes_per_s", 2500);
-    /* Windows: the SYN's 64240 (never scaled), then 502 << 7 = 64256; both offered scale 7. */
-    expect_int(rec, "orig.metrics.window.min", 64240);
+    /* Windows: 502 << 7 = 64256 in every segment after the SYN (whose 64240 is never scaled
+     * and not counted); both offered scale 7. */
+    expect_int(rec, "orig.metrics.window.min", 64256);
     expect_int(rec, "orig.metrics.window.max", 64256);
     expect_int(rec, "orig.metrics.window.scale", 7);
     expect_int(rec, "orig.metrics.window.zero_us", 0);
@@ -124,8 +125,8 @@ Test(metrics, resend_soon_after_is_not_a_copy) {
  * 502 each): 5 and 6 repeat the last ack and window — two duplicate ACKs (each is its own
  * packet: the IP id counts up and 10 ms pass). 7 and 8 the server advertises a zero window
  * (ack 101): a window change and then a zero window, neither a duplicate ACK. 9 the window opens
- * again (502): a change. Zero window from T7 to T9: 20 ms. resp windows: the SYN/ACK's 64240,
- * 64256, and 0. */
+ * again (502): a change. Zero window from T7 to T9: 20 ms. resp windows after the SYN/ACK: 64256
+ * and 0. */
 Test(metrics, duplicate_acks_and_zero_window) {
     struct cap c;
     struct session s;
