@@ -1,9 +1,11 @@
-/* ladder: the terminal ladder diagram (--ladder). Each connection being drawn has a record,
- * found by its serial in a small chained hash, holding the text drawn so far. A segment is
- * "plain" when it carries no SYN, FIN or RST, raised no anomaly and changed neither state; runs of
- * plain segments are kept as their first FOLD_HEAD and last FOLD_TAIL lines and totals, and folded
- * into one line ("... 1,204 segments, 1.7 MB ->, 52 kB <- ...") when they are longer, so the
- * handshake and the teardown stay on one screen. Nothing here runs unless --ladder was given. */
+/* ladder: the ladder diagrams (--ladder, --ladder-svg). Each connection being drawn has a record,
+ * found by its serial in a small chained hash, holding its rows so far (ladder_svg.h). A segment
+ * is "plain" when it carries no SYN, FIN or RST, raised no anomaly and changed neither state;
+ * runs of plain segments are kept as their first FOLD_HEAD and last FOLD_TAIL rows and totals,
+ * and folded into one row ("... 1,204 segments, 1.7 MB ->, 52 kB <- ...") when they are longer,
+ * so the handshake and the teardown stay on one screen. When the connection is reported its rows
+ * are drawn as text (this file) and as SVG (ladder_svg.c). Nothing here runs unless --ladder or
+ * --ladder-svg was given. */
 #include "ladder.h"
 
 #include <inttypes.h>
@@ -11,15 +13,16 @@
 #include <string.h>
 
 #include "flowtext.h"
+#include "ladder_svg.h"
 #include "timefmt.h"
 
-#define FOLD_HEAD 3    /* plain segments shown before a fold */
-#define FOLD_TAIL 2    /* and after it */
-#define LINE_BYTES 320 /* one segment's lines (segment and anomalies), escapes included */
-#define TIME_COLS 10   /* seconds since the connection's first packet, "%10.6f" */
-#define STATE_COLS 12  /* "SYN_RECEIVED" */
-#define ARROW_COLS 56  /* between the lifelines' bars */
+#define FOLD_HEAD 3   /* plain segments shown before a fold */
+#define FOLD_TAIL 2   /* and after it */
+#define TIME_COLS 10  /* seconds since the connection's first packet, "%10.6f" */
+#define STATE_COLS 12 /* "SYN_RECEIVED" */
+#define ARROW_COLS 56 /* between the lifelines' bars */
 #define ARROW_INDENT (TIME_COLS + 2 + STATE_COLS + 2) /* where an arrow starts */
+#define LINE_BYTES 320                                /* one line, colour escapes included */
 #define MIN_BUCKETS 64
 
 #define COLOUR_STATE "\033[1;32m"
@@ -27,19 +30,12 @@
 #define COLOUR_FOLD "\033[2m"
 #define COLOUR_OFF "\033[0m"
 
-struct kept_line {
-    char text[LINE_BYTES];
-    int64_t ts_ns;
-    uint32_t payload; /* the segment's payload bytes */
-    uint8_t dir;
-};
-
-/* A run of plain segments not yet written: its first lines, a ring of its last ones, totals. */
+/* A run of plain segments not yet kept: its first rows, a ring of its last ones, totals. */
 struct fold_run {
     uint64_t n;
     uint64_t bytes[2]; /* payload by direction */
-    struct kept_line head[FOLD_HEAD];
-    struct kept_line tail[FOLD_TAIL + 1]; /* up to FOLD_HEAD + FOLD_TAIL + 1 are shown unfolded */
+    struct ladder_row head[FOLD_HEAD];
+    struct ladder_row tail[FOLD_TAIL + 1]; /* up to FOLD_HEAD + FOLD_TAIL + 1 are shown unfolded */
 };
 
 /* One connection being drawn. */
@@ -49,8 +45,8 @@ struct drawn {
     int64_t first_ns;
     uint8_t state[2]; /* enum tcp_state as last drawn */
     uint64_t segments, left_out;
-    char *text; /* what is drawn so far */
-    size_t len, cap;
+    struct ladder_row *rows;
+    size_t nrows, cap;
     struct fold_run run;
 };
 
@@ -59,6 +55,7 @@ struct ladder {
     bool *found; /* per uid asked for */
     struct drawn **buckets;
     size_t nbuckets, count;
+    bool svg_failed; /* an SVG could not be written: said once */
 };
 
 struct ladder *ladder_new(const struct ladder_options *opt) {
@@ -77,7 +74,7 @@ struct ladder *ladder_new(const struct ladder_options *opt) {
 }
 
 static void drawn_free(struct drawn *d) {
-    free(d->text);
+    free(d->rows);
     free(d);
 }
 
@@ -142,30 +139,26 @@ static bool wanted(struct ladder *l, const struct conn *c) {
     return false;
 }
 
-/* ---- text ---------------------------------------------------------------------------------- */
+/* ---- rows ---------------------------------------------------------------------------------- */
 
-/* Appends s to d's text, within LADDER_TEXT_MAX; returns false when it did not fit. */
-static bool text_add(struct drawn *d, const char *s) {
-    size_t n = strlen(s);
-    if (d->len + n + 1 > LADDER_TEXT_MAX)
+/* Keeps row r, within LADDER_ROWS_MAX; returns false when it did not fit. */
+static bool row_keep(struct drawn *d, const struct ladder_row *r) {
+    if (d->nrows == LADDER_ROWS_MAX)
         return false;
-    if (d->len + n + 1 > d->cap) {
-        size_t cap = d->cap ? d->cap : 4096;
-        while (cap < d->len + n + 1)
-            cap *= 2;
-        char *t = realloc(d->text, cap);
-        if (!t)
+    if (d->nrows == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 32;
+        struct ladder_row *rows = realloc(d->rows, cap * sizeof *rows);
+        if (!rows)
             return false;
-        d->text = t;
+        d->rows = rows;
         d->cap = cap;
     }
-    memcpy(d->text + d->len, s, n + 1);
-    d->len += n;
+    d->rows[d->nrows++] = *r;
     return true;
 }
 
-static void text_add_segment(struct drawn *d, const char *s) {
-    if (!text_add(d, s))
+static void row_keep_segment(struct drawn *d, const struct ladder_row *r) {
+    if (!row_keep(d, r))
         d->left_out++;
 }
 
@@ -197,6 +190,134 @@ static void human_bytes(char *buf, size_t len, uint64_t v) {
     snprintf(buf, len, "%.1f %s", x, units[u]);
 }
 
+/* "SYN+ACK seq 0 ack 1 len 0": sequence numbers relative to the sender's ISN, the ack relative
+ * to the peer's once the peer's sequence space is known (absolute before). */
+static void segment_label(char *buf, size_t len, const struct conn *c, int dir,
+                          const struct packet *p) {
+    const struct tcp_endpoint *x = &c->tcp.ep[dir], *peer = &c->tcp.ep[!dir];
+    char flags[48];
+    tcp_flags_format(p->tcp.flags, flags, sizeof flags);
+    uint32_t seq = p->tcp.seq - x->isn;
+    if (!(p->tcp.flags & TCP_ACK)) {
+        snprintf(buf, len, "%s seq %" PRIu32 " len %" PRIu32, flags, seq, p->payload_len);
+        return;
+    }
+    uint32_t ack = peer->base_known ? p->tcp.ack - peer->isn : p->tcp.ack;
+    snprintf(buf, len, "%s seq %" PRIu32 " ack %" PRIu32 " len %" PRIu32, flags, seq, ack,
+             p->payload_len);
+}
+
+/* ---- folding -------------------------------------------------------------------------------- */
+
+static void run_add(struct fold_run *r, const struct ladder_row *row) {
+    struct ladder_row *k =
+        r->n < FOLD_HEAD ? &r->head[r->n] : &r->tail[(r->n - FOLD_HEAD) % (FOLD_TAIL + 1)];
+    *k = *row;
+    r->bytes[row->dir] += row->payload;
+    r->n++;
+}
+
+/* The ring's row of the run's segment i (FOLD_HEAD ≤ i < n). */
+static const struct ladder_row *run_tail(const struct fold_run *r, uint64_t i) {
+    return &r->tail[(i - FOLD_HEAD) % (FOLD_TAIL + 1)];
+}
+
+/* The fold row: how many segments, their payload each way, and the time from the row above it
+ * to the row below it. */
+static void fold_keep(struct drawn *d, const struct ladder_row *above, uint64_t folded,
+                      const uint64_t bytes[2], int64_t span_ns) {
+    struct ladder_row f = {.kind = LADDER_ROW_FOLD,
+                           .ts_ns = above->ts_ns,
+                           .state = {above->state[0], above->state[1]},
+                           .fold_segments = folded,
+                           .fold_bytes = {bytes[0], bytes[1]},
+                           .fold_span_ns = span_ns};
+    char n[32], b0[24], b1[24];
+    grouped(n, sizeof n, folded);
+    human_bytes(b0, sizeof b0, bytes[0]);
+    human_bytes(b1, sizeof b1, bytes[1]);
+    char text[160];
+    int len = snprintf(text, sizeof text, "... %s segments, %s ->, %s <-, %.3f s ...", n, b0, b1,
+                       (double)span_ns / 1e9);
+    size_t k = len < 0 ? 0 : (size_t)len < sizeof f.label ? (size_t)len : sizeof f.label - 1;
+    memcpy(f.label, text, k);
+    f.label[k] = '\0';
+    row_keep(d, &f);
+}
+
+/* Keeps the pending run: all of it when short, else its head, a fold row, its tail. */
+static void run_flush(struct drawn *d) {
+    struct fold_run *r = &d->run;
+    uint64_t shown_head = r->n < FOLD_HEAD ? r->n : FOLD_HEAD;
+    for (uint64_t i = 0; i < shown_head; i++)
+        row_keep_segment(d, &r->head[i]);
+    if (r->n <= FOLD_HEAD + FOLD_TAIL + 1) {
+        for (uint64_t i = FOLD_HEAD; i < r->n; i++)
+            row_keep_segment(d, run_tail(r, i));
+    } else {
+        uint64_t bytes[2] = {r->bytes[0], r->bytes[1]};
+        for (uint64_t i = 0; i < FOLD_HEAD; i++)
+            bytes[r->head[i].dir] -= r->head[i].payload;
+        for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
+            bytes[run_tail(r, i)->dir] -= run_tail(r, i)->payload;
+        const struct ladder_row *above = &r->head[FOLD_HEAD - 1];
+        int64_t span = run_tail(r, r->n - FOLD_TAIL)->ts_ns - above->ts_ns;
+        fold_keep(d, above, r->n - FOLD_HEAD - FOLD_TAIL, bytes, span);
+        for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
+            row_keep_segment(d, run_tail(r, i));
+    }
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- recording ------------------------------------------------------------------------------ */
+
+static struct drawn *drawn_start(struct ladder *l, const struct conn *c) {
+    struct drawn *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->serial = c->serial;
+    d->first_ns = c->first_ns;
+    d->state[0] = d->state[1] = TCP_STATE_COUNT; /* nothing drawn: both shown at first */
+    if (l->count >= l->nbuckets * 2)
+        grow(l);
+    struct drawn **link = find_link(l, c->serial);
+    d->next = *link;
+    *link = d;
+    l->count++;
+    return d;
+}
+
+void ladder_on_segment(struct ladder *l, const struct conn *c, int dir, const struct packet *p) {
+    struct drawn *d;
+    if (c->pkts[0] + c->pkts[1] == 1) /* its first packet: decide once */
+        d = wanted(l, c) ? drawn_start(l, c) : NULL;
+    else
+        d = *find_link(l, c->serial);
+    if (!d)
+        return;
+    struct ladder_row row = {.kind = LADDER_ROW_SEGMENT,
+                             .ts_ns = p->ts_sec * 1000000000 + p->ts_nsec,
+                             .raised = c->tcp.raised,
+                             .payload = p->payload_len,
+                             .dir = (uint8_t)dir};
+    for (int r = 0; r < 2; r++) {
+        row.state[r] = (uint8_t)tcp_conn_state(&c->tcp, r);
+        if (row.state[r] != d->state[r])
+            row.changed |= (uint8_t)(1u << r);
+        d->state[r] = row.state[r];
+    }
+    segment_label(row.label, sizeof row.label, c, dir, p);
+    d->segments++;
+    if (!row.changed && !row.raised && !(p->tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST))) {
+        run_add(&d->run, &row);
+        return;
+    }
+    run_flush(d);
+    row_keep_segment(d, &row);
+}
+
+/* ---- drawing as text ------------------------------------------------------------------------ */
+
 /* s padded (or cut) to exactly cols columns, in colour when asked. */
 static void cell(char *buf, size_t len, const char *s, int cols, const char *colour) {
     if (colour)
@@ -219,30 +340,14 @@ static void arrow(char *buf, const char *label, int dir) {
     buf[dir == 0 ? ARROW_COLS - 1 : 0] = dir == 0 ? '>' : '<';
 }
 
-/* "SYN+ACK seq 0 ack 1 len 0": sequence numbers relative to the sender's ISN, the ack relative
- * to the peer's once the peer's sequence space is known (absolute before). */
-static void segment_label(char *buf, size_t len, const struct conn *c, int dir,
-                          const struct packet *p) {
-    const struct tcp_endpoint *x = &c->tcp.ep[dir], *peer = &c->tcp.ep[!dir];
-    char flags[48];
-    tcp_flags_format(p->tcp.flags, flags, sizeof flags);
-    uint32_t seq = p->tcp.seq - x->isn;
-    if (!(p->tcp.flags & TCP_ACK)) {
-        snprintf(buf, len, "%s seq %" PRIu32 " len %" PRIu32, flags, seq, p->payload_len);
-        return;
-    }
-    uint32_t ack = peer->base_known ? p->tcp.ack - peer->isn : p->tcp.ack;
-    snprintf(buf, len, "%s seq %" PRIu32 " ack %" PRIu32 " len %" PRIu32, flags, seq, ack,
-             p->payload_len);
-}
-
 /* One state cell: the state's name where it changed (or on the first line), blank otherwise. */
-static void state_cell(char *buf, size_t len, enum tcp_state s, bool show, bool colour) {
-    cell(buf, len, show ? tcp_state_name(s) : "", STATE_COLS, show && colour ? COLOUR_STATE : NULL);
+static void state_cell(char *buf, size_t len, uint8_t s, bool show, bool colour) {
+    cell(buf, len, show ? tcp_state_name((enum tcp_state)s) : "", STATE_COLS,
+         show && colour ? COLOUR_STATE : NULL);
 }
 
 /* Under a segment that raised anomalies: "! retransmission, zero_window". */
-static void anomaly_line(char *buf, size_t len, anomaly_set raised, bool colour) {
+static void anomaly_line(FILE *out, anomaly_set raised, bool colour) {
     char names[LADDER_COLUMNS];
     size_t k = 0;
     names[0] = '\0';
@@ -254,145 +359,84 @@ static void anomaly_line(char *buf, size_t len, anomaly_set raised, bool colour)
         k += (size_t)n;
     }
     names[LADDER_COLUMNS - ARROW_INDENT - 1] = '\0';
-    snprintf(buf, len, "%*s%s%s%s\n", ARROW_INDENT, "", colour ? COLOUR_ANOMALY : "", names,
-             colour ? COLOUR_OFF : "");
+    fprintf(out, "%*s%s%s%s\n", ARROW_INDENT, "", colour ? COLOUR_ANOMALY : "", names,
+            colour ? COLOUR_OFF : "");
 }
 
-/* ---- folding -------------------------------------------------------------------------------- */
-
-static void run_add(struct fold_run *r, const char *line, uint8_t dir, uint32_t payload,
-                    int64_t ts) {
-    struct kept_line *k =
-        r->n < FOLD_HEAD ? &r->head[r->n] : &r->tail[(r->n - FOLD_HEAD) % (FOLD_TAIL + 1)];
-    snprintf(k->text, sizeof k->text, "%s", line);
-    k->ts_ns = ts;
-    k->dir = dir;
-    k->payload = payload;
-    r->bytes[dir] += payload;
-    r->n++;
-}
-
-/* The ring's line of the run's segment i (FOLD_HEAD ≤ i < n). */
-static const struct kept_line *run_tail(const struct fold_run *r, uint64_t i) {
-    return &r->tail[(i - FOLD_HEAD) % (FOLD_TAIL + 1)];
-}
-
-/* The fold: how many segments, their payload each way, and the time from the line above it to
- * the line below it. */
-static void fold_line(struct drawn *d, uint64_t folded, const uint64_t bytes[2], int64_t span_ns,
-                      bool colour) {
-    char n[32], b0[24], b1[24], line[LINE_BYTES];
-    grouped(n, sizeof n, folded);
-    human_bytes(b0, sizeof b0, bytes[0]);
-    human_bytes(b1, sizeof b1, bytes[1]);
-    snprintf(line, sizeof line, "%*s%s... %s segments, %s ->, %s <-, %.3f s ...%s\n", ARROW_INDENT,
-             "", colour ? COLOUR_FOLD : "", n, b0, b1, (double)span_ns / 1e9,
-             colour ? COLOUR_OFF : "");
-    text_add(d, line);
-}
-
-/* Writes out the pending run: all of it when short, else its head, a fold line, its tail. */
-static void run_flush(struct drawn *d, bool colour) {
-    struct fold_run *r = &d->run;
-    uint64_t shown_head = r->n < FOLD_HEAD ? r->n : FOLD_HEAD;
-    for (uint64_t i = 0; i < shown_head; i++)
-        text_add_segment(d, r->head[i].text);
-    if (r->n <= FOLD_HEAD + FOLD_TAIL + 1) {
-        for (uint64_t i = FOLD_HEAD; i < r->n; i++)
-            text_add_segment(d, run_tail(r, i)->text);
-    } else {
-        uint64_t bytes[2] = {r->bytes[0], r->bytes[1]};
-        for (uint64_t i = 0; i < FOLD_HEAD; i++)
-            bytes[r->head[i].dir] -= r->head[i].payload;
-        for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
-            bytes[run_tail(r, i)->dir] -= run_tail(r, i)->payload;
-        int64_t span = run_tail(r, r->n - FOLD_TAIL)->ts_ns - r->head[FOLD_HEAD - 1].ts_ns;
-        fold_line(d, r->n - FOLD_HEAD - FOLD_TAIL, bytes, span, colour);
-        for (uint64_t i = r->n - FOLD_TAIL; i < r->n; i++)
-            text_add_segment(d, run_tail(r, i)->text);
-    }
-    memset(r, 0, sizeof *r);
-}
-
-/* ---- drawing -------------------------------------------------------------------------------- */
-
-static void header(struct drawn *d, const struct conn *c) {
-    char a[2][FLOWTEXT_ADDR_LEN], ends[2][FLOWTEXT_ADDR_LEN + 16], uid[CONN_UID_LEN], iso[40];
-    int64_t sec;
-    uint32_t nsec;
-    for (int r = 0; r < 2; r++) {
-        flowtext_addr(a[r], sizeof a[r], conn_addr(c, r), c->e.key.ip_version);
-        bool v6 = c->e.key.ip_version == 6;
-        snprintf(ends[r], sizeof ends[r], "%s%s%s:%u", v6 ? "[" : "", a[r], v6 ? "]" : "",
-                 (unsigned)conn_port(c, r));
-    }
-    conn_uid(c, uid);
-    timefmt_split(c->first_ns, &sec, &nsec);
-    timefmt_iso8601(iso, sizeof iso, sec, nsec);
-    char line[3 * LINE_BYTES];
-    snprintf(line, sizeof line, "%s  tcp  %s -> %s  %s\n%*s  %-*.*s  %*.*s\n", uid, ends[0],
-             ends[1], iso, TIME_COLS, "time (s)", STATE_COLS + ARROW_COLS / 2,
-             STATE_COLS + ARROW_COLS / 2, ends[0], STATE_COLS + ARROW_COLS / 2 + 2,
-             STATE_COLS + ARROW_COLS / 2 + 2, ends[1]);
-    text_add(d, line);
-}
-
-static struct drawn *drawn_start(struct ladder *l, const struct conn *c) {
-    struct drawn *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    d->serial = c->serial;
-    d->first_ns = c->first_ns;
-    d->state[0] = d->state[1] = TCP_STATE_COUNT; /* nothing drawn: both shown at first */
-    header(d, c);
-    if (l->count >= l->nbuckets * 2)
-        grow(l);
-    struct drawn **link = find_link(l, c->serial);
-    d->next = *link;
-    *link = d;
-    l->count++;
-    return d;
-}
-
-void ladder_on_segment(struct ladder *l, const struct conn *c, int dir, const struct packet *p) {
-    struct drawn *d;
-    if (c->pkts[0] + c->pkts[1] == 1) /* its first packet: decide once */
-        d = wanted(l, c) ? drawn_start(l, c) : NULL;
-    else
-        d = *find_link(l, c->serial);
-    if (!d)
+static void text_row(FILE *out, const struct ladder_view *v, const struct ladder_row *r,
+                     bool colour) {
+    if (r->kind == LADDER_ROW_FOLD) {
+        fprintf(out, "%*s%s%s%s\n", ARROW_INDENT, "", colour ? COLOUR_FOLD : "", r->label,
+                colour ? COLOUR_OFF : "");
         return;
-    bool colour = l->opt.colour;
-    int64_t ts = p->ts_sec * 1000000000 + p->ts_nsec;
-    enum tcp_state now[2] = {tcp_conn_state(&c->tcp, 0), tcp_conn_state(&c->tcp, 1)};
-    bool changed[2] = {now[0] != d->state[0], now[1] != d->state[1]};
-    anomaly_set raised = c->tcp.raised;
-    bool plain =
-        !changed[0] && !changed[1] && !raised && !(p->tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST));
-
-    char label[96], arr[ARROW_COLS + 1], left[48], right[48], line[LINE_BYTES];
-    segment_label(label, sizeof label, c, dir, p);
-    arrow(arr, label, dir);
-    state_cell(left, sizeof left, now[0], changed[0], colour);
-    state_cell(right, sizeof right, now[1], changed[1], colour);
+    }
+    char arr[ARROW_COLS + 1], left[48], right[48], line[LINE_BYTES];
+    arrow(arr, r->label, r->dir);
+    state_cell(left, sizeof left, r->state[0], r->changed & 1, colour);
+    state_cell(right, sizeof right, r->state[1], r->changed & 2, colour);
     int n = snprintf(line, sizeof line, "%*.6f  %s |%s| %s", TIME_COLS,
-                     (double)(ts - d->first_ns) / 1e9, left, arr, right);
+                     (double)(r->ts_ns - v->first_ns) / 1e9, left, arr, right);
     while (n > 0 && line[n - 1] == ' ') /* no trailing blanks where a state is not shown */
         line[--n] = '\0';
-    snprintf(line + n, sizeof line - (size_t)n, "\n");
-    d->segments++;
-    d->state[0] = (uint8_t)now[0];
-    d->state[1] = (uint8_t)now[1];
-    if (plain) {
-        run_add(&d->run, line, (uint8_t)dir, p->payload_len, ts);
+    fprintf(out, "%s\n", line);
+    if (r->raised)
+        anomaly_line(out, r->raised, colour);
+}
+
+static void text_write(FILE *out, const struct ladder_view *v, bool colour) {
+    char iso[TIMEFMT_ISO_LEN], segs[32];
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(v->first_ns, &sec, &nsec);
+    timefmt_iso8601(iso, sizeof iso, sec, nsec);
+    fprintf(out, "%s  tcp  %s -> %s  %s\n%*s  %-*.*s  %*.*s\n", v->uid, v->ends[0], v->ends[1], iso,
+            TIME_COLS, "time (s)", STATE_COLS + ARROW_COLS / 2, STATE_COLS + ARROW_COLS / 2,
+            v->ends[0], STATE_COLS + ARROW_COLS / 2 + 2, STATE_COLS + ARROW_COLS / 2 + 2,
+            v->ends[1]);
+    for (size_t i = 0; i < v->nrows; i++)
+        text_row(out, v, &v->rows[i], colour);
+    if (v->left_out)
+        fprintf(out, "%*s... %" PRIu64 " more segments not drawn (%d rows kept)\n", ARROW_INDENT,
+                "", v->left_out, LADDER_ROWS_MAX);
+    grouped(segs, sizeof segs, v->segments);
+    fprintf(out, "end: %s, %s segments; orig %s, resp %s\n\n", v->end, segs,
+            tcp_state_name((enum tcp_state)v->final_state[0]),
+            tcp_state_name((enum tcp_state)v->final_state[1]));
+}
+
+/* ---- the end of a connection ---------------------------------------------------------------- */
+
+static void view_of(struct ladder_view *v, const struct drawn *d, const struct conn *c) {
+    memset(v, 0, sizeof *v);
+    conn_uid(c, v->uid);
+    for (int r = 0; r < 2; r++) {
+        char a[FLOWTEXT_ADDR_LEN];
+        bool v6 = c->e.key.ip_version == 6;
+        flowtext_addr(a, sizeof a, conn_addr(c, r), c->e.key.ip_version);
+        snprintf(v->ends[r], sizeof v->ends[r], "%s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "",
+                 (unsigned)conn_port(c, r));
+        v->final_state[r] = (uint8_t)tcp_conn_state(&c->tcp, r);
+    }
+    v->first_ns = d->first_ns;
+    v->rows = d->rows;
+    v->nrows = d->nrows;
+    v->segments = d->segments;
+    v->left_out = d->left_out;
+    v->end = conn_end_name((enum conn_end)c->end);
+    const struct tcp_conn *t = &c->tcp;
+    if (t->syn_ns && t->synack_ns > t->syn_ns)
+        v->syn_to_synack_ns = t->synack_ns - t->syn_ns;
+    if (t->synack_ns && t->ack_ns > t->synack_ns)
+        v->synack_to_ack_ns = t->ack_ns - t->synack_ns;
+}
+
+static void svg_write(struct ladder *l, const struct ladder_view *v) {
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s.svg", l->opt.svg_dir, v->uid);
+    if (ladder_svg_write(v, path, err, sizeof err) || l->svg_failed)
         return;
-    }
-    run_flush(d, colour);
-    text_add_segment(d, line);
-    if (raised) {
-        anomaly_line(line, sizeof line, raised, colour);
-        text_add(d, line);
-    }
+    l->svg_failed = true;
+    fprintf(l->opt.err ? l->opt.err : stderr, "shakedown: %s: %s\n", path, err);
 }
 
 void ladder_on_conn_end(struct ladder *l, const struct conn *c) {
@@ -401,16 +445,13 @@ void ladder_on_conn_end(struct ladder *l, const struct conn *c) {
     struct drawn **link = find_link(l, c->serial), *d = *link;
     if (!d)
         return;
-    run_flush(d, l->opt.colour);
-    FILE *out = l->opt.out;
-    fwrite(d->text, 1, d->len, out);
-    if (d->left_out)
-        fprintf(out, "%*s... %" PRIu64 " more segments not drawn (%d KiB of ladder text kept)\n",
-                ARROW_INDENT, "", d->left_out, LADDER_TEXT_MAX / 1024);
-    char segs[32];
-    grouped(segs, sizeof segs, d->segments);
-    fprintf(out, "end: %s, %s segments; orig %s, resp %s\n\n", conn_end_name(c->end), segs,
-            tcp_state_name(tcp_conn_state(&c->tcp, 0)), tcp_state_name(tcp_conn_state(&c->tcp, 1)));
+    run_flush(d);
+    struct ladder_view v;
+    view_of(&v, d, c);
+    if (l->opt.out)
+        text_write(l->opt.out, &v, l->opt.colour);
+    if (l->opt.svg_dir)
+        svg_write(l, &v);
     *link = d->next;
     l->count--;
     drawn_free(d);

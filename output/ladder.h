@@ -1,8 +1,9 @@
-/* ladder: the terminal ladder diagram of chosen TCP connections (--ladder UID, or all of them) —
- * one line per segment between the two endpoints' lifelines, each endpoint's RFC 793 state where
- * it changes, anomalies under the segment that raised them, runs of plain data segments folded.
- * It is drawn in the one pass over the input: a chosen connection's lines are kept (bounded, see
- * LADDER_TEXT_MAX) from its first segment and written out when it is reported. */
+/* ladder: the ladder diagrams of chosen TCP connections (--ladder UID, or all of them; and
+ * --ladder-svg DIR) — one row per segment between the two endpoints' lifelines, each endpoint's
+ * RFC 793 state where it changes, anomalies with the segment that raised them, runs of plain data
+ * segments folded. Drawn in the one pass over the input: a chosen connection's rows are kept
+ * (bounded, see LADDER_ROWS_MAX) from its first segment and drawn when it is reported — as text
+ * on a stream, as an SVG file (ladder_svg.h), or both. */
 #ifndef SHAKEDOWN_LADDER_H
 #define SHAKEDOWN_LADDER_H
 
@@ -13,8 +14,9 @@
 #include "conn.h"
 #include "packet.h"
 
-/* Text kept per connection being drawn; past it, the ladder says how many segments it left out. */
-#define LADDER_TEXT_MAX (256 * 1024)
+/* Rows kept per connection being drawn (about 120 bytes each); past them, the ladder says how
+ * many segments it left out. */
+#define LADDER_ROWS_MAX 2048
 
 /* Lines are at most this many columns (colour escapes not counted). */
 #define LADDER_COLUMNS 100
@@ -22,9 +24,11 @@
 struct ladder_options {
     const char *const *uids; /* the connections to draw (conn uids); ignored when all */
     size_t nuids;
-    bool all;    /* every TCP connection */
-    bool colour; /* ANSI colour (a terminal) */
-    FILE *out;   /* where finished ladders go */
+    bool all;            /* every TCP connection */
+    bool colour;         /* ANSI colour (a terminal) */
+    FILE *out;           /* where text ladders go; NULL: none */
+    const char *svg_dir; /* where DIR/UID.svg go; NULL: none */
+    FILE *err;           /* where a file that cannot be written is said (once) */
 };
 
 struct ladder;

@@ -276,6 +276,12 @@ static void add_ladder(struct options *o, const char *name, const char *arg) {
     o->ladder_uids[o->nladder++] = arg; /* sized for argc in cli_parse */
 }
 
+static void set_ladder_svg(struct options *o, const char *name, const char *arg) {
+    if (!*arg)
+        usage_error("%s needs a directory", name);
+    o->ladder_svg_dir = arg;
+}
+
 /* Help and version */
 
 static void print_help(void); /* it reads the table, which needs the handlers first */
@@ -432,6 +438,11 @@ static const struct cli_option option_table[] = {
      "the segment that raised them, runs of data folded. Records then\n"
      "go only to -o TARGET, if given.",
      add_ladder},
+    {"ladder-svg", 0, "DIR",
+     "write the ladder of each TCP connection (those of --ladder, if\n"
+     "given) as DIR/UID.svg: lifelines, the capture point between them,\n"
+     "the far endpoint's times marked inferred, a time scale",
+     set_ladder_svg},
 
     {.help = ""},
     {"help", 'h', NULL, "show this help and exit", show_help},

@@ -29,7 +29,8 @@ struct options {
     char *filter;             /* trailing arguments joined by spaces, as tcpdump does */
     const char **ladder_uids; /* --ladder UID, in order */
     size_t nladder;
-    bool ladder_all; /* --ladder all */
+    bool ladder_all;            /* --ladder all */
+    const char *ladder_svg_dir; /* --ladder-svg DIR */
 };
 
 /* Parses argv into *o (defaults first). Exits with status 0 after --help or --version, and with

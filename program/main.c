@@ -163,6 +163,21 @@ static bool tables_fit(const struct options *o, char *err, size_t errlen) {
     return false;
 }
 
+/* --ladder-svg DIR: a directory the SVG files can be created in. */
+static bool svg_dir_usable(const char *dir, char *err, size_t errlen) {
+    struct stat st;
+    const char *why = NULL;
+    if (stat(dir, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a directory";
+    else if (access(dir, W_OK | X_OK) != 0)
+        why = strerror(errno);
+    if (why)
+        snprintf(err, errlen, "--ladder-svg %s: %s", dir, why);
+    return why == NULL;
+}
+
 /* Everything that can fail is checked before the output is opened (and truncated): the filter,
  * the user of -Z, the inputs, the memory, the interface. */
 static bool setup_open(struct options *o, struct setup *su, char *err, size_t errlen) {
@@ -176,6 +191,8 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         return false;
     }
     if (!inputs_usable(o, err, errlen) || !tables_fit(o, err, errlen))
+        return false;
+    if (o->ladder_svg_dir && !svg_dir_usable(o->ladder_svg_dir, err, errlen))
         return false;
     const struct format_ops *format = o->format;
     if (!format)
@@ -201,17 +218,25 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     return true;
 }
 
+/* Does --ladder ask for text ladders on standard output? */
+static bool ladder_text(const struct options *o) {
+    return o->ladder_all || o->nladder > 0;
+}
+
 /* --ladder: the connections to draw on standard output, in colour on a terminal (unless
- * NO_COLOR is set); NULL when none was asked for (or, with *failed, out of memory). */
+ * NO_COLOR is set); --ladder-svg: as files, those of --ladder or else every TCP connection. NULL
+ * when neither was asked for (or, with *failed, out of memory). */
 static struct ladder *ladder_open(const struct options *o, bool *failed) {
     *failed = false;
-    if (!o->ladder_all && o->nladder == 0)
+    if (!ladder_text(o) && !o->ladder_svg_dir)
         return NULL;
     struct ladder_options lo = {.uids = o->ladder_uids,
                                 .nuids = o->nladder,
-                                .all = o->ladder_all,
+                                .all = o->ladder_all || o->nladder == 0,
                                 .colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
-                                .out = stdout};
+                                .out = ladder_text(o) ? stdout : NULL,
+                                .svg_dir = o->ladder_svg_dir,
+                                .err = stderr};
     struct ladder *l = ladder_new(&lo);
     *failed = l == NULL;
     return l;
@@ -241,7 +266,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .stop = &stop_requested,
                                  .reopen = &reopen_requested,
                                  .ladder = ladder,
-                                 .records_off = ladder && !o->output.path};
+                                 .records_off = ladder_text(o) && !o->output.path};
     bool reader_gone = false;
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
     /* A uid asked for that the input does not hold is a usage error, said once per uid. */

@@ -339,17 +339,7 @@ Test(ladder, midstream) {
  * 41, 36 × 10 ms = 0.360 s. Client seq after k rounds: 1 + 1000 k. */
 Test(ladder, long_transfer_is_folded) {
     struct cap c;
-    struct session s;
-    cap_open(&c, "ladder-fold.pcap");
-    conn_init(&s, &c, 50006, 80, CISN, SISN);
-    session_handshake(&s);
-    for (int i = 0; i < 20; i++) {
-        session_data(&s, SESSION_CLIENT, 1000);
-        session_ack(&s, SESSION_SERVER);
-    }
-    session_close(&s, SESSION_CLIENT);
-    conn_done(&s);
-    cap_close(&c);
+    bulk_transfer_capture(&c, "ladder-fold.pcap", 50006, 20, 1000);
     char *out = ladder_all(c.path);
     const struct seg segs[] = {
         {3, "", 0, "PSH+ACK seq 1 ack 1 len 1000", ""},
