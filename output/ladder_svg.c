@@ -18,8 +18,8 @@
 #define SVG_WIDTH 960
 #define LEFT_X 250.0  /* originator's lifeline */
 #define RIGHT_X 800.0 /* responder's lifeline */
-#define TOP_Y 120.0   /* first row */
-#define ROW_H 30.0
+#define TOP_Y 130.0   /* first row */
+#define ROW_H 48.0
 #define SLOPE 14.0 /* how far an arrow drops across the whole width: time flows down */
 #define NEAR_SHARE 0.22
 
@@ -84,7 +84,7 @@ static void header(FILE *f, const struct ladder_view *v, double height, double c
             RIGHT_X);
     xml_text(f, v->ends[1]);
     fprintf(f,
-            "</text>\n<text x=\"%.0f\" y=\"92\" text-anchor=\"middle\" fill=\"#0a6\">capture "
+            "</text>\n<text x=\"%.0f\" y=\"76\" text-anchor=\"middle\" fill=\"#0a6\">capture "
             "point</text>\n",
             cx);
     fprintf(f,
@@ -144,8 +144,9 @@ static void segment(FILE *f, const struct ladder_row *row, double y, double cx, 
     double head = row->dir == 0 ? -8 : 8;
     fprintf(f, "<path d=\"M%.1f %.1f l%.1f -4 l0 8 z\" fill=\"%s\"/>\n", to, y_to, head, colour);
     fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", cx, y, colour);
+    /* the label above both parts of the arrow, wherever the capture point is */
     fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\">",
-            (LEFT_X + RIGHT_X) / 2, y - 5, colour);
+            (LEFT_X + RIGHT_X) / 2, y - SLOPE - 3, colour);
     xml_text(f, row->label);
     fputs("</text>\n", f);
     if (!row->raised)
@@ -153,7 +154,7 @@ static void segment(FILE *f, const struct ladder_row *row, double y, double cx, 
     fprintf(f,
             "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#c00\" "
             "font-size=\"11\">! ",
-            (LEFT_X + RIGHT_X) / 2, y + 11);
+            (LEFT_X + RIGHT_X) / 2, y + SLOPE + 4);
     for (anomaly_set s = row->raised; s; s &= s - 1)
         fprintf(f, "%s%s", anomaly_name((enum anomaly)__builtin_ctz(s)), s & (s - 1) ? ", " : "");
     fputs("</text>\n", f);
