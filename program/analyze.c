@@ -33,14 +33,19 @@ static void on_conn_reported(void *ctx, const struct conn *c) {
     stats_count_conn(s->stats, c);
     if (s->cfg->ladder)
         ladder_on_conn_end(s->cfg->ladder, c);
+    if (s->cfg->report)
+        report_on_conn(s->cfg->report, c);
     if (!s->cfg->records_off)
         sink_connection(s->cfg->sink, c, true);
 }
 
-/* Only when connections are being drawn (--ladder). */
+/* Only when connections are being drawn (--ladder, --ladder-svg, --report). */
 static void on_segment(void *ctx, const struct conn *c, int dir, const struct packet *p) {
     struct stream *s = ctx;
-    ladder_on_segment(s->cfg->ladder, c, dir, p);
+    if (s->cfg->ladder)
+        ladder_on_segment(s->cfg->ladder, c, dir, p);
+    if (s->cfg->report)
+        report_on_segment(s->cfg->report, c, dir, p);
 }
 
 /* Anomalies are written the moment they are detected, so a SIEM can alert at once. */
@@ -48,6 +53,8 @@ static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct stream *s = ctx;
     if (!s->cfg->records_off)
         sink_anomaly(s->cfg->sink, ev);
+    if (s->cfg->report)
+        report_on_anomaly(s->cfg->report, ev);
 }
 
 static void on_interim(void *ctx, const struct conn *c) {
@@ -284,7 +291,7 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
             reports[i].path = cfg->live ? cfg->live_name : cfg->inputs[i];
         return EXIT_STATUS_USAGE;
     }
-    if (cfg->ladder)
+    if (cfg->ladder || cfg->report)
         tracker_set_segment_hook(s.tracker, on_segment, &s);
     enum exit_status rc = read_inputs(&s, reports, err);
     sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */

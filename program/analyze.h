@@ -11,6 +11,7 @@
 
 #include "checksum_policy.h"
 #include "ladder.h"
+#include "report.h"
 #include "sink.h"
 #include "stats.h"
 #include "tracker.h"
@@ -36,6 +37,7 @@ struct analyze_config {
     volatile sig_atomic_t *stop;   /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
     volatile sig_atomic_t *reopen; /* set (by SIGHUP) to reopen the output; may be NULL */
     struct ladder *ladder;         /* --ladder: connections drawn; NULL: none */
+    struct report *report;         /* --report: the HTML report being written; NULL: none */
     bool records_off;              /* write no record (the ladder has standard output) */
 };
 

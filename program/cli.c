@@ -282,6 +282,12 @@ static void set_ladder_svg(struct options *o, const char *name, const char *arg)
     o->ladder_svg_dir = arg;
 }
 
+static void set_report(struct options *o, const char *name, const char *arg) {
+    if (!*arg)
+        usage_error("%s needs a file name", name);
+    o->report_path = arg;
+}
+
 /* Help and version */
 
 static void print_help(void); /* it reads the table, which needs the handlers first */
@@ -443,6 +449,12 @@ static const struct cli_option option_table[] = {
      "given) as DIR/UID.svg: lifelines, the capture point between them,\n"
      "the far endpoint's times marked inferred, a time scale",
      set_ladder_svg},
+    {"report", 0, "FILE",
+     "also write an HTML report to FILE: summary, timeline, histograms,\n"
+     "top talkers and ports, a table of every connection that filters,\n"
+     "sorts and pages, ladders and time-sequence graphs; one file\n"
+     "that needs no network to open",
+     set_report},
 
     {.help = ""},
     {"help", 'h', NULL, "show this help and exit", show_help},

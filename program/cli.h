@@ -31,6 +31,7 @@ struct options {
     size_t nladder;
     bool ladder_all;            /* --ladder all */
     const char *ladder_svg_dir; /* --ladder-svg DIR */
+    const char *report_path;    /* --report FILE.html */
 };
 
 /* Parses argv into *o (defaults first). Exits with status 0 after --help or --version, and with

@@ -18,6 +18,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "ladder.h"
+#include "report.h"
 #include "sink.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
@@ -111,6 +112,7 @@ struct setup {
     struct sink sink;
     bool sink_open;
     struct capture *live;
+    struct report *report; /* --report, open until the run's end */
 };
 
 /* Every -r input can be opened for reading (a FIFO too: O_NONBLOCK does not wait for its
@@ -194,6 +196,10 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         return false;
     if (o->ladder_svg_dir && !svg_dir_usable(o->ladder_svg_dir, err, errlen))
         return false;
+    if (o->report_path && !(su->report = report_begin(o->report_path, why, sizeof why))) {
+        snprintf(err, errlen, "--report %s", why);
+        return false;
+    }
     const struct format_ops *format = o->format;
     if (!format)
         format = output_format_find(sink_is_terminal(&o->output) ? "text" : "json");
@@ -242,6 +248,21 @@ static struct ladder *ladder_open(const struct options *o, bool *failed) {
     return l;
 }
 
+/* --report: the summary and the rest of the page; a report that could not be written is said
+ * once and makes the exit status 3, as lost records do. */
+static enum exit_status report_close(struct setup *su, const struct run_stats *stats,
+                                     const struct input_report *reports, const struct options *o,
+                                     double seconds, enum exit_status rc) {
+    char err[600];
+    struct report *r = su->report;
+    su->report = NULL;
+    if (!r || report_finish(r, stats, reports, su->live ? 1 : o->ninputs, seconds, &o->record, err,
+                            sizeof err))
+        return rc;
+    fprintf(stderr, "shakedown: cannot write the report: %s\n", err);
+    return rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED ? EXIT_STATUS_OUTPUT : rc;
+}
+
 static enum exit_status run(struct options *o, struct setup *su, const struct timespec *t0) {
     struct run_stats stats = {0};
     size_t nreports = o->ninputs ? o->ninputs : 1;
@@ -266,6 +287,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .stop = &stop_requested,
                                  .reopen = &reopen_requested,
                                  .ladder = ladder,
+                                 .report = su->report,
                                  .records_off = ladder_text(o) && !o->output.path};
     bool reader_gone = false;
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
@@ -274,14 +296,16 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
         rc = EXIT_STATUS_USAGE;
     ladder_free(ladder);
     if (reader_gone) { /* `shakedown ... | head`: the reader had enough; not an error */
+        rc = report_close(su, &stats, reports, o, seconds_since(t0), EXIT_STATUS_OK);
         free(reports);
-        return EXIT_STATUS_OK;
+        return rc;
     }
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
     stats_set_rotations_failed(&stats, su->sink.transport.rotations_failed);
     if (!cfg.records_off)
         sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
+    rc = report_close(su, &stats, reports, o, seconds_since(t0), rc);
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {
         fprintf(stderr, "shakedown: %llu records could not be written\n",
@@ -313,6 +337,7 @@ int main(int argc, char **argv) {
         rc = run(&o, &su, &t0);
     else
         fprintf(stderr, "shakedown: %s\n", err);
+    report_discard(su.report); /* a run that did not get to finish it */
     if (su.live)
         capture_close(su.live);
     if (su.sink_open && !sink_close(&su.sink) && !su.sink.broken_pipe) {
