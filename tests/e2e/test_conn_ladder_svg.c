@@ -21,19 +21,6 @@ static int count(const char *hay, const char *needle) {
     return n;
 }
 
-static char *slurp_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s was not written", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)n + 1);
-    cr_assert(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return s;
-}
-
 /* Runs shakedown -F json --ladder-svg dir on path (exit 0) and returns the SVG of its only
  * connection, named by the uid of its record. */
 static char *only_svg(const char *path, const char *dirname) {
@@ -47,7 +34,7 @@ static char *only_svg(const char *path, const char *dirname) {
     char svg[400];
     snprintf(svg, sizeof svg, "%s/%s.svg", dir, json_str_at(r.rec[0], "uid"));
     run_free(&r);
-    return slurp_file(svg);
+    return read_whole_file(svg);
 }
 
 /* The standard exchange, client closing (11 frames, 10 ms apart): SYN→SYN/ACK and SYN/ACK→ACK
