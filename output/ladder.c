@@ -439,22 +439,26 @@ static void svg_write(struct ladder *l, const struct ladder_view *v) {
     fprintf(l->opt.err ? l->opt.err : stderr, "shakedown: %s: %s\n", path, err);
 }
 
-void ladder_on_conn_end(struct ladder *l, const struct conn *c) {
+bool ladder_on_conn_end(struct ladder *l, const struct conn *c) {
     if (c->e.key.proto != 6)
-        return;
+        return true;
     struct drawn **link = find_link(l, c->serial), *d = *link;
     if (!d)
-        return;
+        return true;
     run_flush(d);
     struct ladder_view v;
     view_of(&v, d, c);
-    if (l->opt.out)
+    bool ok = true;
+    if (l->opt.out) {
         text_write(l->opt.out, &v, l->opt.colour);
+        ok = fflush(l->opt.out) == 0 && !ferror(l->opt.out);
+    }
     if (l->opt.svg_dir)
         svg_write(l, &v);
     *link = d->next;
     l->count--;
     drawn_free(d);
+    return ok;
 }
 
 size_t ladder_report_missing(const struct ladder *l, FILE *err) {

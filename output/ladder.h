@@ -41,8 +41,9 @@ void ladder_free(struct ladder *l);
  * (tracker_segment_fn). */
 void ladder_on_segment(struct ladder *l, const struct conn *c, int dir, const struct packet *p);
 
-/* c was reported (its end set): its ladder, if it is being drawn, is written out. */
-void ladder_on_conn_end(struct ladder *l, const struct conn *c);
+/* c was reported (its end set): its ladder, if it is being drawn, is written out (and the text
+ * flushed). False when the text could not be written (its reader went away). */
+bool ladder_on_conn_end(struct ladder *l, const struct conn *c);
 
 /* How many of the uids asked for were not seen as TCP connections; writes each such uid's name
  * to err as one line. */

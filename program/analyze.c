@@ -31,8 +31,10 @@ struct stream {
 static void on_conn_reported(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
     stats_count_conn(s->stats, c);
-    if (s->cfg->ladder)
-        ladder_on_conn_end(s->cfg->ladder, c);
+    /* Ladders on standard output whose reader went away (`--ladder all | head`): when they are
+     * the only output, stop as for records, quietly; with -o the records go on. */
+    if (s->cfg->ladder && !ladder_on_conn_end(s->cfg->ladder, c) && s->cfg->records_off)
+        s->cfg->sink->broken_pipe = true;
     if (s->cfg->report)
         report_on_conn(s->cfg->report, c);
     if (!s->cfg->records_off)

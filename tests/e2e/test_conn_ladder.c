@@ -13,9 +13,13 @@
  * receiver's (once known) and the payload length. row() below builds such a line from its parts;
  * the handshake test spells its lines out in full, so the layout itself is pinned too. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "conn_helpers.h"
 #include "pktbuild.h"
@@ -455,4 +459,45 @@ Test(ladder, records_go_to_the_output_file) {
     cr_expect(strstr(buf, "\"type\":\"connection\""), "%s", buf);
     cr_expect(strstr(buf, "\"type\":\"summary\""), "%s", buf);
     run_result_free(&r);
+}
+
+/* `shakedown --ladder all | head -1`: the reader goes away after the first line. 400
+ * connections draw about 400 KB of ladders, far more than a pipe holds, so writing fails while
+ * the input is still being read: shakedown stops quietly, status 0, nothing on stderr — as it
+ * does when the reader of its records goes away (docs/shakedown.1, SIGNALS). */
+Test(ladder, reader_going_away_stops_quietly) {
+    struct cap c;
+    cap_open(&c, "ladder-many.pcap");
+    for (uint16_t i = 0; i < 400; i++) {
+        struct session s;
+        conn_init(&s, &c, (uint16_t)(54000 + i), 80, CISN, SISN);
+        standard_exchange(&s, 100, 200, SESSION_CLIENT, 11);
+        conn_done(&s);
+    }
+    cap_close(&c);
+    int out[2];
+    cr_assert_eq(pipe(out), 0);
+    char errpath[300];
+    snprintf(errpath, sizeof errpath, "%s", tmp_path("ladder-many.err"));
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int err = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err, STDERR_FILENO);
+        close(out[0]);
+        signal(SIGPIPE, SIG_DFL); /* as a shell would start it; shakedown ignores it itself */
+        execl(SHAKEDOWN_BIN, SHAKEDOWN_BIN, "-r", c.path, "--ladder", "all", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char first[64];
+    cr_assert_gt(read(out[0], first, sizeof first), 0);
+    close(out[0]); /* the reader is gone */
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    char *err = read_whole_file(errpath);
+    cr_expect_str_empty(err, "stderr: %s", err);
+    free(err);
 }
