@@ -44,8 +44,10 @@ struct detail {
 struct report {
     FILE *f;
     char *path;
-    struct outbuf buf; /* one data line at a time, reused */
-    unsigned detailed; /* connections given a detail so far (never more than the limit) */
+    struct outbuf buf;     /* one data line at a time, reused */
+    unsigned detailed;     /* connections given a detail so far (never more than the limit) */
+    unsigned open_details; /* of those, not reported yet */
+    uint64_t last_detailed_serial; /* the serial of the last one: later ones have none */
     uint64_t anomalies_listed;
     struct detail slots[SLOTS];
 };
@@ -145,9 +147,13 @@ void report_on_segment(struct report *r, const struct conn *c, int dir, const st
         if (r->detailed >= REPORT_DETAIL_CONNS)
             return;
         r->detailed++;
-        d = slot_take(r, c->serial);
+        r->last_detailed_serial = c->serial;
+        if (!(d = slot_take(r, c->serial)))
+            return;
+        r->open_details++;
     } else {
-        if (r->detailed == 0)
+        /* Past the first connections, the common case: one comparison. */
+        if (r->open_details == 0 || c->serial > r->last_detailed_serial)
             return;
         d = slot_find(r, c->serial);
     }
@@ -212,6 +218,7 @@ static void detail_write(struct report *r, struct detail *d, const struct conn *
     jsonw_object_end(&w);
     line_flush(r);
     d->serial = 0; /* free again; its points array stays for the next */
+    r->open_details--;
 }
 
 /* ---- connections and anomalies ------------------------------------------------------------- */
@@ -263,7 +270,9 @@ void report_on_conn(struct report *r, const struct conn *c) {
     jsonw_array_end(&w);
     jsonw_object_end(&w);
     line_flush(r);
-    struct detail *d = tcp && r->detailed ? slot_find(r, c->serial) : NULL;
+    struct detail *d = tcp && r->open_details && c->serial <= r->last_detailed_serial
+                           ? slot_find(r, c->serial)
+                           : NULL;
     if (d)
         detail_write(r, d, c);
 }
