@@ -46,6 +46,28 @@ struct seq_range {
     int64_t start, end; /* relative positions, [start, end) */
 };
 
+/* Measurements of one endpoint X (docs/metrics.md): as a sender (RTT of its data to the peer's
+ * ACK, its segments captured twice or resent, its largest segment) and as a receiver (the
+ * windows it advertised, its duplicate ACKs). */
+struct tcp_metrics {
+    bool timing : 1;         /* a data segment of X is being timed (one at a time, Karn's rule) */
+    bool window_seen : 1;    /* window_min/max valid */
+    uint16_t last_ip_id;     /* IPv4 identification of X's previous segment */
+    uint32_t last_fp;        /* fingerprint of X's previous segment's TCP header */
+    int64_t last_ns;         /* time of X's previous segment */
+    int64_t timed_end;       /* relative position just past the timed data */
+    int64_t timed_ns;        /* when the timed data was sent */
+    int64_t zero_since_ns;   /* X has advertised a zero window since then (0: it does not) */
+    uint64_t zero_window_ns; /* time X advertised a zero window, intervals that ended */
+    uint64_t rtt_sum_us;
+    uint32_t rtt_count, rtt_min_us, rtt_max_us;
+    uint32_t dup_acks;        /* pure ACKs repeating X's last ack and window */
+    uint32_t dup_segments;    /* segments that were a copy of X's previous one, captured again */
+    uint32_t dup_retransmits; /* of those, the ones retrans_pkts counts */
+    uint32_t window_min, window_max; /* advertised, scaled, in bytes */
+    uint32_t max_segment;            /* largest payload */
+};
+
 /* Facts about one endpoint X, as seen from the wire; tcp_conn_state() derives X's RFC 793 state
  * from them (the table of docs/schema.md, "TCP endpoint states"). */
 struct tcp_endpoint {
@@ -94,6 +116,7 @@ struct tcp_endpoint {
     uint64_t payload_bytes; /* distinct payload bytes sent (a retransmitted byte counts once) */
     uint64_t retrans_bytes;
     uint64_t missed_bytes; /* acknowledged by the peer but never captured (at finish) */
+    struct tcp_metrics m;
 };
 
 /* Ranges below an endpoint's highest byte that were never seen (capture loss), for both
@@ -160,6 +183,9 @@ anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t ju
 
 /* Payload bytes endpoint dir sent that its peer has not acknowledged (0 if none or unknown). */
 uint64_t tcp_conn_unacked_bytes(const struct tcp_conn *t, int dir);
+
+/* Time endpoint dir advertised a zero window, until now_ns if it still does. */
+uint64_t tcp_conn_zero_window_ns(const struct tcp_conn *t, int dir, int64_t now_ns);
 
 /* RFC 793 state of endpoint dir, a pure function of the facts above. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir);

@@ -29,6 +29,8 @@ struct tracker {
     tracker_report_fn report;
     tracker_anomaly_fn anomaly;
     void *ctx;
+    tracker_segment_fn segment; /* NULL unless a view of single connections asked for it */
+    void *segment_ctx;
     int64_t now_ns;
     bool have_now;
     struct tracker_counts counts;
@@ -103,6 +105,11 @@ void tracker_free(struct tracker *tr) {
     block_pool_free(tr->anomaly_lists);
     block_pool_free(tr->holes);
     free(tr);
+}
+
+void tracker_set_segment_hook(struct tracker *tr, tracker_segment_fn fn, void *ctx) {
+    tr->segment = fn;
+    tr->segment_ctx = ctx;
 }
 
 const struct tracker_counts *tracker_counts(const struct tracker *tr) {
@@ -557,6 +564,8 @@ static enum conn_end close_reason(enum tcp_close_how how) {
 static void tcp_segment(struct tracker *tr, struct conn *c, int dir, const struct packet *p,
                         int64_t ts) {
     bool closed = tcp_conn_on_segment(&c->tcp, dir, p, ts, tr->holes);
+    if (tr->segment)
+        tr->segment(tr->segment_ctx, c, dir, p);
     segment_anomalies(tr, c, dir, p, ts);
     if (closed) {
         report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));

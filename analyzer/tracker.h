@@ -68,6 +68,13 @@ typedef void (*tracker_report_fn)(void *ctx, const struct conn *c);
  * window's aggregate ends. ev is valid only during the call. */
 typedef void (*tracker_anomaly_fn)(void *ctx, const struct anomaly_event *ev);
 
+/* Called for every TCP segment of a connection once tcp_conn has applied it (c->tcp.raised: the
+ * anomalies it showed), before the connection is reported if the segment closed it. For views of
+ * single connections (--ladder); unset, it costs one test per segment. c and p are valid only
+ * during the call. */
+typedef void (*tracker_segment_fn)(void *ctx, const struct conn *c, int dir,
+                                   const struct packet *p);
+
 struct tracker *tracker_new(const struct tracker_config *cfg, tracker_report_fn report,
                             tracker_anomaly_fn anomaly, void *ctx);
 
@@ -90,6 +97,9 @@ struct tracker *tracker_new_sharing(const struct tracker_config *cfg, tracker_re
  * table's aggregates ends): for the owner of a shared table. */
 void tracker_aggregate_event(struct anomaly_event *ev, const struct host_fold *f);
 void tracker_free(struct tracker *tr);
+
+/* Sets (fn NULL: clears) the per-segment hook and its context. */
+void tracker_set_segment_hook(struct tracker *tr, tracker_segment_fn fn, void *ctx);
 
 /* One decoded packet. bad_checksum: the packet failed its checksum and is left out of the
  * analysis; it only marks its connection's history (C/c). */

@@ -41,7 +41,7 @@ enum decode_status ipv4_decode(struct packet *p, struct cursor *c, size_t wire_l
     uint16_t total = 0, frag = 0;
     cursor_skip(&hdr, 2); /* version/IHL, DSCP/ECN */
     cursor_u16be(&hdr, &total);
-    cursor_skip(&hdr, 2); /* identification */
+    cursor_u16be(&hdr, &p->ip_id);
     cursor_u16be(&hdr, &frag);
     cursor_u8(&hdr, &p->ttl);
     cursor_u8(&hdr, &p->ip_proto);

@@ -139,6 +139,7 @@ struct packet {
     uint8_t ttl;              /* TTL / hop limit */
     uint8_t ip_proto;         /* protocol / final next header */
     uint32_t ip_len;          /* IP packet length per its header (header + payload) */
+    uint16_t ip_id;           /* IPv4 identification (0 for IPv6): tells a copy from a resend */
     bool fragment;            /* part of a fragmented datagram (first or not) */
     uint16_t frag_offset;     /* in bytes */
     enum checksum_state ip_checksum;

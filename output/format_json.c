@@ -128,6 +128,41 @@ static void put_options(struct jsonw *w, const struct tcp_endpoint *x) {
     jsonw_object_end(w);
 }
 
+/* The endpoint's measurements (docs/metrics.md): RTT of its data, throughput over the
+ * connection's duration, duplicates, the windows it advertised, its largest segment. */
+static void put_metrics(struct jsonw *w, const struct conn *c, int role) {
+    const struct tcp_endpoint *x = &c->tcp.ep[role];
+    const struct tcp_metrics *m = &x->m;
+    jsonw_object_begin(w, "metrics");
+    jsonw_object_begin(w, "rtt");
+    jsonw_u64(w, "samples", m->rtt_count);
+    if (m->rtt_count) {
+        jsonw_u64(w, "min_us", m->rtt_min_us);
+        jsonw_u64(w, "avg_us", m->rtt_sum_us / m->rtt_count);
+        jsonw_u64(w, "max_us", m->rtt_max_us);
+    }
+    jsonw_object_end(w);
+    int64_t duration = c->last_ns - c->first_ns;
+    if (duration > 0)
+        jsonw_u64(
+            w, "throughput_bytes_per_s",
+            (uint64_t)((double)(x->payload_bytes + x->missed_bytes) * 1e9 / (double)duration));
+    jsonw_u64(w, "duplicate_acks", m->dup_acks);
+    jsonw_u64(w, "duplicate_segments", m->dup_segments);
+    jsonw_u64(w, "resent_segments", x->retrans_pkts - m->dup_retransmits);
+    jsonw_u64(w, "max_segment", m->max_segment);
+    if (m->window_seen) {
+        jsonw_object_begin(w, "window");
+        jsonw_u64(w, "min", m->window_min);
+        jsonw_u64(w, "max", m->window_max);
+        jsonw_u64(w, "zero_us", tcp_conn_zero_window_ns(&c->tcp, role, c->last_ns) / 1000u);
+        if (x->has_wscale && c->tcp.ep[!role].has_wscale)
+            jsonw_u64(w, "scale", x->wscale);
+        jsonw_object_end(w);
+    }
+    jsonw_object_end(w);
+}
+
 /* orig / resp: packets and IP bytes for every protocol; TCP adds the endpoint's final RFC 793
  * state, sequence-space byte counts and the options of its SYN. */
 static void put_endpoint(struct jsonw *w, const char *key, const struct conn *c, int role) {
@@ -145,6 +180,7 @@ static void put_endpoint(struct jsonw *w, const char *key, const struct conn *c,
         jsonw_u64(w, "missed_bytes", x->missed_bytes);
         if (x->opt_seen)
             put_options(w, x);
+        put_metrics(w, c, role);
     }
     jsonw_object_end(w);
 }

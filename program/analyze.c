@@ -32,18 +32,38 @@ struct stream {
 static void on_conn_reported(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
     stats_count_conn(s->stats, c);
-    sink_connection(s->cfg->sink, c, true);
+    /* Ladders on standard output whose reader went away (`--ladder all | head`): when they are
+     * the only output, stop as for records, quietly; with -o the records go on. */
+    if (s->cfg->ladder && !ladder_on_conn_end(s->cfg->ladder, c) && s->cfg->records_off)
+        s->cfg->sink->broken_pipe = true;
+    if (s->cfg->report)
+        report_on_conn(s->cfg->report, c);
+    if (!s->cfg->records_off)
+        sink_connection(s->cfg->sink, c, true);
+}
+
+/* Only when connections are being drawn (--ladder, --ladder-svg, --report). */
+static void on_segment(void *ctx, const struct conn *c, int dir, const struct packet *p) {
+    struct stream *s = ctx;
+    if (s->cfg->ladder)
+        ladder_on_segment(s->cfg->ladder, c, dir, p);
+    if (s->cfg->report)
+        report_on_segment(s->cfg->report, c, dir, p);
 }
 
 /* Anomalies are written the moment they are detected, so a SIEM can alert at once. */
 static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct stream *s = ctx;
-    sink_anomaly(s->cfg->sink, ev);
+    if (!s->cfg->records_off)
+        sink_anomaly(s->cfg->sink, ev);
+    if (s->cfg->report)
+        report_on_anomaly(s->cfg->report, ev);
 }
 
 static void on_interim(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
-    sink_connection(s->cfg->sink, c, false);
+    if (!s->cfg->records_off)
+        sink_connection(s->cfg->sink, c, false);
 }
 
 /* Packet times a capture file can hold that are not times: before 1970 (libpcap reads a pcap
@@ -171,7 +191,7 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     /* The counts first: the engine's locks come before the output's (engine.h). */
     struct tracker_counts counts;
     size_t mem_reserved = 0, mem_used = 0;
-    bool stats_due = cfg->stats_interval_ns > 0 && now >= s->next_stats_ns;
+    bool stats_due = cfg->stats_interval_ns > 0 && !cfg->records_off && now >= s->next_stats_ns;
     if (stats_due) {
         engine_counts(s->engine, &counts);
         mem_reserved = engine_memory(s->engine);
@@ -297,6 +317,7 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
                                .report = on_conn_reported,
                                .anomaly = on_anomaly,
                                .interim = on_interim,
+                               .segment = cfg->ladder || cfg->report ? on_segment : NULL,
                                .ctx = &s};
     s.engine = engine_new(&ec);
     if (!s.engine || !s.checksums) {

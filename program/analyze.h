@@ -10,7 +10,9 @@
 #include "capture.h"
 
 #include "checksum_policy.h"
+#include "ladder.h"
 #include "notify.h"
+#include "report.h"
 #include "sink.h"
 #include "stats.h"
 #include "tracker.h"
@@ -38,6 +40,9 @@ struct analyze_config {
     volatile sig_atomic_t *stop;       /* set (by SIGINT/SIGTERM) to stop reading; may be NULL */
     volatile sig_atomic_t *reopen;     /* set (by SIGHUP) to reopen the output; may be NULL */
     struct notify *watchdog;           /* pinged by the periodic work (systemd); may be NULL */
+    struct ladder *ladder;             /* --ladder: connections drawn; NULL: none */
+    struct report *report;             /* --report: the HTML report being written; NULL: none */
+    bool records_off;                  /* write no record (the ladder has standard output) */
 };
 
 /* Reads every input in order (or the live capture, until *cfg->stop) into *stats, filling

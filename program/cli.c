@@ -285,6 +285,35 @@ static void set_community_id_seed(struct options *o, const char *name, const cha
     o->record.community_id_seed = (uint16_t)parse_uint(name, arg, 0, UINT16_MAX);
 }
 
+/* A connection's uid as records write it ("C" and 16 base62 characters: conn.h), or "all". */
+static void add_ladder(struct options *o, const char *name, const char *arg) {
+    if (strcmp(arg, "all") == 0) {
+        o->ladder_all = true;
+        return;
+    }
+    bool ok = strlen(arg) == CONN_UID_LEN - 1 && arg[0] == 'C';
+    for (size_t i = 1; ok && arg[i]; i++)
+        ok = (arg[i] >= '0' && arg[i] <= '9') || (arg[i] >= 'a' && arg[i] <= 'z') ||
+             (arg[i] >= 'A' && arg[i] <= 'Z');
+    if (!ok)
+        usage_error("%s needs a connection uid (C and 16 letters or digits, as records show it) "
+                    "or 'all', not '%s'",
+                    name, arg);
+    o->ladder_uids[o->nladder++] = arg; /* sized for argc in cli_parse */
+}
+
+static void set_ladder_svg(struct options *o, const char *name, const char *arg) {
+    if (!*arg)
+        usage_error("%s needs a directory", name);
+    o->ladder_svg_dir = arg;
+}
+
+static void set_report(struct options *o, const char *name, const char *arg) {
+    if (!*arg)
+        usage_error("%s needs a file name", name);
+    o->report_path = arg;
+}
+
 /* Help and version */
 
 static void print_help(void); /* it reads the table, which needs the handlers first */
@@ -448,6 +477,26 @@ static const struct cli_option option_table[] = {
     {"community-id-seed", 0, "N", "seed of the Community ID hash (0-65535, default 0)",
      set_community_id_seed},
 
+    {.help = "Views of single connections:"},
+    {"ladder", 0, "UID",
+     "draw the ladder diagram of TCP connection UID (repeatable;\n"
+     "'all': every TCP connection) on standard output: one line per\n"
+     "segment, both endpoints' states as they change, anomalies under\n"
+     "the segment that raised them, runs of data folded. Records then\n"
+     "go only to -o TARGET, if given.",
+     add_ladder},
+    {"ladder-svg", 0, "DIR",
+     "write the ladder of each TCP connection (those of --ladder, if\n"
+     "given) as DIR/UID.svg: lifelines, the capture point between them,\n"
+     "the far endpoint's times marked inferred, a time scale",
+     set_ladder_svg},
+    {"report", 0, "FILE",
+     "also write an HTML report to FILE: summary, timeline, histograms,\n"
+     "top talkers and ports, a table of every connection that filters,\n"
+     "sorts and pages, ladders and time-sequence graphs; one file\n"
+     "that needs no network to open",
+     set_report},
+
     {.help = ""},
     {"help", 'h', NULL, "show this help and exit", show_help},
     {"version", 'V', NULL, "show the version and exit", show_version},
@@ -586,7 +635,8 @@ static void options_defaults(struct options *o) {
 void cli_parse(struct options *o, int argc, char **argv) {
     options_defaults(o);
     o->inputs = calloc((size_t)argc, sizeof *o->inputs);
-    if (!o->inputs)
+    o->ladder_uids = calloc((size_t)argc, sizeof *o->ladder_uids);
+    if (!o->inputs || !o->ladder_uids)
         usage_error("%s", "out of memory");
     struct getopt_args g;
     getopt_args_build(&g);
@@ -608,5 +658,6 @@ void cli_parse(struct options *o, int argc, char **argv) {
 
 void cli_options_free(struct options *o) {
     free(o->inputs);
+    free(o->ladder_uids);
     free(o->filter);
 }

@@ -29,6 +29,11 @@ struct options {
     uint32_t shard_index, shard_count; /* --shard K/N: K - 1 and N (count 0: not given) */
     unsigned workers;                  /* --workers N (1: analysis on the reading thread) */
     char *filter;                      /* trailing arguments joined by spaces, as tcpdump does */
+    const char **ladder_uids;          /* --ladder UID, in order */
+    size_t nladder;
+    bool ladder_all;            /* --ladder all */
+    const char *ladder_svg_dir; /* --ladder-svg DIR */
+    const char *report_path;    /* --report FILE.html */
 };
 
 /* Parses argv into *o (defaults first). Exits with status 0 after --help or --version, and with

@@ -91,6 +91,13 @@ static void out_interim(void *ctx, const struct conn *c) {
     pthread_mutex_unlock(&e->out);
 }
 
+static void out_segment(void *ctx, const struct conn *c, int dir, const struct packet *p) {
+    struct engine *e = ctx;
+    pthread_mutex_lock(&e->out);
+    e->cfg.segment(e->cfg.ctx, c, dir, p);
+    pthread_mutex_unlock(&e->out);
+}
+
 /* The shared host table: its guard, and its aggregates as they end (called under hosts_lock). */
 static void hosts_guard(void *ctx, bool hold) {
     struct engine *e = ctx;
@@ -269,6 +276,8 @@ static bool workers_start(struct engine *e) {
         w->tr = tracker_new_sharing(&e->cfg.tracker, out_report, out_anomaly, e, &share);
         if (!w->tr)
             return false;
+        if (e->cfg.segment)
+            tracker_set_segment_hook(w->tr, out_segment, e);
     }
     /* Signals are the reading thread's (its handlers set the flags it polls). */
     sigset_t all, old;
@@ -288,6 +297,8 @@ struct engine *engine_new(const struct engine_config *cfg) {
     e->cfg = *cfg;
     if (cfg->workers <= 1) {
         e->single = tracker_new(&cfg->tracker, cfg->report, cfg->anomaly, cfg->ctx);
+        if (e->single && cfg->segment)
+            tracker_set_segment_hook(e->single, cfg->segment, cfg->ctx);
         if (e->single)
             return e;
     } else if (cfg->workers <= ENGINE_MAX_WORKERS && workers_start(e)) {

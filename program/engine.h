@@ -26,6 +26,7 @@ struct engine_config {
     tracker_report_fn report;
     tracker_anomaly_fn anomaly;
     tracker_report_fn interim;
+    tracker_segment_fn segment; /* NULL: none (tracker_set_segment_hook) */
     void *ctx;
 };
 

@@ -18,7 +18,9 @@
 #include "capture.h"
 #include "cli.h"
 #include "config.h"
+#include "ladder.h"
 #include "notify.h"
+#include "report.h"
 #include "sink.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
@@ -112,6 +114,7 @@ struct setup {
     struct sink sink;
     bool sink_open;
     struct capture *live;
+    struct report *report; /* --report, open until the run's end */
 };
 
 /* Every -r input can be opened for reading (a FIFO too: O_NONBLOCK does not wait for its
@@ -164,6 +167,21 @@ static bool tables_fit(const struct options *o, char *err, size_t errlen) {
     return false;
 }
 
+/* --ladder-svg DIR: a directory the SVG files can be created in. */
+static bool svg_dir_usable(const char *dir, char *err, size_t errlen) {
+    struct stat st;
+    const char *why = NULL;
+    if (stat(dir, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a directory";
+    else if (access(dir, W_OK | X_OK) != 0)
+        why = strerror(errno);
+    if (why)
+        snprintf(err, errlen, "--ladder-svg %s: %s", dir, why);
+    return why == NULL;
+}
+
 /* Everything that can fail is checked before the output is opened (and truncated): the filter,
  * the user of -Z, the inputs, the memory, the interface. */
 static bool setup_open(struct options *o, struct setup *su, char *err, size_t errlen) {
@@ -178,6 +196,12 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     }
     if (!inputs_usable(o, err, errlen) || !tables_fit(o, err, errlen))
         return false;
+    if (o->ladder_svg_dir && !svg_dir_usable(o->ladder_svg_dir, err, errlen))
+        return false;
+    if (o->report_path && !(su->report = report_begin(o->report_path, why, sizeof why))) {
+        snprintf(err, errlen, "--report %s", why);
+        return false;
+    }
     const struct format_ops *format = o->format;
     if (!format)
         format = output_format_find(sink_is_terminal(&o->output) ? "text" : "json");
@@ -202,14 +226,56 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     return true;
 }
 
+/* Does --ladder ask for text ladders on standard output? */
+static bool ladder_text(const struct options *o) {
+    return o->ladder_all || o->nladder > 0;
+}
+
+/* --ladder: the connections to draw on standard output, in colour on a terminal (unless
+ * NO_COLOR is set); --ladder-svg: as files, those of --ladder or else every TCP connection. NULL
+ * when neither was asked for (or, with *failed, out of memory). */
+static struct ladder *ladder_open(const struct options *o, bool *failed) {
+    *failed = false;
+    if (!ladder_text(o) && !o->ladder_svg_dir)
+        return NULL;
+    struct ladder_options lo = {.uids = o->ladder_uids,
+                                .nuids = o->nladder,
+                                .all = o->ladder_all || o->nladder == 0,
+                                .colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+                                .out = ladder_text(o) ? stdout : NULL,
+                                .svg_dir = o->ladder_svg_dir,
+                                .err = stderr};
+    struct ladder *l = ladder_new(&lo);
+    *failed = l == NULL;
+    return l;
+}
+
+/* --report: the summary and the rest of the page; a report that could not be written is said
+ * once and makes the exit status 3, as lost records do. */
+static enum exit_status report_close(struct setup *su, const struct run_stats *stats,
+                                     const struct input_report *reports, const struct options *o,
+                                     double seconds, enum exit_status rc) {
+    char err[600];
+    struct report *r = su->report;
+    su->report = NULL;
+    if (!r || report_finish(r, stats, reports, su->live ? 1 : o->ninputs, seconds, &o->record, err,
+                            sizeof err))
+        return rc;
+    fprintf(stderr, "shakedown: cannot write the report: %s\n", err);
+    return rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED ? EXIT_STATUS_OUTPUT : rc;
+}
+
 static enum exit_status run(struct options *o, struct setup *su, const struct timespec *t0) {
     struct run_stats stats = {0};
     struct notify watchdog;
     notify_init(&watchdog);
     size_t nreports = o->ninputs ? o->ninputs : 1;
     struct input_report *reports = calloc(nreports, sizeof *reports);
-    if (!reports) {
+    bool ladder_failed;
+    struct ladder *ladder = ladder_open(o, &ladder_failed);
+    if (!reports || ladder_failed) {
         fprintf(stderr, "shakedown: out of memory\n");
+        free(reports);
         return EXIT_STATUS_USAGE;
     }
     struct analyze_config cfg = {.inputs = o->inputs,
@@ -227,19 +293,29 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .shard_count = o->shard_count,
                                  .stop = &stop_requested,
                                  .reopen = &reopen_requested,
-                                 .watchdog = &watchdog};
+                                 .watchdog = &watchdog,
+                                 .ladder = ladder,
+                                 .report = su->report,
+                                 .records_off = ladder_text(o) && !o->output.path};
     bool reader_gone = false;
     notify_ready(); /* the capture and the output are open, privileges dropped */
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
     notify_stopping();
+    /* A uid asked for that the input does not hold is a usage error, said once per uid. */
+    if (ladder && ladder_report_missing(ladder, stderr) && rc == EXIT_STATUS_OK)
+        rc = EXIT_STATUS_USAGE;
+    ladder_free(ladder);
     if (reader_gone) { /* `shakedown ... | head`: the reader had enough; not an error */
+        rc = report_close(su, &stats, reports, o, seconds_since(t0), EXIT_STATUS_OK);
         free(reports);
-        return EXIT_STATUS_OK;
+        return rc;
     }
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
     stats_set_rotations_failed(&stats, su->sink.transport.rotations_failed);
-    sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
+    if (!cfg.records_off)
+        sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
+    rc = report_close(su, &stats, reports, o, seconds_since(t0), rc);
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {
         fprintf(stderr, "shakedown: %llu records could not be written\n",
@@ -278,6 +354,7 @@ int main(int argc, char **argv) {
         rc = run(&o, &su, &t0);
     else
         fprintf(stderr, "shakedown: %s\n", err);
+    report_discard(su.report); /* a run that did not get to finish it */
     if (su.live)
         capture_close(su.live);
     if (su.sink_open && !sink_close(&su.sink) && !su.sink.broken_pipe) {

@@ -22,6 +22,8 @@ if [ "${1:-}" != "--program" ]; then
     # The syslog and Redis transports are tested against the real receivers (tests/live), each
     # started by the test on a loopback port of its own; nothing is configured system-wide.
     PACKAGES="$PACKAGES redis-server rsyslog"
+    # The HTML report (--report) is opened in real headless Chromium (tests/report).
+    PACKAGES="$PACKAGES chromium"
     # CI and contributors: the formatting check. Fuzzing (scripts/fuzz.sh): clang with libFuzzer
     # and the sanitizer runtimes, llvm-symbolizer for readable stack traces.
     PACKAGES="$PACKAGES clang-format clang libclang-rt-14-dev llvm"

@@ -68,6 +68,21 @@ void standard_exchange(struct session *s, size_t request, size_t response, enum 
     }
 }
 
+void bulk_transfer_capture(struct cap *c, const char *name, uint16_t sport, int rounds,
+                           size_t len) {
+    struct session s;
+    cap_open(c, name);
+    conn_init(&s, c, sport, 80, CISN, SISN);
+    session_handshake(&s);
+    for (int i = 0; i < rounds; i++) {
+        session_data(&s, SESSION_CLIENT, len);
+        session_ack(&s, SESSION_SERVER);
+    }
+    session_close(&s, SESSION_CLIENT);
+    conn_done(&s);
+    cap_close(c);
+}
+
 void lone_syn(struct cap *c, uint16_t sport, int64_t at) {
     struct session s;
     cap_at(c, at);

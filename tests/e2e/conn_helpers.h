@@ -49,6 +49,11 @@ void conn_done(const struct session *s);
 void standard_exchange(struct session *s, size_t request, size_t response, enum session_side closer,
                        int n);
 
+/* A capture named name of one bulk transfer from 10.0.0.1:sport: frames 0..2 handshake, then
+ * `rounds` times the client's `len` bytes and the server's ACK, then the client's close (4
+ * frames). */
+void bulk_transfer_capture(struct cap *c, const char *name, uint16_t sport, int rounds, size_t len);
+
 /* A lone SYN from 10.0.0.1:sport at time at: an unrelated packet that moves capture time on. */
 void lone_syn(struct cap *c, uint16_t sport, int64_t at);
 

@@ -25,6 +25,15 @@ static char *slurp(const char *path) {
     return s;
 }
 
+char *read_whole_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fclose(f);
+    char *s = slurp(path);
+    cr_assert(s, "cannot read %s", path);
+    return s;
+}
+
 static const char *tmp_dir(void) {
     static char dir[64];
     if (!dir[0]) {

@@ -29,6 +29,9 @@ const char *tmp_path(const char *name);
 /* Parses the last non-empty line of out as a JSON object (NULL if it is not one). */
 struct json_object *json_last_line(const char *out);
 
+/* The whole file at path, NUL-terminated (to free); fails the test if it cannot be read. */
+char *read_whole_file(const char *path);
+
 /* Number of lines in s. */
 int count_lines(const char *s);
 

@@ -68,13 +68,13 @@
 /* ---- the documented memory of the flow tables ---------------------------------------------- */
 
 /* docs/schema.md (stats record, memory_bytes): the flow tables, block pools and host counters
- * take 239993672 bytes with the default --max-flows 262144 and 6030152 with --max-flows 1024,
+ * take 290063424 bytes with the default --max-flows 262144 and 8053824 with --max-flows 1024,
  * "all reserved at the start". Two points of a line: per connection (live entry, its
  * closed-table entry, their hash buckets, one anomaly-list and one holes block)
- * (239993672 - 6030152) / (262144 - 1024) = 896 bytes, and a fixed part (host counters) of
- * 6030152 - 1024 × 896 = 5112648 bytes. */
-#define DOC_MEM_DEFAULT 239993672ull
-#define DOC_MEM_1024 6030152ull
+ * (290063424 - 8053824) / (262144 - 1024) = 1080 bytes, and a fixed part (host counters) of
+ * 8053824 - 1024 × 1080 = 6947904 bytes. */
+#define DOC_MEM_DEFAULT 290063424ull
+#define DOC_MEM_1024 8053824ull
 #define DOC_PER_FLOW ((DOC_MEM_DEFAULT - DOC_MEM_1024) / (DEFAULT_MAX_FLOWS - 1024u))
 #define DOC_FIXED (DOC_MEM_1024 - 1024u * DOC_PER_FLOW)
 
