@@ -17,8 +17,9 @@ if [ "${1:-}" != "--program" ]; then
     # inputs.
     PACKAGES="$PACKAGES libcriterion-dev libjson-c-dev zstd xz-utils"
     # Real-traffic tests capture on loopback and compare with tshark; the record schema is
-    # checked with python3-jsonschema; -F zeek is read back with bro-cut (bro-aux).
-    PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark bro-aux"
+    # checked with python3-jsonschema; -F zeek is read back with bro-cut (bro-aux); a live test
+    # replays a generated workload into a veth pair with tcpreplay.
+    PACKAGES="$PACKAGES python3 python3-jsonschema tcpdump tshark bro-aux tcpreplay"
     # The syslog and Redis transports are tested against the real receivers (tests/live), each
     # started by the test on a loopback port of its own; nothing is configured system-wide.
     PACKAGES="$PACKAGES redis-server rsyslog"
