@@ -1,5 +1,6 @@
-/* sink: one record at a time — format it into the buffer, hand it to the transport, account
- * for it — and the writer thread's callbacks. */
+/* sink: one record at a time to every output — format it into each log's buffer, hand it to the
+ * transport, account for it — the writer threads' callbacks, and the logs of an output that
+ * rotate and reopen together. */
 /* TIOCGWINSZ and struct winsize (the terminal width) are BSD/Linux, outside strict POSIX. */
 #define _DEFAULT_SOURCE 1
 #include "sink.h"
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -33,36 +35,148 @@ static unsigned text_columns(const struct transport_options *opt) {
     return env && *env && !*end && n >= 40 && n <= 1000 ? (unsigned)n : TEXT_COLUMNS_DEFAULT;
 }
 
-bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
-               const struct record_options *record, char *err, size_t errlen) {
+void sink_init(struct sink *s) {
     memset(s, 0, sizeof *s);
-    s->format = format;
-    s->record = *record;
-    if (!s->record.text_columns)
-        s->record.text_columns = text_columns(opt);
-    if (!transport_open(&s->transport, opt, err, errlen))
+}
+
+/* ---- opening ------------------------------------------------------------------------------- */
+
+/* -o DIR: an existing directory, or a path ending in '/' (created if missing). */
+static bool is_directory_target(const char *path) {
+    struct stat st;
+    size_t n = path ? strlen(path) : 0;
+    return n && (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)));
+}
+
+static bool log_open(struct sink_log *l, const struct transport_options *opt,
+                     const struct format_ops *format, char *err, size_t errlen) {
+    l->format = format;
+    return transport_open(&l->transport, opt, err, errlen);
+}
+
+/* One file per log of the format, in the directory opt->path. */
+static bool open_directory(struct sink_output *o, const struct transport_options *opt,
+                           const struct format_ops *format, char *err, size_t errlen) {
+    const char *dir = opt->path;
+    if (!format->logs) {
+        snprintf(err, errlen,
+                 "-o %s is a directory: -F %s writes one stream, give a file name (a directory "
+                 "takes -F zeek or zeek-json: DIR/conn.log and DIR/weird.log)",
+                 dir, format->name);
         return false;
-    s->record.hasher = s->hasher = community_id_hasher_new();
+    }
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create the directory %s: %s", dir, strerror(errno));
+        return false;
+    }
+    size_t n = strlen(dir);
+    for (const struct format_log *fl = format->logs; fl->file && o->nlogs < SINK_LOGS_MAX; fl++) {
+        struct sink_log *l = &o->logs[o->nlogs];
+        size_t len = n + strlen(fl->file) + 2;
+        l->path = malloc(len);
+        if (!l->path) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        snprintf(l->path, len, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", fl->file);
+        struct transport_options file_opt = *opt;
+        file_opt.path = l->path;
+        if (!log_open(l, &file_opt, fl->format, err, errlen))
+            return false;
+        o->nlogs++;
+    }
     return true;
 }
 
+static void output_free(struct sink_output *o) {
+    for (size_t i = 0; i < SINK_LOGS_MAX; i++) {
+        outbuf_free(&o->logs[i].buf);
+        free(o->logs[i].path);
+    }
+    community_id_hasher_free(o->hasher);
+    free(o);
+}
+
+bool sink_add(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
+              const struct record_options *record, char *err, size_t errlen) {
+    if (s->noutputs == SINK_OUTPUTS_MAX) {
+        snprintf(err, errlen, "at most %d outputs", SINK_OUTPUTS_MAX);
+        return false;
+    }
+    struct sink_output *o = calloc(1, sizeof *o);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    o->sink = s;
+    o->target = opt->path;
+    o->record = *record;
+    if (!o->record.text_columns)
+        o->record.text_columns = text_columns(opt);
+    bool ok = is_directory_target(opt->path) ? open_directory(o, opt, format, err, errlen)
+                                             : log_open(&o->logs[0], opt, format, err, errlen);
+    if (ok && !is_directory_target(opt->path))
+        o->nlogs = 1;
+    if (!ok) {
+        for (size_t i = 0; i < o->nlogs; i++)
+            o->logs[i].transport.ops->close(&o->logs[i].transport);
+        output_free(o);
+        return false;
+    }
+    o->record.hasher = o->hasher = community_id_hasher_new();
+    s->outputs[s->noutputs++] = o;
+    return true;
+}
+
+bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
+               const struct record_options *record, char *err, size_t errlen) {
+    sink_init(s);
+    return sink_add(s, opt, format, record, err, errlen);
+}
+
 bool sink_close(struct sink *s) {
-    writer_stop(s->writer);
-    s->writer = NULL;
-    community_id_hasher_free(s->hasher);
-    s->hasher = NULL;
-    s->record.hasher = NULL;
-    outbuf_free(&s->buf);
-    return s->transport.ops->close(&s->transport) || s->broken_pipe;
+    bool ok = true;
+    for (size_t k = 0; k < s->noutputs; k++) {
+        struct sink_output *o = s->outputs[k];
+        writer_stop(o->writer);
+        for (size_t i = 0; i < o->nlogs; i++)
+            ok = o->logs[i].transport.ops->close(&o->logs[i].transport) && ok;
+        ok = ok || o->broken_pipe;
+        output_free(o);
+    }
+    s->noutputs = 0;
+    return ok;
+}
+
+uint64_t sink_rotations_failed(const struct sink *s) {
+    uint64_t n = 0;
+    for (size_t k = 0; k < s->noutputs; k++)
+        for (size_t i = 0; i < s->outputs[k]->nlogs; i++)
+            n += s->outputs[k]->logs[i].transport.rotations_failed;
+    return n;
+}
+
+/* ---- accounting ---------------------------------------------------------------------------- */
+
+static void count_lost(struct sink_output *o, _Atomic uint64_t *counter, uint64_t n) {
+    *counter += n;
+    o->sink->lost_records += n;
+}
+
+/* Records of an earlier batch the transport could not deliver (a receiver that went away). */
+static void collect_transport_lost(struct sink_output *o, struct transport *t) {
+    if (t->lost)
+        count_lost(o, &o->counts.dropped, t->lost);
+    t->lost = 0;
 }
 
 /* A failed write: a vanished reader ends the output quietly; anything else (a full disk) is
  * reported once and counted, and later records are still attempted. */
-static void write_failed(struct sink *s) {
-    struct transport *t = &s->transport;
-    s->lost_records++;
+static void write_failed(struct sink_output *o, struct transport *t) {
+    count_lost(o, &o->counts.failed, 1);
     if (errno == EPIPE) {
-        s->broken_pipe = true;
+        o->broken_pipe = true;
+        o->sink->broken_pipe = true;
         return;
     }
     if (!t->failed)
@@ -71,109 +185,178 @@ static void write_failed(struct sink *s) {
     t->failed = true;
 }
 
-/* The context for formatting one record into the reset buffer; the transport is told what the
- * record is. */
-static struct format_ctx record_start(struct sink *s, enum transport_record_kind kind,
+/* ---- writing ------------------------------------------------------------------------------- */
+
+/* The context for formatting one record into the log's reset buffer; the transport is told
+ * what the record is. */
+static struct format_ctx record_start(struct sink_output *o, struct sink_log *l,
+                                      enum transport_record_kind kind,
                                       enum anomaly_severity severity) {
-    outbuf_reset(&s->buf);
-    s->transport.record = (struct transport_record){kind, severity};
-    return (struct format_ctx){&s->buf, &s->record, s->transport.bytes == 0};
+    outbuf_reset(&l->buf);
+    l->transport.record = (struct transport_record){kind, severity};
+    return (struct format_ctx){&l->buf, &o->record, l->transport.bytes == 0};
 }
 
-/* Writes the formatted record (if the format wrote one) in one call to the transport. */
-static void record_finish(struct sink *s) {
-    if (s->buf.len == 0 && !outbuf_failed(&s->buf))
-        return;
-    if (s->broken_pipe)
-        return;
-    if (outbuf_failed(&s->buf)) {
-        errno = ENOMEM;
-        write_failed(s);
-        return;
+/* Every log of the output with something written moved aside at once (the same time stamp in
+ * their names), each ended by its format's trailer (Zeek's #close) first. */
+static void output_rotate(struct sink_output *o, int64_t wall_ns) {
+    for (size_t i = 0; i < o->nlogs; i++) {
+        struct sink_log *l = &o->logs[i];
+        if (l->format->trailer && l->transport.bytes > 0 && l->transport.out) {
+            struct format_ctx f = record_start(o, l, TRANSPORT_RECORD_SUMMARY, SEVERITY_INFO);
+            l->format->trailer(&f);
+            if (l->buf.len && !l->transport.ops->write(&l->transport, l->buf.data, l->buf.len))
+                write_failed(o, &l->transport);
+        }
+        l->transport.ops->rotate(&l->transport, wall_ns);
     }
-    if (!s->transport.ops->write(&s->transport, s->buf.data, s->buf.len))
-        write_failed(s);
-    s->lost_records += s->transport.lost; /* records of an earlier batch it could not deliver */
-    s->transport.lost = 0;
+}
+
+/* Writes the formatted record (if the format wrote one) in one call to the transport; true if
+ * there was one. A log that reached its size rotates its whole output. */
+static bool record_finish(struct sink_output *o, struct sink_log *l) {
+    struct transport *t = &l->transport;
+    if (l->buf.len == 0 && !outbuf_failed(&l->buf))
+        return false;
+    if (o->broken_pipe)
+        return true;
+    if (outbuf_failed(&l->buf)) {
+        errno = ENOMEM;
+        write_failed(o, t);
+        return true;
+    }
+    if (t->ops->write(t, l->buf.data, l->buf.len))
+        o->counts.written++;
+    else
+        write_failed(o, t);
+    collect_transport_lost(o, t);
+    if (t->rotate_pending)
+        output_rotate(o, capture_wall_ns());
+    return true;
 }
 
 static void write_connection(void *ctx, const struct conn *c, bool final) {
-    struct sink *s = ctx;
-    struct format_ctx f = record_start(s, TRANSPORT_RECORD_CONNECTION, SEVERITY_INFO);
-    s->format->connection(&f, c, final);
-    record_finish(s);
+    struct sink_output *o = ctx;
+    for (size_t i = 0; i < o->nlogs; i++) {
+        struct sink_log *l = &o->logs[i];
+        struct format_ctx f = record_start(o, l, TRANSPORT_RECORD_CONNECTION, SEVERITY_INFO);
+        l->format->connection(&f, c, final);
+        record_finish(o, l);
+    }
 }
 
 static void write_anomaly(void *ctx, const struct anomaly_event *ev) {
-    struct sink *s = ctx;
-    struct format_ctx f = record_start(s, TRANSPORT_RECORD_ANOMALY, anomaly_severity_of(ev->id));
-    s->format->anomaly(&f, ev);
-    record_finish(s);
+    struct sink_output *o = ctx;
+    for (size_t i = 0; i < o->nlogs; i++) {
+        struct sink_log *l = &o->logs[i];
+        struct format_ctx f =
+            record_start(o, l, TRANSPORT_RECORD_ANOMALY, anomaly_severity_of(ev->id));
+        l->format->anomaly(&f, ev);
+        record_finish(o, l);
+    }
 }
 
 /* The writer has nothing more for now: a transport that batches delivers its batch. */
 static void writer_idle(void *ctx) {
-    struct sink *s = ctx;
-    if (!s->transport.ops->flush)
-        return;
-    s->transport.ops->flush(&s->transport);
-    s->lost_records += s->transport.lost;
-    s->transport.lost = 0;
+    struct sink_output *o = ctx;
+    for (size_t i = 0; i < o->nlogs; i++) {
+        struct transport *t = &o->logs[i].transport;
+        if (!t->ops->flush)
+            continue;
+        t->ops->flush(t);
+        collect_transport_lost(o, t);
+    }
 }
 
 static const struct writer_callbacks sink_writer_callbacks = {write_connection, write_anomaly,
                                                               writer_idle};
 
 bool sink_start_writer(struct sink *s) {
-    s->writer = writer_start(&sink_writer_callbacks, s);
-    return s->writer != NULL;
+    bool all = true;
+    for (size_t k = 0; k < s->noutputs; k++) {
+        s->outputs[k]->writer = writer_start(&sink_writer_callbacks, s->outputs[k]);
+        all = all && s->outputs[k]->writer;
+    }
+    return all;
 }
 
 void sink_drain(struct sink *s) {
-    if (s->writer)
-        writer_drain(s->writer);
+    for (size_t k = 0; k < s->noutputs; k++)
+        if (s->outputs[k]->writer)
+            writer_drain(s->outputs[k]->writer);
 }
 
 void sink_connection(struct sink *s, const struct conn *c, bool final) {
-    if (s->writer)
-        writer_connection(s->writer, c, final);
-    else
-        write_connection(s, c, final);
+    for (size_t k = 0; k < s->noutputs; k++) {
+        struct sink_output *o = s->outputs[k];
+        if (o->writer)
+            writer_connection(o->writer, c, final);
+        else
+            write_connection(o, c, final);
+    }
 }
 
 void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
-    if (s->writer)
-        writer_anomaly(s->writer, ev);
-    else
-        write_anomaly(s, ev);
+    for (size_t k = 0; k < s->noutputs; k++) {
+        struct sink_output *o = s->outputs[k];
+        if (o->writer)
+            writer_anomaly(o->writer, ev);
+        else
+            write_anomaly(o, ev);
+    }
 }
 
 void sink_stats(struct sink *s, const struct live_stats *ls) {
     sink_drain(s);
-    struct format_ctx f = record_start(s, TRANSPORT_RECORD_STATS, SEVERITY_INFO);
-    s->format->stats(&f, ls);
-    record_finish(s);
+    for (size_t k = 0; k < s->noutputs; k++) {
+        struct sink_output *o = s->outputs[k];
+        for (size_t i = 0; i < o->nlogs; i++) {
+            struct sink_log *l = &o->logs[i];
+            struct format_ctx f = record_start(o, l, TRANSPORT_RECORD_STATS, SEVERITY_INFO);
+            l->format->stats(&f, ls);
+            record_finish(o, l);
+        }
+    }
 }
 
 void sink_summary(struct sink *s, const struct run_stats *st, const struct input_report *inputs,
                   size_t ninputs, double run_seconds) {
     sink_drain(s);
-    struct format_ctx f = record_start(s, TRANSPORT_RECORD_SUMMARY, SEVERITY_INFO);
-    s->format->summary(&f, st, inputs, ninputs, run_seconds);
-    record_finish(s);
+    for (size_t k = 0; k < s->noutputs; k++) {
+        struct sink_output *o = s->outputs[k];
+        for (size_t i = 0; i < o->nlogs; i++) {
+            struct sink_log *l = &o->logs[i];
+            struct format_ctx f = record_start(o, l, TRANSPORT_RECORD_SUMMARY, SEVERITY_INFO);
+            l->format->summary(&f, st, inputs, ninputs, run_seconds);
+            record_finish(o, l);
+        }
+    }
 }
 
 void sink_reopen(struct sink *s) {
-    if (!s->transport.ops->reopen)
-        return;
     sink_drain(s);
-    s->transport.ops->reopen(&s->transport, capture_wall_ns());
+    int64_t now = capture_wall_ns();
+    for (size_t k = 0; k < s->noutputs; k++)
+        for (size_t i = 0; i < s->outputs[k]->nlogs; i++) {
+            struct transport *t = &s->outputs[k]->logs[i].transport;
+            if (t->ops->reopen)
+                t->ops->reopen(t, now);
+        }
 }
 
+/* Rotation by age: when any log of an output is due, the whole output rotates. */
 void sink_tick(struct sink *s, int64_t wall_ns) {
-    const struct transport_ops *ops = s->transport.ops;
-    if (!ops->rotation_due || !ops->rotation_due(&s->transport, wall_ns))
-        return;
-    sink_drain(s);
-    ops->rotate(&s->transport, wall_ns);
+    for (size_t k = 0; k < s->noutputs; k++) {
+        struct sink_output *o = s->outputs[k];
+        bool due = false;
+        for (size_t i = 0; i < o->nlogs && !due; i++) {
+            const struct transport *t = &o->logs[i].transport;
+            due = t->ops->rotation_due && t->ops->rotation_due(t, wall_ns);
+        }
+        if (!due)
+            continue;
+        if (o->writer)
+            writer_drain(o->writer);
+        output_rotate(o, wall_ns);
+    }
 }

@@ -129,7 +129,7 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
                             .memory_reserved_bytes = tracker_memory(s->tracker),
                             .memory_used_bytes = tracker_memory_used(s->tracker),
                             .records_lost = s->cfg->sink->lost_records,
-                            .rotations_failed = s->cfg->sink->transport.rotations_failed};
+                            .rotations_failed = sink_rotations_failed(s->cfg->sink)};
     memcpy(ls.checksums, s->stats->checksums, sizeof ls.checksums);
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];

@@ -112,12 +112,22 @@ struct setup {
     struct capture *live;
 };
 
+/* The output path that is the file st (same device and inode), or NULL. */
+static const char *output_same_file(const struct options *o, const struct stat *st) {
+    struct stat out_st;
+    for (size_t i = 0; i < o->noutputs; i++) {
+        const char *out = o->outputs[i].path;
+        if (out && stat(out, &out_st) == 0 && st->st_dev == out_st.st_dev &&
+            st->st_ino == out_st.st_ino)
+            return out;
+    }
+    return NULL;
+}
+
 /* Every -r input can be opened for reading (a FIFO too: O_NONBLOCK does not wait for its
- * writer), and none is the output file itself (same device and inode): writing it would destroy
+ * writer), and none is an output file itself (same device and inode): writing it would destroy
  * it. Standard input ("-") is only compared, not read: reading it here would consume it. */
 static bool inputs_usable(const struct options *o, char *err, size_t errlen) {
-    struct stat out_st;
-    bool out_exists = o->output.path && stat(o->output.path, &out_st) == 0;
     for (size_t i = 0; i < o->ninputs; i++) {
         const char *path = o->inputs[i];
         bool is_stdin = strcmp(path, "-") == 0;
@@ -132,11 +142,9 @@ static bool inputs_usable(const struct options *o, char *err, size_t errlen) {
         }
         if (!is_stdin)
             close(fd);
-        if (!ok)
-            continue;
-        if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino) {
-            snprintf(err, errlen, "output %s is the input %s: refusing to overwrite it",
-                     o->output.path, path);
+        const char *out = ok ? output_same_file(o, &st) : NULL;
+        if (out) {
+            snprintf(err, errlen, "output %s is the input %s: refusing to overwrite it", out, path);
             return false;
         }
     }
@@ -176,9 +184,6 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     }
     if (!inputs_usable(o, err, errlen) || !tables_fit(o, err, errlen))
         return false;
-    const struct format_ops *format = o->format;
-    if (!format)
-        format = output_format_find(sink_is_terminal(&o->output) ? "text" : "json");
     /* The interface first: a typo in -i must not truncate an existing output file. */
     if (o->live.iface) {
         su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
@@ -188,9 +193,17 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         }
     }
     o->output.live = o->live.iface != NULL; /* a receiver that is down must not stop capture */
-    if (!sink_open(&su->sink, &o->output, format, &o->record, err, errlen))
-        return false;
+    sink_init(&su->sink);
     su->sink_open = true;
+    for (size_t i = 0; i < o->noutputs; i++) {
+        struct transport_options opt = o->output;
+        opt.path = o->outputs[i].path;
+        const struct format_ops *format = o->outputs[i].format;
+        if (!format)
+            format = output_format_find(sink_is_terminal(&opt) ? "text" : "json");
+        if (!sink_add(&su->sink, &opt, format, &o->record, err, errlen))
+            return false;
+    }
     if (o->user && !drop_privileges(o->user, err, errlen))
         return false;
     /* Reading files, records are written by a thread of their own on another core. A live
@@ -228,7 +241,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     }
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
-    stats_set_rotations_failed(&stats, su->sink.transport.rotations_failed);
+    stats_set_rotations_failed(&stats, sink_rotations_failed(&su->sink));
     sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {

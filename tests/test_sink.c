@@ -188,15 +188,17 @@ Test(sink, rotation_by_size_keeps_every_record_whole) {
         make_conn(&c, i);
         sink_connection(&s, &c, true);
     }
+    sink_drain(&s);
+    uint32_t rotations = s.outputs[0]->logs[0].transport.rotations;
     cr_assert(sink_close(&s));
-    cr_expect_gt(s.transport.rotations, 5);
+    cr_expect_gt(rotations, 5);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "ls %s* | wc -l", path);
     FILE *p = popen(cmd, "r");
     unsigned files = 0;
     cr_assert_eq(fscanf(p, "%u", &files), 1);
     pclose(p);
-    cr_expect_eq(files, s.transport.rotations + 1);
+    cr_expect_eq(files, rotations + 1);
     snprintf(cmd, sizeof cmd, "cat %s* > %s.all", path, path);
     cr_assert_eq(system(cmd), 0);
     char all[600];
@@ -216,8 +218,9 @@ Test(sink, text_header_at_the_top_of_each_rotated_file) {
         make_conn(&c, i);
         sink_connection(&s, &c, true);
     }
+    uint32_t rotations = s.outputs[0]->logs[0].transport.rotations;
     cr_assert(sink_close(&s));
-    cr_assert_gt(s.transport.rotations, 1);
+    cr_assert_gt(rotations, 1);
     char cmd[700];
     snprintf(cmd, sizeof cmd,
              "for f in %s*; do [ -s \"$f\" ] || continue; "
@@ -239,4 +242,100 @@ Test(sink, failed_writes_are_counted_as_lost_records) {
     }
     sink_close(&s);
     cr_expect_eq(s.lost_records, 7);
+}
+
+/* -o DIR with -F zeek: the connections in DIR/conn.log, the anomalies in DIR/weird.log, each a
+ * Zeek log of its own (#path, its #fields, #close at the end). A syn_flood against 192.0.2.9 is
+ * host-level: no uid and no ports ("-"), its target as id.resp_h, the detail as addl with the tab
+ * escaped as Zeek escapes its separator (\x09). */
+Test(sink, zeek_directory_writes_conn_and_weird_logs) {
+    char *dir = temp_path("zeekdir/"), *conn_log = temp_path("zeekdir/conn.log"),
+         *weird_log = temp_path("zeekdir/weird.log");
+    struct sink s;
+    open_sink(&s, dir, "zeek", 0);
+    struct conn c;
+    make_conn(&c, 0);
+    sink_connection(&s, &c, true);
+    uint8_t host[4] = {192, 0, 2, 9};
+    struct anomaly_event ev = {.id = ANOMALY_SYN_FLOOD,
+                               .dir = -1,
+                               .ts_ns = T0_NS,
+                               .host = host,
+                               .host_version = 4,
+                               .count = 77};
+    snprintf(ev.detail, sizeof ev.detail, "a\tb");
+    sink_anomaly(&s, &ev);
+    struct run_stats st = {0};
+    struct input_report in = {.path = "x.pcap", .link = -1};
+    sink_summary(&s, &st, &in, 1, 0.25);
+    cr_assert(sink_close(&s));
+    char cmd[1200], out[4096];
+    snprintf(cmd, sizeof cmd,
+             "grep -c '^#path\tconn$' %s; grep -c '^#close' %s; grep -vc '^#' %s; "
+             "grep -c '^#path\tweird$' %s; grep -c '^#close' %s; grep -v '^#' %s",
+             conn_log, conn_log, conn_log, weird_log, weird_log, weird_log);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    cr_expect_str_eq(out, "1\n1\n1\n1\n1\n"
+                          "1704067200.000000\t-\t-\t-\t192.0.2.9\t-\tsyn_flood\ta\\x09b\tF\t"
+                          "shakedown\t-\n");
+    free(dir);
+    free(conn_log);
+    free(weird_log);
+}
+
+/* The logs of one directory rotate together: records alternate between conn.log and weird.log,
+ * so whenever one of them reaches --rotate-size the other has rows too, and both are moved aside
+ * at once under the same time stamp (the same suffix), each ended by #close; every rotated file
+ * starts with its own header. */
+Test(sink, zeek_directory_logs_rotate_together) {
+    char *dir = temp_path("rotdir");
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    struct sink s;
+    open_sink(&s, dir, "zeek", 1500); /* a header ~600 bytes, a conn row ~150: a few rows each */
+    struct conn c;
+    uint8_t host[4] = {192, 0, 2, 9};
+    for (unsigned i = 0; i < 40; i++) {
+        make_conn(&c, i);
+        sink_connection(&s, &c, true);
+        struct anomaly_event ev = {.id = ANOMALY_PORT_SCAN,
+                                   .dir = -1,
+                                   .ts_ns = T0_NS,
+                                   .host = host,
+                                   .host_version = 4,
+                                   .count = i};
+        sink_anomaly(&s, &ev);
+    }
+    uint32_t rotations = s.outputs[0]->logs[0].transport.rotations;
+    cr_assert(sink_close(&s));
+    cr_assert_gt(rotations, 2);
+    char cmd[1500], out[256];
+    /* the suffixes of rotated conn.log and weird.log files, which must be the same list; every
+     * rotated file starts with #separator and ends with #close */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && a=$(ls conn.log.* | sed 's/^conn.log//') && "
+             "b=$(ls weird.log.* | sed 's/^weird.log//') && test \"$a\" = \"$b\" && "
+             "for f in conn.log.* weird.log.*; do head -1 $f | grep -q '^#separator' || exit 1; "
+             "tail -1 $f | grep -q '^#close' || exit 1; done && ls conn.log.* | wc -l",
+             dir);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    cr_expect_eq(pclose(p), 0, "rotated logs do not pair up: %s", out);
+    cr_expect_eq((uint32_t)atoi(out), rotations);
+    free(dir);
+}
+
+/* A directory with a format that writes one stream is refused, naming it. */
+Test(sink, directory_refused_for_one_stream_formats) {
+    char *dir = temp_path("jsondir/");
+    struct transport_options opt = {.path = dir};
+    struct record_options rec = {0};
+    struct sink s;
+    char err[512];
+    cr_assert_not(sink_open(&s, &opt, output_format_find("json"), &rec, err, sizeof err));
+    cr_expect(strstr(err, dir) && strstr(err, "directory"), "%s", err);
+    free(dir);
 }
