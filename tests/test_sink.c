@@ -339,3 +339,35 @@ Test(sink, directory_refused_for_one_stream_formats) {
     cr_expect(strstr(err, dir) && strstr(err, "directory"), "%s", err);
     free(dir);
 }
+
+/* SIGHUP (sink_reopen) reopens both logs of a directory by their names: logrotate moved both
+ * away, and the rows that come after go to new files of those names, each starting with its
+ * header, while the moved files keep what they had. */
+Test(sink, zeek_directory_logs_reopen_together) {
+    char *dir = temp_path("hupdir/");
+    struct sink s;
+    open_sink(&s, dir, "zeek", 0);
+    struct conn c;
+    uint8_t host[4] = {192, 0, 2, 9};
+    struct anomaly_event ev = {
+        .id = ANOMALY_PORT_SCAN, .dir = -1, .ts_ns = T0_NS, .host = host, .host_version = 4};
+    make_conn(&c, 0);
+    sink_connection(&s, &c, true);
+    sink_anomaly(&s, &ev);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cd %s && mv conn.log conn.log.1 && mv weird.log weird.log.1", dir);
+    cr_assert_eq(system(cmd), 0);
+    sink_reopen(&s);
+    make_conn(&c, 1);
+    sink_connection(&s, &c, true);
+    sink_anomaly(&s, &ev);
+    cr_assert(sink_close(&s));
+    /* one row in each of the four files, each file starting with its header */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && for f in conn.log conn.log.1 weird.log weird.log.1; do "
+             "test \"$(grep -vc '^#' $f)\" = 1 && head -1 $f | grep -q '^#separator' || exit 1; "
+             "done",
+             dir);
+    cr_expect_eq(system(cmd), 0, "a log was not reopened by its name");
+    free(dir);
+}

@@ -207,6 +207,13 @@ Test(outputs, ambiguous_or_impossible_outputs_are_refused) {
     /* a directory takes only the formats of several logs */
     expect_refused((const char *[]){"-r", cap, "-F", "json", "-o", dir_path("jsondir"), NULL},
                    "writes one stream");
+    /* rotation is for files: with only network outputs it is refused, not ignored */
+    expect_refused(
+        (const char *[]){"-r", cap, "-o", "redis://127.0.0.1:9/k", "--rotate-size", "1M", NULL},
+        "rotate files");
+    expect_refused(
+        (const char *[]){"-r", cap, "-o", "syslog://127.0.0.1:9", "--rotate-seconds", "60", NULL},
+        "rotate files");
     struct stat st;
     cr_expect_neq(stat(a, &st), 0, "a refused command line created %s", a);
 }
