@@ -395,7 +395,8 @@ static const struct cli_option option_table[] = {
      "reopened together; - (standard output);\n"
      "syslog://HOST:PORT (UDP) or syslog+tcp://HOST:PORT (RFC 5424,\n"
      "octet-counted); syslog (the local /dev/log) or syslog:///PATH;\n"
-     "redis://HOST:PORT/KEY[?mode=list|publish|xadd[&maxlen=N]].\n"
+     "redis://[[USER]:PASSWORD@]HOST:PORT/KEY[?mode=list|publish|\n"
+     "xadd[&maxlen=N][&password=P]] (AUTH with the password).\n"
      "Repeat to write every record to several outputs.",
      set_output},
     {"syslog-facility", 0, "NAME", "facility of syslog messages (default local5)",
