@@ -88,6 +88,8 @@ struct run_stats {
     bool have_ts;
     int64_t first_sec, last_sec; /* earliest and latest packet time */
     uint32_t first_nsec, last_nsec;
+    const struct output_account *outputs; /* per -o, as of the summary (the sink sets them) */
+    size_t noutputs;
 };
 
 enum input_status {
@@ -110,6 +112,16 @@ struct input_report {
 const char *input_status_name(enum input_status s);
 
 /* A periodic snapshot of a long run (live capture), for --stats-interval. */
+/* What became of the records one output (-o) was given: the sink fills it in as it writes the
+ * records that carry it (stats and the summary). */
+struct output_account {
+    const char *target; /* as -o names it ("-": standard output) */
+    const char *format;
+    uint64_t written; /* handed to the output */
+    uint64_t dropped; /* never delivered: its queue was full, or a live receiver was down */
+    uint64_t failed;  /* a write that failed (a full disk) */
+};
+
 struct live_stats {
     int64_t wall_ns;                        /* when it was taken */
     double uptime_seconds;                  /* since the run started */
@@ -124,6 +136,8 @@ struct live_stats {
     uint64_t records_lost;          /* records that could not be written */
     uint64_t rotations_failed;      /* output rotations that did not happen */
     struct checksum_counts checksums[CHECKSUM_LAYER_COUNT]; /* so far */
+    const struct output_account *outputs; /* per -o, as of this record (the sink sets them) */
+    size_t noutputs;
 };
 
 /* Counts one packet that passed the filter and was decoded with result st. Returns the packet's

@@ -123,6 +123,9 @@ bool sink_add(struct sink *s, const struct transport_options *opt, const struct 
         output_free(o);
         return false;
     }
+    o->shown = is_directory_target(opt->path)  ? opt->path
+               : o->logs[0].transport.opt.path ? o->logs[0].transport.opt.path
+                                               : "-";
     o->record.hasher = o->hasher = community_id_hasher_new();
     s->outputs[s->noutputs++] = o;
     return true;
@@ -183,6 +186,16 @@ static void write_failed(struct sink_output *o, struct transport *t) {
         fprintf(stderr, "shakedown: cannot write output%s%s: %s\n", t->opt.path ? " " : "",
                 t->opt.path ? t->opt.path : "", strerror(errno));
     t->failed = true;
+}
+
+/* Every output's counts as of now, for the records that carry them. */
+static size_t sink_accounts(const struct sink *s, struct output_account *a) {
+    for (size_t k = 0; k < s->noutputs; k++) {
+        const struct sink_output *o = s->outputs[k];
+        a[k] = (struct output_account){o->shown, o->logs[0].format->name, o->counts.written,
+                                       o->counts.dropped, o->counts.failed};
+    }
+    return s->noutputs;
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -268,14 +281,33 @@ static void writer_idle(void *ctx) {
     }
 }
 
-static const struct writer_callbacks sink_writer_callbacks = {write_connection, write_anomaly,
-                                                              writer_idle};
+/* A stats record with every output's accounting as of now (on the writer's thread, live). */
+static void write_stats(void *ctx, const struct live_stats *ls) {
+    struct sink_output *o = ctx;
+    struct output_account accounts[SINK_OUTPUTS_MAX];
+    struct live_stats st = *ls;
+    st.outputs = accounts;
+    st.noutputs = sink_accounts(o->sink, accounts);
+    st.records_lost = o->sink->lost_records;
+    st.rotations_failed = sink_rotations_failed(o->sink);
+    for (size_t i = 0; i < o->nlogs; i++) {
+        struct sink_log *l = &o->logs[i];
+        struct format_ctx f = record_start(o, l, TRANSPORT_RECORD_STATS, SEVERITY_INFO);
+        l->format->stats(&f, &st);
+        record_finish(o, l);
+    }
+}
 
-bool sink_start_writer(struct sink *s) {
+static const struct writer_callbacks sink_writer_callbacks = {write_connection, write_anomaly,
+                                                              write_stats, writer_idle};
+
+bool sink_start_writer(struct sink *s, size_t queue_len, bool live) {
     bool all = true;
+    s->dropping = live;
     for (size_t k = 0; k < s->noutputs; k++) {
-        s->outputs[k]->writer = writer_start(&sink_writer_callbacks, s->outputs[k]);
-        all = all && s->outputs[k]->writer;
+        struct sink_output *o = s->outputs[k];
+        o->writer = writer_start(&sink_writer_callbacks, o, queue_len, live);
+        all = all && o->writer;
     }
     return all;
 }
@@ -286,42 +318,53 @@ void sink_drain(struct sink *s) {
             writer_drain(s->outputs[k]->writer);
 }
 
+/* A record the output's full queue could not take (live). */
+static void queue_dropped(struct sink_output *o) {
+    count_lost(o, &o->counts.dropped, 1);
+}
+
 void sink_connection(struct sink *s, const struct conn *c, bool final) {
     for (size_t k = 0; k < s->noutputs; k++) {
         struct sink_output *o = s->outputs[k];
-        if (o->writer)
-            writer_connection(o->writer, c, final);
-        else
+        if (!o->writer)
             write_connection(o, c, final);
+        else if (!writer_connection(o->writer, c, final))
+            queue_dropped(o);
     }
 }
 
 void sink_anomaly(struct sink *s, const struct anomaly_event *ev) {
     for (size_t k = 0; k < s->noutputs; k++) {
         struct sink_output *o = s->outputs[k];
-        if (o->writer)
-            writer_anomaly(o->writer, ev);
-        else
+        if (!o->writer)
             write_anomaly(o, ev);
+        else if (!writer_anomaly(o->writer, ev))
+            queue_dropped(o);
     }
 }
 
+/* Live, stats records are queued like the others (the capture never waits for an output);
+ * else they are written once every record before them is. */
 void sink_stats(struct sink *s, const struct live_stats *ls) {
-    sink_drain(s);
+    if (!s->dropping)
+        sink_drain(s);
     for (size_t k = 0; k < s->noutputs; k++) {
         struct sink_output *o = s->outputs[k];
-        for (size_t i = 0; i < o->nlogs; i++) {
-            struct sink_log *l = &o->logs[i];
-            struct format_ctx f = record_start(o, l, TRANSPORT_RECORD_STATS, SEVERITY_INFO);
-            l->format->stats(&f, ls);
-            record_finish(o, l);
-        }
+        if (!o->writer || !s->dropping)
+            write_stats(o, ls);
+        else if (!writer_stats(o->writer, ls))
+            queue_dropped(o);
     }
 }
 
 void sink_summary(struct sink *s, const struct run_stats *st, const struct input_report *inputs,
                   size_t ninputs, double run_seconds) {
     sink_drain(s);
+    struct output_account accounts[SINK_OUTPUTS_MAX];
+    struct run_stats summary = *st;
+    summary.outputs = accounts;
+    summary.noutputs = sink_accounts(s, accounts);
+    st = &summary;
     for (size_t k = 0; k < s->noutputs; k++) {
         struct sink_output *o = s->outputs[k];
         for (size_t i = 0; i < o->nlogs; i++) {
@@ -333,15 +376,19 @@ void sink_summary(struct sink *s, const struct run_stats *st, const struct input
     }
 }
 
+/* Only outputs that reopen are drained first: a slow network receiver must not hold up the
+ * capture (live). */
 void sink_reopen(struct sink *s) {
-    sink_drain(s);
     int64_t now = capture_wall_ns();
-    for (size_t k = 0; k < s->noutputs; k++)
-        for (size_t i = 0; i < s->outputs[k]->nlogs; i++) {
-            struct transport *t = &s->outputs[k]->logs[i].transport;
-            if (t->ops->reopen)
-                t->ops->reopen(t, now);
-        }
+    for (size_t k = 0; k < s->noutputs; k++) {
+        struct sink_output *o = s->outputs[k];
+        if (!o->logs[0].transport.ops->reopen)
+            continue;
+        if (o->writer)
+            writer_drain(o->writer);
+        for (size_t i = 0; i < o->nlogs; i++)
+            o->logs[i].transport.ops->reopen(&o->logs[i].transport, now);
+    }
 }
 
 /* Rotation by age: when any log of an output is due, the whole output rotates. */

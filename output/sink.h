@@ -45,6 +45,7 @@ struct sink_counts {
 struct sink_output {
     struct sink *sink;  /* the owner, whose totals it adds to */
     const char *target; /* as given to -o (NULL: standard output) */
+    const char *shown;  /* as records and messages name it ("-", a password as ***) */
     struct sink_log logs[SINK_LOGS_MAX];
     size_t nlogs;
     struct record_options record;
@@ -59,6 +60,7 @@ struct sink_output {
 struct sink {
     struct sink_output *outputs[SINK_OUTPUTS_MAX];
     size_t noutputs;
+    bool dropping;                 /* the writers drop what their full queue cannot take (live) */
     _Atomic bool broken_pipe;      /* an output's reader went away: the run stops */
     _Atomic uint64_t lost_records; /* records that could not be written, all outputs */
 };
@@ -82,10 +84,13 @@ uint64_t sink_rotations_failed(const struct sink *s);
 /* True if the output is a terminal (to pick the default format before sink_open). */
 bool sink_is_terminal(const struct transport_options *opt);
 
-/* Starts a writer thread per output: from now on connection records and anomalies are queued and
- * written by it. False (and records are written synchronously, as before) if it cannot be started.
- */
-bool sink_start_writer(struct sink *s);
+/* Starts a writer thread per output, each with a queue of queue_len records (0: the default,
+ * WRITER_QUEUE_DEFAULT): from now on connection and anomaly records are queued and written by
+ * them. live: the capture must never wait for an output, so a record its full queue cannot take
+ * is dropped and counted (the output's `dropped`), and stats records are queued too; else the
+ * analysis waits for room. False if a thread cannot be started (its output is then written
+ * synchronously, as before). */
+bool sink_start_writer(struct sink *s, size_t queue_len, bool live);
 
 /* Waits until every queued record has been written (a no-op without a writer thread). */
 void sink_drain(struct sink *s);

@@ -118,7 +118,6 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
 /* ---- periodic work ------------------------------------------------------------------------- */
 
 static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
-    sink_drain(s->cfg->sink); /* records_lost below counts the records queued before it too */
     const struct tracker_counts *tc = tracker_counts(s->tracker);
     struct live_stats ls = {.wall_ns = now,
                             .uptime_seconds = (double)(now - s->started_ns) / 1e9,

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "writer.h"
+
 #ifndef SHAKEDOWN_VERSION
 #define SHAKEDOWN_VERSION "unknown"
 #endif
@@ -250,6 +252,10 @@ static void set_file_mode(struct options *o, const char *name, const char *arg) 
     o->file_mode_set = true;
 }
 
+static void set_output_queue(struct options *o, const char *name, const char *arg) {
+    o->output_queue = (size_t)parse_uint(name, arg, 16, 1u << 20);
+}
+
 static void set_stats_interval(struct options *o, const char *name, const char *arg) {
     o->stats_interval_ns = parse_seconds(name, arg);
 }
@@ -411,6 +417,11 @@ static const struct cli_option option_table[] = {
      "with -o: permissions of the files created, in octal (default\n"
      "0640; the umask still applies)",
      set_file_mode},
+    {"output-queue", 0, "N",
+     "records each output's queue holds (default 16384, about\n"
+     "10 MB): live, what a full queue cannot take is dropped and\n"
+     "counted (the output's dropped); reading files, shakedown waits",
+     set_output_queue},
     {"stats-interval", 0, "S",
      "write a stats record every S seconds (packets, drops,\n"
      "connections, memory, anomalies)",
@@ -585,6 +596,7 @@ static void options_defaults(struct options *o) {
     o->live.snaplen = 256;
     o->live.timeout_ms = 250;
     o->output.file_mode = 0640;
+    o->output_queue = WRITER_QUEUE_DEFAULT;
     tracker_config_defaults(&o->tracker);
 }
 

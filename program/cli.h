@@ -34,6 +34,7 @@ struct options {
     enum checksum_mode checksums;
     struct transport_options output; /* what every -o shares: rotation, --file-mode, facility */
     bool file_mode_set;              /* --file-mode was given */
+    size_t output_queue;             /* --output-queue: records each output's queue holds */
     struct record_options record;
     struct tracker_config tracker;
     int64_t stats_interval_ns, interim_ns;

@@ -206,10 +206,9 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     }
     if (o->user && !drop_privileges(o->user, err, errlen))
         return false;
-    /* Reading files, records are written by a thread of their own on another core. A live
-     * capture writes each record itself the moment it exists (and rarely needs the speed). */
-    if (!o->live.iface)
-        sink_start_writer(&su->sink);
+    /* Records are written by a thread per output, on another core. Live, the capture never
+     * waits for one: what an output's full queue cannot take is dropped and counted. */
+    sink_start_writer(&su->sink, o->output_queue, o->live.iface != NULL);
     return true;
 }
 

@@ -132,7 +132,7 @@ Test(sink, writer_thread_records_read_back_equal_to_their_connections) {
     char *path = temp_path("conns.json");
     struct sink s;
     open_sink(&s, path, "json", 0);
-    cr_assert(sink_start_writer(&s));
+    cr_assert(sink_start_writer(&s, 0, false));
     struct conn c;
     for (unsigned i = 0; i < NCONN; i++) {
         make_conn(&c, i);
@@ -182,7 +182,7 @@ Test(sink, rotation_by_size_keeps_every_record_whole) {
     char *path = temp_path("rot.json");
     struct sink s;
     open_sink(&s, path, "json", 4096); /* a record is ~700 bytes: a new file every ~6 */
-    cr_assert(sink_start_writer(&s));
+    cr_assert(sink_start_writer(&s, 0, false));
     struct conn c;
     for (unsigned i = 0; i < 100; i++) {
         make_conn(&c, i);
