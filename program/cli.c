@@ -538,10 +538,14 @@ static void getopt_args_build(struct getopt_args *g) {
 
 /* Which -F applies to which -o: a single -F to every one; with several, each -F to the -o
  * options after it, up to the next -F. A command line where that leaves an -o without a -F or a
- * -F without an -o is refused rather than guessed at. No -o: standard output. */
+ * -F without an -o is refused rather than guessed at. No -o: standard output, in the last -F
+ * given (as before -o could repeat). */
 static void resolve_formats(struct options *o) {
-    if (o->noutputs == 0)
-        o->outputs[o->noutputs++] = (struct output_target){NULL, NULL, o->nformats};
+    if (o->noutputs == 0) { /* standard output alone: the last -F, as ever */
+        const struct format_ops *last = o->nformats ? o->formats[o->nformats - 1] : NULL;
+        o->outputs[o->noutputs++] = (struct output_target){NULL, last, o->nformats};
+        return;
+    }
     if (o->nformats <= 1) {
         for (size_t i = 0; i < o->noutputs; i++)
             o->outputs[i].format = o->nformats ? o->formats[0] : NULL;

@@ -164,6 +164,16 @@ Test(outputs, several_outputs_each_with_its_format) {
     run_result_free(&r);
 }
 
+/* Without -o, the last -F is standard output's format, as before -o could repeat. */
+Test(outputs, without_output_the_last_format_wins) {
+    const char *cap = write_capture();
+    struct run_result r =
+        run_shakedown(NULL, (const char *[]){"-F", "json", "-r", cap, "-F", "zeek", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strncmp(r.out, "#separator", 10) == 0, "%s", r.out);
+    run_result_free(&r);
+}
+
 /* One -F applies to every -o, wherever it stands. */
 Test(outputs, a_single_format_applies_to_every_output) {
     const char *cap = write_capture();
@@ -204,6 +214,7 @@ Test(outputs, ambiguous_or_impossible_outputs_are_refused) {
         (const char *[]){"-r", cap, "-o", a, "-F", "zeek", "-o", b, "-F", "json", "-o", "-", NULL},
         "comes before any -F");
     expect_refused((const char *[]){"-r", cap, "-o", a, "-o", a, NULL}, "given twice");
+    expect_refused((const char *[]){"-r", cap, "-o", "-", "-o", "-", NULL}, "given twice");
     /* a directory takes only the formats of several logs */
     expect_refused((const char *[]){"-r", cap, "-F", "json", "-o", dir_path("jsondir"), NULL},
                    "writes one stream");
