@@ -3,7 +3,10 @@
  * from; rotation by size never splits or loses a record and starts each text file with its
  * header; a failing write is counted as a lost record. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,4 +373,51 @@ Test(sink, zeek_directory_logs_reopen_together) {
              dir);
     cr_expect_eq(system(cmd), 0, "a log was not reopened by its name");
     free(dir);
+}
+
+/* Live (sink_start_writer with live), the analysis never waits for an output: a reader that does
+ * not read (a FIFO nobody reads yet holds 64 KiB, about 100 records) blocks the writer thread, its
+ * queue of 16 records fills, and what it cannot take is dropped and counted. Once the reader
+ * reads, the queued records arrive: every record handed over is either read or counted
+ * dropped, none twice, and the output's written count is what was read. */
+static void *read_fifo_lines(void *arg) {
+    FILE *f = arg;
+    unsigned long lines = 0;
+    int ch;
+    while ((ch = getc(f)) != EOF)
+        lines += ch == '\n';
+    fclose(f);
+    return (void *)lines;
+}
+
+Test(sink, live_full_queue_drops_and_counts_without_waiting) {
+    char *path = temp_path("slow.fifo");
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    int hold = open(path, O_RDONLY | O_NONBLOCK); /* lets the sink open it for writing */
+    cr_assert_geq(hold, 0);
+    struct sink s;
+    open_sink(&s, path, "json", 0);
+    cr_assert(sink_start_writer(&s, 16, true));
+    struct conn c;
+    for (unsigned i = 0; i < 2000; i++) {
+        make_conn(&c, i);
+        sink_connection(&s, &c, true); /* would hang here if it waited for the reader */
+    }
+    uint64_t dropped = s.outputs[0]->counts.dropped;
+    cr_expect_gt(dropped, 0, "nothing was dropped: the queue did not fill");
+    FILE *f = fopen(path, "r"); /* a writer is there: does not wait */
+    cr_assert_not_null(f);
+    close(hold);
+    pthread_t reader;
+    cr_assert_eq(pthread_create(&reader, NULL, read_fifo_lines, f), 0);
+    sink_drain(&s);
+    uint64_t written = s.outputs[0]->counts.written;
+    cr_expect_eq(s.outputs[0]->counts.dropped, dropped, "dropped after the producer was done");
+    cr_assert(sink_close(&s));
+    void *lines;
+    pthread_join(reader, &lines);
+    cr_expect_eq((uint64_t)(uintptr_t)lines, written);
+    cr_expect_eq(written + dropped, 2000);
+    cr_expect_eq(s.lost_records, dropped);
+    free(path);
 }
