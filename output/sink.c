@@ -166,10 +166,13 @@ static void count_lost(struct sink_output *o, _Atomic uint64_t *counter, uint64_
     o->sink->lost_records += n;
 }
 
-/* Records of an earlier batch the transport could not deliver (a receiver that went away). */
+/* Records the transport took (counted written) and then could not deliver (a receiver that
+ * went away): dropped instead, so written + dropped + failed is every record handed over. */
 static void collect_transport_lost(struct sink_output *o, struct transport *t) {
-    if (t->lost)
+    if (t->lost) {
+        o->counts.written -= t->lost <= o->counts.written ? t->lost : o->counts.written;
         count_lost(o, &o->counts.dropped, t->lost);
+    }
     t->lost = 0;
 }
 

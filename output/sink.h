@@ -35,7 +35,7 @@ struct sink_log {
 
 /* What became of the records an output was given. */
 struct sink_counts {
-    _Atomic uint64_t written; /* handed to the transport (a network one may still lose them) */
+    _Atomic uint64_t written; /* handed to the transport and not reported lost by it */
     _Atomic uint64_t dropped; /* never delivered: a live receiver that was down or too slow */
     _Atomic uint64_t failed;  /* a write that failed (a full disk, out of memory) */
 };
