@@ -159,6 +159,33 @@ Test(outputs, several_outputs_each_with_its_format) {
     cr_expect_str_eq(zeek_uids, json_uids);
     expect_shell("1\n", "grep -c '\"type\":\"anomaly\"' %s", json);
     expect_shell("1\n", "grep -vc '^#' %sweird.log", dir);
+    /* The summary accounts for each output, in command-line order: the directory was handed 3
+     * rows (2 in conn.log, 1 in weird.log), the JSON file 3 records (2 connections, 1 anomaly)
+     * before the summary; nothing dropped or failed. */
+    char *all = shell("cat %s", json);
+    struct json_object *summary = json_last_line(all), *outs = json_at(summary, "outputs");
+    cr_assert_not_null(outs);
+    cr_assert_eq(json_object_array_length(outs), 2);
+    struct json_object *zo = json_object_array_get_idx(outs, 0),
+                       *jo = json_object_array_get_idx(outs, 1);
+    expect_str(zo, "target", dir);
+    expect_str(zo, "format", "zeek");
+    expect_int(zo, "written", 3);
+    expect_str(jo, "target", json);
+    expect_str(jo, "format", "json");
+    expect_int(jo, "written", 3);
+    expect_int(jo, "dropped", 0);
+    expect_int(jo, "failed", 0);
+    json_object_put(summary);
+    free(all);
+    /* the text summary lists them too, one line each */
+    struct run_result t =
+        run_shakedown(NULL, (const char *[]){"-r", cap, "-F", "text", "-o", json, "-o", "-", NULL});
+    cr_assert_eq(t.status, 0, "%s", t.err);
+    char want[600];
+    snprintf(want, sizeof want, "Outputs      %s (text): ", json);
+    cr_expect(strstr(t.out, want) && strstr(t.out, "\n             - (text): "), "%s", t.out);
+    run_result_free(&t);
     free(zeek_uids);
     free(json_uids);
     run_result_free(&r);
