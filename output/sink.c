@@ -176,9 +176,14 @@ static void collect_transport_lost(struct sink_output *o, struct transport *t) {
     t->lost = 0;
 }
 
-/* A failed write: a vanished reader ends the output quietly; anything else (a full disk) is
- * reported once and counted, and later records are still attempted. */
+/* A failed write: a vanished reader ends the output quietly; a live receiver that is down
+ * (ENOTCONN) drops the record; anything else (a full disk) is reported once and counted, and
+ * later records are still attempted. */
 static void write_failed(struct sink_output *o, struct transport *t) {
+    if (errno == ENOTCONN && t->opt.live) { /* a receiver that is down (netout said so): dropped */
+        count_lost(o, &o->counts.dropped, 1);
+        return;
+    }
     count_lost(o, &o->counts.failed, 1);
     if (errno == EPIPE) {
         o->broken_pipe = true;
