@@ -109,23 +109,23 @@ bool sink_add(struct sink *s, const struct transport_options *opt, const struct 
         return false;
     }
     o->sink = s;
-    o->target = opt->path;
     o->record = *record;
     if (!o->record.text_columns)
         o->record.text_columns = text_columns(opt);
-    bool ok = is_directory_target(opt->path) ? open_directory(o, opt, format, err, errlen)
-                                             : log_open(&o->logs[0], opt, format, err, errlen);
-    if (ok && !is_directory_target(opt->path))
-        o->nlogs = 1;
+    bool dir = is_directory_target(opt->path);
+    bool ok = dir ? open_directory(o, opt, format, err, errlen)
+                  : log_open(&o->logs[0], opt, format, err, errlen);
     if (!ok) {
         for (size_t i = 0; i < o->nlogs; i++)
             o->logs[i].transport.ops->close(&o->logs[i].transport);
         output_free(o);
         return false;
     }
-    o->shown = is_directory_target(opt->path)  ? opt->path
-               : o->logs[0].transport.opt.path ? o->logs[0].transport.opt.path
-                                               : "-";
+    if (!dir)
+        o->nlogs = 1;
+    /* a Redis transport has put *** for the password in its copy of the target */
+    const char *t = o->logs[0].transport.opt.path;
+    o->shown = dir ? opt->path : t ? t : "-";
     o->record.hasher = o->hasher = community_id_hasher_new();
     s->outputs[s->noutputs++] = o;
     return true;

@@ -43,9 +43,8 @@ struct sink_counts {
 /* One -o: its logs (one, or one per log file in a directory), which rotate and reopen
  * together, written by one writer thread in the order records were produced. */
 struct sink_output {
-    struct sink *sink;  /* the owner, whose totals it adds to */
-    const char *target; /* as given to -o (NULL: standard output) */
-    const char *shown;  /* as records and messages name it ("-", a password as ***) */
+    struct sink *sink; /* the owner, whose totals it adds to */
+    const char *shown; /* as records and messages name it ("-", a password as ***) */
     struct sink_log logs[SINK_LOGS_MAX];
     size_t nlogs;
     struct record_options record;
