@@ -252,6 +252,9 @@ Test(outputs, ambiguous_or_impossible_outputs_are_refused) {
     expect_refused(
         (const char *[]){"-r", cap, "-o", "syslog://127.0.0.1:9", "--rotate-seconds", "60", NULL},
         "rotate files");
+    /* the queue holds 16 to 1048576 records */
+    expect_refused((const char *[]){"-r", cap, "--output-queue", "15", NULL},
+                   "--output-queue needs a whole number from 16 to 1048576");
     struct stat st;
     cr_expect_neq(stat(a, &st), 0, "a refused command line created %s", a);
 }
