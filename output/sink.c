@@ -229,22 +229,21 @@ static void output_rotate(struct sink_output *o, int64_t wall_ns) {
             if (l->buf.len && !l->transport.ops->write(&l->transport, l->buf.data, l->buf.len))
                 write_failed(o, &l->transport);
         }
-        l->transport.ops->rotate(&l->transport, wall_ns);
+        if (l->transport.ops->rotate)
+            l->transport.ops->rotate(&l->transport, wall_ns);
     }
 }
 
-/* Writes the formatted record (if the format wrote one) in one call to the transport; true if
- * there was one. A log that reached its size rotates its whole output. */
-static bool record_finish(struct sink_output *o, struct sink_log *l) {
+/* Writes the formatted record (if the format wrote one) in one call to the transport. A log
+ * that reached its size rotates its whole output. */
+static void record_finish(struct sink_output *o, struct sink_log *l) {
     struct transport *t = &l->transport;
-    if (l->buf.len == 0 && !outbuf_failed(&l->buf))
-        return false;
-    if (o->broken_pipe)
-        return true;
+    if ((l->buf.len == 0 && !outbuf_failed(&l->buf)) || o->broken_pipe)
+        return;
     if (outbuf_failed(&l->buf)) {
         errno = ENOMEM;
         write_failed(o, t);
-        return true;
+        return;
     }
     if (t->ops->write(t, l->buf.data, l->buf.len))
         o->counts.written++;
@@ -253,7 +252,6 @@ static bool record_finish(struct sink_output *o, struct sink_log *l) {
     collect_transport_lost(o, t);
     if (t->rotate_pending)
         output_rotate(o, capture_wall_ns());
-    return true;
 }
 
 static void write_connection(void *ctx, const struct conn *c, bool final) {
