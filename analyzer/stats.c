@@ -125,6 +125,11 @@ void stats_set_shard(struct run_stats *s, uint32_t index, uint32_t count) {
     s->shard_count = count;
 }
 
+void stats_set_outputs(struct run_stats *s, const struct output_account *a, size_t n) {
+    s->outputs = a;
+    s->noutputs = n;
+}
+
 void stats_set_records_lost(struct run_stats *s, uint64_t lost) {
     s->records_lost = lost;
 }

@@ -93,6 +93,8 @@ struct run_stats {
     bool have_ts;
     int64_t first_sec, last_sec; /* earliest and latest packet time */
     uint32_t first_nsec, last_nsec;
+    const struct output_account *outputs; /* per -o, as of the summary (the sink sets them) */
+    size_t noutputs;
 };
 
 enum input_status {
@@ -115,6 +117,16 @@ struct input_report {
 const char *input_status_name(enum input_status s);
 
 /* A periodic snapshot of a long run (live capture), for --stats-interval. */
+/* What became of the records one output (-o) was given: the sink fills it in as it writes the
+ * records that carry it (stats and the summary). */
+struct output_account {
+    const char *target; /* as -o names it ("-": standard output) */
+    const char *format;
+    uint64_t written; /* handed to the output */
+    uint64_t dropped; /* never delivered: its queue was full, or a live receiver was down */
+    uint64_t failed;  /* a write that failed (a full disk) */
+};
+
 struct live_stats {
     int64_t wall_ns;                        /* when it was taken */
     double uptime_seconds;                  /* since the run started */
@@ -130,6 +142,8 @@ struct live_stats {
     uint64_t records_lost;          /* records that could not be written */
     uint64_t rotations_failed;      /* output rotations that did not happen */
     struct checksum_counts checksums[CHECKSUM_LAYER_COUNT]; /* so far */
+    const struct output_account *outputs; /* per -o, as of this record (the sink sets them) */
+    size_t noutputs;
 };
 
 /* Counts one packet that passed the filter and was decoded with result st. Returns the packet's
@@ -176,6 +190,8 @@ static inline void stats_count_bad_timestamp(struct run_stats *s) {
 void stats_note_tracker(struct run_stats *s, const struct tracker_counts *tc);
 void stats_note_capture(struct run_stats *s, const struct capture_stats *cs);
 void stats_set_records_lost(struct run_stats *s, uint64_t lost);
+/* The outputs' counts (a[0..n), the caller's, alive while s is used). */
+void stats_set_outputs(struct run_stats *s, const struct output_account *a, size_t n);
 /* --shard K/N: this run analyses share index (K - 1) of count (N). */
 void stats_set_shard(struct run_stats *s, uint32_t index, uint32_t count);
 void stats_set_rotations_failed(struct run_stats *s, uint64_t failed);

@@ -36,8 +36,18 @@ struct format_ctx {
     bool output_empty;                /* nothing has been written to this output (file) yet */
 };
 
+/* One file of a format that writes several logs, as Zeek does (-o DIR: DIR/conn.log and
+ * DIR/weird.log): its name in the directory and the format that writes it. */
+struct format_log {
+    const char *file;
+    const struct format_ops *format;
+};
+
 struct format_ops {
     const char *name; /* as given to -F */
+    /* -o DIR: the log files, ended by a row without a file (NULL: the format writes one stream,
+     * and -o DIR is refused). */
+    const struct format_log *logs;
     /* A connection that has ended (final) or is still open (interim). */
     void (*connection)(struct format_ctx *f, const struct conn *c, bool final);
     /* An anomaly as it is detected. A format may write nothing for it (text lists connection
@@ -48,6 +58,8 @@ struct format_ops {
     /* The run summary, the last record; run_seconds is the wall-clock run time. */
     void (*summary)(struct format_ctx *f, const struct run_stats *s,
                     const struct input_report *inputs, size_t ninputs, double run_seconds);
+    /* What ends a log file before it is rotated away (Zeek's #close); NULL: nothing. */
+    void (*trailer)(struct format_ctx *f);
 };
 
 /* The format called name, or NULL. */

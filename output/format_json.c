@@ -318,6 +318,23 @@ void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, co
     jsonw_object_end(w);
 }
 
+/* "outputs": [{target, format, written, dropped, failed}, …], one per -o. */
+static void put_outputs(struct jsonw *w, const struct output_account *a, size_t n) {
+    if (!n)
+        return;
+    jsonw_array_begin(w, "outputs");
+    for (size_t i = 0; i < n; i++) {
+        jsonw_object_begin(w, NULL);
+        jsonw_string(w, "target", a[i].target);
+        jsonw_string(w, "format", a[i].format);
+        jsonw_u64(w, "written", a[i].written);
+        jsonw_u64(w, "dropped", a[i].dropped);
+        jsonw_u64(w, "failed", a[i].failed);
+        jsonw_object_end(w);
+    }
+    jsonw_array_end(w);
+}
+
 void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
                                const struct record_options *o) {
     put_ts(w, "ts", ls->wall_ns, o);
@@ -334,6 +351,7 @@ void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
     jsonw_u64(w, "anomaly_events_folded", ls->anomaly_events_folded);
     jsonw_u64(w, "records_lost", ls->records_lost);
     jsonw_u64(w, "rotations_failed", ls->rotations_failed);
+    put_outputs(w, ls->outputs, ls->noutputs);
     put_checksums(w, ls->checksums);
 }
 
@@ -484,6 +502,7 @@ void format_json_summary_members(struct jsonw *w, const struct run_stats *s,
         jsonw_u64(w, "records_lost", s->records_lost);
     if (s->rotations_failed)
         jsonw_u64(w, "rotations_failed", s->rotations_failed);
+    put_outputs(w, s->outputs, s->noutputs);
     if (s->have_capture_stats)
         put_capture(w, s->capture_received, s->capture_dropped, s->capture_if_dropped);
 }

@@ -268,6 +268,10 @@ static void text_stats(struct format_ctx *f, const struct live_stats *ls) {
     }
     if (bad || offloaded)
         outbuf_printf(out, ", checksums %" PRIu64 " bad %" PRIu64 " offloaded", bad, offloaded);
+    for (size_t i = 0; i < ls->noutputs; i++) /* outputs that lost records */
+        if (ls->outputs[i].dropped || ls->outputs[i].failed)
+            outbuf_printf(out, ", %s dropped %" PRIu64 " failed %" PRIu64, ls->outputs[i].target,
+                          ls->outputs[i].dropped, ls->outputs[i].failed);
     outbuf_putc(out, '\n');
 }
 
@@ -386,6 +390,24 @@ static void text_packets(struct outbuf *out, const struct run_stats *s) {
     }
 }
 
+/* Each output's accounting, when there are several or one lost records: "PATH (FORMAT): N
+ * written, N dropped, N failed" (zero counts left out). */
+static void text_outputs(struct outbuf *out, const struct run_stats *s) {
+    bool lost = false;
+    for (size_t i = 0; i < s->noutputs; i++)
+        lost = lost || s->outputs[i].dropped || s->outputs[i].failed;
+    for (size_t i = 0; (s->noutputs > 1 || lost) && i < s->noutputs; i++) {
+        const struct output_account *a = &s->outputs[i];
+        label(out, i ? "" : "Outputs");
+        outbuf_printf(out, "%s (%s): %" PRIu64 " written", a->target, a->format, a->written);
+        if (a->dropped)
+            outbuf_printf(out, ", %" PRIu64 " dropped", a->dropped);
+        if (a->failed)
+            outbuf_printf(out, ", %" PRIu64 " failed", a->failed);
+        outbuf_putc(out, '\n');
+    }
+}
+
 /* Why a run reported no connection, in one line, the first thing the output says. */
 static void text_no_connections(struct outbuf *out, const struct run_stats *s,
                                 const struct input_report *inputs, size_t ninputs) {
@@ -432,6 +454,7 @@ static void text_summary(struct format_ctx *f, const struct run_stats *s,
     text_packets(out, s);
     text_protocols(out, s);
     text_problems(out, s);
+    text_outputs(out, s);
     text_connections(out, &s->conns);
     text_anomaly_totals(out, &s->conns);
 }

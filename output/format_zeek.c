@@ -1,14 +1,16 @@
-/* format_zeek: connection records as Zeek's conn.log — `zeek` in Zeek's TSV form (the #-header
- * with #fields and #types, one row per connection, #close at the end), `zeek-json` as Zeek's
- * JSON writer produces it (flat "id.orig_h" keys, unset fields left out). Zeek's columns come
- * first, in Zeek's order, types and unset/empty conventions (scripts/base/protocols/conn/
- * main.zeek: duration and orig_bytes/resp_bytes only when the duration is positive, history
- * only when not empty, local_orig/local_resp unset without Site::local_nets), then ip_proto and
- * community_id as recent Zeek writes them, then shakedown's own columns. One column table
+/* format_zeek: records as Zeek's logs — `zeek` in Zeek's TSV form (the #-header with #fields and
+ * #types, one row per record, #close at the end), `zeek-json` as Zeek's JSON writer produces it
+ * (flat "id.orig_h" keys, unset fields left out). conn.log: Zeek's columns first, in Zeek's
+ * order, types and unset/empty conventions (scripts/base/protocols/conn/main.zeek: duration and
+ * orig_bytes/resp_bytes only when the duration is positive, history only when not empty,
+ * local_orig/local_resp unset without Site::local_nets), then ip_proto and community_id as
+ * recent Zeek writes them, then shakedown's own columns. weird.log (-o DIR only): one row per
+ * anomaly in the columns of Zeek's base/frameworks/notice/weird.zeek. One column table per log
  * drives both forms.
  *
- * Anomaly, stats and summary records have no place in conn.log: anomalies are listed in each
- * row's `anomalies` column; the summary ends the TSV log with #close. */
+ * In one stream (a file, stdout) only conn.log is written: anomalies are listed in each row's
+ * `anomalies` column. Stats and summary records have no place in Zeek's logs; the summary ends
+ * a TSV log with #close. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,8 +36,10 @@ struct zeek_value {
     char text[256];
 };
 
+/* The record a row is made of: a connection (conn.log) or an anomaly (weird.log). */
 struct zeek_row {
     const struct conn *c;
+    const struct anomaly_event *ev;
     const struct record_options *opt;
 };
 
@@ -273,6 +277,131 @@ static const struct zeek_column columns[] = {
 
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
 
+/* ---- weird.log ----------------------------------------------------------------------------- */
+
+static void weird_ts(const struct zeek_row *r, struct zeek_value *v) {
+    set_seconds(v, r->ev->ts_ns);
+}
+
+/* The uid of the connection the anomaly is in; host-level anomalies (flood, scan) have none. */
+static void weird_uid(const struct zeek_row *r, struct zeek_value *v) {
+    const struct anomaly_event *ev = r->ev;
+    if (!ev->key) {
+        v->kind = ZEEK_UNSET;
+        return;
+    }
+    v->kind = ZEEK_STRING;
+    conn_uid_make(ev->serial, ev->first_ns, ev->key, v->text);
+}
+
+/* id.*: the connection's originator (role 0) and responder (role 1). A host-level anomaly has
+ * one address, as Zeek's flow weirds do: a scan's source as the originator, a flood's target as
+ * the responder; its ports are unset. */
+static void weird_host(const struct zeek_row *r, int role, struct zeek_value *v) {
+    const struct anomaly_event *ev = r->ev;
+    const uint8_t *addr = NULL;
+    uint8_t version = ev->host_version;
+    if (ev->key) {
+        addr = ev->key->addr[role ? !ev->orig_side : ev->orig_side];
+        version = ev->key->ip_version;
+    } else if (ev->host && (ev->id == ANOMALY_PORT_SCAN) == (role == 0)) {
+        addr = ev->host;
+    }
+    if (!addr) {
+        v->kind = ZEEK_UNSET;
+        return;
+    }
+    v->kind = ZEEK_STRING;
+    flowtext_addr(v->text, sizeof v->text, addr, version);
+}
+
+static void weird_port(const struct zeek_row *r, int role, struct zeek_value *v) {
+    const struct anomaly_event *ev = r->ev;
+    if (ev->key)
+        set_count(v, ev->key->port[role ? !ev->orig_side : ev->orig_side]);
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+static void weird_orig_h(const struct zeek_row *r, struct zeek_value *v) {
+    weird_host(r, 0, v);
+}
+
+static void weird_orig_p(const struct zeek_row *r, struct zeek_value *v) {
+    weird_port(r, 0, v);
+}
+
+static void weird_resp_h(const struct zeek_row *r, struct zeek_value *v) {
+    weird_host(r, 1, v);
+}
+
+static void weird_resp_p(const struct zeek_row *r, struct zeek_value *v) {
+    weird_port(r, 1, v);
+}
+
+static void weird_name(const struct zeek_row *r, struct zeek_value *v) {
+    set_text(v, ZEEK_STRING, anomaly_name(r->ev->id));
+}
+
+static void weird_addl(const struct zeek_row *r, struct zeek_value *v) {
+    if (r->ev->detail[0])
+        set_text(v, ZEEK_STRING, r->ev->detail);
+    else
+        v->kind = ZEEK_UNSET;
+}
+
+/* shakedown raises no notices from its anomalies (Zeek: only weirds in Weird::actions do). */
+static void weird_notice(const struct zeek_row *r, struct zeek_value *v) {
+    (void)r;
+    set_text(v, ZEEK_BOOL, "F");
+}
+
+/* Zeek's peer is the name of the node that saw it ("zeek" standalone): here, shakedown. */
+static void weird_peer(const struct zeek_row *r, struct zeek_value *v) {
+    (void)r;
+    set_text(v, ZEEK_STRING, "shakedown");
+}
+
+/* Zeek's source is the analyzer that raised it ("TCP", "UDP"...); host-level ones: unset. */
+static void weird_source(const struct zeek_row *r, struct zeek_value *v) {
+    const struct flow_key *k = r->ev->key;
+    if (!k) {
+        v->kind = ZEEK_UNSET;
+        return;
+    }
+    v->kind = ZEEK_STRING;
+    const char *p = flowtext_proto(k->proto, k->ip_version);
+    size_t i = 0;
+    for (; p[i] && i + 1 < sizeof v->text; i++)
+        v->text[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 'A' : p[i]);
+    v->text[i] = '\0';
+}
+
+static const struct zeek_column weird_columns[] = {
+    {"ts", "time", weird_ts},
+    {"uid", "string", weird_uid},
+    {"id.orig_h", "addr", weird_orig_h},
+    {"id.orig_p", "port", weird_orig_p},
+    {"id.resp_h", "addr", weird_resp_h},
+    {"id.resp_p", "port", weird_resp_p},
+    {"name", "string", weird_name},
+    {"addl", "string", weird_addl},
+    {"notice", "bool", weird_notice},
+    {"peer", "string", weird_peer},
+    {"source", "string", weird_source},
+};
+
+/* A log: its #path and its columns. */
+struct zeek_log {
+    const char *path;
+    const struct zeek_column *columns;
+    size_t n;
+};
+
+static const struct zeek_log conn_log = {"conn", columns, NCOLUMNS};
+static const struct zeek_log weird_log = {"weird", weird_columns,
+                                          sizeof weird_columns / sizeof weird_columns[0]};
+
 /* ---- TSV ----------------------------------------------------------------------------------- */
 
 /* Zeek's log time stamp for #open and #close: the wall clock, local time as Zeek writes it. */
@@ -285,29 +414,39 @@ static void put_log_time(struct outbuf *out, const char *tag) {
     outbuf_printf(out, "#%s\t%s\n", tag, stamp);
 }
 
-static void put_header(struct outbuf *out) {
+static void put_header(struct outbuf *out, const struct zeek_log *log) {
     outbuf_puts(out, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
-                     "#unset_field\t-\n#path\tconn\n");
+                     "#unset_field\t-\n");
+    outbuf_printf(out, "#path\t%s\n", log->path);
     put_log_time(out, "open");
     outbuf_puts(out, "#fields");
-    for (size_t i = 0; i < NCOLUMNS; i++)
-        outbuf_printf(out, "\t%s", columns[i].name);
+    for (size_t i = 0; i < log->n; i++)
+        outbuf_printf(out, "\t%s", log->columns[i].name);
     outbuf_puts(out, "\n#types");
-    for (size_t i = 0; i < NCOLUMNS; i++)
-        outbuf_printf(out, "\t%s", columns[i].type);
+    for (size_t i = 0; i < log->n; i++)
+        outbuf_printf(out, "\t%s", log->columns[i].type);
     outbuf_putc(out, '\n');
 }
 
-/* Values are shakedown's own (numbers, addresses, names from its tables): none holds a tab, a
- * newline or a comma inside a set element, so no Zeek escaping is needed. */
-static void tsv_connection(struct format_ctx *f, const struct conn *c, bool final) {
-    struct zeek_row row = {c, f->opt};
+/* A string value as Zeek's ASCII writer escapes it: the separator, other control bytes and the
+ * backslash as \xNN. Most values are shakedown's own (numbers, addresses, names from its
+ * tables) and hold none of them; an anomaly's detail (weird.log's addl) might. */
+static void put_escaped(struct outbuf *out, const char *text) {
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '\\')
+            outbuf_printf(out, "\\x%02x", *p);
+        else
+            outbuf_putc(out, (char)*p);
+    }
+}
+
+/* One row of log from the record in row, the header first in a log that is still empty. */
+static void tsv_row(struct format_ctx *f, const struct zeek_log *log, const struct zeek_row *row) {
     struct zeek_value v;
-    (void) final; /* an interim row has close "open", as its end is not known yet */
     if (f->output_empty)
-        put_header(f->out);
-    for (size_t i = 0; i < NCOLUMNS; i++) {
-        columns[i].value(&row, &v);
+        put_header(f->out, log);
+    for (size_t i = 0; i < log->n; i++) {
+        log->columns[i].value(row, &v);
         if (i)
             outbuf_putc(f->out, '\t');
         if (v.kind == ZEEK_UNSET)
@@ -315,14 +454,28 @@ static void tsv_connection(struct format_ctx *f, const struct conn *c, bool fina
         else if (v.kind == ZEEK_SET && !v.text[0])
             outbuf_puts(f->out, "(empty)");
         else
-            outbuf_puts(f->out, v.text);
+            put_escaped(f->out, v.text);
     }
     outbuf_putc(f->out, '\n');
+}
+
+static void tsv_connection(struct format_ctx *f, const struct conn *c, bool final) {
+    (void) final; /* an interim row has close "open", as its end is not known yet */
+    tsv_row(f, &conn_log, &(struct zeek_row){.c = c, .opt = f->opt});
+}
+
+static void tsv_weird(struct format_ctx *f, const struct anomaly_event *ev) {
+    tsv_row(f, &weird_log, &(struct zeek_row){.ev = ev, .opt = f->opt});
 }
 
 static void zeek_no_record(struct format_ctx *f, const void *record) {
     (void)f;
     (void)record;
+}
+
+static void zeek_no_connection(struct format_ctx *f, const struct conn *c, bool final) {
+    (void) final;
+    zeek_no_record(f, c);
 }
 
 static void zeek_anomaly(struct format_ctx *f, const struct anomaly_event *ev) {
@@ -333,14 +486,19 @@ static void zeek_stats(struct format_ctx *f, const struct live_stats *ls) {
     zeek_no_record(f, ls);
 }
 
+/* A log that was opened (has its header) is closed: before it is rotated away, and at the end. */
+static void tsv_trailer(struct format_ctx *f) {
+    if (!f->output_empty)
+        put_log_time(f->out, "close");
+}
+
 static void tsv_summary(struct format_ctx *f, const struct run_stats *s,
                         const struct input_report *inputs, size_t ninputs, double run_seconds) {
     (void)s;
     (void)inputs;
     (void)ninputs;
     (void)run_seconds;
-    if (!f->output_empty) /* a log that was opened (has its header) is closed */
-        put_log_time(f->out, "close");
+    tsv_trailer(f);
 }
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
@@ -357,26 +515,34 @@ static void json_set(struct jsonw *w, const char *key, const char *list) {
     jsonw_array_end(w);
 }
 
-static void json_connection(struct format_ctx *f, const struct conn *c, bool final) {
-    struct zeek_row row = {c, f->opt};
+static void json_row(struct format_ctx *f, const struct zeek_log *log, const struct zeek_row *row) {
     struct zeek_value v;
     struct jsonw w;
-    (void) final;
     jsonw_start(&w, f->out);
     jsonw_object_begin(&w, NULL);
-    for (size_t i = 0; i < NCOLUMNS; i++) {
-        columns[i].value(&row, &v);
+    for (size_t i = 0; i < log->n; i++) {
+        const char *name = log->columns[i].name;
+        log->columns[i].value(row, &v);
         if (v.kind == ZEEK_NUMBER)
-            jsonw_number_text(&w, columns[i].name, v.text);
+            jsonw_number_text(&w, name, v.text);
         else if (v.kind == ZEEK_STRING)
-            jsonw_string(&w, columns[i].name, v.text);
+            jsonw_string(&w, name, v.text);
         else if (v.kind == ZEEK_BOOL)
-            jsonw_bool(&w, columns[i].name, v.text[0] == 'T');
+            jsonw_bool(&w, name, v.text[0] == 'T');
         else if (v.kind == ZEEK_SET)
-            json_set(&w, columns[i].name, v.text);
+            json_set(&w, name, v.text);
     }
     jsonw_object_end(&w);
     outbuf_putc(f->out, '\n');
+}
+
+static void json_connection(struct format_ctx *f, const struct conn *c, bool final) {
+    (void) final;
+    json_row(f, &conn_log, &(struct zeek_row){.c = c, .opt = f->opt});
+}
+
+static void json_weird(struct format_ctx *f, const struct anomaly_event *ev) {
+    json_row(f, &weird_log, &(struct zeek_row){.ev = ev, .opt = f->opt});
 }
 
 static void json_summary(struct format_ctx *f, const struct run_stats *s,
@@ -388,16 +554,41 @@ static void json_summary(struct format_ctx *f, const struct run_stats *s,
     zeek_no_record(f, NULL);
 }
 
+/* -o DIR: conn.log with the connections, weird.log with the anomalies. */
+static const struct format_ops zeek_weird = {
+    .name = "zeek",
+    .connection = zeek_no_connection,
+    .anomaly = tsv_weird,
+    .stats = zeek_stats,
+    .summary = tsv_summary,
+    .trailer = tsv_trailer,
+};
+static const struct format_ops zeek_json_weird = {
+    .name = "zeek-json",
+    .connection = zeek_no_connection,
+    .anomaly = json_weird,
+    .stats = zeek_stats,
+    .summary = json_summary,
+};
+
 extern const struct format_ops output_format_zeek, output_format_zeek_json;
+static const struct format_log zeek_logs[] = {
+    {"conn.log", &output_format_zeek}, {"weird.log", &zeek_weird}, {NULL, NULL}};
+static const struct format_log zeek_json_logs[] = {
+    {"conn.log", &output_format_zeek_json}, {"weird.log", &zeek_json_weird}, {NULL, NULL}};
+
 const struct format_ops output_format_zeek = {
     .name = "zeek",
+    .logs = zeek_logs,
     .connection = tsv_connection,
     .anomaly = zeek_anomaly,
     .stats = zeek_stats,
     .summary = tsv_summary,
+    .trailer = tsv_trailer,
 };
 const struct format_ops output_format_zeek_json = {
     .name = "zeek-json",
+    .logs = zeek_json_logs,
     .connection = json_connection,
     .anomaly = zeek_anomaly,
     .stats = zeek_stats,

@@ -1,5 +1,6 @@
-/* sink: an output — a format (how records are written: format.h) over a transport (where the
- * bytes go: transport.h). Each record is formatted whole into a reused buffer and handed to the
+/* sink: where records go — one or more outputs (-o may repeat), each a format (how records are
+ * written: format.h) over a transport (where the bytes go: transport.h); every record goes to
+ * every output. Each record is formatted whole into a reused buffer and handed to the
  * transport in one write as soon as it exists. A reader that goes away (broken pipe) is noticed;
  * a failing write is reported once, counted, and writing goes on.
  *
@@ -21,35 +22,86 @@
 #include "tracker.h"
 #include "transport.h"
 
-struct sink {
+/* One file or stream of an output: a format over a transport. */
+struct sink_log {
     const struct format_ops *format;
-    struct record_options record;
     struct transport transport;
-    struct outbuf buf;             /* the record being written (the writer thread's, if any) */
-    _Atomic bool broken_pipe;      /* the reader went away: nothing more can be written */
-    _Atomic uint64_t lost_records; /* records that could not be written */
-    struct writer *writer;         /* the writer thread, if started */
-    struct community_id_hasher *hasher;
+    struct outbuf buf; /* the record being written (the writer thread's, if any) */
+    char *path;        /* -o DIR: DIR/<the log's file>, owned */
 };
 
-/* Opens the output, writing records in the given format; false with a one-line reason in err. */
+/* -o DIR with a format of several logs (Zeek: conn.log and weird.log) */
+#define SINK_LOGS_MAX 4
+
+/* What became of the records an output was given. */
+struct sink_counts {
+    _Atomic uint64_t written; /* handed to the transport and not reported lost by it */
+    _Atomic uint64_t dropped; /* never delivered: a live receiver that was down or too slow */
+    _Atomic uint64_t failed;  /* a write that failed (a full disk, out of memory) */
+};
+
+/* One -o: its logs (one, or one per log file in a directory), which rotate and reopen
+ * together, written by one writer thread in the order records were produced. */
+struct sink_output {
+    struct sink *sink; /* the owner, whose totals it adds to */
+    const char *shown; /* as records and messages name it ("-", a password as ***) */
+    struct sink_log logs[SINK_LOGS_MAX];
+    size_t nlogs;
+    struct record_options record;
+    struct community_id_hasher *hasher;
+    struct writer *writer; /* the writer thread, if started */
+    struct sink_counts counts;
+    _Atomic bool broken_pipe; /* its reader went away: nothing more can be written */
+};
+
+#define SINK_OUTPUTS_MAX 16
+
+struct sink {
+    struct sink_output *outputs[SINK_OUTPUTS_MAX];
+    size_t noutputs;
+    bool dropping;                 /* the writers drop what their full queue cannot take (live) */
+    _Atomic bool broken_pipe;      /* an output's reader went away: the run stops */
+    _Atomic uint64_t lost_records; /* records that could not be written, all outputs */
+};
+
+/* An empty sink: add its outputs with sink_add. */
+void sink_init(struct sink *s);
+
+/* Adds an output writing records in the given format to opt's target; false with a one-line
+ * reason in err. A directory (an existing one, or a path ending in '/', created if missing)
+ * takes one file per log of the format (format_ops.logs); a format of one stream refuses it. */
+bool sink_add(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
+              const struct record_options *record, char *err, size_t errlen);
+
+/* sink_init and sink_add: a sink of one output. */
 bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
                const struct record_options *record, char *err, size_t errlen);
+
+/* Rotations that did not happen, all outputs. */
+uint64_t sink_rotations_failed(const struct sink *s);
+
+/* Every output's counts as of now (a[SINK_OUTPUTS_MAX]), for the records that carry them;
+ * returns how many outputs. */
+size_t sink_accounts(const struct sink *s, struct output_account *a);
 
 /* True if the output is a terminal (to pick the default format before sink_open). */
 bool sink_is_terminal(const struct transport_options *opt);
 
-/* Starts the writer thread: from now on connection records and anomalies are queued and written
- * by it. False (and records are written synchronously, as before) if it cannot be started. */
-bool sink_start_writer(struct sink *s);
+/* Starts a writer thread per output, each with a queue of queue_len records (0: the default,
+ * WRITER_QUEUE_DEFAULT): from now on connection and anomaly records are queued and written by
+ * them. live: the capture must never wait for an output, so a record its full queue cannot take
+ * is dropped and counted (the output's `dropped`), and stats records are queued too; else the
+ * analysis waits for room. False if a thread cannot be started (its output is then written
+ * synchronously, as before). */
+bool sink_start_writer(struct sink *s, size_t queue_len, bool live);
 
 /* Waits until every queued record has been written (a no-op without a writer thread). */
 void sink_drain(struct sink *s);
 
-/* Flushes and closes the output (stopping the writer thread); false if that failed. */
+/* Flushes and closes every output (stopping the writer threads); false if one failed. */
 bool sink_close(struct sink *s);
 
-/* SIGHUP: closes and reopens a file by its name (appending), so a file renamed away by
+/* SIGHUP: closes and reopens each file by its name (appending), so a file renamed away by
  * logrotate is left complete and a new one is started. */
 void sink_reopen(struct sink *s);
 

@@ -6,7 +6,50 @@
 #include <string.h>
 #include <time.h>
 
+/* The date of day z (days since 1970-01-01), proleptic Gregorian: H. Hinnant's civil_from_days
+ * (http://howardhinnant.github.io/date_algorithms.html), for days from 1970 on. */
+static void civil_from_days(uint64_t z, unsigned *y, unsigned *m, unsigned *d) {
+    z += 719468; /* days from 0000-03-01 */
+    uint64_t era = z / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);                          /* [0, 146096] */
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    unsigned mp = (5 * doy + 2) / 153;                                    /* March is 0 */
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (unsigned)(era * 400 + yoe) + (*m <= 2);
+}
+
+static char *put_digits(char *p, unsigned v, int n) {
+    for (int i = n - 1; i >= 0; i--, v /= 10u)
+        p[i] = (char)('0' + v % 10u);
+    return p + n;
+}
+
+/* Each record carries up to three of them: written by hand (gmtime_r and snprintf cost more than
+ * the rest of an ECS or EVE record), for 1970 to 9999; other times through gmtime_r. */
 void timefmt_iso8601(char *buf, size_t len, int64_t sec, uint32_t nsec) {
+    unsigned usec = (unsigned)(nsec / 1000u % 1000000u);
+    if (sec >= 0 && sec < INT64_C(253402300800) && len >= 28) { /* before year 10000 */
+        unsigned y, mo, d, s = (unsigned)((uint64_t)sec % 86400u);
+        civil_from_days((uint64_t)sec / 86400u, &y, &mo, &d);
+        char *p = put_digits(buf, y, 4);
+        *p++ = '-';
+        p = put_digits(p, mo, 2);
+        *p++ = '-';
+        p = put_digits(p, d, 2);
+        *p++ = 'T';
+        p = put_digits(p, s / 3600u, 2);
+        *p++ = ':';
+        p = put_digits(p, s / 60u % 60u, 2);
+        *p++ = ':';
+        p = put_digits(p, s % 60u, 2);
+        *p++ = '.';
+        p = put_digits(p, usec, 6);
+        *p++ = 'Z';
+        *p = '\0';
+        return;
+    }
     time_t t = (time_t)sec;
     struct tm tm;
     if (!gmtime_r(&t, &tm)) {
@@ -14,7 +57,7 @@ void timefmt_iso8601(char *buf, size_t len, int64_t sec, uint32_t nsec) {
         return;
     }
     snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(nsec / 1000u % 1000000u));
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }
 
 size_t timefmt_u64(char out[TIMEFMT_U64_LEN], uint64_t v) {

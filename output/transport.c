@@ -18,17 +18,26 @@ static const struct transport_ops *const transports[] = {
     &output_transport_file,
 };
 
+static const struct transport_ops *transport_find(const struct transport_options *opt) {
+    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++)
+        if (transports[i]->accepts(opt))
+            return transports[i];
+    return NULL;
+}
+
+const char *transport_name_for(const struct transport_options *opt) {
+    const struct transport_ops *ops = transport_find(opt);
+    return ops ? ops->name : "none";
+}
+
 bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
                     size_t errlen) {
     memset(t, 0, sizeof *t);
     t->opt = *opt;
     t->opened_ns = capture_wall_ns();
-    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
-        if (transports[i]->accepts(opt)) {
-            t->ops = transports[i];
-            return t->ops->open(t, err, errlen);
-        }
-    }
+    t->ops = transport_find(opt);
+    if (t->ops)
+        return t->ops->open(t, err, errlen);
     snprintf(err, errlen, "no output transport for %s", opt->path ? opt->path : "stdout");
     return false;
 }

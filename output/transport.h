@@ -52,7 +52,9 @@ struct transport {
     uint32_t rotations;
     uint64_t rotations_failed;      /* rotations that did not happen (the file was kept) */
     struct transport_record record; /* the record being written (the sink sets it) */
-    uint64_t lost; /* records taken by write and later not delivered; the sink counts them */
+    uint64_t lost;       /* records taken by write and later not delivered; the sink counts them */
+    bool rotate_pending; /* the file reached --rotate-size: the sink rotates it (and its
+                          * siblings, the other logs of its output) after this record */
     void *own;
 };
 
@@ -66,7 +68,8 @@ struct transport_ops {
     bool (*write)(struct transport *t, const char *buf, size_t len);
     /* SIGHUP: start again on the target by its name (NULL: nothing to do). */
     void (*reopen)(struct transport *t, int64_t wall_ns);
-    /* Rotation by age: due now? (cheap, any thread; NULL: never) and do it (writer's thread). */
+    /* Rotation by age: due now? (cheap, any thread; NULL: never). rotate: move what was written
+     * since the last rotation aside now, whatever its age (the writer's thread). */
     bool (*rotation_due)(const struct transport *t, int64_t wall_ns);
     void (*rotate)(struct transport *t, int64_t wall_ns);
     /* Delivers what the transport holds back (a batch): called when the writer thread has
@@ -79,6 +82,9 @@ struct transport_ops {
 /* Opens the transport that accepts opt's target into t; false with a one-line reason in err. */
 bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
                     size_t errlen);
+
+/* The name of the transport that would serve opt's target ("file", "redis" ...). */
+const char *transport_name_for(const struct transport_options *opt);
 
 /* The syslog facility called name ("local5", "daemon" ...) as its number, or -1. */
 int transport_syslog_facility(const char *name);

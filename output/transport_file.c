@@ -237,7 +237,7 @@ static bool file_write(struct transport *t, const char *buf, size_t len) {
     }
     t->bytes += len;
     if (t->opt.rotate_bytes && t->bytes - fs->rotate_base >= t->opt.rotate_bytes)
-        file_rotate(t, capture_wall_ns());
+        t->rotate_pending = true;
     return true;
 }
 
@@ -269,9 +269,12 @@ static bool file_rotation_due(const struct transport *t, int64_t wall_ns) {
     return t->opt.rotate_ns > 0 && wall_ns - t->opened_ns >= t->opt.rotate_ns;
 }
 
-static void file_rotate_by_age(struct transport *t, int64_t wall_ns) {
+/* Only what was written since the last rotation (or failed attempt) is moved aside: no empty
+ * rotated files. */
+static void file_rotate_written(struct transport *t, int64_t wall_ns) {
     const struct file_state *fs = t->own;
-    if (t->bytes > fs->rotate_base && file_rotation_due(t, wall_ns))
+    t->rotate_pending = false;
+    if (t->bytes > fs->rotate_base)
         file_rotate(t, wall_ns);
 }
 
@@ -293,6 +296,6 @@ const struct transport_ops output_transport_file = {
     .write = file_write,
     .reopen = file_reopen,
     .rotation_due = file_rotation_due,
-    .rotate = file_rotate_by_age,
+    .rotate = file_rotate_written,
     .close = file_close,
 };

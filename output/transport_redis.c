@@ -1,6 +1,9 @@
 /* transport_redis: records into Redis through hiredis, one record a list element, message or
  * stream entry (its newline stripped):
- *   -o redis://HOST:PORT/KEY[?mode=list|publish|xadd[&maxlen=N]]
+ *   -o redis://[[USER]:PASSWORD@]HOST:PORT/KEY[?mode=list|publish|xadd[&maxlen=N]
+ *      [&password=PASSWORD][&user=USER]]
+ * With a password, every connection starts with AUTH [USER] PASSWORD (Redis 6 ACL users, or
+ * requirepass); the password never appears in a message (the target is shown with *** for it).
  * list: RPUSH KEY record (the default; consumers pop the oldest first); publish: PUBLISH KEY
  * record; xadd: XADD KEY [MAXLEN ~ N] * record RECORD.
  *
@@ -28,6 +31,8 @@ enum redis_mode { REDIS_LIST, REDIS_PUBLISH, REDIS_XADD };
 
 struct redis_out {
     struct netout_endpoint ep;
+    char user[256], password[256]; /* AUTH (password "": none) */
+    char shown[1024];              /* the target as messages show it: the password as *** */
     char key[512];
     enum redis_mode mode;
     char maxlen[24]; /* xadd: MAXLEN ~ this ("": no limit) */
@@ -43,7 +48,36 @@ static bool redis_accepts(const struct transport_options *opt) {
     return opt->path && strncmp(opt->path, "redis://", 8) == 0;
 }
 
-/* One query parameter ("mode=xadd", "maxlen=1000"). */
+/* Percent-decodes len bytes of s into out (URL userinfo and query values: %40 is '@'); false
+ * if it does not fit or a %XX is malformed. */
+static bool url_decode(char *out, size_t cap, const char *s, size_t len) {
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned v = (unsigned char)s[i];
+        if (s[i] == '%') {
+            if (i + 2 >= len)
+                return false;
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            char *end;
+            v = (unsigned)strtoul(hex, &end, 16);
+            if (*end || !hex[0] || !hex[1])
+                return false;
+            i += 2;
+        }
+        if (k + 1 >= cap)
+            return false;
+        out[k++] = (char)v;
+    }
+    out[k] = '\0';
+    return true;
+}
+
+/* The span of the target that holds a password, to be shown as *** (len 0: none). */
+struct secret_span {
+    size_t off, len;
+};
+
+/* One query parameter ("mode=xadd", "maxlen=1000", "password=..."). */
 static bool parse_param(struct redis_out *ro, const char *p, size_t len, char *err, size_t errlen) {
     if (len == 9 && memcmp(p, "mode=list", 9) == 0)
         ro->mode = REDIS_LIST;
@@ -54,21 +88,75 @@ static bool parse_param(struct redis_out *ro, const char *p, size_t len, char *e
     else if (len > 7 && len - 7 < sizeof ro->maxlen && memcmp(p, "maxlen=", 7) == 0 &&
              strspn(p + 7, "0123456789") >= len - 7)
         memcpy(ro->maxlen, p + 7, len - 7);
+    else if (len > 9 && memcmp(p, "password=", 9) == 0 &&
+             url_decode(ro->password, sizeof ro->password, p + 9, len - 9))
+        return true;
+    else if (len > 5 && memcmp(p, "user=", 5) == 0 &&
+             url_decode(ro->user, sizeof ro->user, p + 5, len - 5))
+        return true;
     else {
-        snprintf(err, errlen, "'%.*s': use mode=list, mode=publish, mode=xadd or maxlen=N",
-                 (int)len, p);
+        snprintf(err, errlen,
+                 "'%.*s': use mode=list, mode=publish, mode=xadd, maxlen=N, user=U or password=P",
+                 len > 9 && memcmp(p, "password=", 9) == 0 ? 9 : (int)len, p);
         return false;
     }
     return true;
 }
 
-/* redis://HOST:PORT/KEY[?PARAM[&PARAM]] */
-static bool parse_target(struct redis_out *ro, const char *url, char *err, size_t errlen) {
+/* [USER]:PASSWORD@ before the host; *span: where the password is. */
+static bool parse_userinfo(struct redis_out *ro, const char *url, const char *info, size_t len,
+                           struct secret_span *span, char *err, size_t errlen) {
+    const char *colon = memchr(info, ':', len);
+    *span = (struct secret_span){(size_t)(info - url), len}; /* until the password is found */
+    if (!colon) {
+        snprintf(err, errlen, "use USER:PASSWORD@ or :PASSWORD@ before the host");
+        return false;
+    }
+    size_t ulen = (size_t)(colon - info), plen = len - ulen - 1;
+    *span = (struct secret_span){(size_t)(colon + 1 - url), plen};
+    if (!url_decode(ro->user, sizeof ro->user, info, ulen) ||
+        !url_decode(ro->password, sizeof ro->password, colon + 1, plen) || !plen) {
+        snprintf(err, errlen, "a user or password that is empty, too long or badly %%-encoded");
+        return false;
+    }
+    return true;
+}
+
+/* ro->shown: the target with each password span replaced by ***. */
+static void show_target(struct redis_out *ro, const char *url, const struct secret_span *spans,
+                        size_t n) {
+    size_t k = 0, from = 0, cap = sizeof ro->shown;
+    for (size_t i = 0; i <= n; i++) {
+        size_t to = i < n ? spans[i].off : strlen(url);
+        int w = snprintf(ro->shown + k, cap - k, "%.*s%s", (int)(to - from), url + from,
+                         i < n ? "***" : "");
+        if (w < 0 || (size_t)w >= cap - k)
+            return;
+        k += (size_t)w;
+        from = i < n ? spans[i].off + spans[i].len : to;
+    }
+}
+
+/* redis://[[USER]:PASSWORD@]HOST:PORT/KEY[?PARAM[&PARAM]]; spans: where passwords are (the
+ * ones found, also when it fails). */
+static bool parse_url(struct redis_out *ro, const char *url, struct secret_span spans[2],
+                      size_t *nspans_out, char *err, size_t errlen) {
     const char *hp = url + 8, *slash = strchr(hp, '/');
+    size_t nspans = 0;
+    *nspans_out = 0;
     if (!slash || !slash[1] || slash[1] == '?') {
         snprintf(err, errlen, "no key: use redis://HOST:PORT/KEY");
         return false;
     }
+    const char *at = memchr(hp, '@', (size_t)(slash - hp));
+    if (at && !parse_userinfo(ro, url, hp, (size_t)(at - hp), &spans[0], err, errlen)) {
+        *nspans_out = 1;
+        return false;
+    }
+    nspans = at ? 1 : 0;
+    *nspans_out = nspans;
+    if (at)
+        hp = at + 1;
     if (!netout_endpoint_parse(&ro->ep, hp, (size_t)(slash - hp), err, errlen))
         return false;
     const char *key = slash + 1, *q = strchr(key, '?');
@@ -81,6 +169,9 @@ static bool parse_target(struct redis_out *ro, const char *url, char *err, size_
     for (const char *p = q ? q + 1 : NULL; p && *p;) {
         const char *amp = strchr(p, '&');
         size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len > 9 && memcmp(p, "password=", 9) == 0 && nspans < 2)
+            spans[nspans++] = (struct secret_span){(size_t)(p + 9 - url), len - 9};
+        *nspans_out = nspans;
         if (!parse_param(ro, p, len, err, errlen))
             return false;
         p = amp ? amp + 1 : NULL;
@@ -89,7 +180,39 @@ static bool parse_target(struct redis_out *ro, const char *url, char *err, size_
         snprintf(err, errlen, "maxlen=N goes with mode=xadd");
         return false;
     }
+    if (ro->user[0] && !ro->password[0]) {
+        snprintf(err, errlen, "user=U goes with a password");
+        return false;
+    }
     return true;
+}
+
+static bool parse_target(struct redis_out *ro, const char *url, char *err, size_t errlen) {
+    struct secret_span spans[2] = {{0, 0}, {0, 0}};
+    size_t n;
+    bool ok = parse_url(ro, url, spans, &n, err, errlen);
+    show_target(ro, url, spans, n);
+    return ok;
+}
+
+/* AUTH [USER] PASSWORD on a new connection; false with the server's answer in err. */
+static bool redis_auth(struct redis_out *ro, char *err, size_t errlen) {
+    const char *argv[3] = {"AUTH", ro->user, ro->password};
+    int argc = 3;
+    if (!ro->user[0]) {
+        argv[1] = ro->password;
+        argc = 2;
+    }
+    redisReply *r = redisCommandArgv(ro->ctx, argc, argv, NULL);
+    bool ok = r && r->type == REDIS_REPLY_STATUS;
+    if (!ok)
+        snprintf(err, errlen, "AUTH refused: %s",
+                 !r                             ? ro->ctx->errstr
+                 : r->type == REDIS_REPLY_ERROR ? r->str
+                                                : "no answer");
+    if (r)
+        freeReplyObject(r);
+    return ok;
 }
 
 /* A connection into ro->ctx; false with the reason in err. Live, a server that stops answering
@@ -99,10 +222,14 @@ static bool redis_connect(struct transport *t, struct redis_out *ro, char *err, 
     ro->ctx = redisConnectWithTimeout(ro->ep.host, ro->ep.port_number, tv);
     if (ro->ctx && !ro->ctx->err) {
         struct timeval reply_tv = {1, 0}, forever = {0, 0};
-        if (redisSetTimeout(ro->ctx, t->opt.live ? reply_tv : forever) == REDIS_OK)
+        if (redisSetTimeout(ro->ctx, t->opt.live ? reply_tv : forever) == REDIS_OK &&
+            (!ro->password[0] || redis_auth(ro, err, errlen)))
             return true;
+        if (ro->ctx->err)
+            snprintf(err, errlen, "%s", ro->ctx->errstr);
+    } else {
+        snprintf(err, errlen, "%s", ro->ctx ? ro->ctx->errstr : "out of memory");
     }
-    snprintf(err, errlen, "%s", ro->ctx ? ro->ctx->errstr : "out of memory");
     if (ro->ctx)
         redisFree(ro->ctx);
     ro->ctx = NULL;
@@ -117,12 +244,25 @@ static bool check_key(struct redis_out *ro, char *err, size_t errlen) {
     redisReply *r = redisCommand(ro->ctx, "TYPE %s", ro->key);
     bool ok = r && r->type == REDIS_REPLY_STATUS &&
               (strcmp(r->str, "none") == 0 || strcmp(r->str, want) == 0);
-    if (!ok)
+    if (!ok && r && r->type == REDIS_REPLY_ERROR)
+        snprintf(err, errlen, "%.200s", r->str); /* NOAUTH: a password is needed */
+    else if (!ok)
         snprintf(err, errlen, "the key holds a %.32s, not a %s",
                  r && r->type == REDIS_REPLY_STATUS ? r->str : "something unreadable", want);
     if (r)
         freeReplyObject(r);
     return ok;
+}
+
+/* The first command was refused: without a password (NOAUTH), or the key is of another type. */
+static void key_refused(const struct redis_out *ro, const char *why, char *err, size_t errlen) {
+    if (strncmp(why, "NOAUTH", 6) == 0)
+        snprintf(err, errlen,
+                 "cannot log in to the Redis server %s: %s (a password goes in the URL: "
+                 "redis://[USER]:PASSWORD@HOST:PORT/KEY)",
+                 ro->shown, why);
+    else
+        snprintf(err, errlen, "-o %s: %s", ro->shown, why);
 }
 
 static bool redis_open(struct transport *t, char *err, size_t errlen) {
@@ -131,17 +271,21 @@ static bool redis_open(struct transport *t, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return false;
     }
+    char why[512];
+    bool parsed = parse_target(ro, t->opt.path, why, sizeof why);
     ro->link =
-        (struct netout_link){.what = "Redis server", .target = t->opt.path, .live = t->opt.live};
-    char why[256];
-    if (!parse_target(ro, t->opt.path, why, sizeof why))
-        snprintf(err, errlen, "-o %s: %s", t->opt.path, why);
+        (struct netout_link){.what = "Redis server", .target = ro->shown, .live = t->opt.live};
+    if (!parsed)
+        snprintf(err, errlen, "-o %s: %s", ro->shown, why);
     else if (!redis_connect(t, ro, why, sizeof why))
-        snprintf(err, errlen, "cannot reach the Redis server %s: %s", t->opt.path, why);
+        snprintf(err, errlen, "%s the Redis server %s: %s",
+                 strncmp(why, "AUTH", 4) == 0 ? "cannot log in to" : "cannot reach", ro->shown,
+                 why);
     else if (!check_key(ro, why, sizeof why))
-        snprintf(err, errlen, "-o %s: %s", t->opt.path, why);
+        key_refused(ro, why, err, errlen);
     else {
         t->own = ro;
+        t->opt.path = ro->shown; /* messages name the target without its password */
         return true;
     }
     if (ro->ctx)

@@ -275,7 +275,8 @@ static bool syslog_write(struct transport *t, const char *buf, size_t len) {
         syslog_disconnect(so);
         netout_link_lost(&so->link, strerror(e));
         if (t->opt.live && attempt > 0) {
-            errno = e;
+            errno = ENOTCONN; /* the receiver, not the output, is gone: dropped (EPIPE here
+                               * would read as shakedown's own reader gone, ending the run) */
             return false;
         }
     }

@@ -16,9 +16,10 @@
  * published, writes it without the lock, and only then moves `head` on, so head == tail means
  * every record handed over has been written. */
 
-#define WRITER_QUEUE_LEN 16384 /* jobs, about 10 MB: absorbs the burst of a mass close */
+/* WRITER_QUEUE_DEFAULT jobs, about 10 MB: absorbs the burst of a mass close, and live a receiver
+ * that is slow for a while. */
 
-enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY };
+enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY, JOB_STATS };
 
 struct writer_job {
     uint8_t kind; /* enum writer_job_kind */
@@ -33,6 +34,7 @@ struct writer_job {
             struct flow_key key;
             uint8_t host[16];
         } anomaly;
+        struct live_stats stats;
     } u;
 };
 
@@ -44,6 +46,8 @@ struct writer {
     pthread_cond_t work;  /* a job published, or quit */
     pthread_cond_t space; /* head moved on */
     struct writer_job *jobs;
+    size_t len;                 /* jobs the ring holds */
+    bool drop_when_full;        /* a full ring drops the record instead of waiting */
     uint64_t head;              /* lock: jobs before it have been written */
     uint64_t tail;              /* lock: jobs before it are published */
     _Atomic uint64_t tail_hint; /* tail, readable without the lock (the writer's short wait) */
@@ -54,6 +58,10 @@ struct writer {
 static void writer_run_job(struct writer *w, struct writer_job *j) {
     if (j->kind == JOB_CONNECTION) {
         w->cb->connection(w->ctx, &j->u.connection.conn, j->final);
+        return;
+    }
+    if (j->kind == JOB_STATS) {
+        w->cb->stats(w->ctx, &j->u.stats);
         return;
     }
     struct anomaly_event *ev = &j->u.anomaly.ev;
@@ -97,7 +105,7 @@ static void *writer_main(void *arg) {
         uint64_t from = w->head, to = w->tail;
         pthread_mutex_unlock(&w->lock);
         for (uint64_t i = from; i < to; i++)
-            writer_run_job(w, &w->jobs[i % WRITER_QUEUE_LEN]);
+            writer_run_job(w, &w->jobs[i % w->len]);
         /* A short watch for more before going to sleep; nothing came: the idle callback, before
          * head moves on, so that writer_drain returns only once it is done (the owner then
          * writes on its own). */
@@ -112,13 +120,20 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-struct writer *writer_start(const struct writer_callbacks *cb, void *ctx) {
+size_t writer_job_size(void) {
+    return sizeof(struct writer_job);
+}
+
+struct writer *writer_start(const struct writer_callbacks *cb, void *ctx, size_t queue_len,
+                            bool drop_when_full) {
     struct writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->cb = cb;
     w->ctx = ctx;
-    w->jobs = calloc(WRITER_QUEUE_LEN, sizeof *w->jobs);
+    w->len = queue_len ? queue_len : WRITER_QUEUE_DEFAULT;
+    w->drop_when_full = drop_when_full;
+    w->jobs = calloc(w->len, sizeof *w->jobs);
     if (!w->jobs || pthread_mutex_init(&w->lock, NULL) != 0) {
         free(w->jobs);
         free(w);
@@ -146,13 +161,16 @@ struct writer *writer_start(const struct writer_callbacks *cb, void *ctx) {
 }
 
 /* The slot for the next job (the producer's alone until writer_publish), waiting for the writer
- * while the ring is full. */
+ * while the ring is full; NULL if it is full and records are dropped instead. */
 static struct writer_job *writer_slot(struct writer *w) {
     pthread_mutex_lock(&w->lock);
-    while (w->tail - w->head >= WRITER_QUEUE_LEN)
+    bool full = w->tail - w->head >= w->len;
+    while (full && !w->drop_when_full) {
         pthread_cond_wait(&w->space, &w->lock);
+        full = w->tail - w->head >= w->len;
+    }
     pthread_mutex_unlock(&w->lock);
-    return &w->jobs[w->tail % WRITER_QUEUE_LEN];
+    return full ? NULL : &w->jobs[w->tail % w->len];
 }
 
 static void writer_publish(struct writer *w) {
@@ -187,8 +205,10 @@ void writer_stop(struct writer *w) {
     free(w);
 }
 
-void writer_connection(struct writer *w, const struct conn *c, bool final) {
+bool writer_connection(struct writer *w, const struct conn *c, bool final) {
     struct writer_job *j = writer_slot(w);
+    if (!j)
+        return false;
     j->kind = JOB_CONNECTION;
     j->final = final;
     j->u.connection.conn = *c;
@@ -198,10 +218,13 @@ void writer_connection(struct writer *w, const struct conn *c, bool final) {
         j->u.connection.conn.anomalies = &j->u.connection.anomalies;
     }
     writer_publish(w);
+    return true;
 }
 
-void writer_anomaly(struct writer *w, const struct anomaly_event *ev) {
+bool writer_anomaly(struct writer *w, const struct anomaly_event *ev) {
     struct writer_job *j = writer_slot(w);
+    if (!j)
+        return false;
     j->kind = JOB_ANOMALY;
     j->u.anomaly.ev = *ev;
     if (ev->key)
@@ -209,4 +232,15 @@ void writer_anomaly(struct writer *w, const struct anomaly_event *ev) {
     if (ev->host)
         memcpy(j->u.anomaly.host, ev->host, ev->host_version == 4 ? 4 : 16);
     writer_publish(w);
+    return true;
+}
+
+bool writer_stats(struct writer *w, const struct live_stats *ls) {
+    struct writer_job *j = writer_slot(w);
+    if (!j)
+        return false;
+    j->kind = JOB_STATS;
+    j->u.stats = *ls;
+    writer_publish(w);
+    return true;
 }

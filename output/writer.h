@@ -1,6 +1,9 @@
-/* writer: a thread of its own (the second core) that writes connection and anomaly records, fed
- * through a bounded queue in the order they were produced. The analysis hands over a copy of
- * each record's data and goes on; the writer calls back into its owner to format and write it.
+/* writer: a thread of its own (the second core) that writes connection, anomaly and (live)
+ * stats records, fed through a bounded queue in the order they were produced. The analysis hands
+ * over a copy of each record's data and goes on; the writer calls back into its owner to format
+ * and write it. While the queue is full the analysis waits (reading files: nothing is dropped),
+ * or, started with drop_when_full (live: the capture must never wait for an output), the record
+ * is not queued and the call says so, for the owner to count.
  *
  * What a job copies: the struct conn and its anomaly list (a block of the tracker's pool, reused
  * once the connection is gone), an anomaly event with its flow key and host address. A copied
@@ -10,13 +13,16 @@
 #define SHAKEDOWN_WRITER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "conn.h"
+#include "stats.h"
 #include "tracker.h"
 
 struct writer_callbacks {
     void (*connection)(void *ctx, const struct conn *c, bool final);
     void (*anomaly)(void *ctx, const struct anomaly_event *ev);
+    void (*stats)(void *ctx, const struct live_stats *ls);
     /* Everything queued has been written and nothing more came for a moment (NULL: not
      * wanted). Called before writer_drain returns, so the owner may finish a batch here. */
     void (*idle)(void *ctx);
@@ -24,12 +30,21 @@ struct writer_callbacks {
 
 struct writer;
 
-/* Starts the thread; NULL if it cannot be started (the caller then writes synchronously). */
-struct writer *writer_start(const struct writer_callbacks *cb, void *ctx);
+/* The queue's length by default, in records (writer_job_size() bytes each). */
+#define WRITER_QUEUE_DEFAULT 16384
 
-/* Queue a record (waits while the queue is full). */
-void writer_connection(struct writer *w, const struct conn *c, bool final);
-void writer_anomaly(struct writer *w, const struct anomaly_event *ev);
+/* Starts the thread with a queue of queue_len records; NULL if it cannot be started (the caller
+ * then writes synchronously). */
+struct writer *writer_start(const struct writer_callbacks *cb, void *ctx, size_t queue_len,
+                            bool drop_when_full);
+
+/* The memory one queued record takes. */
+size_t writer_job_size(void);
+
+/* Queue a record; false if it was dropped (drop_when_full, and the queue was full). */
+bool writer_connection(struct writer *w, const struct conn *c, bool final);
+bool writer_anomaly(struct writer *w, const struct anomaly_event *ev);
+bool writer_stats(struct writer *w, const struct live_stats *ls);
 
 /* Waits until every queued record has been written. */
 void writer_drain(struct writer *w);

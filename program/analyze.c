@@ -153,10 +153,9 @@ static void analyze_packet(struct stream *s, const struct capture_packet *cp, in
 
 /* ---- periodic work ------------------------------------------------------------------------- */
 
-/* The caller holds the output (engine_hold_output): no worker writes a record meanwhile. */
+/* The caller holds the output (engine_hold_output): no worker hands on a record meanwhile. */
 static void emit_stats(struct stream *s, struct capture *cap, int64_t now,
                        const struct tracker_counts *tc, size_t mem_reserved, size_t mem_used) {
-    sink_drain(s->cfg->sink); /* records_lost below counts the records queued before it too */
     struct live_stats ls = {.wall_ns = now,
                             .uptime_seconds = (double)(now - s->started_ns) / 1e9,
                             .packets = s->stats->read.packets,
@@ -166,7 +165,7 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now,
                             .memory_reserved_bytes = mem_reserved,
                             .memory_used_bytes = mem_used,
                             .records_lost = s->cfg->sink->lost_records,
-                            .rotations_failed = s->cfg->sink->transport.rotations_failed};
+                            .rotations_failed = sink_rotations_failed(s->cfg->sink)};
     memcpy(ls.checksums, s->stats->checksums, sizeof ls.checksums);
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "writer.h"
 
 #ifndef SHAKEDOWN_VERSION
 #define SHAKEDOWN_VERSION "unknown"
@@ -225,18 +226,26 @@ static void set_wide(struct options *o, const char *name, const char *arg) {
 
 /* Any format of the format table (output/format.c), by its name. */
 static void set_format(struct options *o, const char *name, const char *arg) {
-    (void)name;
-    o->format = output_format_find(arg);
-    if (!o->format) {
+    const struct format_ops *format = output_format_find(arg);
+    if (!format) {
         char names[256];
         output_format_names(names, sizeof names, ", ");
         usage_error("unknown format '%s': use one of %s", arg, names);
     }
+    if (o->nformats == SINK_OUTPUTS_MAX)
+        usage_error("%s: at most %d formats", name, SINK_OUTPUTS_MAX);
+    o->formats[o->nformats++] = format;
 }
 
 static void set_output(struct options *o, const char *name, const char *arg) {
-    (void)name;
-    o->output.path = arg;
+    if (o->noutputs == SINK_OUTPUTS_MAX)
+        usage_error("%s: at most %d outputs", name, SINK_OUTPUTS_MAX);
+    const char *path = strcmp(arg, "-") == 0 ? NULL : arg;
+    for (size_t i = 0; i < o->noutputs; i++)
+        if (path ? o->outputs[i].path && strcmp(o->outputs[i].path, path) == 0
+                 : !o->outputs[i].path)
+            usage_error("%s %s is given twice", name, arg);
+    o->outputs[o->noutputs++] = (struct output_target){path, NULL, o->nformats};
 }
 
 static void set_syslog_facility(struct options *o, const char *name, const char *arg) {
@@ -266,6 +275,10 @@ static void set_file_mode(struct options *o, const char *name, const char *arg) 
                     arg);
     o->output.file_mode = (unsigned)v;
     o->file_mode_set = true;
+}
+
+static void set_output_queue(struct options *o, const char *name, const char *arg) {
+    o->output_queue = (size_t)parse_uint(name, arg, 16, 1u << 20);
 }
 
 static void set_stats_interval(struct options *o, const char *name, const char *arg) {
@@ -441,7 +454,9 @@ static const struct cli_option option_table[] = {
      "text (default on a terminal), json (one object per line,\n"
      "the default otherwise), zeek (Zeek's conn.log, TSV),\n"
      "zeek-json (conn.log as Zeek's JSON writer writes it),\n"
-     "eve (Suricata's EVE JSON) or ecs (Elastic Common Schema)",
+     "eve (Suricata's EVE JSON) or ecs (Elastic Common Schema).\n"
+     "One -F applies to every -o; with several, each -F applies to\n"
+     "the -o options after it (-F zeek -o logs/ -F ecs -o redis://...)",
      set_format},
     {"wide", 0, NULL,
      "text: every column (history, TCP states, packets, close reason);\n"
@@ -449,22 +464,33 @@ static const struct cli_option option_table[] = {
      set_wide},
     {"output", 'o', "TARGET",
      "write records to TARGET instead of standard output: a FILE\n"
-     "(SIGHUP reopens it: logrotate's create mode);\n"
+     "(SIGHUP reopens it: logrotate's create mode); a DIRectory (one\n"
+     "that exists, or a path ending in '/') with -F zeek or zeek-json:\n"
+     "DIR/conn.log and DIR/weird.log (the anomalies), rotated and\n"
+     "reopened together; - (standard output);\n"
      "syslog://HOST:PORT (UDP) or syslog+tcp://HOST:PORT (RFC 5424,\n"
      "octet-counted); syslog (the local /dev/log) or syslog:///PATH;\n"
-     "redis://HOST:PORT/KEY[?mode=list|publish|xadd[&maxlen=N]]",
+     "redis://[[USER]:PASSWORD@]HOST:PORT/KEY[?mode=list|publish|\n"
+     "xadd[&maxlen=N][&password=P]] (AUTH with the password).\n"
+     "Repeat to write every record to several outputs.",
      set_output},
     {"syslog-facility", 0, "NAME", "facility of syslog messages (default local5)",
      set_syslog_facility},
     {"rotate-size", 0, "N",
      "with -o: move the file aside (FILE.<UTC time>) once it holds N\n"
-     "bytes (suffix k, M or G allowed) and start a new one",
+     "bytes (suffix k, M or G allowed) and start a new one; applies\n"
+     "to the -o that are files or directories (refused without one)",
      set_rotate_size},
     {"rotate-seconds", 0, "S", "with -o: the same every S seconds", set_rotate_seconds},
     {"file-mode", 0, "MODE",
      "with -o: permissions of the files created, in octal (default\n"
      "0640; the umask still applies)",
      set_file_mode},
+    {"output-queue", 0, "N",
+     "records each output's queue holds (default 16384, about\n"
+     "10 MB): live, what a full queue cannot take is dropped and\n"
+     "counted (the output's dropped); reading files, shakedown waits",
+     set_output_queue},
     {"stats-interval", 0, "S",
      "write a stats record every S seconds (packets, drops,\n"
      "connections, memory, anomalies)",
@@ -604,6 +630,40 @@ static void getopt_args_build(struct getopt_args *g) {
     }
 }
 
+/* Which -F applies to which -o: a single -F to every one; with several, each -F to the -o
+ * options after it, up to the next -F. A command line where that leaves an -o without a -F or a
+ * -F without an -o is refused rather than guessed at. No -o: standard output, in the last -F
+ * given (as before -o could repeat). */
+static void resolve_formats(struct options *o) {
+    if (o->noutputs == 0) { /* standard output alone: the last -F, as ever */
+        const struct format_ops *last = o->nformats ? o->formats[o->nformats - 1] : NULL;
+        o->outputs[o->noutputs++] = (struct output_target){NULL, last, o->nformats};
+        return;
+    }
+    if (o->nformats <= 1) {
+        for (size_t i = 0; i < o->noutputs; i++)
+            o->outputs[i].format = o->nformats ? o->formats[0] : NULL;
+        return;
+    }
+    for (size_t i = 0; i < o->noutputs; i++) {
+        struct output_target *t = &o->outputs[i];
+        if (t->formats_before == 0)
+            usage_error("-o %s comes before any -F: with several -F, each applies to the -o "
+                        "options after it",
+                        t->path ? t->path : "-");
+        t->format = o->formats[t->formats_before - 1];
+    }
+    for (size_t f = 1; f <= o->nformats; f++) {
+        bool used = false;
+        for (size_t i = 0; i < o->noutputs && !used; i++)
+            used = o->outputs[i].formats_before == f;
+        if (!used)
+            usage_error("-F %s applies to no output: with several -F, each applies to the -o "
+                        "options after it",
+                        o->formats[f - 1]->name);
+    }
+}
+
 /* Combinations that cannot work. */
 static void check_combinations(const struct options *o) {
     if (o->list_interfaces)
@@ -612,22 +672,29 @@ static void check_combinations(const struct options *o) {
         usage_error("%s", "-i and -r cannot be used together");
     if (!o->live.iface && o->ninputs == 0)
         usage_error("%s", "no input: give a capture file with -r FILE or an interface with -i");
-    if ((o->output.rotate_bytes || o->output.rotate_ns) && !o->output.path)
-        usage_error("%s", "--rotate-size and --rotate-seconds need an output file (-o FILE)");
-    if (o->file_mode_set && !o->output.path)
-        usage_error("%s", "--file-mode needs an output file (-o FILE)");
+    bool any_file = false;
+    for (size_t i = 0; i < o->noutputs; i++) {
+        struct transport_options t = o->output;
+        t.path = o->outputs[i].path;
+        any_file = any_file || strcmp(transport_name_for(&t), "file") == 0;
+    }
+    if ((o->output.rotate_bytes || o->output.rotate_ns) && !any_file)
+        usage_error("%s", "--rotate-size and --rotate-seconds rotate files: no -o is a file or a "
+                          "directory");
+    if (o->file_mode_set && !any_file)
+        usage_error("%s", "--file-mode needs an output file (-o FILE or -o DIR)");
     if (o->user && !o->live.iface)
         usage_error("%s", "-Z drops privileges after opening an interface: use it with -i");
 }
 
 static void options_defaults(struct options *o) {
     memset(o, 0, sizeof *o);
-    o->format = NULL;
     o->checksums = CHECKSUM_MODE_AUTO;
     o->live.promisc = true;
     o->live.snaplen = 256;
     o->live.timeout_ms = 250;
     o->output.file_mode = 0640;
+    o->output_queue = WRITER_QUEUE_DEFAULT;
     tracker_config_defaults(&o->tracker);
     o->workers = 1;
 }
@@ -653,6 +720,7 @@ void cli_parse(struct options *o, int argc, char **argv) {
     }
     if (optind < argc)
         o->filter = join_args(argc - optind, argv + optind);
+    resolve_formats(o);
     check_combinations(o);
 }
 

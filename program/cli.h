@@ -13,16 +13,28 @@
 #include "sink.h"
 #include "tracker.h"
 
+/* One -o: its target and the -F that applies to it (cli.c: each -F applies to the -o options
+ * after it; a single -F applies to every -o). */
+struct output_target {
+    const char *path;                /* NULL: standard output (no -o, or -o -) */
+    const struct format_ops *format; /* NULL: text on a terminal, json otherwise */
+    size_t formats_before;           /* -F options given before this -o */
+};
+
 struct options {
     const char **inputs; /* -r FILE, in order */
     size_t ninputs;
     struct capture_live_options live; /* -i IFACE (live.iface NULL: files) */
     bool list_interfaces;             /* -D */
     const char *user;                 /* -Z USER: drop root after opening the capture */
-    const struct format_ops *format;  /* -F; NULL: text on a terminal, json otherwise */
+    const struct format_ops *formats[SINK_OUTPUTS_MAX]; /* every -F, in order */
+    size_t nformats;
+    struct output_target outputs[SINK_OUTPUTS_MAX]; /* every -o, in order (at least one) */
+    size_t noutputs;
     enum checksum_mode checksums;
-    struct transport_options output; /* -o FILE, rotation, --file-mode */
+    struct transport_options output; /* what every -o shares: rotation, --file-mode, facility */
     bool file_mode_set;              /* --file-mode was given */
+    size_t output_queue;             /* --output-queue: records each output's queue holds */
     struct record_options record;
     struct tracker_config tracker;
     int64_t stats_interval_ns, interim_ns;

@@ -117,12 +117,22 @@ struct setup {
     struct report *report; /* --report, open until the run's end */
 };
 
+/* The output path that is the file st (same device and inode), or NULL. */
+static const char *output_same_file(const struct options *o, const struct stat *st) {
+    struct stat out_st;
+    for (size_t i = 0; i < o->noutputs; i++) {
+        const char *out = o->outputs[i].path;
+        if (out && stat(out, &out_st) == 0 && st->st_dev == out_st.st_dev &&
+            st->st_ino == out_st.st_ino)
+            return out;
+    }
+    return NULL;
+}
+
 /* Every -r input can be opened for reading (a FIFO too: O_NONBLOCK does not wait for its
- * writer), and none is the output file itself (same device and inode): writing it would destroy
+ * writer), and none is an output file itself (same device and inode): writing it would destroy
  * it. Standard input ("-") is only compared, not read: reading it here would consume it. */
 static bool inputs_usable(const struct options *o, char *err, size_t errlen) {
-    struct stat out_st;
-    bool out_exists = o->output.path && stat(o->output.path, &out_st) == 0;
     for (size_t i = 0; i < o->ninputs; i++) {
         const char *path = o->inputs[i];
         bool is_stdin = strcmp(path, "-") == 0;
@@ -137,11 +147,9 @@ static bool inputs_usable(const struct options *o, char *err, size_t errlen) {
         }
         if (!is_stdin)
             close(fd);
-        if (!ok)
-            continue;
-        if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino) {
-            snprintf(err, errlen, "output %s is the input %s: refusing to overwrite it",
-                     o->output.path, path);
+        const char *out = ok ? output_same_file(o, &st) : NULL;
+        if (out) {
+            snprintf(err, errlen, "output %s is the input %s: refusing to overwrite it", out, path);
             return false;
         }
     }
@@ -202,9 +210,6 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         snprintf(err, errlen, "--report %s", why);
         return false;
     }
-    const struct format_ops *format = o->format;
-    if (!format)
-        format = output_format_find(sink_is_terminal(&o->output) ? "text" : "json");
     /* The interface first: a typo in -i must not truncate an existing output file. */
     if (o->live.iface) {
         su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
@@ -214,21 +219,36 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         }
     }
     o->output.live = o->live.iface != NULL; /* a receiver that is down must not stop capture */
-    if (!sink_open(&su->sink, &o->output, format, &o->record, err, errlen))
-        return false;
+    sink_init(&su->sink);
     su->sink_open = true;
+    for (size_t i = 0; i < o->noutputs; i++) {
+        struct transport_options opt = o->output;
+        opt.path = o->outputs[i].path;
+        const struct format_ops *format = o->outputs[i].format;
+        if (!format)
+            format = output_format_find(sink_is_terminal(&opt) ? "text" : "json");
+        if (!sink_add(&su->sink, &opt, format, &o->record, err, errlen))
+            return false;
+    }
     if (o->user && !drop_privileges(o->user, err, errlen))
         return false;
-    /* Reading files, records are written by a thread of their own on another core. A live
-     * capture writes each record itself the moment it exists (and rarely needs the speed). */
-    if (!o->live.iface)
-        sink_start_writer(&su->sink);
+    /* Records are written by a thread per output, on another core. Live, the capture never
+     * waits for one: what an output's full queue cannot take is dropped and counted. */
+    sink_start_writer(&su->sink, o->output_queue, o->live.iface != NULL);
     return true;
 }
 
 /* Does --ladder ask for text ladders on standard output? */
 static bool ladder_text(const struct options *o) {
     return o->ladder_all || o->nladder > 0;
+}
+
+/* Whether any -o names a file, directory or network target (not standard output). */
+static bool outputs_to_files(const struct options *o) {
+    for (size_t i = 0; i < o->noutputs; i++)
+        if (o->outputs[i].path)
+            return true;
+    return false;
 }
 
 /* --ladder: the connections to draw on standard output, in colour on a terminal (unless
@@ -296,7 +316,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
                                  .watchdog = &watchdog,
                                  .ladder = ladder,
                                  .report = su->report,
-                                 .records_off = ladder_text(o) && !o->output.path};
+                                 .records_off = ladder_text(o) && !outputs_to_files(o)};
     bool reader_gone = false;
     notify_ready(); /* the capture and the output are open, privileges dropped */
     enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
@@ -312,7 +332,9 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     }
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
-    stats_set_rotations_failed(&stats, su->sink.transport.rotations_failed);
+    stats_set_rotations_failed(&stats, sink_rotations_failed(&su->sink));
+    struct output_account accounts[SINK_OUTPUTS_MAX]; /* as the summary record says them */
+    stats_set_outputs(&stats, accounts, sink_accounts(&su->sink, accounts));
     if (!cfg.records_off)
         sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
     rc = report_close(su, &stats, reports, o, seconds_since(t0), rc);

@@ -3,7 +3,10 @@
  * from; rotation by size never splits or loses a record and starts each text file with its
  * header; a failing write is counted as a lost record. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +134,7 @@ Test(sink, writer_thread_records_read_back_equal_to_their_connections) {
     char *path = temp_path("conns.json");
     struct sink s;
     open_sink(&s, path, "json", 0);
-    cr_assert(sink_start_writer(&s));
+    cr_assert(sink_start_writer(&s, 0, false));
     struct conn c;
     for (unsigned i = 0; i < NCONN; i++) {
         make_conn(&c, i);
@@ -181,21 +184,23 @@ Test(sink, rotation_by_size_keeps_every_record_whole) {
     char *path = temp_path("rot.json");
     struct sink s;
     open_sink(&s, path, "json", 4096); /* a record is ~700 bytes: a new file every ~6 */
-    cr_assert(sink_start_writer(&s));
+    cr_assert(sink_start_writer(&s, 0, false));
     struct conn c;
     for (unsigned i = 0; i < 100; i++) {
         make_conn(&c, i);
         sink_connection(&s, &c, true);
     }
+    sink_drain(&s);
+    uint32_t rotations = s.outputs[0]->logs[0].transport.rotations;
     cr_assert(sink_close(&s));
-    cr_expect_gt(s.transport.rotations, 5);
+    cr_expect_gt(rotations, 5);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "ls %s* | wc -l", path);
     FILE *p = popen(cmd, "r");
     unsigned files = 0;
     cr_assert_eq(fscanf(p, "%u", &files), 1);
     pclose(p);
-    cr_expect_eq(files, s.transport.rotations + 1);
+    cr_expect_eq(files, rotations + 1);
     snprintf(cmd, sizeof cmd, "cat %s* > %s.all", path, path);
     cr_assert_eq(system(cmd), 0);
     char all[600];
@@ -215,8 +220,9 @@ Test(sink, text_header_at_the_top_of_each_rotated_file) {
         make_conn(&c, i);
         sink_connection(&s, &c, true);
     }
+    uint32_t rotations = s.outputs[0]->logs[0].transport.rotations;
     cr_assert(sink_close(&s));
-    cr_assert_gt(s.transport.rotations, 1);
+    cr_assert_gt(rotations, 1);
     char cmd[700];
     snprintf(cmd, sizeof cmd,
              "for f in %s*; do [ -s \"$f\" ] || continue; "
@@ -238,4 +244,179 @@ Test(sink, failed_writes_are_counted_as_lost_records) {
     }
     sink_close(&s);
     cr_expect_eq(s.lost_records, 7);
+}
+
+/* -o DIR with -F zeek: the connections in DIR/conn.log, the anomalies in DIR/weird.log, each a
+ * Zeek log of its own (#path, its #fields, #close at the end). A syn_flood against 192.0.2.9 is
+ * host-level: no uid and no ports ("-"), its target as id.resp_h, the detail as addl with the tab
+ * escaped as Zeek escapes its separator (\x09). */
+Test(sink, zeek_directory_writes_conn_and_weird_logs) {
+    char *dir = temp_path("zeekdir/"), *conn_log = temp_path("zeekdir/conn.log"),
+         *weird_log = temp_path("zeekdir/weird.log");
+    struct sink s;
+    open_sink(&s, dir, "zeek", 0);
+    struct conn c;
+    make_conn(&c, 0);
+    sink_connection(&s, &c, true);
+    uint8_t host[4] = {192, 0, 2, 9};
+    struct anomaly_event ev = {.id = ANOMALY_SYN_FLOOD,
+                               .dir = -1,
+                               .ts_ns = T0_NS,
+                               .host = host,
+                               .host_version = 4,
+                               .count = 77};
+    snprintf(ev.detail, sizeof ev.detail, "a\tb");
+    sink_anomaly(&s, &ev);
+    struct run_stats st = {0};
+    struct input_report in = {.path = "x.pcap", .link = -1};
+    sink_summary(&s, &st, &in, 1, 0.25);
+    cr_assert(sink_close(&s));
+    char cmd[1200], out[4096];
+    snprintf(cmd, sizeof cmd,
+             "grep -c '^#path\tconn$' %s; grep -c '^#close' %s; grep -vc '^#' %s; "
+             "grep -c '^#path\tweird$' %s; grep -c '^#close' %s; grep -v '^#' %s",
+             conn_log, conn_log, conn_log, weird_log, weird_log, weird_log);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    cr_expect_str_eq(out, "1\n1\n1\n1\n1\n"
+                          "1704067200.000000\t-\t-\t-\t192.0.2.9\t-\tsyn_flood\ta\\x09b\tF\t"
+                          "shakedown\t-\n");
+    free(dir);
+    free(conn_log);
+    free(weird_log);
+}
+
+/* The logs of one directory rotate together: records alternate between conn.log and weird.log,
+ * so whenever one of them reaches --rotate-size the other has rows too, and both are moved aside
+ * at once under the same time stamp (the same suffix), each ended by #close; every rotated file
+ * starts with its own header. */
+Test(sink, zeek_directory_logs_rotate_together) {
+    char *dir = temp_path("rotdir");
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    struct sink s;
+    open_sink(&s, dir, "zeek", 1500); /* a header ~600 bytes, a conn row ~150: a few rows each */
+    struct conn c;
+    uint8_t host[4] = {192, 0, 2, 9};
+    for (unsigned i = 0; i < 40; i++) {
+        make_conn(&c, i);
+        sink_connection(&s, &c, true);
+        struct anomaly_event ev = {.id = ANOMALY_PORT_SCAN,
+                                   .dir = -1,
+                                   .ts_ns = T0_NS,
+                                   .host = host,
+                                   .host_version = 4,
+                                   .count = i};
+        sink_anomaly(&s, &ev);
+    }
+    uint32_t rotations = s.outputs[0]->logs[0].transport.rotations;
+    cr_assert(sink_close(&s));
+    cr_assert_gt(rotations, 2);
+    char cmd[1500], out[256];
+    /* the suffixes of rotated conn.log and weird.log files, which must be the same list; every
+     * rotated file starts with #separator and ends with #close */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && a=$(ls conn.log.* | sed 's/^conn.log//') && "
+             "b=$(ls weird.log.* | sed 's/^weird.log//') && test \"$a\" = \"$b\" && "
+             "for f in conn.log.* weird.log.*; do head -1 $f | grep -q '^#separator' || exit 1; "
+             "tail -1 $f | grep -q '^#close' || exit 1; done && ls conn.log.* | wc -l",
+             dir);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    cr_expect_eq(pclose(p), 0, "rotated logs do not pair up: %s", out);
+    cr_expect_eq((uint32_t)atoi(out), rotations);
+    free(dir);
+}
+
+/* A directory with a format that writes one stream is refused, naming it. */
+Test(sink, directory_refused_for_one_stream_formats) {
+    char *dir = temp_path("jsondir/");
+    struct transport_options opt = {.path = dir};
+    struct record_options rec = {0};
+    struct sink s;
+    char err[512];
+    cr_assert_not(sink_open(&s, &opt, output_format_find("json"), &rec, err, sizeof err));
+    cr_expect(strstr(err, dir) && strstr(err, "directory"), "%s", err);
+    free(dir);
+}
+
+/* SIGHUP (sink_reopen) reopens both logs of a directory by their names: logrotate moved both
+ * away, and the rows that come after go to new files of those names, each starting with its
+ * header, while the moved files keep what they had. */
+Test(sink, zeek_directory_logs_reopen_together) {
+    char *dir = temp_path("hupdir/");
+    struct sink s;
+    open_sink(&s, dir, "zeek", 0);
+    struct conn c;
+    uint8_t host[4] = {192, 0, 2, 9};
+    struct anomaly_event ev = {
+        .id = ANOMALY_PORT_SCAN, .dir = -1, .ts_ns = T0_NS, .host = host, .host_version = 4};
+    make_conn(&c, 0);
+    sink_connection(&s, &c, true);
+    sink_anomaly(&s, &ev);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cd %s && mv conn.log conn.log.1 && mv weird.log weird.log.1", dir);
+    cr_assert_eq(system(cmd), 0);
+    sink_reopen(&s);
+    make_conn(&c, 1);
+    sink_connection(&s, &c, true);
+    sink_anomaly(&s, &ev);
+    cr_assert(sink_close(&s));
+    /* one row in each of the four files, each file starting with its header */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && for f in conn.log conn.log.1 weird.log weird.log.1; do "
+             "test \"$(grep -vc '^#' $f)\" = 1 && head -1 $f | grep -q '^#separator' || exit 1; "
+             "done",
+             dir);
+    cr_expect_eq(system(cmd), 0, "a log was not reopened by its name");
+    free(dir);
+}
+
+/* Live (sink_start_writer with live), the analysis never waits for an output: a reader that does
+ * not read (a FIFO nobody reads yet holds 64 KiB, about 100 records) blocks the writer thread, its
+ * queue of 16 records fills, and what it cannot take is dropped and counted. Once the reader
+ * reads, the queued records arrive: every record handed over is either read or counted
+ * dropped, none twice, and the output's written count is what was read. */
+static void *read_fifo_lines(void *arg) {
+    FILE *f = arg;
+    unsigned long lines = 0;
+    int ch;
+    while ((ch = getc(f)) != EOF)
+        lines += ch == '\n';
+    fclose(f);
+    return (void *)lines;
+}
+
+Test(sink, live_full_queue_drops_and_counts_without_waiting) {
+    char *path = temp_path("slow.fifo");
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    int hold = open(path, O_RDONLY | O_NONBLOCK); /* lets the sink open it for writing */
+    cr_assert_geq(hold, 0);
+    struct sink s;
+    open_sink(&s, path, "json", 0);
+    cr_assert(sink_start_writer(&s, 16, true));
+    struct conn c;
+    for (unsigned i = 0; i < 2000; i++) {
+        make_conn(&c, i);
+        sink_connection(&s, &c, true); /* would hang here if it waited for the reader */
+    }
+    uint64_t dropped = s.outputs[0]->counts.dropped;
+    cr_expect_gt(dropped, 0, "nothing was dropped: the queue did not fill");
+    FILE *f = fopen(path, "r"); /* a writer is there: does not wait */
+    cr_assert_not_null(f);
+    close(hold);
+    pthread_t reader;
+    cr_assert_eq(pthread_create(&reader, NULL, read_fifo_lines, f), 0);
+    sink_drain(&s);
+    uint64_t written = s.outputs[0]->counts.written;
+    cr_expect_eq(s.outputs[0]->counts.dropped, dropped, "dropped after the producer was done");
+    cr_assert(sink_close(&s));
+    void *lines;
+    pthread_join(reader, &lines);
+    cr_expect_eq((uint64_t)(uintptr_t)lines, written);
+    cr_expect_eq(written + dropped, 2000);
+    cr_expect_eq(s.lost_records, dropped);
+    free(path);
 }

@@ -1,9 +1,11 @@
 /* Tests for timefmt: decimal integers, epoch seconds with microseconds (formatted by hand, so
  * checked against what printf would write) and ISO 8601, including times before 1970. */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "timefmt.h"
 
@@ -58,4 +60,25 @@ Test(timefmt, iso8601) {
     cr_expect_str_eq(buf, "2024-01-01T00:00:00.010000Z");
     timefmt_iso8601(buf, sizeof buf, -1, 500000000);
     cr_expect_str_eq(buf, "1969-12-31T23:59:59.500000Z");
+}
+
+/* The hand-written dates agree with gmtime_r for every day from 1970 to 2100 (the range packet
+ * times are clamped to) and a few far ones, each at a time of day that moves through the hours,
+ * minutes and seconds; leap days (2000-02-29, 2024-02-29) and the non-leap 2100 included. */
+Test(timefmt, iso8601_agrees_with_gmtime) {
+    char buf[TIMEFMT_ISO_LEN], want[64];
+    for (int64_t day = 0; day <= 47847 + 3000000; day += day < 47847 ? 1 : 99991) {
+        int64_t sec = day * 86400 + (day * 7919) % 86400;
+        time_t t = (time_t)sec;
+        struct tm tm;
+        cr_assert_not_null(gmtime_r(&t, &tm));
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.123456Z", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        timefmt_iso8601(buf, sizeof buf, sec, 123456789);
+        cr_assert_str_eq(buf, want, "day %lld", (long long)day);
+    }
+    timefmt_iso8601(buf, sizeof buf, 951782400, 0); /* 2000-02-29 */
+    cr_expect_str_eq(buf, "2000-02-29T00:00:00.000000Z");
+    timefmt_iso8601(buf, sizeof buf, 4107456000 + 86400, 999999999); /* 2100 is no leap year */
+    cr_expect_str_eq(buf, "2100-03-01T00:00:00.999999Z");
 }

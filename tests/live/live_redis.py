@@ -14,7 +14,11 @@ directory), and a capture of 300 clean connections plus anomalies of every sever
     the server is stopped (SIGTERM) and the list saved, the second half is fed while it is
     down, it is started again: shakedown waits and reconnects (stderr says so), exits 0, and
     the saved list plus the new one are the reference, none lost (no records_lost), none twice;
-  * a server that is not there at start: exit status 2 and one line naming the target.
+  * a server that is not there at start: exit status 2 and one line naming the target;
+  * AUTH: a second redis-server with requirepass and an ACL user of its own: the records arrive
+    with the password in the URL (redis://:PASSWORD@..., percent-encoded), as ?password=, and
+    as an ACL user (redis://USER:PASSWORD@...); a wrong password, or none, is exit status 2 at
+    start with one line naming the target, the password itself never shown.
 """
 
 import argparse
@@ -83,9 +87,11 @@ class Resp:
         return self.reply()
 
 
-def redis_cmd(port, *args):
+def redis_cmd(port, *args, password=None):
     r = Resp(port)
     try:
+        if password is not None:
+            r.call("AUTH", password)
         return r.call(*args)
     finally:
         r.close()
@@ -157,6 +163,46 @@ def run(t, exe):
     lc.check(len(err) == 1 and f"redis://{lc.HOST}:{closed}/k" in err[0] and
              "Connection refused" in err[0], f"unreachable server: stderr {err}")
     lc.check(not r.stdout, "unreachable server: records on stdout")
+
+    auth(t, exe, cap, want)
+
+
+PASSWORD = "s3cr@t:x"  # '@' and ':' must be percent-encoded in the URL's user part
+
+
+def auth(t, exe, cap, want):
+    """A server that wants a password: right ones deliver every record, wrong ones are refused."""
+    port = rc.free_port()
+    server = rc.Receiver(t, "redis-auth", [lc.which("redis-server"), "--port", str(port), "--bind",
+                                           lc.HOST, "--save", "", "--appendonly", "no", "--dir",
+                                           t.tmp, "--daemonize", "no", "--requirepass", PASSWORD,
+                                           "--user", "shipper", "on", ">pw-2", "~*", "&*",
+                                           "+@all"], port)
+    server.start()
+    base = f"{lc.HOST}:{port}"
+    encoded = PASSWORD.replace("@", "%40").replace(":", "%3A")
+    for key, url in (("sd-auth-url", f"redis://:{encoded}@{base}/sd-auth-url"),
+                     ("sd-auth-param", f"redis://{base}/sd-auth-param?password={encoded}"),
+                     ("sd-auth-user", f"redis://shipper:pw-2@{base}/sd-auth-user")):
+        r = subprocess.run([exe, "-r", cap, "-F", "json", "-o", url], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20, check=False)
+        lc.check(r.returncode == 0 and not r.stderr,
+                 f"{key}: status {r.returncode}, stderr {r.stderr!r}")
+        rc.compare(f"AUTH {key}", redis_cmd(port, "LRANGE", key, 0, -1, password=PASSWORD), want)
+    for url, says in ((f"redis://:wrong-pw@{base}/k", "WRONGPASS"),
+                      (f"redis://{base}/k?password=wrong-pw", "WRONGPASS"),
+                      (f"redis://{base}/k", "NOAUTH")):
+        r = subprocess.run([exe, "-r", cap, "-o", url], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20, check=False)
+        err = r.stderr.decode(errors="replace").splitlines()
+        lc.log(f"{url}: status {r.returncode}, {err}")
+        lc.check(r.returncode == 2, f"{url}: status {r.returncode}, expected 2")
+        shown = url.replace("wrong-pw", "***")
+        lc.check(len(err) == 1 and shown in err[0] and says in err[0] and
+                 "wrong-pw" not in err[0], f"{url}: stderr {err}")
+        lc.check(not r.stdout, f"{url}: records on stdout")
+    lc.check(redis_cmd(port, "EXISTS", "k", password=PASSWORD) == 0,
+             "a refused login wrote records")
 
 
 def restart(t, exe, server, port, frames, times, want):

@@ -4,7 +4,8 @@ regression test).
 
 A live capture whose standard output is a pipe the reader is not reading yet (a slow consumer:
 `shakedown -i eth0 -F json | ssh ...`). Real connections on lo produce far more than the 64 KiB a
-pipe holds, so shakedown blocks in write() (its /proc/PID/wchan says pipe_write). Then:
+pipe holds, so shakedown's writer thread blocks in write() (its /proc/PID/task/TID/wchan says
+pipe_write; the capture goes on, the records queue). Then:
 
   orderly  SIGINT, and after 0.5 s the reader starts reading everything. docs/shakedown.1: the
            first SIGINT stops reading, reports every open connection and writes the summary,
@@ -37,11 +38,15 @@ CONNECTIONS = 250  # ~1 KiB of JSON each: several times what a pipe holds
 
 
 def blocked_writing(pid):
+    """A thread of pid (the output's writer thread) waits in pipe_write."""
     try:
-        with open(f"/proc/{pid}/wchan") as f:
-            return "pipe_write" in f.read()
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                if "pipe_write" in f.read():
+                    return True
     except OSError:
-        return False
+        pass
+    return False
 
 
 def start_blocked(t, exe, tag):
