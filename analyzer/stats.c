@@ -130,6 +130,10 @@ void stats_set_outputs(struct run_stats *s, const struct output_account *a, size
     s->noutputs = n;
 }
 
+void stats_note_checksum_untracked(struct run_stats *s, uint64_t packets) {
+    s->checksum_untracked = packets;
+}
+
 void stats_set_records_lost(struct run_stats *s, uint64_t lost) {
     s->records_lost = lost;
 }

@@ -80,6 +80,7 @@ struct run_stats {
     struct checksum_counts checksums[CHECKSUM_LAYER_COUNT];
     struct stats_source offload_sources[STATS_MAX_OFFLOAD_SOURCES];
     uint32_t offload_source_count; /* all sources switched, listed or not */
+    uint64_t checksum_untracked;   /* packets of sources auto's full table could not track */
 
     struct conn_totals conns;
 
@@ -151,6 +152,9 @@ struct live_stats {
  * GOOD if any verified, else UNVERIFIED — for the caller to judge by --checksums. */
 enum checksum_state stats_count_decoded(struct run_stats *s, const struct packet *p,
                                         enum decode_status st);
+
+/* Packets of sources --checksums auto could not track (its table was full), at the end. */
+void stats_note_checksum_untracked(struct run_stats *s, uint64_t packets);
 
 /* A source --checksums auto has taken as offloading (p is the packet that decided it). */
 void stats_note_offload_source(struct run_stats *s, const struct packet *p);

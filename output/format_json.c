@@ -494,6 +494,7 @@ void format_json_summary_members(struct jsonw *w, const struct run_stats *s,
     put_protocols(w, s);
     put_checksums(w, s->checksums);
     put_offload_sources(w, s);
+    jsonw_u64(w, "checksum_untracked_packets", s->checksum_untracked);
     put_connections(w, &s->conns);
     put_anomaly_totals(w, &s->conns);
     jsonw_u64(w, "anomaly_events_folded", s->conns.anomaly_events_folded);

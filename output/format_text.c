@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checksum_policy.h"
 #include "flowtext.h"
 #include "format.h"
 #include "packet.h"
@@ -112,6 +113,12 @@ static void text_problems(struct outbuf *out, const struct run_stats *s) {
     if (n)
         outbuf_putc(out, '\n');
     text_offload_sources(out, s);
+    if (s->checksum_untracked)
+        outbuf_printf(out,
+                      "  %-22s %" PRIu64 " packets of sources --checksums auto could not track "
+                      "(its table of %d sources was full): a bad checksum among them was left "
+                      "out\n",
+                      "untracked sources", s->checksum_untracked, CHECKSUM_POLICY_SOURCES);
 }
 
 /* ---- the connection table ------------------------------------------------------------------

@@ -339,6 +339,7 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     struct tracker_counts counts;
     engine_counts(s.engine, &counts);
     stats_note_tracker(stats, &counts);
+    stats_note_checksum_untracked(stats, checksum_policy_untracked(s.checksums));
     struct capture_stats cs;
     if (cfg->live && capture_get_stats(cfg->live, &cs))
         stats_note_capture(stats, &cs);

@@ -121,6 +121,14 @@ Test(flood, spoofed_syns_fold_into_one_aggregate_per_window, .timeout = 120) {
     cr_expect_eq(json_int_at(o.summary, "anomalies.syn_flood"), 2);
     cr_expect_eq(json_int_at(o.summary, "anomaly_events_folded"), 99800 + 90001);
     cr_expect_eq(json_int_at(o.summary, "anomaly_aggregates"), 2);
+    /* --checksums auto keeps a window per source in a table of 65536 (CHECKSUM_POLICY_SOURCES);
+     * a source of one packet stays in its window, so at most 65536 of the 200,001 sources are
+     * tracked and the packets of the others are counted as untracked (all have good checksums,
+     * so all are analysed all the same). */
+    int64_t untracked = json_int_at(o.summary, "checksum_untracked_packets");
+    cr_expect(untracked >= FLOOD + 1 - 65536 && untracked <= FLOOD + 1,
+              "checksum_untracked_packets %" PRId64, untracked);
+    cr_expect_eq(json_int_at(o.summary, "analysed"), FLOOD + 1);
     for (int k = 0; k < 200; k++) {
         struct json_object *a = nth_record(&o, "syn_unanswered", false, k);
         cr_assert(a, "syn_unanswered record %d missing", k);
