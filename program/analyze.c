@@ -7,10 +7,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "flowtext.h"
 #include "packet.h"
+#include "status_line.h"
 
 struct stream {
     const struct analyze_config *cfg;
@@ -18,30 +20,42 @@ struct stream {
     struct decode_options decode;
     struct checksum_policy *checksums; /* --checksums, and auto's per-source table */
     struct tracker *tracker;
-    uint64_t frame;           /* frames read so far, across all inputs */
-    FILE *err;                /* where problems are said */
-    bool stopped;             /* by a signal or a vanished reader: stop reading */
-    int64_t started_ns;       /* wall clock */
-    int64_t next_stats_ns;    /* wall clock of the next stats record */
-    int64_t next_interim_ns;  /* capture time of the next interim pass */
-    int64_t next_periodic_ns; /* wall clock of the next periodic() while packets flow (live) */
+    uint64_t frame;            /* frames read so far, across all inputs */
+    FILE *err;                 /* where problems are said */
+    bool stopped;              /* by a signal or a vanished reader: stop reading */
+    int64_t started_ns;        /* wall clock */
+    int64_t next_stats_ns;     /* wall clock of the next stats record */
+    int64_t next_interim_ns;   /* capture time of the next interim pass */
+    int64_t next_periodic_ns;  /* wall clock of the next periodic() while packets flow (live) */
+    struct status_line status; /* live, --stats-interval, err a terminal: the in-place status */
+    bool records_on_terminal;  /* records go to that terminal too: erase the status first */
 };
+
+/* Before a record is written: the status line, if records share its terminal, is erased (the
+ * next periodic() draws it again below the record). */
+static void before_record(struct stream *s) {
+    if (s->records_on_terminal)
+        status_line_clear(&s->status);
+}
 
 /* The tracker's one report path: count the connection, write its record. */
 static void on_conn_reported(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
     stats_count_conn(s->stats, c);
+    before_record(s);
     sink_connection(s->cfg->sink, c, true);
 }
 
 /* Anomalies are written the moment they are detected, so a SIEM can alert at once. */
 static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct stream *s = ctx;
+    before_record(s);
     sink_anomaly(s->cfg->sink, ev);
 }
 
 static void on_interim(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
+    before_record(s);
     sink_connection(s->cfg->sink, c, false);
 }
 
@@ -75,6 +89,7 @@ static void note_offload_source(struct stream *s, const struct packet *p,
                                 const struct checksum_source_counts *n) {
     char addr[64];
     flowtext_addr(addr, sizeof addr, p->src, p->ip_version);
+    status_line_clear(&s->status);
     fprintf(s->err,
             "shakedown: %s: %" PRIu32 " of its first %" PRIu32 " checksummed packets had a bad "
             "checksum (more than %d of %d): taking it as offloading checksums from frame %" PRIu64
@@ -140,7 +155,21 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now) {
         ls.dropped = cs.dropped;
         ls.if_dropped = cs.if_dropped;
     }
+    before_record(s);
     sink_stats(s->cfg->sink, &ls);
+}
+
+/* The status line, drawn afresh: packets read, connections open, packets dropped (the kernel's
+ * and the interface's, when libpcap can say). */
+static void show_status(struct stream *s, struct capture *cap) {
+    struct status_counts c = {.packets = s->stats->read.packets,
+                              .open = tracker_counts(s->tracker)->open_now};
+    struct capture_stats cs;
+    if (cap && capture_get_stats(cap, &cs)) {
+        c.drops_known = true;
+        c.dropped = cs.dropped + cs.if_dropped;
+    }
+    status_line_show(&s->status, &c);
 }
 
 /* Called between packets now and then, and whenever a live capture is idle. */
@@ -157,6 +186,9 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     if (cfg->stats_interval_ns > 0 && now >= s->next_stats_ns) {
         emit_stats(s, cap, now);
         s->next_stats_ns = now + cfg->stats_interval_ns;
+        show_status(s, cap);
+    } else if (s->status.out && !s->status.shown) { /* at the start, or erased for a record */
+        show_status(s, cap);
     }
     int64_t ctime = tracker_now(s->tracker);
     if (cfg->interim_ns > 0 && ctime >= s->next_interim_ns) {
@@ -197,6 +229,7 @@ static enum input_status read_capture(struct stream *s, struct capture *cap, boo
         } else if (cs == CAPTURE_IDLE) {
             periodic(s, cap, live);
         } else if (cs == CAPTURE_DAMAGED && !(live && should_stop(s))) {
+            status_line_clear(&s->status);
             fprintf(err, "shakedown: %s: damaged after %llu packets: %s\n", r->path,
                     (unsigned long long)r->packets, capture_error(cap));
             snprintf(r->message, sizeof r->message, "%s", capture_error(cap));
@@ -240,6 +273,10 @@ static enum exit_status read_inputs(struct stream *s, struct input_report *repor
     if (cfg->live) {
         reports[0].path = cfg->live_name;
         report_open(&reports[0], cfg->live);
+        /* At once, as tcpdump does: the capture is open and shakedown is waiting for packets. */
+        fprintf(err, "listening on %s, link-type %s (%s), snapshot length %d bytes\n",
+                cfg->live_name, reports[0].link_name, capture_link_description(cfg->live),
+                capture_snaplen(cfg->live));
         reports[0].status = read_capture(s, cfg->live, true, &reports[0], err);
         return reports[0].status == INPUT_OK ? EXIT_STATUS_OK : EXIT_STATUS_DAMAGED;
     }
@@ -260,6 +297,9 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     s.started_ns = capture_wall_ns();
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
     s.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
+    status_line_init(&s.status, err,
+                     cfg->live && cfg->stats_interval_ns > 0 && isatty(fileno(err)));
+    s.records_on_terminal = s.status.out && sink_is_terminal(&cfg->sink->transport.opt);
     s.tracker = tracker_new(&cfg->tracker, on_conn_reported, on_anomaly, &s);
     if (!s.tracker || !s.checksums) {
         if (!s.tracker)
@@ -274,7 +314,8 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
         return EXIT_STATUS_USAGE;
     }
     enum exit_status rc = read_inputs(&s, reports, err);
-    sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */
+    status_line_clear(&s.status); /* before the summary and any message after the run */
+    sink_drain(cfg->sink);        /* a reader that went away is known once every record was tried */
     *stopped_by_reader = cfg->sink->broken_pipe;
     tracker_flush(s.tracker, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
     stats_note_tracker(stats, tracker_counts(s.tracker));
