@@ -179,6 +179,7 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     s->next_periodic_ns = now + 100000000; /* at most ten times a second */
     if (cfg->reopen && *cfg->reopen) {
         *cfg->reopen = 0;
+        status_line_clear(&s->status); /* a reopen that fails says so on stderr */
         sink_reopen(cfg->sink);
     }
     if (live) /* an idle link: capture time follows the wall clock, so timeouts still fire */
