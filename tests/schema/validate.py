@@ -12,12 +12,19 @@ Options:
   --whole-run       each FILE is the whole output of one run: its last record, and only that one,
                     is the summary
 
+The schema itself is checked against the draft 2020-12 meta-schema, which takes longer than
+validating a small run: a schema that passed is remembered by the SHA-256 of its text (with the
+--time change applied) in $XDG_CACHE_HOME/shakedown-validate (default ~/.cache), so the test
+suite's hundred runs check each version of the schema once, and a changed schema is checked
+again.
+
 Exit status: 0 every line is a valid record and there was at least one; 1 an invalid line, a line
 that is not JSON, or no records at all (an empty output must not pass); 2 usage error, unreadable
 file or schema, or jsonschema not installed.
 """
 import argparse
 import copy
+import hashlib
 import json
 import os
 import sys
@@ -69,10 +76,7 @@ class Checker:
         if time_form:
             schema = copy.deepcopy(schema)
             schema["$defs"]["timestamp"] = {"$ref": f"#/$defs/{time_form}_time"}
-        try:
-            Draft202012Validator.check_schema(schema)
-        except Exception as e:  # jsonschema.SchemaError, with the offending keyword
-            fail_setup(f"{schema_path} is not a valid draft 2020-12 schema: {shorten(str(e))}")
+        check_schema_once(schema, schema_path)
         checker = Draft202012Validator.FORMAT_CHECKER
         self.validator = Draft202012Validator(schema, format_checker=checker)
         # The top level is oneOf over the record types, whose own errors jsonschema folds into
@@ -103,6 +107,34 @@ class Checker:
         if not found:  # valid as its own type, yet not under oneOf: report what the schema says
             found = list(self.validator.iter_errors(record))
         return [f"{json_path(e.absolute_path)}: {shorten(e.message)}" for e in found]
+
+
+def checked_stamp(schema):
+    """The file whose existence says this exact schema passed check_schema (None: no cache)."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(home):
+        return None
+    text = json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()
+    name = hashlib.sha256(text).hexdigest()
+    return os.path.join(home, "shakedown-validate", f"schema-ok-{name}")
+
+
+def check_schema_once(schema, schema_path):
+    """Draft202012Validator.check_schema, skipped for a schema already found valid."""
+    stamp = checked_stamp(schema)
+    if stamp and os.path.exists(stamp):
+        return
+    try:
+        Draft202012Validator.check_schema(schema)
+    except Exception as e:  # jsonschema.SchemaError, with the offending keyword
+        fail_setup(f"{schema_path} is not a valid draft 2020-12 schema: {shorten(str(e))}")
+    if stamp:
+        try:
+            os.makedirs(os.path.dirname(stamp), mode=0o700, exist_ok=True)
+            with open(stamp, "w", encoding="utf-8") as f:
+                f.write(f"{schema_path}: valid draft 2020-12\n")
+        except OSError:
+            pass  # no cache: the next run checks the schema again
 
 
 def reject_constant(name):
