@@ -107,7 +107,8 @@ wait "$lane_release" "$lane_asan" "$lane_fuzz" || true
 
 # ---- fuzzing, for the time that is left ----------------------------------------------------
 if [ ! -e "$logs/fuzz-build.count" ]; then
-    left=$((t0 + budget - $(date +%s) - 8)) # what starting, reporting and exiting take
+    # Ending some 15 s before the budget: starting, reporting, exiting, and a margin.
+    left=$((t0 + budget - $(date +%s) - 15))
     [ "$left" -ge "$fuzz_min" ] || left=$fuzz_min
     seconds=${SHAKEDOWN_FUZZ_SECONDS:-$left}
     start=$(date +%s)
@@ -118,8 +119,9 @@ if [ ! -e "$logs/fuzz-build.count" ]; then
     if [ -z "$fuzz_passed" ]; then
         fuzz_passed=0 fuzz_failed=1
     fi
-    runs=$(sed -n 's/^\(fuzz_[a-z]*\) *\([0-9?]*\) runs.*/\1 \2/p' "$logs/fuzz.log" | paste -sd, -)
-    say "fuzzing" "$fuzz_passed passed, $fuzz_failed failed: $seconds s each, all at once ($runs runs) ($(($(date +%s) - start)) s)"
+    runs=$(sed -n 's/^\(fuzz_[a-z]*\) *\([0-9?]*\) runs.*/\1 \2 runs/p' "$logs/fuzz.log" |
+        paste -sd, - | sed 's/,/, /g')
+    say "fuzzing" "$fuzz_passed passed, $fuzz_failed failed, $seconds s each, all at once: $runs ($(($(date +%s) - start)) s)"
     count fuzz "$fuzz_passed" "$fuzz_failed"
     if [ "$fuzz_status" -ne 0 ]; then
         echo "---- fuzzing: its output (logs in build-fuzz/logs/)"
