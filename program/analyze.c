@@ -1,7 +1,8 @@
 /* analyze: drives the inputs — capture files in order, or a live interface — through capture →
  * decode → track → output, and the periodic work of a long run (idle timeouts on the wall clock,
- * stats and interim records, output reopen and rotation, stopping on a signal). The per-packet
- * path allocates nothing: one packet view on the stack is refilled for every frame. */
+ * stats and interim records, output reopen and rotation, stopping on a signal, the "listening
+ * on" banner and the status line of a live run). The per-packet path allocates nothing: one
+ * packet view on the stack is refilled for every frame. */
 #include "analyze.h"
 
 #include <inttypes.h>
