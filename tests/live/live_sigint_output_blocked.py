@@ -21,6 +21,7 @@ pipe holds, so shakedown blocks in write() (its /proc/PID/wchan says pipe_write)
 """
 
 import argparse
+import collections
 import os
 import signal
 import subprocess
@@ -116,8 +117,12 @@ def case_orderly(t, exe, bad):
     if total != len(finals):
         bad.append(f"orderly: the summary counts {total} connections, the output has "
                    f"{len(finals)} final records: {total - len(finals)} dropped")
-    if len(set(keys)) != len(keys):
-        bad.append("orderly: a connection reported twice")
+    # More records of a 4-tuple than connections made with it (the kernel may reuse a client
+    # port in TIME_WAIT for a new connection to the same server: tcp_tw_reuse on loopback).
+    made_n = collections.Counter(made)
+    twice = [k for k, n in collections.Counter(keys).items() if 0 < made_n[k] < n]
+    if twice:
+        bad.append(f"orderly: connections reported twice: {twice[:5]}")
     if set(keys) - set(made):
         bad.append(f"orderly: records of connections never made: {set(keys) - set(made)}")
 
