@@ -87,6 +87,15 @@ const char *capture_link_name(const struct capture *cap) {
     return name ? name : "unknown";
 }
 
+const char *capture_link_description(const struct capture *cap) {
+    const char *text = pcap_datalink_val_to_description(pcap_datalink(cap->pcap));
+    return text ? text : "unknown";
+}
+
+int capture_snaplen(const struct capture *cap) {
+    return pcap_snapshot(cap->pcap);
+}
+
 /* The reason an activation failed, in words a user can act on. */
 static const char *activate_error(pcap_t *p, int rc) {
     switch (rc) {

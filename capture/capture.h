@@ -60,9 +60,12 @@ bool capture_filter_valid(const char *filter, char *err, size_t errlen);
  * link type. On failure returns NULL with a one-line reason in err. */
 struct capture *capture_open_file(const char *path, const char *filter, char *err, size_t errlen);
 
-/* The input's link type (DLT value) and its libpcap name. */
+/* The input's link type (DLT value), its libpcap name ("EN10MB") and description ("Ethernet"),
+ * and the snapshot length in effect (the bytes kept of each packet). */
 int capture_link(const struct capture *cap);
 const char *capture_link_name(const struct capture *cap);
+const char *capture_link_description(const struct capture *cap);
+int capture_snaplen(const struct capture *cap);
 
 enum capture_status capture_next(struct capture *cap, struct capture_packet *pkt);
 

@@ -23,6 +23,14 @@ bool sink_is_terminal(const struct transport_options *opt) {
 
 #define TEXT_COLUMNS_DEFAULT 120
 
+bool sink_any_terminal(const struct sink *s) {
+    for (size_t k = 0; k < s->noutputs; k++)
+        for (size_t i = 0; i < s->outputs[k]->nlogs; i++)
+            if (sink_is_terminal(&s->outputs[k]->logs[i].transport.opt))
+                return true;
+    return false;
+}
+
 /* The width text rows must fit: the terminal's (standard output), else $COLUMNS as shells and
  * tools set it, else 120. */
 static unsigned text_columns(const struct transport_options *opt) {

@@ -87,6 +87,9 @@ size_t sink_accounts(const struct sink *s, struct output_account *a);
 /* True if the output is a terminal (to pick the default format before sink_open). */
 bool sink_is_terminal(const struct transport_options *opt);
 
+/* True if any of the sink's outputs writes to a terminal. */
+bool sink_any_terminal(const struct sink *s);
+
 /* Starts a writer thread per output, each with a queue of queue_len records (0: the default,
  * WRITER_QUEUE_DEFAULT): from now on connection and anomaly records are queued and written by
  * them. live: the capture must never wait for an output, so a record its full queue cannot take

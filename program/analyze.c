@@ -1,17 +1,20 @@
 /* analyze: drives the inputs — capture files in order, or a live interface — through capture →
  * decode → track → output, and the periodic work of a long run (idle timeouts on the wall clock,
- * stats and interim records, output reopen and rotation, stopping on a signal). The per-packet
- * path allocates nothing: one packet view on the stack is refilled for every frame. */
+ * stats and interim records, output reopen and rotation, stopping on a signal, the "listening
+ * on" banner and the status line of a live run). The per-packet path allocates nothing: one
+ * packet view on the stack is refilled for every frame. */
 #include "analyze.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "engine.h"
 #include "flowtext.h"
 #include "packet.h"
+#include "status_line.h"
 
 struct stream {
     const struct analyze_config *cfg;
@@ -25,8 +28,17 @@ struct stream {
     int64_t started_ns;                /* wall clock */
     int64_t next_stats_ns;             /* wall clock of the next stats record */
     int64_t next_interim_ns;           /* capture time of the next interim pass */
-    int64_t next_periodic_ns; /* wall clock of the next periodic() while packets flow (live) */
+    int64_t next_periodic_ns;  /* wall clock of the next periodic() while packets flow (live) */
+    struct status_line status; /* live, --stats-interval, err a terminal: the in-place status */
+    bool records_on_terminal;  /* records go to that terminal too: erase the status first */
 };
+
+/* Before a record is written: the status line, if records share its terminal, is erased (the
+ * next periodic() draws it again below the record). */
+static void before_record(struct stream *s) {
+    if (s->records_on_terminal)
+        status_line_clear(&s->status);
+}
 
 /* The tracker's one report path: count the connection, write its record. */
 static void on_conn_reported(void *ctx, const struct conn *c) {
@@ -38,8 +50,10 @@ static void on_conn_reported(void *ctx, const struct conn *c) {
         s->cfg->sink->broken_pipe = true;
     if (s->cfg->report)
         report_on_conn(s->cfg->report, c);
-    if (!s->cfg->records_off)
+    if (!s->cfg->records_off) {
+        before_record(s);
         sink_connection(s->cfg->sink, c, true);
+    }
 }
 
 /* Only when connections are being drawn (--ladder, --ladder-svg, --report). */
@@ -54,16 +68,20 @@ static void on_segment(void *ctx, const struct conn *c, int dir, const struct pa
 /* Anomalies are written the moment they are detected, so a SIEM can alert at once. */
 static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     struct stream *s = ctx;
-    if (!s->cfg->records_off)
+    if (!s->cfg->records_off) {
+        before_record(s);
         sink_anomaly(s->cfg->sink, ev);
+    }
     if (s->cfg->report)
         report_on_anomaly(s->cfg->report, ev);
 }
 
 static void on_interim(void *ctx, const struct conn *c) {
     struct stream *s = ctx;
-    if (!s->cfg->records_off)
+    if (!s->cfg->records_off) {
+        before_record(s);
         sink_connection(s->cfg->sink, c, false);
+    }
 }
 
 /* Packet times a capture file can hold that are not times: before 1970 (libpcap reads a pcap
@@ -96,12 +114,15 @@ static void note_offload_source(struct stream *s, const struct packet *p,
                                 const struct checksum_source_counts *n) {
     char addr[64];
     flowtext_addr(addr, sizeof addr, p->src, p->ip_version);
+    engine_hold_output(s->engine, true); /* workers clear the status line too */
+    status_line_clear(&s->status);
     fprintf(s->err,
             "shakedown: %s: %" PRIu32 " of its first %" PRIu32 " checksummed packets had a bad "
             "checksum (more than %d of %d): taking it as offloading checksums from frame %" PRIu64
             " on; its %" PRIu32 " earlier ones were left out\n",
             addr, n->bad, n->checked, CHECKSUM_POLICY_BAD_MAX, CHECKSUM_POLICY_WINDOW, p->frame,
             n->bad - 1);
+    engine_hold_output(s->engine, false);
     stats_note_offload_source(s->stats, p);
 }
 
@@ -177,7 +198,20 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now,
         ls.dropped = cs.dropped;
         ls.if_dropped = cs.if_dropped;
     }
+    before_record(s);
     sink_stats(s->cfg->sink, &ls);
+}
+
+/* The status line, drawn afresh: packets read, connections open, packets dropped (the kernel's
+ * and the interface's, when libpcap can say). */
+static void show_status(struct stream *s, struct capture *cap, uint32_t open) {
+    struct status_counts c = {.packets = s->stats->read.packets, .open = open};
+    struct capture_stats cs;
+    if (cap && capture_get_stats(cap, &cs)) {
+        c.drops_known = true;
+        c.dropped = cs.dropped + cs.if_dropped;
+    }
+    status_line_show(&s->status, &c);
 }
 
 /* Called between packets now and then, and whenever a live capture is idle. */
@@ -191,20 +225,25 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     struct tracker_counts counts;
     size_t mem_reserved = 0, mem_used = 0;
     bool stats_due = cfg->stats_interval_ns > 0 && !cfg->records_off && now >= s->next_stats_ns;
-    if (stats_due) {
+    bool status_due = s->status.out && (stats_due || !s->status.shown);
+    if (stats_due || status_due)
         engine_counts(s->engine, &counts);
+    if (stats_due) {
         mem_reserved = engine_memory(s->engine);
         mem_used = engine_memory_used(s->engine);
     }
     engine_hold_output(s->engine, true);
     if (cfg->reopen && *cfg->reopen) {
         *cfg->reopen = 0;
+        status_line_clear(&s->status); /* a reopen that fails says so on stderr */
         sink_reopen(cfg->sink);
     }
     if (stats_due) {
         emit_stats(s, cap, now, &counts, mem_reserved, mem_used);
         s->next_stats_ns = now + cfg->stats_interval_ns;
     }
+    if (status_due) /* at each stats record, and at the start or once erased for a record */
+        show_status(s, cap, counts.open_now);
     sink_tick(cfg->sink, now);
     engine_hold_output(s->engine, false);
     int64_t ctime = engine_now(s->engine);
@@ -246,6 +285,7 @@ static enum input_status read_capture(struct stream *s, struct capture *cap, boo
         } else if (cs == CAPTURE_IDLE) {
             periodic(s, cap, live);
         } else if (cs == CAPTURE_DAMAGED && !(live && should_stop(s))) {
+            status_line_clear(&s->status);
             fprintf(err, "shakedown: %s: damaged after %llu packets: %s\n", r->path,
                     (unsigned long long)r->packets, capture_error(cap));
             snprintf(r->message, sizeof r->message, "%s", capture_error(cap));
@@ -289,6 +329,10 @@ static enum exit_status read_inputs(struct stream *s, struct input_report *repor
     if (cfg->live) {
         reports[0].path = cfg->live_name;
         report_open(&reports[0], cfg->live);
+        /* At once, as tcpdump does: the capture is open and shakedown is waiting for packets. */
+        fprintf(err, "listening on %s, link-type %s (%s), snapshot length %d bytes\n",
+                cfg->live_name, reports[0].link_name, capture_link_description(cfg->live),
+                capture_snaplen(cfg->live));
         reports[0].status = read_capture(s, cfg->live, true, &reports[0], err);
         return reports[0].status == INPUT_OK ? EXIT_STATUS_OK : EXIT_STATUS_DAMAGED;
     }
@@ -310,6 +354,9 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
     stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
     s.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
+    status_line_init(&s.status, err,
+                     cfg->live && cfg->stats_interval_ns > 0 && isatty(fileno(err)));
+    s.records_on_terminal = s.status.out && sink_any_terminal(cfg->sink);
     struct engine_config ec = {.tracker = cfg->tracker,
                                .workers = cfg->workers,
                                .live = cfg->live != NULL,
@@ -333,7 +380,8 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     }
     enum exit_status rc = read_inputs(&s, reports, err);
     engine_sync(s.engine);
-    sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */
+    status_line_clear(&s.status); /* before the summary and any message after the run */
+    sink_drain(cfg->sink);        /* a reader that went away is known once every record was tried */
     *stopped_by_reader = cfg->sink->broken_pipe;
     engine_flush(s.engine, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
     struct tracker_counts counts;

@@ -364,7 +364,10 @@ static const struct cli_option option_table[] = {
      "xz); '-' reads standard input. Repeat to read several files in\n"
      "order as one stream.",
      add_input},
-    {"interface", 'i', "IFACE", "capture live on IFACE until SIGINT or SIGTERM", set_interface},
+    {"interface", 'i', "IFACE",
+     "capture live on IFACE until SIGINT or SIGTERM (says \"listening\n"
+     "on IFACE, link-type, snapshot length\" on stderr at once)",
+     set_interface},
     {"no-promiscuous-mode", 'p', NULL, "do not put the interface into promiscuous mode",
      set_no_promiscuous},
     {"snapshot-length", 's', "N",
@@ -493,7 +496,8 @@ static const struct cli_option option_table[] = {
      set_output_queue},
     {"stats-interval", 0, "S",
      "write a stats record every S seconds (packets, drops,\n"
-     "connections, memory, anomalies)",
+     "connections, memory, anomalies); live with stderr a terminal,\n"
+     "also a status line updated in place there",
      set_stats_interval},
     {"interim", 0, "S",
      "write interim records (\"final\": false) for connections open\n"

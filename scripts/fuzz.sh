@@ -1,21 +1,42 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [TARGET...]: builds the libFuzzer targets (fuzz/) with clang in build-fuzz/
-# and runs each for SECONDS (default 60), two at a time at most (a 2-core machine), each on a
-# scratch copy of its seed corpus and fixed regression inputs, so runs never grow the committed
-# corpus. Prints per target the runs, the final coverage (cov/ft) and the time; crash, leak and
-# timeout inputs go to build-fuzz/artifacts/, logs to build-fuzz/logs/. Exits 1 if any target
-# failed, 2 on a usage or setup problem. Installs nothing: scripts/setup.sh does.
+# fuzz.sh [--build-only | --no-build] [--jobs N] [SECONDS] [TARGET...]: builds the libFuzzer
+# targets (fuzz/) with clang in build-fuzz/ and runs each for SECONDS (default 60), N at a time
+# (default 2: a 2-core machine), each on a scratch copy of its seed corpus and fixed regression
+# inputs, so runs never grow the committed corpus. Prints per target the runs, the final
+# coverage (cov/ft) and the time; crash, leak and timeout inputs go to build-fuzz/artifacts/,
+# logs to build-fuzz/logs/. --build-only builds and stops (scripts/test.sh builds while the
+# tests run), --no-build runs what is built. Exits 1 if any target failed, 2 on a usage or
+# setup problem. Installs nothing: scripts/setup.sh does.
 set -eu
 cd "$(dirname "$0")/.."
 
+usage() {
+    echo "usage: $0 [--build-only | --no-build] [--jobs N] [SECONDS] [TARGET...]" >&2
+    exit 2
+}
+build=yes
+run=yes
+jobs=2
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build-only) run=no ;;
+    --no-build) build=no ;;
+    --jobs)
+        [ $# -ge 2 ] || usage
+        jobs=$2
+        shift
+        ;;
+    -*) usage ;;
+    *) break ;;
+    esac
+    shift
+done
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-case $seconds in
-'' | *[!0-9]*)
-    echo "usage: $0 [SECONDS] [TARGET...]" >&2
-    exit 2
-    ;;
+case $seconds$jobs in
+'' | *[!0-9]*) usage ;;
 esac
+[ "$jobs" -ge 1 ] || usage
 targets=${*:-fuzz_dissect fuzz_pipeline fuzz_capture}
 
 if ! command -v clang >/dev/null 2>&1; then
@@ -23,13 +44,16 @@ if ! command -v clang >/dev/null 2>&1; then
     exit 2
 fi
 
-dir=build-fuzz
-echo "== fuzz build ($dir, clang, libFuzzer + ASan + UBSan)"
-# Warnings are not errors here: the warnings-as-errors builds of scripts/test.sh judge them.
-CC=clang cmake -S . -B "$dir" -DSHAKEDOWN_FUZZ=ON -DSHAKEDOWN_TESTS=OFF -DSHAKEDOWN_WERROR=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-# shellcheck disable=SC2086
-cmake --build "$dir" -j2 --target $targets >/dev/null
+dir="build-fuzz"
+if [ $build = yes ]; then
+    echo "== fuzz build ($dir, clang, libFuzzer + ASan + UBSan)"
+    # Warnings are not errors here: the warnings-as-errors builds of scripts/test.sh judge them.
+    CC=clang cmake -S . -B "$dir" -DSHAKEDOWN_FUZZ=ON -DSHAKEDOWN_TESTS=OFF \
+        -DSHAKEDOWN_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    # shellcheck disable=SC2086
+    cmake --build "$dir" -j2 --target $targets >/dev/null
+fi
+[ $run = yes ] || exit 0
 
 mkdir -p "$dir/artifacts" "$dir/logs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -69,33 +93,34 @@ report() {
         "$verdict"
 }
 
-echo "== fuzzing ${seconds} s per target: $targets"
+echo "== fuzzing ${seconds} s per target, $jobs at a time: $targets"
 failed=0
 passed=0
 # shellcheck disable=SC2086 # a list of names, split on purpose
 set -- $targets
 while [ $# -gt 0 ]; do
-    a=$1
-    b=${2:-}
-    shift
-    [ -n "$b" ] && shift
+    # A batch of up to $jobs targets at once, then a line for each as it is waited for.
+    batch=""
+    pids=""
+    n=0
     start=$(date +%s)
-    run_target "$a" &
-    pid_a=$!
-    if [ -n "$b" ]; then
-        run_target "$b" &
-        pid_b=$!
-    fi
-    status_a=0
-    wait "$pid_a" || status_a=$?
-    report "$a" "$status_a" "$(($(date +%s) - start))"
-    if [ "$status_a" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-    if [ -n "$b" ]; then
-        status_b=0
-        wait "$pid_b" || status_b=$?
-        report "$b" "$status_b" "$(($(date +%s) - start))"
-        if [ "$status_b" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-    fi
+    while [ $# -gt 0 ] && [ "$n" -lt "$jobs" ]; do
+        run_target "$1" &
+        batch="$batch $1"
+        pids="$pids $!"
+        n=$((n + 1))
+        shift
+    done
+    for t in $batch; do
+        pid=${pids# }
+        pid=${pid%% *}
+        pids=${pids# }
+        pids=${pids#"$pid"}
+        status=0
+        wait "$pid" || status=$?
+        report "$t" "$status" "$(($(date +%s) - start))"
+        if [ "$status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    done
 done
 
 echo "fuzz: $passed passed, $failed failed"

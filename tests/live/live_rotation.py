@@ -17,6 +17,7 @@ traffic.py server (the client closes first: SF, close.how fin):
 """
 
 import argparse
+import collections
 import os
 import re
 import signal
@@ -81,15 +82,18 @@ def rotated_files(tmp):
 
 
 def check_union(paths, made, bad):
-    """Every connection exactly once as a final record across the files, nothing unexpected."""
+    """Every connection exactly once as a final record across the files, nothing unexpected. A
+    4-tuple can be made twice: Linux reuses a client port whose earlier connection to the same
+    server is in TIME_WAIT for over a second (net.ipv4.tcp_tw_reuse, on for loopback by
+    default), and these loops run for seconds; it then has one final record per connection."""
     seen = {}
     for p in paths:
         for r in lc.finals(lc.strict_lines(p)):
             seen.setdefault(lc.key_of(r), []).append(os.path.basename(p))
-    for k in made:
+    for k, times in collections.Counter(made).items():
         n = len(seen.get(k, []))
-        if n != 1:
-            bad.append(f"{k}: {n} final records ({seen.get(k)})")
+        if n != times:
+            bad.append(f"{k}: {n} final records ({seen.get(k)}) of {times} connection(s)")
     for k in seen.keys() - set(made):
         bad.append(f"{k}: a record of a connection the test never made ({seen[k]})")
     return seen
@@ -112,7 +116,7 @@ def start(t, exe, extra):
 
 def finish(t, sd, server, loop, paths_fn):
     """Waits for every connection's record (in any of paths_fn()), stops shakedown with SIGINT;
-    exit status 0 and a quiet stderr are required."""
+    exit status 0 and a quiet stderr (the banner alone) are required."""
     loop.stop()
     server.stop()
     lc.check(not loop.errors and not server.errors, f"traffic: {loop.errors + server.errors}")
@@ -127,7 +131,7 @@ def finish(t, sd, server, loop, paths_fn):
     status = sd.stop()
     err = sd.stderr()
     lc.check(status == 0, f"exit status {status} after SIGINT, expected 0; stderr:\n{err}")
-    lc.check(err == "", f"shakedown wrote to stderr:\n{err}")
+    lc.check_banner_only(err, "lo")
 
 
 def case_sighup(t, exe):

@@ -10,8 +10,8 @@ pipe_write; the capture goes on, the records queue). Then:
   orderly  SIGINT, and after 0.5 s the reader starts reading everything. docs/shakedown.1: the
            first SIGINT stops reading, reports every open connection and writes the summary,
            exit status 0; a write is only an error when it fails (a full disk), and then it is
-           counted. Required: exit status 0, nothing on stderr, every line complete and valid,
-           the summary last, no summary records_lost, and every connection the summary counts
+           counted. Required: exit status 0, only the banner on stderr, every line complete and
+           valid, the summary last, no summary records_lost, and every connection the summary counts
            (connections.total) present as a final record — none dropped.
            (Until 65e65ef the handlers were installed without SA_RESTART, so the blocked
            write returned EINTR, sink.c took it for a write error — "cannot write output:
@@ -22,6 +22,7 @@ pipe_write; the capture goes on, the records queue). Then:
 """
 
 import argparse
+import collections
 import os
 import signal
 import subprocess
@@ -113,7 +114,7 @@ def case_orderly(t, exe, bad):
            f"{summary.get('capture')}")
     if status != 0:
         bad.append(f"orderly: exit status {status} after SIGINT, expected 0")
-    if err:
+    if err != lc.banner("lo"):
         bad.append(f"orderly: stderr after a SIGINT that interrupted a blocked write: "
                    f"{err.splitlines()}")
     if summary.get("records_lost"):
@@ -121,8 +122,12 @@ def case_orderly(t, exe, bad):
     if total != len(finals):
         bad.append(f"orderly: the summary counts {total} connections, the output has "
                    f"{len(finals)} final records: {total - len(finals)} dropped")
-    if len(set(keys)) != len(keys):
-        bad.append("orderly: a connection reported twice")
+    # More records of a 4-tuple than connections made with it (the kernel may reuse a client
+    # port in TIME_WAIT for a new connection to the same server: tcp_tw_reuse on loopback).
+    made_n = collections.Counter(made)
+    twice = [k for k, n in collections.Counter(keys).items() if 0 < made_n[k] < n]
+    if twice:
+        bad.append(f"orderly: connections reported twice: {twice[:5]}")
     if set(keys) - set(made):
         bad.append(f"orderly: records of connections never made: {set(keys) - set(made)}")
 

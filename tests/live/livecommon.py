@@ -206,6 +206,24 @@ class Shakedown:
             self._err.close()
 
 
+def banner(iface, snaplen=256):
+    """The line shakedown -i IFACE writes on stderr as soon as it captures, as tcpdump does (issue
+    17). lo and veth interfaces are Ethernet to libpcap on Linux (DLT_EN10MB, "Ethernet"); 256 is
+    shakedown's default snapshot length (-s)."""
+    return f"listening on {iface}, link-type EN10MB (Ethernet), snapshot length {snaplen} bytes\n"
+
+
+def check_banner_only(err, iface):
+    """A quiet live run: its stderr is exactly the banner (nothing else was said)."""
+    check(err == banner(iface), f"shakedown's stderr is not just the banner for {iface}:\n{err}")
+
+
+def without_banner(err, iface):
+    """stderr of a live run with its first line checked to be the banner and taken off."""
+    check(err.startswith(banner(iface)), f"stderr does not start with the banner:\n{err}")
+    return err[len(banner(iface)):]
+
+
 def read_lines(path):
     """The complete lines of a JSON-lines file shakedown may still be writing, parsed: a list of
     dicts. A last line without its newline yet is left out; any other broken line fails."""
