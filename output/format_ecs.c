@@ -21,10 +21,7 @@
 /* ECS dates: ISO 8601 in UTC with microseconds. */
 static void put_date(struct jsonw *w, const char *key, int64_t ns) {
     char buf[TIMEFMT_ISO_LEN];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ns, &sec, &nsec);
-    timefmt_iso8601(buf, sizeof buf, sec, nsec);
+    timefmt_iso8601_ns(buf, sizeof buf, ns);
     jsonw_string(w, key, buf);
 }
 

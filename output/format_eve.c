@@ -19,10 +19,7 @@
 /* Suricata's timestamp: "2024-01-01T00:00:00.040000+0000" (UTC). */
 static void put_time(struct jsonw *w, const char *key, int64_t ns) {
     char buf[TIMEFMT_ISO_LEN + 8];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ns, &sec, &nsec);
-    timefmt_iso8601(buf, sizeof buf, sec, nsec);
+    timefmt_iso8601_ns(buf, sizeof buf, ns);
     size_t n = strlen(buf);
     if (n > 0 && buf[n - 1] == 'Z')
         snprintf(buf + n - 1, sizeof buf - (n - 1), "+0000");

@@ -137,10 +137,7 @@ static void text_problems(struct outbuf *out, const struct run_stats *s) {
  * terminal; the records in other formats carry the full time). */
 static void row_time(char out[TIMEFMT_ISO_LEN], int64_t ns) {
     char iso[TIMEFMT_ISO_LEN];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ns, &sec, &nsec);
-    timefmt_iso8601(iso, sizeof iso, sec, nsec);
+    timefmt_iso8601_ns(iso, sizeof iso, ns);
     if (strlen(iso) < 23) { /* "invalid" */
         snprintf(out, TIMEFMT_ISO_LEN, "%s", iso);
         return;
@@ -257,10 +254,7 @@ static void text_connection_line(struct format_ctx *f, const struct conn *c, boo
 static void text_stats(struct format_ctx *f, const struct live_stats *ls) {
     struct outbuf *out = f->out;
     char ts[TIMEFMT_ISO_LEN];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ls->wall_ns, &sec, &nsec);
-    timefmt_iso8601(ts, sizeof ts, sec, nsec);
+    timefmt_iso8601_ns(ts, sizeof ts, ls->wall_ns);
     outbuf_printf(out,
                   "%-26s stats: %" PRIu64 " packets, %" PRIu32 " open, %" PRIu64
                   " reported, %" PRIu64 " anomalies",

@@ -386,10 +386,7 @@ static void text_row(FILE *out, const struct ladder_view *v, const struct ladder
 
 static void text_write(FILE *out, const struct ladder_view *v, bool colour) {
     char iso[TIMEFMT_ISO_LEN], segs[32];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(v->first_ns, &sec, &nsec);
-    timefmt_iso8601(iso, sizeof iso, sec, nsec);
+    timefmt_iso8601_ns(iso, sizeof iso, v->first_ns);
     fprintf(out, "%s  tcp  %s -> %s  %s\n%*s  %-*.*s  %*.*s\n", v->uid, v->ends[0], v->ends[1], iso,
             TIME_COLS, "time (s)", STATE_COLS + ARROW_COLS / 2, STATE_COLS + ARROW_COLS / 2,
             v->ends[0], STATE_COLS + ARROW_COLS / 2 + 2, STATE_COLS + ARROW_COLS / 2 + 2,

@@ -111,3 +111,10 @@ void timefmt_split(int64_t ns, int64_t *sec, uint32_t *nsec) {
     *sec = s;
     *nsec = (uint32_t)r;
 }
+
+void timefmt_iso8601_ns(char *buf, size_t len, int64_t ns) {
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ns, &sec, &nsec);
+    timefmt_iso8601(buf, len, sec, nsec);
+}

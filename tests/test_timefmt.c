@@ -82,3 +82,13 @@ Test(timefmt, iso8601_agrees_with_gmtime) {
     timefmt_iso8601(buf, sizeof buf, 4107456000 + 86400, 999999999); /* 2100 is no leap year */
     cr_expect_str_eq(buf, "2100-03-01T00:00:00.999999Z");
 }
+
+/* timefmt_iso8601_ns is split-then-format: a time after 1970 and one before it (floor division:
+ * -1 ns is 1969-12-31T23:59:59.999999, the microseconds truncated). */
+Test(timefmt, iso8601_from_nanoseconds) {
+    char buf[TIMEFMT_ISO_LEN];
+    timefmt_iso8601_ns(buf, sizeof buf, 1704067200040000123ll);
+    cr_expect_str_eq(buf, "2024-01-01T00:00:00.040000Z");
+    timefmt_iso8601_ns(buf, sizeof buf, -1);
+    cr_expect_str_eq(buf, "1969-12-31T23:59:59.999999Z");
+}
