@@ -46,7 +46,8 @@ static void lines_take(struct lines *l, char *out) {
         l->v[l->n++] = line;
     }
     cr_assert(l->summary, "a run without a summary");
-    qsort(l->v, l->n, sizeof *l->v, cmp_str);
+    if (l->n) /* a share may hold no record; qsort wants a real array */
+        qsort(l->v, l->n, sizeof *l->v, cmp_str);
 }
 
 static void lines_free(struct lines *l) {
@@ -111,7 +112,8 @@ static void expect_shards_equal(const struct lines *one, const char *path, const
     for (int k = 0; k < SHARDS; k++)
         for (size_t i = 0; i < part[k].n; i++)
             merged[m++] = part[k].v[i];
-    qsort(merged, m, sizeof *merged, cmp_str);
+    if (m)
+        qsort(merged, m, sizeof *merged, cmp_str);
     expect_same_records(one, merged, m, path, "from the shares");
     free(merged);
     for (int k = 0; k < SHARDS; k++)
