@@ -131,6 +131,11 @@ static void timer_append(struct flow_table *ft, struct flow_entry *e, unsigned t
 
 struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_key *key,
                                      unsigned timer) {
+    return flow_table_insert_hashed(ft, key, key_hash(ft, key), timer);
+}
+
+struct flow_entry *flow_table_insert_hashed(struct flow_table *ft, const struct flow_key *key,
+                                            uint64_t hash, unsigned timer) {
     uint32_t i;
     if (ft->free_head != NONE) {
         i = ft->free_head;
@@ -143,7 +148,7 @@ struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_ke
     struct flow_entry *e = entry_at(ft, i);
     memset(e, 0, ft->entry_size);
     e->key = *key;
-    uint32_t *bucket = &ft->buckets[key_hash(ft, key) & ft->bucket_mask];
+    uint32_t *bucket = &ft->buckets[hash & ft->bucket_mask];
     e->hash_next = *bucket == 0 ? NONE : *bucket - 1;
     *bucket = i + 1;
     timer_append(ft, e, timer);

@@ -34,6 +34,9 @@ struct flow_entry *flow_table_find_hashed(const struct flow_table *ft, const str
  * (make room first). */
 struct flow_entry *flow_table_insert(struct flow_table *ft, const struct flow_key *key,
                                      unsigned timer);
+/* The same with key's hash (flow_table_hash) already worked out. */
+struct flow_entry *flow_table_insert_hashed(struct flow_table *ft, const struct flow_key *key,
+                                            uint64_t hash, unsigned timer);
 
 void flow_table_remove(struct flow_table *ft, struct flow_entry *e);
 

@@ -87,14 +87,15 @@ static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
 void time_wait_remember(struct time_wait *tw, const struct conn *c, int64_t close_ns) {
     struct closed_conn z = closed_from(c, close_ns);
     const struct flow_key *k = &c->e.key;
-    struct flow_entry *e = flow_table_find(tw->table, k);
+    uint64_t hash = flow_table_hash(tw->table, k);
+    struct flow_entry *e = flow_table_find_hashed(tw->table, k, hash);
     if (e)
         flow_table_remove(tw->table, e);
-    if (!(e = flow_table_insert(tw->table, k, CLOSED_TIMER_TIME_WAIT))) {
+    if (!(e = flow_table_insert_hashed(tw->table, k, hash, CLOSED_TIMER_TIME_WAIT))) {
         struct flow_entry *old = flow_table_oldest(tw->table, CLOSED_TIMER_EXPIRED);
         flow_table_remove(tw->table,
                           old ? old : flow_table_oldest(tw->table, CLOSED_TIMER_TIME_WAIT));
-        e = flow_table_insert(tw->table, k, CLOSED_TIMER_TIME_WAIT);
+        e = flow_table_insert_hashed(tw->table, k, hash, CLOSED_TIMER_TIME_WAIT);
     }
     z.e = *e; /* keep the table's links */
     memcpy(e, &z, sizeof z);

@@ -469,12 +469,13 @@ static void make_room(struct tracker *tr) {
     }
 }
 
-static struct conn *conn_create(struct tracker *tr, const struct flow_key *k,
+static struct conn *conn_create(struct tracker *tr, const struct flow_key *k, uint64_t hash,
                                 const struct packet *p, int side, int64_t ts) {
-    struct conn *c = (struct conn *)flow_table_insert(tr->table, k, CONN_TIMER_HANDSHAKE);
+    struct conn *c =
+        (struct conn *)flow_table_insert_hashed(tr->table, k, hash, CONN_TIMER_HANDSHAKE);
     if (!c) {
         make_room(tr);
-        c = (struct conn *)flow_table_insert(tr->table, k, CONN_TIMER_HANDSHAKE);
+        c = (struct conn *)flow_table_insert_hashed(tr->table, k, hash, CONN_TIMER_HANDSHAKE);
         if (!c)
             return NULL;
     }
@@ -622,7 +623,7 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
     struct conn *c = lookup(tr, &k, hash, p, side, ts, &late);
     if (late.claimed)
         return;
-    if (!c && (bad_checksum || !(c = conn_create(tr, &k, p, side, ts)))) {
+    if (!c && (bad_checksum || !(c = conn_create(tr, &k, hash, p, side, ts)))) {
         tr->counts.untracked_packets++; /* a corrupt packet does not start a connection */
         return;
     }
