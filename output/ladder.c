@@ -397,9 +397,12 @@ static void text_write(FILE *out, const struct ladder_view *v, bool colour) {
         fprintf(out, "%*s... %" PRIu64 " more segments not drawn (%d rows kept)\n", ARROW_INDENT,
                 "", v->left_out, LADDER_ROWS_MAX);
     grouped(segs, sizeof segs, v->segments);
-    fprintf(out, "end: %s, %s segments; orig %s, resp %s\n\n", v->end, segs,
+    fprintf(out, "end: %s, %s segments; orig %s, resp %s\n", v->end, segs,
             tcp_state_name((enum tcp_state)v->final_state[0]),
             tcp_state_name((enum tcp_state)v->final_state[1]));
+    if (v->end_raised) /* judged when the connection ended: under the end, as under a segment */
+        anomaly_line(out, v->end_raised, colour);
+    fputc('\n', out);
 }
 
 /* ---- the end of a connection ---------------------------------------------------------------- */
@@ -421,6 +424,12 @@ static void view_of(struct ladder_view *v, const struct drawn *d, const struct c
     v->segments = d->segments;
     v->left_out = d->left_out;
     v->end = conn_end_name((enum conn_end)c->end);
+    anomaly_set drawn = 0;
+    for (size_t i = 0; i < d->nrows; i++)
+        drawn |= d->rows[i].raised;
+    for (unsigned i = 0; c->anomalies && i < c->anomalies->n; i++)
+        v->end_raised |= anomaly_bit((enum anomaly)c->anomalies->list[i].id);
+    v->end_raised &= ~drawn;
     const struct tcp_conn *t = &c->tcp;
     if (t->syn_ns && t->synack_ns > t->syn_ns)
         v->syn_to_synack_ns = t->synack_ns - t->syn_ns;

@@ -176,6 +176,13 @@ static void footer(FILE *f, const struct ladder_view *v, double y) {
             v->left_out ? " (the last ones not drawn: row limit)" : "",
             tcp_state_name((enum tcp_state)v->final_state[0]),
             tcp_state_name((enum tcp_state)v->final_state[1]));
+    if (v->end_raised) { /* judged when the connection ended */
+        fprintf(f, "<text x=\"20\" y=\"%.0f\" fill=\"#c00\">! at the end:", y + 16);
+        for (anomaly_set s = v->end_raised; s; s &= s - 1)
+            fprintf(f, "%s %s", s == v->end_raised ? "" : ",",
+                    anomaly_name((enum anomaly)__builtin_ctz(s)));
+        fputs("</text>\n", f);
+    }
     fputs("</svg>\n", f);
 }
 
@@ -187,7 +194,7 @@ bool ladder_svg_write(const struct ladder_view *v, const char *path, char *err, 
     }
     int near = near_side(v);
     double cx = capture_x(near);
-    double height = TOP_Y + ROW_H * (double)v->nrows + 60;
+    double height = TOP_Y + ROW_H * (double)v->nrows + 60 + (v->end_raised ? 16 : 0);
     header(f, v, height, cx);
     for (size_t i = 0; i < v->nrows; i++) {
         const struct ladder_row *row = &v->rows[i];
@@ -201,7 +208,7 @@ bool ladder_svg_write(const struct ladder_view *v, const char *path, char *err, 
         state_text(f, row, 1, y);
         segment(f, row, y, cx, near);
     }
-    footer(f, v, height - 20);
+    footer(f, v, height - 20 - (v->end_raised ? 16 : 0));
     bool ok = !ferror(f);
     if (fclose(f) != 0)
         ok = false;

@@ -44,6 +44,8 @@ struct ladder_view {
     size_t nrows;
     uint64_t segments, left_out; /* all segments; those not kept (row limit) */
     const char *end;             /* close reason (conn_end_name) */
+    anomaly_set end_raised;      /* the connection's anomalies no drawn row shows: those judged at
+                                    its end (syn_unanswered, data_unacked, ...) */
     uint8_t final_state[2];
     /* The handshake as captured (0: not seen): where the capture point sits between the two. */
     int64_t syn_to_synack_ns, synack_to_ack_ns;

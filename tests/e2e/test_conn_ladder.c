@@ -501,3 +501,32 @@ Test(ladder, reader_going_away_stops_quietly) {
     cr_expect_str_empty(err, "stderr: %s", err);
     free(err);
 }
+
+/* What a connection's end reveals is drawn under its end line, as a segment's anomalies are
+ * under the segment: after the handshake (0-2), 3 the client's 100 bytes, 4 the same 100 bytes
+ * again (seq 1 again: retransmission, raised on that segment; no state changes, so no state is
+ * written on either row), then the input ends. The server never acknowledged them, and data its
+ * sender resent gets no answer grace (the resend says the sender's own timer found the ACK
+ * overdue): data_unacked, judged at the end and shown on no segment, so under the end line; both
+ * ends still ESTABLISHED. */
+Test(ladder, end_anomalies_under_the_end_line) {
+    struct cap c;
+    struct session s;
+    cap_open(&c, "ladder-end-anomalies.pcap");
+    conn_init(&s, &c, 50020, 80, CISN, SISN);
+    session_handshake(&s);
+    session_data(&s, SESSION_CLIENT, 100);
+    session_write_segment(&s, SESSION_CLIENT, PB_PSH | PB_ACK, CISN + 1, SISN + 1, 100);
+    conn_done(&s);
+    cap_close(&c);
+    char *out = ladder_all(c.path);
+    const struct seg segs[] = {
+        {3, "", 0, "PSH+ACK seq 1 ack 1 len 100", ""},
+        {4, "", 0, "PSH+ACK seq 1 ack 1 len 100", ""},
+    };
+    const struct extra extras[] = {{1, "                          ! retransmission"}};
+    expect_ladder(out, 50020, true, segs, 2, extras, 1,
+                  "end: capture_end, 5 segments; orig ESTABLISHED, resp ESTABLISHED\n"
+                  "                          ! data_unacked");
+    free(out);
+}

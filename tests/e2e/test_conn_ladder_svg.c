@@ -69,6 +69,28 @@ Test(ladder_svg, four_way_close_capture_point_unknown) {
     cr_expect(strstr(svg, ">FIN+ACK seq 101 ack 201 len 0<"));
     cr_expect(strstr(svg, ">0.000000<") && strstr(svg, ">0.100000<"), "time scale");
     cr_expect(strstr(svg, "end: fin, 11 segments; orig TIME_WAIT, resp CLOSED"));
+    cr_expect_null(strstr(svg, "at the end"), "a clean close judged nothing at its end");
+    free(svg);
+}
+
+/* After the handshake, the client's 100 bytes sent twice and never acknowledged, then the input
+ * ends: data_unacked (resent data gets no answer grace), judged at the end and raised on no
+ * segment, is written in red under the end line (the retransmission is on its segment). */
+Test(ladder_svg, end_anomalies_under_the_end_line) {
+    struct cap c;
+    struct session s;
+    cap_open(&c, "svg-end.pcap");
+    conn_init(&s, &c, 52010, 80, CISN, SISN);
+    session_handshake(&s);
+    session_data(&s, SESSION_CLIENT, 100);
+    session_write_segment(&s, SESSION_CLIENT, PB_PSH | PB_ACK, CISN + 1, SISN + 1, 100);
+    conn_done(&s);
+    cap_close(&c);
+    char *svg = only_svg(c.path, "svg-end");
+    cr_expect(strstr(svg, "end: capture_end, 5 segments; orig ESTABLISHED, resp ESTABLISHED"));
+    cr_expect(strstr(svg, "fill=\"#c00\">! at the end: data_unacked</text>"), "%s", svg);
+    cr_expect(strstr(svg, "! retransmission</text>"), "on its segment");
+    cr_expect(strstr(svg, "</svg>\n"), "not closed");
     free(svg);
 }
 
