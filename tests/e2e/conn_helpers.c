@@ -83,6 +83,17 @@ void bulk_transfer_capture(struct cap *c, const char *name, uint16_t sport, int 
     cap_close(c);
 }
 
+void resent_unacked_capture(struct cap *c, const char *name, uint16_t sport) {
+    struct session s;
+    cap_open(c, name);
+    conn_init(&s, c, sport, 80, CISN, SISN);
+    session_handshake(&s);
+    session_data(&s, SESSION_CLIENT, 100);
+    session_write_segment(&s, SESSION_CLIENT, PB_PSH | PB_ACK, CISN + 1, SISN + 1, 100);
+    conn_done(&s);
+    cap_close(c);
+}
+
 void lone_syn(struct cap *c, uint16_t sport, int64_t at) {
     struct session s;
     cap_at(c, at);

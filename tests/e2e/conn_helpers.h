@@ -54,6 +54,10 @@ void standard_exchange(struct session *s, size_t request, size_t response, enum 
  * frames). */
 void bulk_transfer_capture(struct cap *c, const char *name, uint16_t sport, int rounds, size_t len);
 
+/* A capture named name of a connection from 10.0.0.1:sport whose data is never acknowledged:
+ * frames 0..2 handshake, 3 the client's 100 bytes, 4 the same 100 bytes resent; then it ends. */
+void resent_unacked_capture(struct cap *c, const char *name, uint16_t sport);
+
 /* A lone SYN from 10.0.0.1:sport at time at: an unrelated packet that moves capture time on. */
 void lone_syn(struct cap *c, uint16_t sport, int64_t at);
 

@@ -78,14 +78,7 @@ Test(ladder_svg, four_way_close_capture_point_unknown) {
  * segment, is written in red under the end line (the retransmission is on its segment). */
 Test(ladder_svg, end_anomalies_under_the_end_line) {
     struct cap c;
-    struct session s;
-    cap_open(&c, "svg-end.pcap");
-    conn_init(&s, &c, 52010, 80, CISN, SISN);
-    session_handshake(&s);
-    session_data(&s, SESSION_CLIENT, 100);
-    session_write_segment(&s, SESSION_CLIENT, PB_PSH | PB_ACK, CISN + 1, SISN + 1, 100);
-    conn_done(&s);
-    cap_close(&c);
+    resent_unacked_capture(&c, "svg-end.pcap", 52010);
     char *svg = only_svg(c.path, "svg-end");
     cr_expect(strstr(svg, "end: capture_end, 5 segments; orig ESTABLISHED, resp ESTABLISHED"));
     cr_expect(strstr(svg, "fill=\"#c00\">! at the end: data_unacked</text>"), "%s", svg);
