@@ -242,8 +242,13 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
         emit_stats(s, cap, now, &counts, mem_reserved, mem_used);
         s->next_stats_ns = now + cfg->stats_interval_ns;
     }
-    if (status_due) /* at each stats record, and at the start or once erased for a record */
+    if (status_due) { /* at each stats record, and at the start or once erased for a record */
+        /* Records reach the terminal from the writer threads: every one queued is written
+         * before the status is drawn again, or one could land after it, mixed with it. */
+        if (s->records_on_terminal)
+            sink_drain(cfg->sink);
         show_status(s, cap, counts.open_now);
+    }
     sink_tick(cfg->sink, now);
     engine_hold_output(s->engine, false);
     int64_t ctime = engine_now(s->engine);

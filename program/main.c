@@ -25,12 +25,20 @@
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
 static volatile sig_atomic_t reopen_requested; /* SIGHUP seen */
+static volatile sig_atomic_t status_on_stderr; /* a status line may be on the terminal */
 
 /* The first SIGINT/SIGTERM asks for an orderly stop (every open connection is reported); a
- * second one exits at once. */
+ * second one exits at once — erasing the live status line first, if one may be on the terminal
+ * (write(2) is safe in a signal handler; the line is empty if no status was shown). */
 static void on_stop_signal(int sig) {
-    if (stop_requested)
+    if (stop_requested) {
+        if (status_on_stderr) {
+            static const char erase[] = "\r\033[K";
+            ssize_t n = write(STDERR_FILENO, erase, sizeof erase - 1);
+            (void)n;
+        }
         _exit(128 + sig);
+    }
     stop_requested = 1;
 }
 
@@ -369,6 +377,7 @@ int main(int argc, char **argv) {
         config_free(&conf);
         return ok ? EXIT_STATUS_OK : EXIT_STATUS_USAGE;
     }
+    status_on_stderr = o.live.iface && o.stats_interval_ns > 0 && isatty(STDERR_FILENO);
     install_signals();
     struct setup su = {0};
     enum exit_status rc = EXIT_STATUS_USAGE;

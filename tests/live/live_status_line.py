@@ -18,6 +18,10 @@ Checked, from the bytes the terminal received:
   * the rows of the three connections are on the terminal (REJ, port Q).
 The same run with standard error a file (live_loopback_auto and the others) must have only the
 banner there: no in-place line when standard error is not a terminal.
+
+Then a second run stopped by SIGINT and SIGTERM at once (the second handled exits at once, status
+128 + its number, without the orderly stop): the status on the terminal is erased all the same — the last bytes after the
+last status are the erase sequence.
 """
 
 import argparse
@@ -77,8 +81,9 @@ def main():
     ap.add_argument("--shakedown", required=True)
     args = ap.parse_args()
     lc.preflight(NAME)
-    with lc.Test(NAME, deadline=30) as t:
+    with lc.Test(NAME, deadline=40) as t:
         run(t, args.shakedown)
+        run_double_sigint(t, args.shakedown)
     return t.status
 
 
@@ -145,6 +150,32 @@ def run(t, exe):
     if bad:
         lc.log(f"terminal output: {data!r}")
         raise lc.Failure(f"{len(bad)} problems:\n  " + "\n  ".join(bad[:10]))
+
+
+def run_double_sigint(t, exe):
+    term = Terminal(t)
+    p = subprocess.Popen([exe, "-i", "lo", "--stats-interval", "0.2", "tcp port 9"],
+                         stdin=subprocess.DEVNULL, stdout=term.slave, stderr=term.slave,
+                         start_new_session=True)
+    os.close(term.slave)
+    term.slave = -1
+    t.defer(lambda: p.poll() is None and (p.kill(), p.wait(5)))
+    lc.poll(lambda: statuses(term.text()), 5, "a first status", interval=0.05)
+    # Two stop signals at once: SIGINT and SIGTERM (two SIGINTs pending at once would merge into
+    # one). Both are pending before either is handled; the second handled exits at once.
+    os.kill(p.pid, 2)
+    os.kill(p.pid, 15)
+    status = p.wait(10)
+    term.reader.join(5)
+    data = term.text()
+    last = list(STATUS.finditer(data))[-1]
+    tail = data[last.end():]
+    lc.log(f"SIGINT and SIGTERM: exit status {status}; after the last status: {tail[:40]!r}")
+    if status not in (130, 143):
+        raise lc.Failure(f"exit status {status} after SIGINT and SIGTERM at once, expected 128 + "
+                         f"the signal handled second (130 or 143)")
+    if not tail.startswith(ERASE):
+        raise lc.Failure(f"the status was left on the terminal: {data[-160:]!r}")
 
 
 if __name__ == "__main__":
