@@ -3,33 +3,14 @@
 
 #include <string.h>
 
-#include "timefmt.h"
-
 void jsonw_start(struct jsonw *w, struct outbuf *out) {
     w->out = out;
     w->depth = 0;
     w->has_members[0] = false;
 }
 
-/* Writes the separator before a new value and its key, if any. */
-static void value_prefix(struct jsonw *w, const char *key) {
-    if (w->has_members[w->depth])
-        outbuf_putc(w->out, ',');
-    w->has_members[w->depth] = true;
-    if (!key)
-        return;
-    size_t n = strlen(key);
-    if (!outbuf_reserve(w->out, n + 3))
-        return;
-    char *at = w->out->data + w->out->len;
-    at[0] = '"';
-    memcpy(at + 1, key, n);
-    memcpy(at + 1 + n, "\":", 2);
-    w->out->len += n + 3;
-}
-
 static void open_container(struct jsonw *w, const char *key, char bracket) {
-    value_prefix(w, key);
+    jsonw_prefix(w, key);
     outbuf_putc(w->out, bracket);
     if (w->depth < JSONW_MAX_DEPTH)
         w->depth++;
@@ -121,28 +102,4 @@ void jsonw_escape(struct outbuf *out, const char *str) {
         }
     }
     outbuf_putc(out, '"');
-}
-
-void jsonw_string(struct jsonw *w, const char *key, const char *untrusted) {
-    value_prefix(w, key);
-    jsonw_escape(w->out, untrusted);
-}
-
-void jsonw_u64(struct jsonw *w, const char *key, uint64_t v) {
-    char digits[TIMEFMT_U64_LEN];
-    value_prefix(w, key);
-    outbuf_append(w->out, digits, timefmt_u64(digits, v));
-}
-
-void jsonw_bool(struct jsonw *w, const char *key, bool v) {
-    value_prefix(w, key);
-    if (v)
-        outbuf_append(w->out, "true", 4);
-    else
-        outbuf_append(w->out, "false", 5);
-}
-
-void jsonw_number_text(struct jsonw *w, const char *key, const char *text) {
-    value_prefix(w, key);
-    outbuf_puts(w->out, text);
 }
