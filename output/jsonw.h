@@ -26,12 +26,6 @@ struct jsonw {
 /* Starts writing a value (usually a record's top-level object) at the end of out. */
 void jsonw_start(struct jsonw *w, struct outbuf *out);
 
-/* Objects and arrays: a member (key given) or an array element / top-level value (key NULL). */
-void jsonw_object_begin(struct jsonw *w, const char *key);
-void jsonw_object_end(struct jsonw *w);
-void jsonw_array_begin(struct jsonw *w, const char *key);
-void jsonw_array_end(struct jsonw *w);
-
 /* Appends s to out as a JSON string (quotes included), escaped and made valid UTF-8. */
 void jsonw_escape(struct outbuf *out, const char *s);
 
@@ -57,6 +51,41 @@ static inline void jsonw_prefix(struct jsonw *w, const char *key) {
     w->out->len = (size_t)(at - w->out->data);
 }
 
+/* Opens an object or array (bracket '{' or '['); deeper than JSONW_MAX_DEPTH is a bug and the
+ * record is dropped. */
+static inline void jsonw_open(struct jsonw *w, const char *key, char bracket) {
+    jsonw_prefix(w, key);
+    outbuf_putc(w->out, bracket);
+    if (w->depth < JSONW_MAX_DEPTH)
+        w->depth++;
+    else
+        w->out->failed = true;
+    w->has_members[w->depth] = false;
+}
+
+static inline void jsonw_close(struct jsonw *w, char bracket) {
+    outbuf_putc(w->out, bracket);
+    if (w->depth > 0)
+        w->depth--;
+}
+
+/* Objects and arrays: a member (key given) or an array element / top-level value (key NULL). */
+static inline void jsonw_object_begin(struct jsonw *w, const char *key) {
+    jsonw_open(w, key, '{');
+}
+
+static inline void jsonw_object_end(struct jsonw *w) {
+    jsonw_close(w, '}');
+}
+
+static inline void jsonw_array_begin(struct jsonw *w, const char *key) {
+    jsonw_open(w, key, '[');
+}
+
+static inline void jsonw_array_end(struct jsonw *w) {
+    jsonw_close(w, ']');
+}
+
 /* Scalar members (key NULL: an array element). */
 static inline void jsonw_string(struct jsonw *w, const char *key, const char *untrusted) {
     jsonw_prefix(w, key);
@@ -65,7 +94,9 @@ static inline void jsonw_string(struct jsonw *w, const char *key, const char *un
 
 static inline void jsonw_u64(struct jsonw *w, const char *key, uint64_t v) {
     jsonw_prefix(w, key);
-    if (outbuf_reserve(w->out, TIMEFMT_U64_LEN)) /* the digits straight into the buffer */
+    if (v < 10) /* half of a connection record's numbers (counts of 0, a window scale) */
+        outbuf_putc(w->out, (char)('0' + v));
+    else if (outbuf_reserve(w->out, TIMEFMT_U64_LEN)) /* the digits straight into the buffer */
         w->out->len += timefmt_u64(w->out->data + w->out->len, v);
 }
 
