@@ -1,63 +1,13 @@
-/* jsonw: the streaming JSON writer — separators, nesting and string escaping. */
+/* jsonw: the streaming JSON writer — string escaping (separators and nesting are inline in
+ * jsonw.h). */
 #include "jsonw.h"
 
 #include <string.h>
-
-#include "timefmt.h"
 
 void jsonw_start(struct jsonw *w, struct outbuf *out) {
     w->out = out;
     w->depth = 0;
     w->has_members[0] = false;
-}
-
-/* Writes the separator before a new value and its key, if any. */
-static void value_prefix(struct jsonw *w, const char *key) {
-    if (w->has_members[w->depth])
-        outbuf_putc(w->out, ',');
-    w->has_members[w->depth] = true;
-    if (!key)
-        return;
-    size_t n = strlen(key);
-    if (!outbuf_reserve(w->out, n + 3))
-        return;
-    char *at = w->out->data + w->out->len;
-    at[0] = '"';
-    memcpy(at + 1, key, n);
-    memcpy(at + 1 + n, "\":", 2);
-    w->out->len += n + 3;
-}
-
-static void open_container(struct jsonw *w, const char *key, char bracket) {
-    value_prefix(w, key);
-    outbuf_putc(w->out, bracket);
-    if (w->depth < JSONW_MAX_DEPTH)
-        w->depth++;
-    else
-        w->out->failed = true; /* deeper than any record: a bug, the record is dropped */
-    w->has_members[w->depth] = false;
-}
-
-static void close_container(struct jsonw *w, char bracket) {
-    outbuf_putc(w->out, bracket);
-    if (w->depth > 0)
-        w->depth--;
-}
-
-void jsonw_object_begin(struct jsonw *w, const char *key) {
-    open_container(w, key, '{');
-}
-
-void jsonw_object_end(struct jsonw *w) {
-    close_container(w, '}');
-}
-
-void jsonw_array_begin(struct jsonw *w, const char *key) {
-    open_container(w, key, '[');
-}
-
-void jsonw_array_end(struct jsonw *w) {
-    close_container(w, ']');
 }
 
 /* Length of the valid UTF-8 sequence starting at s (1-4), or 0 if it is not one (overlong,
@@ -97,52 +47,43 @@ static bool needs_escape(unsigned char c) {
     return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
+/* The length of the plain ASCII run at s: bytes that go out as they are. */
+static size_t plain_run(const unsigned char *s) {
+    size_t n = 0;
+    while (s[n] && !needs_escape(s[n]))
+        n++;
+    return n;
+}
+
 void jsonw_escape(struct outbuf *out, const char *str) {
     const unsigned char *s = (const unsigned char *)str;
+    size_t n = plain_run(s);
+    if (!s[n] && outbuf_reserve(out, n + 2)) { /* nothing to escape (nearly every string) */
+        char *at = out->data + out->len;
+        at[0] = '"';
+        memcpy(at + 1, s, n);
+        at[n + 1] = '"';
+        out->len += n + 2;
+        return;
+    }
     outbuf_putc(out, '"');
-    while (*s) {
-        const unsigned char *run = s; /* plain ASCII goes out in one piece */
-        while (*s && !needs_escape(*s))
-            s++;
-        outbuf_append(out, run, (size_t)(s - run));
+    for (;; n = plain_run(s)) { /* plain ASCII goes out in one piece */
+        outbuf_append(out, s, n);
+        s += n;
         if (!*s)
             break;
         if (*s < 0x80) {
             escape_byte(out, *s++);
             continue;
         }
-        size_t n = utf8_sequence(s);
-        if (n == 0) {
+        size_t seq = utf8_sequence(s);
+        if (seq == 0) {
             outbuf_append(out, "\xef\xbf\xbd", 3); /* U+FFFD REPLACEMENT CHARACTER */
             s++;
         } else {
-            outbuf_append(out, s, n);
-            s += n;
+            outbuf_append(out, s, seq);
+            s += seq;
         }
     }
     outbuf_putc(out, '"');
-}
-
-void jsonw_string(struct jsonw *w, const char *key, const char *untrusted) {
-    value_prefix(w, key);
-    jsonw_escape(w->out, untrusted);
-}
-
-void jsonw_u64(struct jsonw *w, const char *key, uint64_t v) {
-    char digits[TIMEFMT_U64_LEN];
-    value_prefix(w, key);
-    outbuf_append(w->out, digits, timefmt_u64(digits, v));
-}
-
-void jsonw_bool(struct jsonw *w, const char *key, bool v) {
-    value_prefix(w, key);
-    if (v)
-        outbuf_append(w->out, "true", 4);
-    else
-        outbuf_append(w->out, "false", 5);
-}
-
-void jsonw_number_text(struct jsonw *w, const char *key, const char *text) {
-    value_prefix(w, key);
-    outbuf_puts(w->out, text);
 }

@@ -21,6 +21,23 @@ Test(timefmt, u64_matches_printf) {
     }
 }
 
+/* The digits are counted first and written two at a time from the last: every length from 1 to
+ * 20 digits, at both ends (10^k - 1 and 10^k), against printf. */
+Test(timefmt, u64_every_digit_count) {
+    uint64_t p = 1;
+    for (int k = 1; k <= 19; k++) {
+        p *= 10;
+        const uint64_t around[] = {p - 1, p, p + 1, p * 5 / 10 + 7};
+        for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
+            char got[TIMEFMT_U64_LEN], want[32];
+            size_t n = timefmt_u64(got, around[i]);
+            snprintf(want, sizeof want, "%" PRIu64, around[i]);
+            cr_expect_str_eq(got, want);
+            cr_expect_eq(n, strlen(want), "%s", want);
+        }
+    }
+}
+
 static void expect_epoch(int64_t ns, const char *want) {
     int64_t sec;
     uint32_t nsec;
