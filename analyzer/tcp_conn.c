@@ -604,7 +604,7 @@ static void metrics_after(struct tcp_conn *t, int dir, const struct packet *p, i
         x->m.timing = false;
     else if (grew && !x->m.timing) {
         x->m.timing = true;
-        x->m.timed_end = x->data_hi;
+        x->m.timed_end = (uint32_t)x->data_hi;
         x->m.timed_ns = ts;
     }
     uint8_t f = p->tcp.flags;
@@ -616,7 +616,7 @@ static void metrics_after(struct tcp_conn *t, int dir, const struct packet *p, i
         peer->m.timing = false;
         return;
     }
-    if (seq_pos(peer, p->tcp.ack) >= peer->m.timed_end && ts >= peer->m.timed_ns) {
+    if (seq_geq(p->tcp.ack - peer->isn, peer->m.timed_end) && ts >= peer->m.timed_ns) {
         rtt_sample(&peer->m, ts - peer->m.timed_ns);
         peer->m.timing = false;
     }
@@ -754,7 +754,6 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
     metrics_after(t, dir, p, ts_ns, copy, x->retrans_pkts != resent_before,
                   x->data_hi > data_hi_before);
     if (flags & TCP_RST) {
-        x->any_rst = true;
         if (!rst_acceptable(t, dir, p)) {
             raise_anomaly(t, ANOMALY_RST_OUT_OF_WINDOW);
         } else {
