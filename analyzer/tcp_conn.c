@@ -695,10 +695,8 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
         check_after_fin(t, x, start + len, fresh);
     /* What X sends again, its own timer says is overdue: the end judgement gives it no grace. */
     uint32_t end_seq = x->isn + (uint32_t)(start + len);
-    if (old > 0 && (!x->data_resent || seq_gt(end_seq, x->resent_end))) {
-        x->data_resent = true;
-        x->resent_end = end_seq;
-    }
+    if (old > 0 && (x->retrans_bytes == old || seq_gt(end_seq, x->resent_end)))
+        x->resent_end = end_seq; /* its first resend (retrans_bytes was 0), or a higher one */
     bool fin_again = (flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos;
     x->fin_resent |= fin_again;
     if (old > 0) {

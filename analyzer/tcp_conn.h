@@ -92,7 +92,6 @@ struct tcp_endpoint {
     bool probe_pending : 1;   /* X's last segment was a zero-window probe of the byte at hi */
     bool base_known : 1;      /* isn (or the mid-stream base) set: relative positions valid */
     bool fin_resent : 1;      /* X sent its FIN again: by its own timer, the ACK is overdue */
-    bool data_resent : 1;     /* X retransmitted payload: resent_end is valid */
     /* Handshake options from X's SYN (or SYN/ACK). */
     bool opt_seen : 1, sack_permitted : 1, timestamps : 1, has_wscale : 1;
     uint8_t wscale;
@@ -110,7 +109,8 @@ struct tcp_endpoint {
     uint32_t last_syn_pos, last_fin_pos, last_rst_pos;
     uint32_t retrans_pkts;
     uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
-    uint32_t resent_end; /* seq just past the highest payload byte X retransmitted */
+    uint32_t resent_end; /* seq just past the highest payload byte X retransmitted (valid once
+                            retrans_bytes > 0) */
 
     int64_t hi;                   /* highest relative position sent + 1 (SYN is position 0) */
     int64_t fin_pos;              /* relative position of X's FIN */

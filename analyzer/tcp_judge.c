@@ -36,7 +36,7 @@ anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t ju
     if (peer_reset || !p->ack_sent)
         return a;
     int64_t acked = seq_unwrap(p->last_ack, x->isn, x->hi);
-    bool resent_unacked = x->data_resent && seq_gt(x->resent_end, p->last_ack);
+    bool resent_unacked = x->retrans_bytes > 0 && seq_gt(x->resent_end, p->last_ack);
     if (x->data_hi > 1 && acked < x->data_hi &&
         judged(x->last_data_ns, judge_until_ns, resent_unacked))
         a |= anomaly_bit(ANOMALY_DATA_UNACKED);
