@@ -48,28 +48,29 @@ struct seq_range {
 
 /* Measurements of one endpoint X (docs/metrics.md): as a sender (RTT of its data to the peer's
  * ACK, its segments captured twice or resent, its largest segment) and as a receiver (the
- * windows it advertised, its duplicate ACKs). Ordered widest first so that nothing is padding
- * (88 bytes; docs/scaling.md, "Memory per connection"). */
+ * windows it advertised, its duplicate ACKs). What every segment of X writes comes first, in
+ * one cache line with X's facts; the rest is ordered widest first, so that only one byte is
+ * padding (88 bytes; docs/scaling.md, "Memory per connection"). */
 struct tcp_metrics {
+    bool timing : 1;         /* a data segment of X is being timed (one at a time, Karn's rule) */
+    bool window_seen : 1;    /* window_min/max valid */
+    uint16_t last_ip_id;     /* IPv4 identification of X's previous segment */
+    uint32_t last_fp;        /* fingerprint of X's previous segment's TCP header */
     int64_t last_ns;         /* time of X's previous segment */
     int64_t timed_ns;        /* when the timed data was sent */
     int64_t zero_since_ns;   /* X has advertised a zero window since then (0: it does not) */
     uint64_t zero_window_ns; /* time X advertised a zero window, intervals that ended */
     uint64_t rtt_sum_us;
-    /* Relative position just past the timed data, truncated to 32 bits: the timed data is in
-     * flight, so the ACK that ends it lies within 2^31 of it and serial-number arithmetic
-     * (seq.h) orders the two across any wrap of the 32-bit relative space. */
-    uint32_t timed_end;
-    uint32_t last_fp; /* fingerprint of X's previous segment's TCP header */
     uint32_t rtt_count, rtt_min_us, rtt_max_us;
     uint32_t dup_acks;        /* pure ACKs repeating X's last ack and window */
     uint32_t dup_segments;    /* segments that were a copy of X's previous one, captured again */
     uint32_t dup_retransmits; /* of those, the ones retrans_pkts counts */
     uint32_t window_min, window_max; /* advertised, scaled, in bytes */
     uint32_t max_segment;            /* largest payload (TSO captures exceed 16 bits) */
-    uint16_t last_ip_id;             /* IPv4 identification of X's previous segment */
-    bool timing : 1;      /* a data segment of X is being timed (one at a time, Karn's rule) */
-    bool window_seen : 1; /* window_min/max valid */
+    /* Relative position just past the timed data, truncated to 32 bits: the timed data is in
+     * flight, so the ACK that ends it lies within 2^31 of it and serial-number arithmetic
+     * (seq.h) orders the two across any wrap of the 32-bit relative space. */
+    uint32_t timed_end;
 };
 
 /* Facts about one endpoint X, as seen from the wire; tcp_conn_state() derives X's RFC 793 state
@@ -141,11 +142,10 @@ enum tcp_close_how {
     TCP_CLOSE_RST,
 };
 
-/* Widest members first, so that the only padding is the last byte. */
+/* What every segment writes (raised, the flags) right after the endpoints; the history and
+ * handshake times after it, then the 8-byte members: one byte of padding in all. */
 struct tcp_conn {
     struct tcp_endpoint ep[2];
-    int64_t syn_ns, synack_ns, ack_ns; /* handshake packet times, 0 = not seen */
-    struct tcp_holes *holes;           /* NULL while neither endpoint has a hole */
     anomaly_set raised; /* what the last segment raised (read after tcp_conn_on_segment) */
     bool midstream : 1; /* no SYN seen from the originator when the connection was picked up */
     bool flipped : 1;   /* roles decided against the first packet's direction */
@@ -157,6 +157,8 @@ struct tcp_conn {
     uint8_t close_how;      /* enum tcp_close_how, set when the connection closes */
     int8_t close_initiator; /* endpoint that sent the first FIN or the RST, -1 none */
     char history[TCP_HISTORY_MAX];
+    int64_t syn_ns, synack_ns, ack_ns; /* handshake packet times, 0 = not seen */
+    struct tcp_holes *holes;           /* NULL while neither endpoint has a hole */
 };
 
 /* Starts tracking a connection. flipped: the originator is the receiver of the connection's first
