@@ -48,9 +48,9 @@ struct seq_range {
 
 /* Measurements of one endpoint X (docs/metrics.md): as a sender (RTT of its data to the peer's
  * ACK, its segments captured twice or resent, its largest segment) and as a receiver (the
- * windows it advertised, its duplicate ACKs). What every segment of X writes comes first, in
- * one cache line with X's facts; the rest is ordered widest first, so that only one byte is
- * padding (88 bytes; docs/scaling.md, "Memory per connection"). */
+ * windows it advertised, its duplicate ACKs). What every segment of X writes comes first,
+ * together (spread out, it cost more cache misses); the rest is ordered widest first, so that
+ * only one byte is padding (88 bytes; docs/scaling.md, "Memory per connection"). */
 struct tcp_metrics {
     bool timing : 1;         /* a data segment of X is being timed (one at a time, Karn's rule) */
     bool window_seen : 1;    /* window_min/max valid */
