@@ -55,19 +55,25 @@ struct flow_entry {
 };
 
 struct conn {
-    struct flow_entry e;                /* first: the flow table's part (key, links) */
-    uint8_t orig_side;                  /* e.key.addr index of the originator */
-    uint8_t end;                        /* enum conn_end once reported */
-    uint64_t first_frame, last_frame;   /* first_frame is also its uid's source: the same in every
-                                           run over the same input, sharded or not */
-    int64_t first_ns, last_ns;          /* first and last packet */
-    uint64_t pkts[2], ip_bytes[2];      /* by role: [0] originator → responder, [1] back */
-    uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
-    int64_t last_interim_ns;            /* capture time of its last interim record */
+    struct flow_entry e;              /* first: the flow table's part (key, links) */
+    uint8_t orig_side;                /* e.key.addr index of the originator */
+    uint8_t end;                      /* enum conn_end once reported */
+    uint64_t first_frame, last_frame; /* first_frame is also its uid's source: the same in every
+                                         run over the same input, sharded or not */
+    int64_t first_ns, last_ns;        /* first and last packet */
+    uint64_t pkts[2], ip_bytes[2];    /* by role: [0] originator → responder, [1] back */
+    int64_t last_interim_ns;          /* capture time of its last interim record */
 
     /* Its anomalies, in a block of the tracker's pool from the first one on (NULL: none). */
     struct conn_anomalies *anomalies;
-    struct tcp_conn tcp; /* TCP only */
+    /* By protocol (e.key.proto), so that an ICMP flow's 4 bytes cost no padding: every reader
+     * of tcp checks that the connection is TCP first. */
+    union {
+        struct tcp_conn tcp; /* TCP only */
+        struct {
+            uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
+        };
+    };
 };
 
 const char *conn_end_name(enum conn_end e);

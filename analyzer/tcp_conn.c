@@ -604,7 +604,7 @@ static void metrics_after(struct tcp_conn *t, int dir, const struct packet *p, i
         x->m.timing = false;
     else if (grew && !x->m.timing) {
         x->m.timing = true;
-        x->m.timed_end = x->data_hi;
+        x->m.timed_end = (uint32_t)x->data_hi;
         x->m.timed_ns = ts;
     }
     uint8_t f = p->tcp.flags;
@@ -616,7 +616,7 @@ static void metrics_after(struct tcp_conn *t, int dir, const struct packet *p, i
         peer->m.timing = false;
         return;
     }
-    if (seq_pos(peer, p->tcp.ack) >= peer->m.timed_end && ts >= peer->m.timed_ns) {
+    if (seq_geq(p->tcp.ack - peer->isn, peer->m.timed_end) && ts >= peer->m.timed_ns) {
         rtt_sample(&peer->m, ts - peer->m.timed_ns);
         peer->m.timing = false;
     }
@@ -695,10 +695,8 @@ static void account_segment(struct tcp_conn *t, int dir, const struct packet *p,
         check_after_fin(t, x, start + len, fresh);
     /* What X sends again, its own timer says is overdue: the end judgement gives it no grace. */
     uint32_t end_seq = x->isn + (uint32_t)(start + len);
-    if (old > 0 && (!x->data_resent || seq_gt(end_seq, x->resent_end))) {
-        x->data_resent = true;
-        x->resent_end = end_seq;
-    }
+    if (old > 0 && (x->retrans_bytes == old || seq_gt(end_seq, x->resent_end)))
+        x->resent_end = end_seq; /* its first resend (retrans_bytes was 0), or a higher one */
     bool fin_again = (flags & TCP_FIN) && x->fin_sent && start + len == x->fin_pos;
     x->fin_resent |= fin_again;
     if (old > 0) {
@@ -754,7 +752,6 @@ bool tcp_conn_on_segment(struct tcp_conn *t, int dir, const struct packet *p, in
     metrics_after(t, dir, p, ts_ns, copy, x->retrans_pkts != resent_before,
                   x->data_hi > data_hi_before);
     if (flags & TCP_RST) {
-        x->any_rst = true;
         if (!rst_acceptable(t, dir, p)) {
             raise_anomaly(t, ANOMALY_RST_OUT_OF_WINDOW);
         } else {

@@ -48,14 +48,15 @@ struct seq_range {
 
 /* Measurements of one endpoint X (docs/metrics.md): as a sender (RTT of its data to the peer's
  * ACK, its segments captured twice or resent, its largest segment) and as a receiver (the
- * windows it advertised, its duplicate ACKs). */
+ * windows it advertised, its duplicate ACKs). What every segment of X writes comes first,
+ * together (spread out, it cost more cache misses); the rest is ordered widest first, so that
+ * only one byte is padding (88 bytes; docs/scaling.md, "Memory per connection"). */
 struct tcp_metrics {
     bool timing : 1;         /* a data segment of X is being timed (one at a time, Karn's rule) */
     bool window_seen : 1;    /* window_min/max valid */
     uint16_t last_ip_id;     /* IPv4 identification of X's previous segment */
     uint32_t last_fp;        /* fingerprint of X's previous segment's TCP header */
     int64_t last_ns;         /* time of X's previous segment */
-    int64_t timed_end;       /* relative position just past the timed data */
     int64_t timed_ns;        /* when the timed data was sent */
     int64_t zero_since_ns;   /* X has advertised a zero window since then (0: it does not) */
     uint64_t zero_window_ns; /* time X advertised a zero window, intervals that ended */
@@ -65,7 +66,11 @@ struct tcp_metrics {
     uint32_t dup_segments;    /* segments that were a copy of X's previous one, captured again */
     uint32_t dup_retransmits; /* of those, the ones retrans_pkts counts */
     uint32_t window_min, window_max; /* advertised, scaled, in bytes */
-    uint32_t max_segment;            /* largest payload */
+    uint32_t max_segment;            /* largest payload (TSO captures exceed 16 bits) */
+    /* Relative position just past the timed data, truncated to 32 bits: the timed data is in
+     * flight, so the ACK that ends it lies within 2^31 of it and serial-number arithmetic
+     * (seq.h) orders the two across any wrap of the 32-bit relative space. */
+    uint32_t timed_end;
 };
 
 /* Facts about one endpoint X, as seen from the wire; tcp_conn_state() derives X's RFC 793 state
@@ -87,9 +92,7 @@ struct tcp_endpoint {
     bool window_from_syn : 1; /* the last window X advertised came in a SYN (never scaled) */
     bool probe_pending : 1;   /* X's last segment was a zero-window probe of the byte at hi */
     bool base_known : 1;      /* isn (or the mid-stream base) set: relative positions valid */
-    bool any_rst : 1;         /* X sent a RST, acceptable or not */
     bool fin_resent : 1;      /* X sent its FIN again: by its own timer, the ACK is overdue */
-    bool data_resent : 1;     /* X retransmitted payload: resent_end is valid */
     /* Handshake options from X's SYN (or SYN/ACK). */
     bool opt_seen : 1, sack_permitted : 1, timestamps : 1, has_wscale : 1;
     uint8_t wscale;
@@ -98,7 +101,8 @@ struct tcp_endpoint {
     uint8_t zeek;         /* enum zeek_endpoint_state */
     uint8_t zeek_prev;    /* its value before a RST */
     uint8_t history_once; /* A, D, I, Q letters already recorded; RST seen */
-    uint8_t flags_seen;   /* every TCP flag X sent (OR of its segments' flags: EVE tcp_flags) */
+    uint8_t flags_seen;   /* every TCP flag X sent (OR of its segments' flags: EVE tcp_flags);
+                             its TCP_RST bit: X sent a RST, acceptable or not */
     uint16_t window;      /* last window X advertised (unscaled) */
     uint32_t isn;         /* SYN's sequence number, or first seq − 1 when picked up mid-stream */
     uint32_t last_ack;    /* highest acknowledgement X sent */
@@ -106,7 +110,8 @@ struct tcp_endpoint {
     uint32_t last_syn_pos, last_fin_pos, last_rst_pos;
     uint32_t retrans_pkts;
     uint32_t n_bad_checksum, n_zero_window, n_gaps, n_retrans_data; /* history counters */
-    uint32_t resent_end; /* seq just past the highest payload byte X retransmitted */
+    uint32_t resent_end; /* seq just past the highest payload byte X retransmitted (valid once
+                            retrans_bytes > 0) */
 
     int64_t hi;                   /* highest relative position sent + 1 (SYN is position 0) */
     int64_t fin_pos;              /* relative position of X's FIN */
@@ -137,8 +142,11 @@ enum tcp_close_how {
     TCP_CLOSE_RST,
 };
 
+/* What every segment writes (raised, the flags) right after the endpoints; the history and
+ * handshake times after it, then the 8-byte members: one byte of padding in all. */
 struct tcp_conn {
     struct tcp_endpoint ep[2];
+    anomaly_set raised; /* what the last segment raised (read after tcp_conn_on_segment) */
     bool midstream : 1; /* no SYN seen from the originator when the connection was picked up */
     bool flipped : 1;   /* roles decided against the first packet's direction */
     bool simultaneous_open : 1;
@@ -146,12 +154,11 @@ struct tcp_conn {
     bool handshake_ack_checked : 1; /* the originator's first ACK after the SYN/ACK was judged */
     bool reordered : 1;             /* the SYN/ACK was seen before the SYN it answers */
     bool sync_inferred : 1; /* handshake_done inferred from one direction's ACKs, not seen */
-    anomaly_set raised;     /* what the last segment raised (read after tcp_conn_on_segment) */
     uint8_t close_how;      /* enum tcp_close_how, set when the connection closes */
     int8_t close_initiator; /* endpoint that sent the first FIN or the RST, -1 none */
+    char history[TCP_HISTORY_MAX];
     int64_t syn_ns, synack_ns, ack_ns; /* handshake packet times, 0 = not seen */
     struct tcp_holes *holes;           /* NULL while neither endpoint has a hole */
-    char history[TCP_HISTORY_MAX];
 };
 
 /* Starts tracking a connection. flipped: the originator is the receiver of the connection's first

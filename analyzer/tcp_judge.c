@@ -25,7 +25,7 @@ static bool judged(int64_t sent_ns, int64_t judge_until_ns, bool resent) {
 anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t judge_until_ns) {
     const struct tcp_endpoint *x = &t->ep[dir], *p = &t->ep[!dir];
     anomaly_set a = 0;
-    bool peer_reset = p->rst_sent || p->any_rst;
+    bool peer_reset = p->flags_seen & TCP_RST; /* acceptable or not */
     bool reset = x->rst_sent || peer_reset;
     if (dir == 0 && x->syn_sent && !x->syn_implied && !p->syn_sent && !reset && !t->midstream &&
         !x->ack_sent && t->syn_ns <= judge_until_ns)
@@ -36,7 +36,7 @@ anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t ju
     if (peer_reset || !p->ack_sent)
         return a;
     int64_t acked = seq_unwrap(p->last_ack, x->isn, x->hi);
-    bool resent_unacked = x->data_resent && seq_gt(x->resent_end, p->last_ack);
+    bool resent_unacked = x->retrans_bytes > 0 && seq_gt(x->resent_end, p->last_ack);
     if (x->data_hi > 1 && acked < x->data_hi &&
         judged(x->last_data_ns, judge_until_ns, resent_unacked))
         a |= anomaly_bit(ANOMALY_DATA_UNACKED);

@@ -508,3 +508,32 @@ Test(tcp_conn, own_rst_settles_nothing_a_resend_lifts_the_limit) {
     cr_expect_eq(tcp_conn_end_anomalies(&k.t, O, 3000000), anomaly_bit(ANOMALY_DATA_UNACKED),
                  "resent: judged");
 }
+
+/* The timed data's end is kept as a relative position truncated to 32 bits (struct tcp_metrics,
+ * timed_end) and compared by serial-number arithmetic. Here the originator's relative positions
+ * cross 2^32 inside the timed segment: the responder's ACKs of bytes never captured move its
+ * highest position to 2^32 − 500 in three jumps (each below the 2^31 − 16 MiB that would be
+ * taken as forged), then 1000 bytes are sent, ending at 2^32 + 500, whose truncated end is 500.
+ * An ACK of 2^32 − 100 lies inside the timed data (as a plain unsigned comparison it is far above
+ * 500): no sample. The ACK of 2^32 + 500 one millisecond later (seg() adds 1 ms per packet) ends
+ * the timing: one sample of 2 ms. */
+Test(tcp_conn, rtt_sample_across_32_bit_position_wrap) {
+    struct talk k;
+    start(&k, 100, 5000);
+    handshake(&k);
+    const uint32_t isn = 100, jumps[] = {0x60000000u, 0xC0000000u, 0xFFFFFE0Cu};
+    for (unsigned i = 0; i < 3; i++)
+        seg(&k, R, TCP_ACK, k.nxt[R], isn + jumps[i], 0);
+    cr_assert_eq(k.t.ep[O].hi, INT64_C(0xFFFFFE0C), "the jumps moved the highest position");
+    k.nxt[O] = isn + 0xFFFFFE0Cu;
+    send_(&k, O, TCP_ACK | TCP_PSH, 1000);
+    cr_assert(k.t.ep[O].m.timing, "the new data is timed");
+    seg(&k, R, TCP_ACK, k.nxt[R], isn + 0xFFFFFF9Cu, 0); /* 2^32 − 100: inside it */
+    cr_expect_eq(k.t.ep[O].m.rtt_count, 0, "a partial ACK gives no sample");
+    cr_expect(k.t.ep[O].m.timing);
+    seg(&k, R, TCP_ACK, k.nxt[R], k.nxt[O], 0); /* 2^32 + 500: all of it */
+    cr_expect_eq(k.t.ep[O].m.rtt_count, 1);
+    cr_expect_eq(k.t.ep[O].m.rtt_min_us, 2000);
+    cr_expect_eq(k.t.ep[O].m.rtt_max_us, 2000);
+    cr_expect_not(k.t.ep[O].m.timing);
+}

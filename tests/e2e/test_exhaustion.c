@@ -68,13 +68,13 @@
 /* ---- the documented memory of the flow tables ---------------------------------------------- */
 
 /* docs/schema.md (stats record, memory_bytes): the flow tables, block pools and host counters
- * take 290063424 bytes with the default --max-flows 262144 and 8053824 with --max-flows 1024,
- * "all reserved at the start". Two points of a line: per connection (live entry, its
- * closed-table entry, their hash buckets, one anomaly-list and one holes block)
- * (290063424 - 8053824) / (262144 - 1024) = 1080 bytes, and a fixed part (host counters) of
- * 8053824 - 1024 × 1080 = 6947904 bytes. */
-#define DOC_MEM_DEFAULT 290063424ull
-#define DOC_MEM_1024 8053824ull
+ * take 281674816 bytes with the default --max-flows 262144 and 8021056 with --max-flows 1024,
+ * "all reserved at the start" (the figures tracker_memory() gives). Two points of a line: per
+ * connection (live entry, its closed-table entry, their hash buckets, one anomaly-list and one
+ * holes block) (281674816 - 8021056) / (262144 - 1024) = 1048 bytes, and a fixed part (host
+ * counters) of 8021056 - 1024 × 1048 = 6947904 bytes. */
+#define DOC_MEM_DEFAULT 281674816ull
+#define DOC_MEM_1024 8021056ull
 #define DOC_PER_FLOW ((DOC_MEM_DEFAULT - DOC_MEM_1024) / (DEFAULT_MAX_FLOWS - 1024u))
 #define DOC_FIXED (DOC_MEM_1024 - 1024u * DOC_PER_FLOW)
 

@@ -34,7 +34,7 @@ static void expect_refused(struct run_result *r, const char *needle, const char 
     cr_expect(file_same(keep, kept), "%s was changed", keep);
 }
 
-/* --max-flows 100000000: the tables need about 108 GB (1080 bytes per flow, docs/schema.md), more
+/* --max-flows 100000000: the tables need about 105 GB (1048 bytes per flow, docs/schema.md), more
  * than this machine gives one process. Before issue 18 the message was followed by a SIGSEGV
  * (the summary was written with no input name), and the output had been truncated. Expected:
  * the line names the setting and how many bytes it needs. Under ASan, its allocator is told to
@@ -49,7 +49,7 @@ Test(hardening_setup, max_flows_too_large) {
     run_result_free(&r);
 }
 
-/* The default --max-flows 262144 reserves about 275 MiB (docs/schema.md: 1080 bytes per flow for
+/* The default --max-flows 262144 reserves about 269 MiB (docs/schema.md: 1048 bytes per flow for
  * the pools, plus the hash indexes and host counters); with the address space limited to 200000
  * KiB (204800000 bytes) the tables cannot be had, so the message must name a need above that
  * limit (the exact figure moves with every field added to a connection). ASan reserves terabytes

@@ -213,12 +213,12 @@ def run(t, exe):
             bad.append(f"stats record at {s['ts']}: capture.received {cap['received']} < "
                        f"packets {s['packets']}")
         # Memory (issue 18.8): the default --max-flows 262144 reserves its pools at the start
-        # (docs/schema.md: 1080 bytes per flow, plus the hash indexes and host counters: more
-        # than 262144 × 1080 bytes, and under 2 KiB per flow); in use are the two hash indexes
+        # (docs/schema.md: 1048 bytes per flow, plus the hash indexes and host counters: more
+        # than 262144 × 1048 bytes, and under 2 KiB per flow); in use are the two hash indexes
         # (about 2 MB) and one entry per connection handed out — a dozen connections here, so
         # far below a tenth of it. Both are reported, named apart.
         reserved, used = s.get("memory_reserved_bytes"), s.get("memory_used_bytes")
-        if (reserved is None or not 262144 * 1080 < reserved < 262144 * 2048 or used is None
+        if (reserved is None or not 262144 * 1048 < reserved < 262144 * 2048 or used is None
                 or not 0 < used < reserved // 10):
             bad.append(f"stats record at {s['ts']}: memory_reserved_bytes {reserved}, "
                        f"memory_used_bytes {used}: want the pools of 262144 flows reserved "
