@@ -130,7 +130,7 @@ static void text_problems(struct outbuf *out, const struct run_stats *s) {
 
 #define TIME_W 18 /* "01-01 00:00:00.340" */
 #define TUPLE_MIN 24
-#define NARROW_FIXED (TIME_W + 1 + 5 + 1 + 1 + 6 + 1 + 9 + 1 + 11 + 1 + 11 + 2 + 5)
+#define NARROW_FIXED (TIME_W + 1 + 6 + 1 + 1 + 6 + 1 + 9 + 1 + 11 + 1 + 11 + 2 + 5)
 #define WIDE_TUPLE 47
 
 /* A time as "01-01 00:00:00.340", UTC (month-day and ms: enough to tell rows apart on a
@@ -186,12 +186,12 @@ static void row_tuple(char *out, size_t len, const struct conn *c, size_t width)
 static void text_connection_header(struct format_ctx *f) {
     int tw = (int)tuple_width(f);
     if (f->opt->text_wide)
-        outbuf_printf(f->out, "%-*s %-5s %-*s %-6s %9s %11s %11s  %-5s %-14s %-25s %9s  %s\n",
+        outbuf_printf(f->out, "%-*s %-6s %-*s %-6s %9s %11s %11s  %-5s %-14s %-25s %9s  %s\n",
                       TIME_W, "end (UTC)", "proto", tw, "originator -> responder", "state",
                       "duration", "orig bytes", "resp bytes", "anom.", "history",
                       "orig / resp TCP state", "pkts", "close");
     else
-        outbuf_printf(f->out, "%-*s %-5s %-*s %-6s %9s %11s %11s  %s\n", TIME_W, "end (UTC)",
+        outbuf_printf(f->out, "%-*s %-6s %-*s %-6s %9s %11s %11s  %s\n", TIME_W, "end (UTC)",
                       "proto", tw, "originator -> responder", "state", "duration", "orig bytes",
                       "resp bytes", "anom.");
 }
@@ -230,8 +230,8 @@ static void text_connection_line(struct format_ctx *f, const struct conn *c, boo
     snprintf(dur, sizeof dur, "%" PRId64 ".%03ds", d / 1000000000, (int)(d / 1000000 % 1000));
     unsigned n = c->anomalies ? c->anomalies->n : 0;
     snprintf(anomalies, sizeof anomalies, n ? "%u" : "-", n);
-    const char *proto = c->e.key.proto == 6 ? "tcp" : c->e.key.proto == 17 ? "udp" : "icmp";
-    outbuf_printf(f->out, "%-*s %-5s %-*s %-6s %9s %11" PRIu64 " %11" PRIu64 "  %-5s", TIME_W, ts,
+    const char *proto = flowtext_proto(c->e.key.proto, c->e.key.ip_version); /* icmpv6: 6 */
+    outbuf_printf(f->out, "%-*s %-6s %-*s %-6s %9s %11" PRIu64 " %11" PRIu64 "  %-5s", TIME_W, ts,
                   proto, (int)tw, tuple, zeek_conn_state_name(conn_zeek_state(c)), dur,
                   c->ip_bytes[0], c->ip_bytes[1], anomalies);
     if (f->opt->text_wide) {

@@ -81,14 +81,15 @@ Test(text, table_fits_the_width_and_shortens_long_addresses) {
 
 /* multi.pcap's 6 connections, IPv4 and short IPv6 addresses, fit 120 columns unshortened. The
  * first row ends 340 ms after T0 (the first TCP connection, frames 0..300 ms after its start at
- * 40 ms): "01-01 00:00:00.340", under a header that says the time is the end. */
+ * 40 ms): "01-01 00:00:00.340", under a header that says the time is the end; then the protocol
+ * in a column of 6 (the width of "icmpv6") and one blank. */
 Test(text, rows_name_their_end_time) {
     const char *path = tmp_path("multi.pcap");
     cr_assert(gen_multi(path));
     struct run_result r = run_text(path, "120", NULL);
     expect_table_fits(r.out, 120, 6);
     cr_expect(strncmp(r.out, "end (UTC) ", 10) == 0, "%s", r.out);
-    cr_expect(strstr(r.out, "\n01-01 00:00:00.340 tcp   192.0.2.10:50001 -> "
+    cr_expect(strstr(r.out, "\n01-01 00:00:00.340 tcp    192.0.2.10:50001 -> "
                             "198.51.100.20:443") != NULL,
               "%s", r.out);
     cr_expect(strstr(r.out, "[2001:db8::10]:50004 -> [2001:db8::20]:443") != NULL, "%s", r.out);
@@ -154,4 +155,34 @@ Test(text, no_connection_says_why_first) {
     snprintf(want, sizeof want, "0 connections: %s could not be read: ", text);
     cr_expect(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
     run_result_free(&r);
+}
+
+/* An ICMPv6 echo request and its reply (2001:db8::1 <-> 2001:db8::2, 10 ms apart): its row names
+ * the protocol "icmpv6" as the records do (not "icmp"), in the 6-column protocol column, so the
+ * tuple starts where every row's does (column 26: the 18 of the time, a blank, 6, a blank). */
+Test(text, icmpv6_row_names_its_protocol) {
+    struct cap c;
+    cap_open(&c, "icmpv6.pcap");
+    struct pb_frame f = pb_tcp6();
+    f.proto = 58;
+    f.icmp_type = 128; /* echo request */
+    f.icmp_id = 7;
+    f.icmp_seq = 1;
+    uint8_t buf[256];
+    size_t n = pb_build(&f, buf, sizeof buf);
+    cr_assert(n && capwrite_packet(c.w, 0, c.clock.now_ns, buf, n));
+    struct pb_frame r = f;
+    memcpy(r.src, f.dst, 16);
+    memcpy(r.dst, f.src, 16);
+    r.icmp_type = 129; /* echo reply */
+    n = pb_build(&r, buf, sizeof buf);
+    cr_assert(n && capwrite_packet(c.w, 0, c.clock.now_ns + 10000000, buf, n));
+    cap_close(&c);
+    struct run_result t = run_text(c.path, "120", NULL);
+    expect_table_fits(t.out, 120, 1);
+    const char *row = strchr(t.out, '\n');
+    cr_assert(row, "%s", t.out);
+    cr_expect(strncmp(row + 1 + 19, "icmpv6 [2001:db8::1]:128 -> [2001:db8::2]:0", 43) == 0, "%s",
+              t.out);
+    run_result_free(&t);
 }
