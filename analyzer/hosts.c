@@ -160,14 +160,17 @@ static int64_t alarm_window_ns(const struct hosts *h, enum host_alarm a) {
     return a == HOST_SYN_FLOOD ? h->cfg.syn_flood_window_ns : h->cfg.port_scan_window_ns;
 }
 
-/* When w's aggregate ends by time: the window's end plus the linger, saturated. */
+/* t + d for d ≥ 0, held at INT64_MAX instead of overflowing. */
+static int64_t add_saturated(int64_t t, int64_t d) {
+    return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+/* When w's aggregate ends by time: the window's end plus the linger. */
 static int64_t fold_deadline(const struct hosts *h, const struct host_window *w,
                              enum host_alarm a) {
-    int64_t d = w->start_ns;
-    int64_t add[2] = {alarm_window_ns(h, a), h->fold_linger_ns};
-    for (int i = 0; i < 2; i++)
-        d = add[i] > 0 && d > INT64_MAX - add[i] ? INT64_MAX : d + (add[i] > 0 ? add[i] : 0);
-    return d;
+    int64_t window = alarm_window_ns(h, a), linger = h->fold_linger_ns;
+    return add_saturated(add_saturated(w->start_ns, window > 0 ? window : 0),
+                         linger > 0 ? linger : 0);
 }
 
 /* Hands out the aggregate of e's window for alarm a, if it holds any, and empties it. */

@@ -300,7 +300,7 @@ struct end_events {
     anomaly_set kinds;
     struct {
         uint8_t anomaly, dir;
-    } list[2 * 8 * sizeof(anomaly_set)];
+    } list[2 * ANOMALY_COUNT]; /* each anomaly at most once per direction */
 };
 
 /* What a connection's end reveals, counted and listed on the connection; the events it raises

@@ -34,10 +34,7 @@ static void put_ts(struct jsonw *w, const char *key, int64_t ns, const struct re
 /* A duration in seconds with µs precision. */
 static void put_seconds(struct jsonw *w, const char *key, int64_t ns) {
     char buf[TIMEFMT_ISO_LEN];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ns, &sec, &nsec);
-    timefmt_epoch(buf, sizeof buf, sec, nsec);
+    timefmt_epoch_ns(buf, sizeof buf, ns);
     jsonw_number_text(w, key, buf);
 }
 

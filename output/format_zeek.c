@@ -61,11 +61,8 @@ static void set_count(struct zeek_value *v, uint64_t n) {
 
 /* Seconds with six decimals: Zeek's time and interval. */
 static void set_seconds(struct zeek_value *v, int64_t ns) {
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ns, &sec, &nsec);
     v->kind = ZEEK_NUMBER;
-    timefmt_epoch(v->text, sizeof v->text, sec, nsec);
+    timefmt_epoch_ns(v->text, sizeof v->text, ns);
 }
 
 static bool is_tcp(const struct conn *c) {

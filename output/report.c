@@ -106,10 +106,7 @@ static void line_flush(struct report *r) {
 
 static void put_seconds(struct jsonw *w, int64_t ns) {
     char text[TIMEFMT_ISO_LEN];
-    int64_t sec;
-    uint32_t nsec;
-    timefmt_split(ns, &sec, &nsec);
-    timefmt_epoch(text, sizeof text, sec, nsec);
+    timefmt_epoch_ns(text, sizeof text, ns);
     jsonw_number_text(w, NULL, text);
 }
 

@@ -139,3 +139,10 @@ void timefmt_iso8601_ns(char *buf, size_t len, int64_t ns) {
     timefmt_split(ns, &sec, &nsec);
     timefmt_iso8601(buf, len, sec, nsec);
 }
+
+void timefmt_epoch_ns(char *buf, size_t len, int64_t ns) {
+    int64_t sec;
+    uint32_t nsec;
+    timefmt_split(ns, &sec, &nsec);
+    timefmt_epoch(buf, len, sec, nsec);
+}

@@ -22,7 +22,9 @@ size_t timefmt_u64(char out[TIMEFMT_U64_LEN], uint64_t v);
 /* Splits nanoseconds since the epoch into seconds and nanoseconds (floor, also before 1970). */
 void timefmt_split(int64_t ns, int64_t *sec, uint32_t *nsec);
 
-/* timefmt_iso8601 of a time in nanoseconds since the epoch (timefmt_split, then format). */
+/* timefmt_iso8601 and timefmt_epoch of a time (or a duration) in nanoseconds since the epoch:
+ * timefmt_split, then format. */
 void timefmt_iso8601_ns(char *buf, size_t len, int64_t ns);
+void timefmt_epoch_ns(char *buf, size_t len, int64_t ns);
 
 #endif

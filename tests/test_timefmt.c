@@ -100,6 +100,15 @@ Test(timefmt, iso8601_agrees_with_gmtime) {
     cr_expect_str_eq(buf, "2100-03-01T00:00:00.999999Z");
 }
 
+/* timefmt_epoch_ns is split-then-format too: a duration of 1.5 ms, and a time after 1970. */
+Test(timefmt, epoch_from_nanoseconds) {
+    char buf[TIMEFMT_ISO_LEN];
+    timefmt_epoch_ns(buf, sizeof buf, 1500000);
+    cr_expect_str_eq(buf, "0.001500");
+    timefmt_epoch_ns(buf, sizeof buf, 1704067200040000123ll);
+    cr_expect_str_eq(buf, "1704067200.040000");
+}
+
 /* timefmt_iso8601_ns is split-then-format: a time after 1970 and one before it (floor division:
  * -1 ns is 1969-12-31T23:59:59.999999, the microseconds truncated). */
 Test(timefmt, iso8601_from_nanoseconds) {

@@ -66,6 +66,20 @@ static char *ladder_all(const char *path) {
     return out;
 }
 
+/* Opens the capture name for one connection 10.0.0.1:sport -> 10.0.0.2:80 (ISNs CISN, SISN),
+ * ready for the test's script of it. */
+static void one_conn_open(struct cap *c, struct session *s, const char *name, uint16_t sport) {
+    cap_open(c, name);
+    conn_init(s, c, sport, 80, CISN, SISN);
+}
+
+/* Ends the script and the capture; returns shakedown --ladder all of it (as ladder_all). */
+static char *one_conn_ladder(struct cap *c, struct session *s) {
+    conn_done(s);
+    cap_close(c);
+    return ladder_all(c->path);
+}
+
 /* Every line at most 100 columns (no colour: stdout is not a terminal, and the text is ASCII). */
 static void expect_narrow(const char *text) {
     for (const char *p = text; *p;) {
@@ -142,12 +156,9 @@ static void expect_ladder(const char *out, uint16_t sport, bool after_handshake,
 Test(ladder, handshake) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-handshake.pcap");
-    conn_init(&s, &c, 50000, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-handshake.pcap", 50000);
     session_handshake(&s);
-    conn_done(&s);
-    cap_close(&c);
-    char *out = ladder_all(c.path);
+    char *out = one_conn_ladder(&c, &s);
     expect_narrow(out);
     const char *want =
         "  tcp  10.0.0.1:50000 -> 10.0.0.2:80  2024-01-01T00:00:00.000000Z\n"
@@ -182,8 +193,7 @@ Test(ladder, handshake) {
 Test(ladder, simultaneous_open) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-simopen.pcap");
-    conn_init(&s, &c, 50001, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-simopen.pcap", 50001);
     session_syn(&s);
     session_write_segment(&s, SESSION_SERVER, PB_SYN, SISN, 0, 0);
     s.snd_nxt[SESSION_SERVER] = SISN + 1;
@@ -192,9 +202,7 @@ Test(ladder, simultaneous_open) {
     session_data(&s, SESSION_CLIENT, 100);
     session_ack(&s, SESSION_SERVER);
     session_close(&s, SESSION_CLIENT);
-    conn_done(&s);
-    cap_close(&c);
-    char *out = ladder_all(c.path);
+    char *out = one_conn_ladder(&c, &s);
     const struct seg segs[] = {
         {0, "SYN_SENT", 0, "SYN seq 0 len 0", "LISTEN"},
         {1, "", 1, "SYN seq 0 len 0", "SYN_SENT"},
@@ -224,12 +232,9 @@ Test(ladder, simultaneous_open) {
 Test(ladder, four_way_close) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-4way.pcap");
-    conn_init(&s, &c, 50002, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-4way.pcap", 50002);
     standard_exchange(&s, 100, 200, SESSION_SERVER, 11);
-    conn_done(&s);
-    cap_close(&c);
-    char *out = ladder_all(c.path);
+    char *out = one_conn_ladder(&c, &s);
     const struct seg segs[] = {
         {3, "", 0, "PSH+ACK seq 1 ack 1 len 100", ""},
         {4, "", 1, "ACK seq 1 ack 101 len 0", ""},
@@ -259,16 +264,13 @@ Test(ladder, four_way_close) {
 Test(ladder, simultaneous_close) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-simclose.pcap");
-    conn_init(&s, &c, 50003, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-simclose.pcap", 50003);
     session_handshake(&s);
     session_write_segment(&s, SESSION_CLIENT, PB_FIN | PB_ACK, CISN + 1, SISN + 1, 0);
     session_write_segment(&s, SESSION_SERVER, PB_FIN | PB_ACK, SISN + 1, CISN + 1, 0);
     session_write_segment(&s, SESSION_CLIENT, PB_ACK, CISN + 2, SISN + 2, 0);
     session_write_segment(&s, SESSION_SERVER, PB_ACK, SISN + 2, CISN + 2, 0);
-    conn_done(&s);
-    cap_close(&c);
-    char *out = ladder_all(c.path);
+    char *out = one_conn_ladder(&c, &s);
     const struct seg segs[] = {
         {3, "FIN_WAIT_1", 0, "FIN+ACK seq 1 ack 1 len 0", ""},
         {4, "", 1, "FIN+ACK seq 1 ack 1 len 0", "FIN_WAIT_1"},
@@ -286,15 +288,12 @@ Test(ladder, simultaneous_close) {
 Test(ladder, rst_close) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-rst.pcap");
-    conn_init(&s, &c, 50004, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-rst.pcap", 50004);
     session_handshake(&s);
     session_data(&s, SESSION_CLIENT, 100);
     session_ack(&s, SESSION_SERVER);
     session_rst(&s, SESSION_SERVER);
-    conn_done(&s);
-    cap_close(&c);
-    char *out = ladder_all(c.path);
+    char *out = one_conn_ladder(&c, &s);
     const struct seg segs[] = {
         {3, "", 0, "PSH+ACK seq 1 ack 1 len 100", ""},
         {4, "", 1, "ACK seq 1 ack 101 len 0", ""},
@@ -315,15 +314,12 @@ Test(ladder, rst_close) {
 Test(ladder, midstream) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-midstream.pcap");
-    conn_init(&s, &c, 50005, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-midstream.pcap", 50005);
     session_write_segment(&s, SESSION_CLIENT, PB_PSH | PB_ACK, CISN + 1, SISN + 1, 100);
     session_write_segment(&s, SESSION_SERVER, PB_ACK, SISN + 1, CISN + 101, 0);
     session_write_segment(&s, SESSION_SERVER, PB_PSH | PB_ACK, SISN + 1, CISN + 101, 200);
     session_write_segment(&s, SESSION_CLIENT, PB_ACK, CISN + 101, SISN + 201, 0);
-    conn_done(&s);
-    cap_close(&c);
-    char *out = ladder_all(c.path);
+    char *out = one_conn_ladder(&c, &s);
     const struct seg segs[] = {
         {0, "ESTABLISHED", 0, "PSH+ACK seq 1 ack 536870913 len 100", "ESTABLISHED"},
         {1, "", 1, "ACK seq 1 ack 101 len 0", ""},
@@ -407,8 +403,7 @@ Test(ladder, uid_picks_one_connection) {
 Test(ladder, unknown_uid_is_an_error) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-unknown.pcap");
-    conn_init(&s, &c, 50009, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-unknown.pcap", 50009);
     session_handshake(&s);
     conn_done(&s);
     cap_close(&c);
@@ -439,8 +434,7 @@ Test(ladder, malformed_uid_is_a_usage_error) {
 Test(ladder, records_go_to_the_output_file) {
     struct cap c;
     struct session s;
-    cap_open(&c, "ladder-records.pcap");
-    conn_init(&s, &c, 50010, 80, CISN, SISN);
+    one_conn_open(&c, &s, "ladder-records.pcap", 50010);
     standard_exchange(&s, 100, 200, SESSION_CLIENT, 11);
     conn_done(&s);
     cap_close(&c);
