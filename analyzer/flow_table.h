@@ -27,6 +27,9 @@ struct flow_entry *flow_table_find(const struct flow_table *ft, const struct flo
  * changes nothing), then flow_table_find_hashed with that hash. */
 uint64_t flow_table_hash(const struct flow_table *ft, const struct flow_key *key);
 void flow_table_prefetch(const struct flow_table *ft, uint64_t hash);
+/* Once the bucket is in the cache (flow_table_prefetch some time before): starts loading the
+ * first entry of its chain, all of it. */
+void flow_table_prefetch_entry(const struct flow_table *ft, uint64_t hash);
 struct flow_entry *flow_table_find_hashed(const struct flow_table *ft, const struct flow_key *key,
                                           uint64_t hash);
 

@@ -83,6 +83,17 @@ static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
     return z;
 }
 
+uint64_t time_wait_hash(const struct time_wait *tw, const struct flow_key *k) {
+    return flow_table_hash(tw->table, k);
+}
+
+void time_wait_prefetch(const struct time_wait *tw, uint64_t hash, int stage) {
+    if (stage == 0)
+        flow_table_prefetch(tw->table, hash);
+    else
+        flow_table_prefetch_entry(tw->table, hash);
+}
+
 /* When the table is full its oldest record is forgotten: an expired one first. */
 void time_wait_remember(struct time_wait *tw, const struct conn *c, int64_t close_ns) {
     struct closed_conn z = closed_from(c, close_ns);

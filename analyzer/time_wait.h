@@ -30,6 +30,12 @@ size_t time_wait_memory_used(const struct time_wait *tw);
  * of any earlier record on its key. Copies what it needs: c may be freed afterwards. */
 void time_wait_remember(struct time_wait *tw, const struct conn *c, int64_t close_ns);
 
+/* Starts loading what a time_wait_offer or time_wait_remember of key k will look at, ahead of
+ * time (a hint: nothing changes): time_wait_hash once, then time_wait_prefetch with it — stage 0
+ * the hash bucket, stage 1 (some time later, once the bucket has come) the record it leads to. */
+uint64_t time_wait_hash(const struct time_wait *tw, const struct flow_key *k);
+void time_wait_prefetch(const struct time_wait *tw, uint64_t hash, int stage);
+
 /* Capture time moved on to now_ns: records leave TIME_WAIT time_wait_ns after their close and are
  * forgotten after twice that. */
 void time_wait_expire(struct time_wait *tw, int64_t now_ns);

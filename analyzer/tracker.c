@@ -16,6 +16,17 @@
 #include "siphash.h"
 #include "time_wait.h"
 
+/* A packet's flow key, the side it came from, and the key's hash, worked out ahead of time; for
+ * a TCP packet that may open or close a connection (SYN, FIN, RST), also its hash in the table of
+ * closed connections, which a new connection looks up and a closing one is added to. */
+struct lookup_hint {
+    uint64_t frame;
+    struct flow_key key;
+    int side;
+    bool closed_too;
+    uint64_t hash, closed_hash;
+};
+
 struct tracker {
     struct tracker_config cfg;
     struct flow_table *table;         /* struct conn, timers enum conn_timer */
@@ -34,13 +45,10 @@ struct tracker {
     int64_t now_ns;
     bool have_now;
     struct tracker_counts counts;
-    /* What tracker_prefetch worked out for the packet of frame `frame` (0: nothing). */
-    struct {
-        uint64_t frame;
-        struct flow_key key;
-        int side;
-        uint64_t hash;
-    } hint;
+    /* What tracker_prefetch worked out for the packet of frame `frame` (0: nothing), in slot
+     * frame % TRACKER_LOOKAHEAD: one per packet a caller may have prefetched and not yet handed
+     * over. */
+    struct lookup_hint hint[TRACKER_LOOKAHEAD];
 };
 
 void tracker_config_defaults(struct tracker_config *cfg) {
@@ -591,10 +599,27 @@ static int64_t packet_time(struct tracker *tr, const struct packet *p) {
 void tracker_prefetch(struct tracker *tr, const struct packet *p) {
     if (!trackable(p) || !p->frame)
         return;
-    tr->hint.frame = p->frame;
-    tr->hint.side = key_make(p, &tr->hint.key);
-    tr->hint.hash = flow_table_hash(tr->table, &tr->hint.key);
-    flow_table_prefetch(tr->table, tr->hint.hash);
+    struct lookup_hint *h = &tr->hint[p->frame % TRACKER_LOOKAHEAD];
+    if (h->frame == p->frame)
+        return; /* already under way */
+    h->frame = p->frame;
+    h->side = key_make(p, &h->key);
+    h->hash = flow_table_hash(tr->table, &h->key);
+    flow_table_prefetch(tr->table, h->hash);
+    h->closed_too = p->transport == TRANSPORT_TCP && (p->tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST));
+    if (h->closed_too) {
+        h->closed_hash = time_wait_hash(tr->time_wait, &h->key);
+        time_wait_prefetch(tr->time_wait, h->closed_hash, 0);
+    }
+}
+
+void tracker_prefetch_entry(struct tracker *tr, const struct packet *p) {
+    const struct lookup_hint *h = &tr->hint[p->frame % TRACKER_LOOKAHEAD];
+    if (!p->frame || h->frame != p->frame)
+        return;
+    flow_table_prefetch_entry(tr->table, h->hash);
+    if (h->closed_too)
+        time_wait_prefetch(tr->time_wait, h->closed_hash, 1);
 }
 
 void tracker_pass(struct tracker *tr, const struct packet *p) {
@@ -611,10 +636,11 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
     struct flow_key k;
     int side;
     uint64_t hash;
-    if (p->frame && tr->hint.frame == p->frame) { /* tracker_prefetch did it */
-        k = tr->hint.key;
-        side = tr->hint.side;
-        hash = tr->hint.hash;
+    const struct lookup_hint *h = &tr->hint[p->frame % TRACKER_LOOKAHEAD];
+    if (p->frame && h->frame == p->frame) { /* tracker_prefetch did it */
+        k = h->key;
+        side = h->side;
+        hash = h->hash;
     } else {
         side = key_make(p, &k);
         hash = flow_table_hash(tr->table, &k);

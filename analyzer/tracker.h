@@ -106,9 +106,15 @@ void tracker_set_segment_hook(struct tracker *tr, tracker_segment_fn fn, void *c
 void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_checksum);
 
 /* Starts loading the flow-table bucket of p's connection while the caller does other work (say,
- * verifying checksums); tracker_on_packet(p) then finds it in the cache and reuses the key and
- * hash worked out here. A hint only: nothing changes. p->frame must be set (non-zero). */
+ * verifying checksums, or analysing the packets before p); tracker_on_packet(p) then finds it in
+ * the cache and reuses the key and hash worked out here. A hint only: nothing changes.
+ * p->frame must be set (non-zero); the hints of up to TRACKER_LOOKAHEAD packets in a row are
+ * kept at once (a later packet's takes the slot of the one TRACKER_LOOKAHEAD frames before it). */
+#define TRACKER_LOOKAHEAD 16
 void tracker_prefetch(struct tracker *tr, const struct packet *p);
+/* The second step, some packets later, once the bucket has arrived: starts loading the entry the
+ * bucket leads to (p's connection, most of the time). */
+void tracker_prefetch_entry(struct tracker *tr, const struct packet *p);
 
 /* A packet another share analyses (--shard): moves capture time exactly as tracker_on_packet(p)
  * would, and does nothing else. */

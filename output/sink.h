@@ -91,8 +91,8 @@ bool sink_is_terminal(const struct transport_options *opt);
 bool sink_any_terminal(const struct sink *s);
 
 /* Starts a writer thread per output, each with a queue of queue_len records (0: the default,
- * WRITER_QUEUE_DEFAULT): from now on connection and anomaly records are queued and written by
- * them. live: the capture must never wait for an output, so a record its full queue cannot take
+ * writer.h's, live or for files): from now on connection and anomaly records are queued and written
+ * by them. live: the capture must never wait for an output, so a record its full queue cannot take
  * is dropped and counted (the output's `dropped`), and stats records are queued too; else the
  * analysis waits for room. False if a thread cannot be started (its output is then written
  * synchronously, as before). */

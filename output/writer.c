@@ -17,9 +17,6 @@
  * published, writes it without the lock, and only then moves `head` on, so head == tail means
  * every record handed over has been written. */
 
-/* WRITER_QUEUE_DEFAULT jobs, about 10 MB: absorbs the burst of a mass close, and live a receiver
- * that is slow for a while. */
-
 enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY, JOB_STATS };
 
 struct writer_job {
@@ -145,7 +142,9 @@ struct writer *writer_start(const struct writer_callbacks *cb, void *ctx, size_t
         return NULL;
     w->cb = cb;
     w->ctx = ctx;
-    w->len = queue_len ? queue_len : WRITER_QUEUE_DEFAULT;
+    w->len = queue_len        ? queue_len
+             : drop_when_full ? WRITER_QUEUE_LIVE_DEFAULT
+                              : WRITER_QUEUE_FILE_DEFAULT;
     w->drop_when_full = drop_when_full;
     w->jobs = calloc(w->len, sizeof *w->jobs);
     if (!w->jobs || pthread_mutex_init(&w->lock, NULL) != 0) {

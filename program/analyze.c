@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -302,6 +303,12 @@ static enum input_status read_capture(struct stream *s, struct capture *cap, boo
     return INPUT_OK;
 }
 
+/* A regular file (not standard input, a pipe or a FIFO): its next packets are always at hand. */
+static bool input_is_regular_file(const char *path) {
+    struct stat st;
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Opens and reads one input file; returns its status. */
 static enum input_status analyze_input(struct stream *s, const char *path, struct input_report *r,
                                        FILE *err) {
@@ -323,7 +330,9 @@ static enum input_status analyze_input(struct stream *s, const char *path, struc
                 "shakedown: %s: link type %s (%d) is not supported; its packets are counted "
                 "as link_unsupported\n",
                 path, r->link_name, r->link);
+    engine_set_lookahead(s->engine, input_is_regular_file(path));
     enum input_status status = read_capture(s, cap, false, r, err);
+    engine_set_lookahead(s->engine, false);
     capture_close(cap);
     return status;
 }

@@ -490,9 +490,10 @@ static const struct cli_option option_table[] = {
      "0640; the umask still applies)",
      set_file_mode},
     {"output-queue", 0, "N",
-     "records each output's queue holds (default 16384, about\n"
-     "10 MB): live, what a full queue cannot take is dropped and\n"
-     "counted (the output's dropped); reading files, shakedown waits",
+     "records each output's queue holds (default live 16384,\n"
+     "about 12 MB; files 1024): live, what a full queue cannot take\n"
+     "is dropped and counted (the output's dropped); reading files,\n"
+     "shakedown waits",
      set_output_queue},
     {"stats-interval", 0, "S",
      "write a stats record every S seconds (packets, drops,\n"
@@ -698,7 +699,7 @@ static void options_defaults(struct options *o) {
     o->live.snaplen = 256;
     o->live.timeout_ms = 250;
     o->output.file_mode = 0640;
-    o->output_queue = WRITER_QUEUE_DEFAULT;
+    o->output_queue = 0; /* writer.h's default, live or for files */
     tracker_config_defaults(&o->tracker);
     o->workers = 1;
 }

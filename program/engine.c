@@ -6,7 +6,18 @@
  * batches (at once for a live capture); every worker reads every slot, at its own pace; a slot
  * is written again only once every worker is past it. Everything the workers and the reader
  * share is under `lock`, taken once per batch; a worker's copy of its counts is refreshed at the
- * end of each batch, so the reader's stats records never read a tracker that is in use. */
+ * end of each batch, so the reader's stats records never read a tracker that is in use.
+ *
+ * One tracker reading files: each packet waits in a short delay line (ENGINE_LOOKAHEAD packets)
+ * before the tracker takes it. When it enters, its flow-table bucket starts loading; halfway, the
+ * entry the bucket leads to; so by the time it is analysed both are in the cache, instead of two
+ * cache misses in a row on the packet's path (with 50k connections open, the table is far larger
+ * than the cache). The tracker reads nothing of a packet but the struct packet itself (its payload
+ * pointer is not followed), so the capture's buffer may be reused meanwhile. Every other call
+ * empties the line first, so the tracker is exactly as it would be without it whenever the
+ * caller looks (counts, time, interim records, flush). Only inputs read from regular files use
+ * it (engine_set_lookahead): from a live capture or a pipe the packets after one may be long in
+ * coming, and its records must not wait for them. */
 #include "engine.h"
 
 #include <pthread.h>
@@ -19,6 +30,9 @@
 #define ENGINE_RING_SLOTS 8192 /* per engine: ~2.5 MB of decoded packets in flight */
 #define ENGINE_BATCH 256       /* slots handed over at once when reading files */
 #define OWNER_NONE UINT16_MAX  /* a packet no worker analyses (another --shard's) */
+#define ENGINE_LOOKAHEAD 8     /* packets in the delay line (≤ TRACKER_LOOKAHEAD) */
+
+_Static_assert(ENGINE_LOOKAHEAD <= TRACKER_LOOKAHEAD, "each delayed packet keeps its hint");
 
 enum slot_kind { SLOT_PACKET, SLOT_ADVANCE, SLOT_INTERIM, SLOT_FLUSH };
 
@@ -43,9 +57,18 @@ struct worker {
     int64_t now_ns;               /* the tracker's capture time as of head */
 };
 
+/* A packet in the delay line: for tracker_on_packet (pass false) or tracker_pass. */
+struct delayed {
+    struct packet p;
+    bool bad_checksum, pass;
+};
+
 struct engine {
     struct engine_config cfg;
-    struct tracker *single; /* one worker: the tracker itself */
+    struct tracker *single;                /* one worker: the tracker itself */
+    struct delayed line[ENGINE_LOOKAHEAD]; /* one tracker, files: packets not yet analysed */
+    unsigned line_head, line_len;
+    bool lookahead; /* the delay line is in use (engine_set_lookahead) */
 
     unsigned n;
     struct worker *w;
@@ -334,16 +357,70 @@ void engine_free(struct engine *e) {
     free(e);
 }
 
+/* ---- one tracker: the delay line ---------------------------------------------------------- */
+
+static void single_run(struct engine *e, const struct packet *p, bool bad_checksum, bool pass) {
+    if (pass)
+        tracker_pass(e->single, p);
+    else
+        tracker_on_packet(e->single, p, bad_checksum);
+}
+
+static void line_run(struct engine *e, const struct delayed *d) {
+    single_run(e, &d->p, d->bad_checksum, d->pass);
+}
+
+/* Analyses every packet still in the line, in order. */
+static void line_empty(struct engine *e) {
+    for (; e->line_len > 0; e->line_len--) {
+        line_run(e, &e->line[e->line_head]);
+        e->line_head = (e->line_head + 1) % ENGINE_LOOKAHEAD;
+    }
+}
+
+/* p enters the line (its bucket starts loading); the packet halfway along has its entry loaded;
+ * once the line is full, its oldest packet is analysed. Live: p is analysed at once. */
+static void line_put(struct engine *e, const struct packet *p, bool bad_checksum, bool pass) {
+    if (!e->lookahead || !p->frame) {
+        line_empty(e);
+        single_run(e, p, bad_checksum, pass);
+        return;
+    }
+    if (!pass)
+        tracker_prefetch(e->single, p);
+    if (e->line_len == ENGINE_LOOKAHEAD) {
+        line_run(e, &e->line[e->line_head]);
+        e->line_head = (e->line_head + 1) % ENGINE_LOOKAHEAD;
+        e->line_len--;
+    }
+    struct delayed *d = &e->line[(e->line_head + e->line_len++) % ENGINE_LOOKAHEAD];
+    d->p = *p;
+    d->p.payload = NULL; /* the capture's buffer, reused by the time the packet is analysed */
+    d->bad_checksum = bad_checksum;
+    d->pass = pass;
+    if (e->line_len > ENGINE_LOOKAHEAD / 2) {
+        const struct delayed *half =
+            &e->line[(e->line_head + e->line_len - 1 - ENGINE_LOOKAHEAD / 2) % ENGINE_LOOKAHEAD];
+        if (!half->pass)
+            tracker_prefetch_entry(e->single, &half->p);
+    }
+}
+
+void engine_set_lookahead(struct engine *e, bool on) {
+    line_empty(e);
+    e->lookahead = on && e->single;
+}
+
 void engine_packet(struct engine *e, const struct packet *p, bool bad_checksum) {
     if (e->single)
-        tracker_on_packet(e->single, p, bad_checksum);
+        line_put(e, p, bad_checksum, false);
     else
         put_packet(e, p, (uint16_t)tracker_shard_of(p, e->n), bad_checksum);
 }
 
 void engine_pass(struct engine *e, const struct packet *p) {
     if (e->single)
-        tracker_pass(e->single, p);
+        line_put(e, p, false, true);
     else
         put_packet(e, p, OWNER_NONE, false);
 }
@@ -355,6 +432,7 @@ void engine_prefetch(struct engine *e, const struct packet *p) {
 
 void engine_advance(struct engine *e, int64_t now_ns) {
     if (e->single) {
+        line_empty(e);
         tracker_advance(e->single, now_ns);
         return;
     }
@@ -364,11 +442,15 @@ void engine_advance(struct engine *e, int64_t now_ns) {
     put_order(e, SLOT_ADVANCE, now_ns);
 }
 
-int64_t engine_now(const struct engine *e) {
-    return e->single ? tracker_now(e->single) : e->now_ns;
+int64_t engine_now(struct engine *e) {
+    if (!e->single)
+        return e->now_ns;
+    line_empty(e);
+    return tracker_now(e->single);
 }
 
 void engine_interim(struct engine *e, int64_t interval_ns) {
+    line_empty(e);
     if (e->single)
         tracker_interim(e->single, interval_ns, e->cfg.interim, e->cfg.ctx);
     else
@@ -376,6 +458,7 @@ void engine_interim(struct engine *e, int64_t interval_ns) {
 }
 
 void engine_hold_output(struct engine *e, bool hold) {
+    line_empty(e); /* what the caller writes comes after the records of the packets before */
     if (e->single)
         return;
     if (hold)
@@ -385,11 +468,13 @@ void engine_hold_output(struct engine *e, bool hold) {
 }
 
 void engine_sync(struct engine *e) {
+    line_empty(e);
     if (!e->single)
         wait_all_done(e);
 }
 
 void engine_flush(struct engine *e, enum conn_end why) {
+    line_empty(e);
     if (e->single) {
         tracker_flush(e->single, why);
         return;
@@ -418,6 +503,7 @@ static void counts_add(struct tracker_counts *sum, const struct tracker_counts *
 }
 
 void engine_counts(struct engine *e, struct tracker_counts *out) {
+    line_empty(e);
     if (e->single) {
         *out = *tracker_counts(e->single);
         return;
@@ -442,6 +528,7 @@ size_t engine_memory(struct engine *e) {
 }
 
 size_t engine_memory_used(struct engine *e) {
+    line_empty(e);
     if (e->single)
         return tracker_memory_used(e->single);
     size_t m = sizeof *e + ENGINE_RING_SLOTS * sizeof *e->ring;

@@ -5,7 +5,8 @@
  * so each connection expires at the packet it would in one tracker and every connection and
  * anomaly record is the one a single tracker writes (in another order). The trackers share one
  * table of host counters (syn_flood, port_scan) under a lock, and their records leave through the
- * callbacks one at a time. */
+ * callbacks one at a time. With one tracker reading files, packets pass through a short delay
+ * line so their flow-table entries are loaded before they are analysed (engine.c). */
 #ifndef SHAKEDOWN_ENGINE_H
 #define SHAKEDOWN_ENGINE_H
 
@@ -37,7 +38,14 @@ struct engine *engine_new(const struct engine_config *cfg);
 /* Stops the workers (after engine_flush, or without: what they had not reported is lost). */
 void engine_free(struct engine *e);
 
-/* A packet for the analysis (bad_checksum: as tracker_on_packet). */
+/* With one tracker, lets packets wait in the delay line (on) or not (off, the default) from now
+ * on: on only while the packets come from a regular file, where the next ones are always at hand.
+ * Nothing with workers. */
+void engine_set_lookahead(struct engine *e, bool on);
+
+/* A packet for the analysis (bad_checksum: as tracker_on_packet). With the lookahead on, it is
+ * analysed a few packets later (its records come then), or at the next call of any other engine
+ * function; its payload bytes are never read. */
 void engine_packet(struct engine *e, const struct packet *p, bool bad_checksum);
 /* A packet of another --shard: its time only (tracker_pass). */
 void engine_pass(struct engine *e, const struct packet *p);
@@ -46,7 +54,7 @@ void engine_prefetch(struct engine *e, const struct packet *p);
 
 /* tracker_advance, tracker_now and tracker_interim (records through cfg->interim). */
 void engine_advance(struct engine *e, int64_t now_ns);
-int64_t engine_now(const struct engine *e);
+int64_t engine_now(struct engine *e);
 void engine_interim(struct engine *e, int64_t interval_ns);
 
 /* Returns once every packet handed over has been analysed (and its records handed on). */
