@@ -142,6 +142,94 @@ void stats_set_rotations_failed(struct run_stats *s, uint64_t failed) {
     s->rotations_failed = failed;
 }
 
+static void counters_merge(struct counter *into, const struct counter *from, unsigned n) {
+    for (unsigned i = 0; i < n; i++) {
+        into[i].packets += from[i].packets;
+        into[i].bytes += from[i].bytes;
+    }
+}
+
+static void u64_merge(uint64_t *into, const uint64_t *from, unsigned n) {
+    for (unsigned i = 0; i < n; i++)
+        into[i] += from[i];
+}
+
+static void conns_merge(struct conn_totals *into, const struct conn_totals *from) {
+    into->reported += from->reported;
+    into->tcp += from->tcp;
+    into->udp += from->udp;
+    into->icmp += from->icmp;
+    u64_merge(into->by_end, from->by_end, CONN_END_COUNT);
+    u64_merge(into->by_state, from->by_state, ZEEK_CONN_STATE_COUNT);
+    into->one_sided += from->one_sided;
+    into->late_packets += from->late_packets;
+    into->untracked_packets += from->untracked_packets;
+    into->peak_open += from->peak_open;
+    u64_merge(into->anomalies, from->anomalies, ANOMALY_COUNT);
+    into->anomaly_events_folded += from->anomaly_events_folded;
+    into->anomaly_aggregates += from->anomaly_aggregates;
+}
+
+static void times_merge(struct run_stats *into, const struct run_stats *from) {
+    if (!from->have_ts)
+        return;
+    if (!into->have_ts ||
+        ts_before(from->first_sec, from->first_nsec, into->first_sec, into->first_nsec)) {
+        into->first_sec = from->first_sec;
+        into->first_nsec = from->first_nsec;
+    }
+    if (!into->have_ts ||
+        ts_before(into->last_sec, into->last_nsec, from->last_sec, from->last_nsec)) {
+        into->last_sec = from->last_sec;
+        into->last_nsec = from->last_nsec;
+    }
+    into->have_ts = true;
+}
+
+void stats_add_checksums(struct checksum_counts *into, const struct checksum_counts *from) {
+    for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
+        into[i].good += from[i].good;
+        into[i].bad += from[i].bad;
+        into[i].offloaded += from[i].offloaded;
+    }
+}
+
+void stats_merge(struct run_stats *into, const struct run_stats *from) {
+    counters_merge(&into->read, &from->read, 1);
+    into->filtered += from->filtered;
+    into->analysed += from->analysed;
+    into->checksum_dropped += from->checksum_dropped;
+    into->other_shards += from->other_shards;
+    u64_merge(into->decode_errors, from->decode_errors, DECODE_STATUS_COUNT);
+    counters_merge(into->link, from->link, LINK_KIND_COUNT);
+    counters_merge(into->net, from->net, NET_COUNT);
+    counters_merge(into->transport, from->transport, TRANSPORT_COUNT);
+    into->truncated += from->truncated;
+    into->tcp_options_malformed += from->tcp_options_malformed;
+    into->timestamps_out_of_range += from->timestamps_out_of_range;
+    stats_add_checksums(into->checksums, from->checksums);
+    uint32_t listed = from->offload_source_count < STATS_MAX_OFFLOAD_SOURCES
+                          ? from->offload_source_count
+                          : STATS_MAX_OFFLOAD_SOURCES;
+    for (uint32_t i = 0; i < listed; i++) {
+        if (into->offload_source_count < STATS_MAX_OFFLOAD_SOURCES)
+            into->offload_sources[into->offload_source_count] = from->offload_sources[i];
+        into->offload_source_count++;
+    }
+    into->offload_source_count += from->offload_source_count - listed; /* counted, not listed */
+    into->checksum_untracked += from->checksum_untracked;
+    conns_merge(&into->conns, &from->conns);
+    into->records_lost += from->records_lost;
+    into->rotations_failed += from->rotations_failed;
+    if (from->have_capture_stats) {
+        into->have_capture_stats = true;
+        into->capture_received += from->capture_received;
+        into->capture_dropped += from->capture_dropped;
+        into->capture_if_dropped += from->capture_if_dropped;
+    }
+    times_merge(into, from);
+}
+
 uint64_t stats_decode_error_total(const struct run_stats *s) {
     uint64_t n = 0;
     for (unsigned i = 0; i < DECODE_STATUS_COUNT; i++)

@@ -200,6 +200,15 @@ void stats_set_outputs(struct run_stats *s, const struct output_account *a, size
 void stats_set_shard(struct run_stats *s, uint32_t index, uint32_t count);
 void stats_set_rotations_failed(struct run_stats *s, uint64_t failed);
 
+/* Adds every counter of from to into (the counts of several threads of one run: --workers on a
+ * live interface, where each capture thread counts its own packets): packets and bytes by kind,
+ * checksums, decode errors, connections (peak_open too: the sum of the peaks, at least the real
+ * one), the earliest and latest packet time, and the sources taken as offloading (listed after
+ * into's own, up to STATS_MAX_OFFLOAD_SOURCES). The shard and the outputs are into's. */
+void stats_merge(struct run_stats *into, const struct run_stats *from);
+/* The checksum counts of every layer (CHECKSUM_LAYER_COUNT of them) of from added to into. */
+void stats_add_checksums(struct checksum_counts *into, const struct checksum_counts *from);
+
 /* Sum of decode_errors[]. */
 uint64_t stats_decode_error_total(const struct run_stats *s);
 

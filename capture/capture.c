@@ -7,12 +7,17 @@
 
 #include "compressed.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+#endif
 
 struct capture {
     pcap_t *pcap;
@@ -244,6 +249,63 @@ void capture_close(struct capture *cap) {
         pcap_freecode(&cap->filter);
     pcap_close(cap->pcap);
     free(cap);
+}
+
+/* ---- fanout (capture_group.c) -------------------------------------------------------------- */
+
+#if defined(__linux__) && defined(PACKET_FANOUT_FLAG_UNIQUEID)
+/* PACKET_FANOUT_HASH: the kernel picks a member by __skb_get_hash_symmetric() (Linux,
+ * net/packet/af_packet.c, fanout_demux_hash()), the flow hash computed over addresses and ports
+ * in a canonical order, so both directions of a connection reach the same socket.
+ * PACKET_FANOUT_FLAG_DEFRAG: IPv4 fragments are reassembled before the hash (fragments after the
+ * first carry no ports, and would land elsewhere). PACKET_FANOUT_FLAG_UNIQUEID (Linux 4.7), on
+ * the first socket only: the kernel picks an id no group of this network namespace has
+ * (fanout_add()), so this group cannot be merged into another program's by chance. */
+bool capture_fanout_join(struct capture *cap, int *group, char *err, size_t errlen) {
+    int fd = pcap_fileno(cap->pcap);
+    uint32_t mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+    uint32_t arg = *group < 0 ? (mode | PACKET_FANOUT_FLAG_UNIQUEID) << 16
+                              : ((uint32_t)*group & 0xffffu) | mode << 16;
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+        snprintf(err, errlen, "cannot join a PACKET_FANOUT group: %s", strerror(errno));
+        return false;
+    }
+    if (*group >= 0)
+        return true;
+    uint32_t got = 0;
+    socklen_t len = sizeof got;
+    if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &got, &len) != 0) {
+        snprintf(err, errlen, "cannot read the PACKET_FANOUT group id: %s", strerror(errno));
+        return false;
+    }
+    *group = (int)(got & 0xffffu); /* the id; type and flags above it */
+    return true;
+}
+#else
+bool capture_fanout_join(struct capture *cap, int *group, char *err, size_t errlen) {
+    (void)cap;
+    (void)group;
+    snprintf(err, errlen,
+             "--workers on a live interface needs Linux's PACKET_FANOUT (4.7 or "
+             "later)");
+    return false;
+}
+#endif
+
+uint64_t capture_drain(struct capture *cap) {
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    uint64_t n = 0;
+    while (pcap_next_ex(cap->pcap, &h, &data) == 1) /* non-blocking: 0 once empty */
+        n++;
+    return n;
+}
+
+void capture_stats_add(struct capture_stats *sum, const struct capture_stats *part) {
+    sum->received += part->received;
+    sum->dropped += part->dropped;
+    if (part->if_dropped > sum->if_dropped)
+        sum->if_dropped = part->if_dropped;
 }
 
 int64_t capture_wall_ns(void) {

@@ -78,4 +78,43 @@ void capture_close(struct capture *cap);
  * periodic work is due, when an output file was opened. Packets carry capture time instead. */
 int64_t capture_wall_ns(void);
 
+/* ---- one interface on several sockets: a PACKET_FANOUT group (--workers, live) ---------------
+ * Linux hands each packet of the interface to one socket of the group, chosen by the symmetric
+ * flow hash, so each socket gets whole connections, both directions. capture_group.c opens the
+ * sockets with capture_open_live() and joins them with the two functions below. */
+
+/* Linux: joins cap's socket to the fanout group *group in hash mode with the defrag flag. With
+ * *group < 0 a new group is created under an id the kernel picks, unused in this network
+ * namespace, and *group receives it. False with a one-line reason in err (not Linux, a kernel
+ * without fanout, the group's settings differ). */
+bool capture_fanout_join(struct capture *cap, int *group, char *err, size_t errlen);
+
+/* Reads out and discards every packet cap's socket holds now, without waiting; returns how
+ * many. */
+uint64_t capture_drain(struct capture *cap);
+
+/* Adds one socket's counters to *sum: packets received and dropped by the kernel add up (each
+ * packet goes to one socket); interface drops are the interface's own counter, which every socket
+ * on it reports alike, so the largest is kept, not the sum. */
+void capture_stats_add(struct capture_stats *sum, const struct capture_stats *part);
+
+struct capture_group;
+
+/* Opens n (≥ 1) sockets on o->iface as capture_open_live() does, each with filter, and joins them
+ * in one new fanout group. A socket receives every packet of the interface until it joins, so a
+ * packet may sit on more than one of them until the group is complete: once it is, what each
+ * socket holds is read out and discarded, and the counters start from there. NULL with a one-line
+ * reason in err on any failure. */
+struct capture_group *capture_open_group(const struct capture_live_options *o, unsigned n,
+                                         const char *filter, char *err, size_t errlen);
+unsigned capture_group_size(const struct capture_group *g);
+/* The i-th socket, to read with capture_next() (by one thread at a time). */
+struct capture *capture_group_member(struct capture_group *g, unsigned i);
+/* The i-th socket's counters since the group was complete (call it where that socket is read, or
+ * once no thread reads it); false if libpcap cannot say. */
+bool capture_group_member_stats(struct capture_group *g, unsigned i, struct capture_stats *st);
+/* Every socket's counters added up (capture_stats_add), once no thread reads them. */
+bool capture_group_stats(struct capture_group *g, struct capture_stats *st);
+void capture_group_close(struct capture_group *g);
+
 #endif

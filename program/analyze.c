@@ -2,33 +2,36 @@
  * decode → track → output, and the periodic work of a long run (idle timeouts on the wall clock,
  * stats and interim records, output reopen and rotation, stopping on a signal, the "listening
  * on" banner and the status line of a live run). The per-packet path allocates nothing: one
- * packet view on the stack is refilled for every frame. */
+ * packet view on the stack is refilled for every frame. A live interface with --workers is read
+ * by fanout.c's capture threads, one socket each; this thread then does only the periodic work. */
 #include "analyze.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "engine.h"
+#include "fanout.h"
 #include "flowtext.h"
 #include "packet.h"
+#include "packet_path.h"
 #include "status_line.h"
 
 struct stream {
     const struct analyze_config *cfg;
     struct run_stats *stats;
-    struct decode_options decode;
-    struct checksum_policy *checksums; /* --checksums, and auto's per-source table */
-    struct engine *engine;             /* the trackers: one, or --workers of them */
-    uint64_t frame;                    /* frames read so far, across all inputs */
-    FILE *err;                         /* where problems are said */
-    bool stopped;                      /* by a signal or a vanished reader: stop reading */
-    int64_t started_ns;                /* wall clock */
-    int64_t next_stats_ns;             /* wall clock of the next stats record */
-    int64_t next_interim_ns;           /* capture time of the next interim pass */
+    struct packet_path path;   /* the steps before the tracker, and their counts */
+    struct engine *engine;     /* the trackers: one, or --workers of them */
+    struct fanout *fanout;     /* live --workers: the capture threads; else NULL */
+    FILE *err;                 /* where problems are said */
+    bool stopped;              /* by a signal or a vanished reader: stop reading */
+    int64_t started_ns;        /* wall clock */
+    int64_t next_stats_ns;     /* wall clock of the next stats record */
+    int64_t next_interim_ns;   /* capture time of the next interim pass */
     int64_t next_periodic_ns;  /* wall clock of the next periodic() while packets flow (live) */
     struct status_line status; /* live, --stats-interval, err a terminal: the in-place status */
     bool records_on_terminal;  /* records go to that terminal too: erase the status first */
@@ -85,34 +88,10 @@ static void on_interim(void *ctx, const struct conn *c) {
     }
 }
 
-/* Packet times a capture file can hold that are not times: before 1970 (libpcap reads a pcap
- * seconds field of 0xffffffff as -1), after 2100 (a 64-bit pcapng timestamp can reach 2554,
- * where nanoseconds since 1970 overflow 64 bits), or a fraction of a second of a second or more.
- * They are brought into [1970, 2100] — carried, then clamped — and counted, so every later time
- * computation stays in range and every record's timestamps are valid. */
-#define PACKET_TIME_MAX_SEC INT64_C(4102444800) /* 2100-01-01T00:00:00Z */
-
-static bool packet_time_sane(int64_t sec, uint32_t nsec, int64_t *out_sec, uint32_t *out_nsec) {
-    bool sane = nsec < 1000000000u && sec >= 0 && sec < PACKET_TIME_MAX_SEC;
-    if (nsec >= 1000000000u && sec >= 0 && sec < PACKET_TIME_MAX_SEC) {
-        sec += nsec / 1000000000u;
-        nsec %= 1000000000u;
-    }
-    if (sec < 0) {
-        sec = 0;
-        nsec = 0;
-    } else if (sec >= PACKET_TIME_MAX_SEC) {
-        sec = PACKET_TIME_MAX_SEC;
-        nsec = 0;
-    }
-    *out_sec = sec;
-    *out_nsec = nsec;
-    return sane;
-}
-
-/* --checksums auto took p's source as offloading: said once, here, and listed in the summary. */
-static void note_offload_source(struct stream *s, const struct packet *p,
-                                const struct checksum_source_counts *n) {
+/* --checksums auto took p's source as offloading (packet_path_judge counts it): said once. */
+static void say_offload_source(void *ctx, const struct packet *p,
+                               const struct checksum_source_counts *n) {
+    struct stream *s = ctx;
     char addr[64];
     flowtext_addr(addr, sizeof addr, p->src, p->ip_version);
     engine_hold_output(s->engine, true); /* workers clear the status line too */
@@ -124,80 +103,60 @@ static void note_offload_source(struct stream *s, const struct packet *p,
             addr, n->bad, n->checked, CHECKSUM_POLICY_BAD_MAX, CHECKSUM_POLICY_WINDOW, p->frame,
             n->bad - 1);
     engine_hold_output(s->engine, false);
-    stats_note_offload_source(s->stats, p);
 }
 
 static void analyze_packet(struct stream *s, const struct capture_packet *cp, int link,
                            bool filtered) {
     struct packet p;
-    p.frame = ++s->frame;
-    if (!packet_time_sane(cp->ts_sec, cp->ts_nsec, &p.ts_sec, &p.ts_nsec))
-        stats_count_bad_timestamp(s->stats);
-    p.caplen = cp->caplen;
-    p.wirelen = cp->wirelen;
-    p.link = link;
-    stats_count_read(s->stats, &p);
-    if (filtered) {
-        stats_count_filtered(s->stats);
+    enum decode_status st;
+    if (!packet_path_decode(&s->path, cp, link, filtered, &p, &st))
         return;
-    }
-    enum decode_status st = packet_decode(&p, cp->data, &s->decode);
     if (st == DECODE_OK) /* the bucket loads while checksums are verified */
         engine_prefetch(s->engine, &p);
-    enum checksum_state cs = stats_count_decoded(s->stats, &p, st);
-    if (st != DECODE_OK)
-        return;
-    struct checksum_source_counts counts;
-    enum checksum_verdict v = checksum_policy_judge(s->checksums, &p, cs, &counts);
-    /* --shard: another share's packet is decoded and judged as every share does (so the per-source
-     * checksum inference sees what a single run sees), then only moves capture time on as it
-     * would in a single run, so that this share's connections expire exactly then. */
-    bool mine = s->cfg->shard_count <= 1 ||
-                tracker_shard_of(&p, s->cfg->shard_count) == s->cfg->shard_index;
-    if (v == CHECKSUM_VERDICT_DROP) {
-        stats_count_checksum_dropped(s->stats);
-        if (mine)
-            engine_packet(s->engine, &p, true);
-        else
-            engine_pass(s->engine, &p);
-        return;
-    }
-    if (v == CHECKSUM_VERDICT_SWITCHED)
-        note_offload_source(s, &p, &counts);
-    if (!mine) {
-        stats_count_other_shard(s->stats);
+    enum packet_fate fate = packet_path_judge(&s->path, &p, st);
+    if (fate == PACKET_FATE_ANALYSE || fate == PACKET_FATE_BAD_CHECKSUM)
+        engine_packet(s->engine, &p, fate == PACKET_FATE_BAD_CHECKSUM);
+    else if (fate == PACKET_FATE_PASS)
         engine_pass(s->engine, &p);
-        return;
-    }
-    stats_count_analysed(s->stats);
-    engine_packet(s->engine, &p, false);
 }
 
 /* ---- periodic work ------------------------------------------------------------------------- */
 
+/* What has been read so far, and the capture's counters: this thread's own, or what the capture
+ * threads of a live --workers run last published (fanout.h). */
+static void read_so_far(struct stream *s, struct capture *cap, struct fanout_view *v) {
+    if (s->fanout) {
+        fanout_view(s->fanout, v);
+        return;
+    }
+    v->packets = s->stats->read.packets;
+    v->bytes = s->stats->read.bytes;
+    memcpy(v->checksums, s->stats->checksums, sizeof v->checksums);
+    v->have_capture = cap && capture_get_stats(cap, &v->capture);
+}
+
 /* The caller holds the output (engine_hold_output): no worker hands on a record meanwhile. */
-static void emit_stats(struct stream *s, struct capture *cap, int64_t now,
+static void emit_stats(struct stream *s, const struct fanout_view *v, int64_t now,
                        const struct tracker_counts *tc, size_t mem_reserved, size_t mem_used) {
     struct live_stats ls = {.wall_ns = now,
                             .uptime_seconds = (double)(now - s->started_ns) / 1e9,
-                            .packets = s->stats->read.packets,
-                            .bytes = s->stats->read.bytes,
+                            .packets = v->packets,
+                            .bytes = v->bytes,
                             .connections_open = tc->open_now,
                             .connections_reported = tc->reported,
                             .memory_reserved_bytes = mem_reserved,
                             .memory_used_bytes = mem_used,
                             .records_lost = s->cfg->sink->lost_records,
                             .rotations_failed = sink_rotations_failed(s->cfg->sink)};
-    memcpy(ls.checksums, s->stats->checksums, sizeof ls.checksums);
+    memcpy(ls.checksums, v->checksums, sizeof ls.checksums);
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];
     ls.anomaly_events_folded = tc->folded_events;
-    struct capture_stats cs;
-    if (cap && capture_get_stats(cap, &cs)) {
+    if (v->have_capture) {
         ls.have_capture = true;
-        ls.received = cs.received;
-        ls.dropped = cs.dropped;
-        ls.if_dropped = cs.if_dropped;
+        ls.received = v->capture.received;
+        ls.dropped = v->capture.dropped;
+        ls.if_dropped = v->capture.if_dropped;
     }
     before_record(s);
     sink_stats(s->cfg->sink, &ls);
@@ -205,12 +164,11 @@ static void emit_stats(struct stream *s, struct capture *cap, int64_t now,
 
 /* The status line, drawn afresh: packets read, connections open, packets dropped (the kernel's
  * and the interface's, when libpcap can say). */
-static void show_status(struct stream *s, struct capture *cap, uint32_t open) {
-    struct status_counts c = {.packets = s->stats->read.packets, .open = open};
-    struct capture_stats cs;
-    if (cap && capture_get_stats(cap, &cs)) {
+static void show_status(struct stream *s, const struct fanout_view *v, uint32_t open) {
+    struct status_counts c = {.packets = v->packets, .open = open};
+    if (v->have_capture) {
         c.drops_known = true;
-        c.dropped = cs.dropped + cs.if_dropped;
+        c.dropped = v->capture.dropped + v->capture.if_dropped;
     }
     status_line_show(&s->status, &c);
 }
@@ -220,15 +178,20 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     const struct analyze_config *cfg = s->cfg;
     int64_t now = capture_wall_ns();
     s->next_periodic_ns = now + 100000000; /* at most ten times a second */
-    if (live) /* an idle link: capture time follows the wall clock, so timeouts still fire */
+    /* An idle link: capture time follows the wall clock, so timeouts still fire (the capture
+     * threads of a --workers run each do it for their own tracker). */
+    if (live && !s->fanout)
         engine_advance(s->engine, now);
     /* The counts first: the engine's locks come before the output's (engine.h). */
     struct tracker_counts counts;
+    struct fanout_view so_far;
     size_t mem_reserved = 0, mem_used = 0;
     bool stats_due = cfg->stats_interval_ns > 0 && !cfg->records_off && now >= s->next_stats_ns;
     bool status_due = s->status.out && (stats_due || !s->status.shown);
-    if (stats_due || status_due)
+    if (stats_due || status_due) {
         engine_counts(s->engine, &counts);
+        read_so_far(s, cap, &so_far);
+    }
     if (stats_due) {
         mem_reserved = engine_memory(s->engine);
         mem_used = engine_memory_used(s->engine);
@@ -240,7 +203,7 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
         sink_reopen(cfg->sink);
     }
     if (stats_due) {
-        emit_stats(s, cap, now, &counts, mem_reserved, mem_used);
+        emit_stats(s, &so_far, now, &counts, mem_reserved, mem_used);
         s->next_stats_ns = now + cfg->stats_interval_ns;
     }
     if (status_due) { /* at each stats record, and at the start or once erased for a record */
@@ -248,12 +211,12 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
          * before the status is drawn again, or one could land after it, mixed with it. */
         if (s->records_on_terminal)
             sink_drain(cfg->sink);
-        show_status(s, cap, counts.open_now);
+        show_status(s, &so_far, counts.open_now);
     }
     sink_tick(cfg->sink, now);
     engine_hold_output(s->engine, false);
     int64_t ctime = engine_now(s->engine);
-    if (cfg->interim_ns > 0 && ctime >= s->next_interim_ns) {
+    if (cfg->interim_ns > 0 && ctime >= s->next_interim_ns && !s->fanout) { /* threads: their own */
         engine_interim(s->engine, cfg->interim_ns);
         s->next_interim_ns = ctime + cfg->interim_ns / 4 + 1;
     }
@@ -274,6 +237,16 @@ static void report_open(struct input_report *r, const struct capture *cap) {
     r->link_supported = link_type_name(r->link) != NULL;
 }
 
+/* A capture that broke off (a read error, the interface gone): said once, and in the summary. */
+static enum input_status say_damaged(struct stream *s, struct input_report *r, const char *why,
+                                     FILE *err) {
+    status_line_clear(&s->status);
+    fprintf(err, "shakedown: %s: damaged after %llu packets: %s\n", r->path,
+            (unsigned long long)r->packets, why);
+    snprintf(r->message, sizeof r->message, "%s", why);
+    return INPUT_DAMAGED;
+}
+
 /* Reads a capture until its end, damage, or a stop; returns its status. */
 static enum input_status read_capture(struct stream *s, struct capture *cap, bool live,
                                       struct input_report *r, FILE *err) {
@@ -291,11 +264,7 @@ static enum input_status read_capture(struct stream *s, struct capture *cap, boo
         } else if (cs == CAPTURE_IDLE) {
             periodic(s, cap, live);
         } else if (cs == CAPTURE_DAMAGED && !(live && should_stop(s))) {
-            status_line_clear(&s->status);
-            fprintf(err, "shakedown: %s: damaged after %llu packets: %s\n", r->path,
-                    (unsigned long long)r->packets, capture_error(cap));
-            snprintf(r->message, sizeof r->message, "%s", capture_error(cap));
-            return INPUT_DAMAGED;
+            return say_damaged(s, r, capture_error(cap), err);
         } else {
             break;
         }
@@ -337,18 +306,57 @@ static enum input_status analyze_input(struct stream *s, const char *path, struc
     return status;
 }
 
+/* Live with --workers: the capture threads read (fanout.c), one socket of the group each; this
+ * thread does the periodic work ten times a second until a stop, or until a thread's capture
+ * ends. Then every thread stops reading, and its counts join the run's. */
+static enum input_status read_group(struct stream *s, struct input_report *r, FILE *err) {
+    const struct analyze_config *cfg = s->cfg;
+    char why[256];
+    struct fanout_config fc = {.group = cfg->live_group,
+                               .engine = s->engine,
+                               .checksums = cfg->checksums,
+                               .shard_index = cfg->shard_index,
+                               .shard_count = cfg->shard_count,
+                               .interim_ns = cfg->interim_ns,
+                               .interim = on_interim,
+                               .offload = say_offload_source,
+                               .ctx = s};
+    s->fanout = fanout_start(&fc, why, sizeof why);
+    if (!s->fanout) {
+        fprintf(err, "shakedown: %s: %s\n", r->path, why);
+        snprintf(r->message, sizeof r->message, "%s", why);
+        return INPUT_UNREADABLE;
+    }
+    while (!should_stop(s) && fanout_running(s->fanout)) {
+        struct timespec tick = {0, 100000000}; /* a stop signal ends it early (EINTR) */
+        nanosleep(&tick, NULL);
+        periodic(s, NULL, true);
+    }
+    const char *damage = NULL;
+    bool whole = fanout_stop(s->fanout, &damage);
+    uint64_t untracked;
+    fanout_account(s->fanout, s->stats, &r->packets, &untracked);
+    stats_note_checksum_untracked(s->stats, untracked);
+    return whole || s->stopped ? INPUT_OK : say_damaged(s, r, damage, err);
+}
+
 static enum exit_status read_inputs(struct stream *s, struct input_report *reports, FILE *err) {
     const struct analyze_config *cfg = s->cfg;
     enum exit_status rc = EXIT_STATUS_OK;
-    if (cfg->live) {
+    if (cfg->live || cfg->live_group) {
+        struct capture *cap = cfg->live ? cfg->live : capture_group_member(cfg->live_group, 0);
         reports[0].path = cfg->live_name;
-        report_open(&reports[0], cfg->live);
-        /* At once, as tcpdump does: the capture is open and shakedown is waiting for packets. */
+        report_open(&reports[0], cap);
+        /* At once, as tcpdump does: the capture is open and shakedown is waiting for packets (a
+         * group of sockets is complete, and what its sockets held before was discarded). */
         fprintf(err, "listening on %s, link-type %s (%s), snapshot length %d bytes\n",
-                cfg->live_name, reports[0].link_name, capture_link_description(cfg->live),
-                capture_snaplen(cfg->live));
-        reports[0].status = read_capture(s, cfg->live, true, &reports[0], err);
-        return reports[0].status == INPUT_OK ? EXIT_STATUS_OK : EXIT_STATUS_DAMAGED;
+                cfg->live_name, reports[0].link_name, capture_link_description(cap),
+                capture_snaplen(cap));
+        reports[0].status = cfg->live ? read_capture(s, cfg->live, true, &reports[0], err)
+                                      : read_group(s, &reports[0], err);
+        return reports[0].status == INPUT_OK        ? EXIT_STATUS_OK
+               : reports[0].status == INPUT_DAMAGED ? EXIT_STATUS_DAMAGED
+                                                    : EXIT_STATUS_USAGE;
     }
     for (size_t i = 0; i < cfg->ninputs && !should_stop(s); i++) {
         reports[i].status = analyze_input(s, cfg->inputs[i], &reports[i], err);
@@ -362,34 +370,43 @@ static enum exit_status read_inputs(struct stream *s, struct input_report *repor
 
 enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
                              struct input_report *reports, FILE *err, bool *stopped_by_reader) {
-    struct stream s = {
-        .cfg = cfg, .stats = stats, .err = err, .decode = {checksum_mode_verifies(cfg->checksums)}};
+    bool live = cfg->live || cfg->live_group;
+    struct stream s = {.cfg = cfg,
+                       .stats = stats,
+                       .err = err,
+                       .path = {.stats = stats,
+                                .decode = {checksum_mode_verifies(cfg->checksums)},
+                                .shard_index = cfg->shard_index,
+                                .shard_count = cfg->shard_count,
+                                .next_frame = 1,
+                                .frame_step = 1,
+                                .say_offload = say_offload_source}};
+    s.path.ctx = &s;
     s.started_ns = capture_wall_ns();
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
     stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
-    s.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
-    status_line_init(&s.status, err,
-                     cfg->live && cfg->stats_interval_ns > 0 && isatty(fileno(err)));
+    s.path.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
+    status_line_init(&s.status, err, live && cfg->stats_interval_ns > 0 && isatty(fileno(err)));
     s.records_on_terminal = s.status.out && sink_any_terminal(cfg->sink);
     struct engine_config ec = {.tracker = cfg->tracker,
                                .workers = cfg->workers,
-                               .live = cfg->live != NULL,
+                               .live = live,
                                .report = on_conn_reported,
                                .anomaly = on_anomaly,
                                .interim = on_interim,
                                .segment = cfg->ladder || cfg->report ? on_segment : NULL,
                                .ctx = &s};
     s.engine = engine_new(&ec);
-    if (!s.engine || !s.checksums) {
+    if (!s.engine || !s.path.checksums) {
         if (!s.engine)
             fprintf(err, "shakedown: cannot allocate a flow table for %u connections%s\n",
                     cfg->tracker.max_flows, cfg->workers > 1 ? " per worker" : "");
         else
             fprintf(err, "shakedown: cannot allocate the table of checksum sources\n");
         engine_free(s.engine);
-        checksum_policy_free(s.checksums);
-        for (size_t i = 0; i < (cfg->live ? 1 : cfg->ninputs); i++) /* named in the summary */
-            reports[i].path = cfg->live ? cfg->live_name : cfg->inputs[i];
+        checksum_policy_free(s.path.checksums);
+        for (size_t i = 0; i < (live ? 1 : cfg->ninputs); i++) /* named in the summary */
+            reports[i].path = live ? cfg->live_name : cfg->inputs[i];
         return EXIT_STATUS_USAGE;
     }
     enum exit_status rc = read_inputs(&s, reports, err);
@@ -401,11 +418,14 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     struct tracker_counts counts;
     engine_counts(s.engine, &counts);
     stats_note_tracker(stats, &counts);
-    stats_note_checksum_untracked(stats, checksum_policy_untracked(s.checksums));
+    if (!s.fanout) /* else the capture threads' own tables, counted by read_group */
+        stats_note_checksum_untracked(stats, checksum_policy_untracked(s.path.checksums));
     struct capture_stats cs;
-    if (cfg->live && capture_get_stats(cfg->live, &cs))
+    if ((cfg->live && capture_get_stats(cfg->live, &cs)) ||
+        (cfg->live_group && capture_group_stats(cfg->live_group, &cs)))
         stats_note_capture(stats, &cs);
     engine_free(s.engine);
-    checksum_policy_free(s.checksums);
+    fanout_free(s.fanout);
+    checksum_policy_free(s.path.checksums);
     return rc;
 }

@@ -27,9 +27,10 @@ enum exit_status {
 struct analyze_config {
     const char *const *inputs; /* file names, "-" for standard input */
     size_t ninputs;
-    struct capture *live;  /* an opened live capture: read it instead of the inputs */
-    const char *live_name; /* its interface name (input report) */
-    const char *filter;    /* BPF expression or NULL (for files; a live one is in the kernel) */
+    struct capture *live;             /* an opened live capture: read it instead of the inputs */
+    struct capture_group *live_group; /* or, live --workers: one socket per analysis thread */
+    const char *live_name;            /* its interface name (input report) */
+    const char *filter; /* BPF expression or NULL (for files; a live one is in the kernel) */
     enum checksum_mode checksums; /* what to do with packets whose checksum is not right */
     struct tracker_config tracker;
     struct sink *sink;                 /* where records go, as they exist */

@@ -541,3 +541,27 @@ size_t engine_memory_used(struct engine *e) {
     hosts_guard(e, false);
     return m;
 }
+
+/* ---- trackers driven by threads of the caller's -------------------------------------------- */
+
+struct tracker *engine_worker_tracker(struct engine *e, unsigned i) {
+    return e->w[i].tr;
+}
+
+void engine_worker_note(struct engine *e, unsigned i) {
+    struct worker *w = &e->w[i];
+    pthread_mutex_lock(&e->lock);
+    w->counts = *tracker_counts(w->tr);
+    w->memory_used = tracker_memory_used(w->tr);
+    w->now_ns = tracker_now(w->tr); /* 0 until its first packet */
+    int64_t started_now = INT64_MAX;
+    for (unsigned k = 0; k < e->n; k++)
+        if (e->w[k].now_ns > 0 && e->w[k].now_ns < started_now)
+            started_now = e->w[k].now_ns;
+    pthread_mutex_unlock(&e->lock);
+    if (started_now != INT64_MAX) {
+        hosts_guard(e, true);
+        hosts_close_ended(e->hosts, started_now);
+        hosts_guard(e, false);
+    }
+}

@@ -77,4 +77,19 @@ void engine_counts(struct engine *e, struct tracker_counts *out);
 size_t engine_memory(struct engine *e);
 size_t engine_memory_used(struct engine *e);
 
+/* ---- trackers driven by threads of the caller's (fanout.c: a live capture with --workers, one
+ * capture socket per thread) ------------------------------------------------------------------
+ * An engine made with workers ≥ 2 into which no packet or order is ever put: its N trackers share
+ * the host table, and their records leave through the callbacks one at a time, as above; its
+ * worker threads sleep on the empty ring. Thread i of the caller's feeds tracker i (and only that
+ * thread touches it) until engine_flush, which the engine's own workers then do as for a file:
+ * the caller's threads must have stopped by then. engine_counts, engine_memory_used,
+ * engine_hold_output work as above. */
+struct tracker *engine_worker_tracker(struct engine *e, unsigned i);
+
+/* From thread i, now and then: tracker i's counts, memory and time copied for engine_counts and
+ * engine_memory_used, and the host aggregates that ended before the time every started tracker
+ * has reached closed (a tracker that has had no packet yet holds none back). */
+void engine_worker_note(struct engine *e, unsigned i);
+
 #endif

@@ -122,7 +122,8 @@ struct setup {
     struct sink sink;
     bool sink_open;
     struct capture *live;
-    struct report *report; /* --report, open until the run's end */
+    struct capture_group *live_group; /* -i with --workers N ≥ 2: N sockets, one fanout group */
+    struct report *report;            /* --report, open until the run's end */
 };
 
 /* The output path that is the file st (same device and inode), or NULL. */
@@ -218,8 +219,15 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         snprintf(err, errlen, "--report %s", why);
         return false;
     }
-    /* The interface first: a typo in -i must not truncate an existing output file. */
-    if (o->live.iface) {
+    /* The interface first: a typo in -i must not truncate an existing output file. With --workers,
+     * one socket per worker, in one PACKET_FANOUT group: the kernel splits the traffic. */
+    if (o->live.iface && o->workers > 1) {
+        su->live_group = capture_open_group(&o->live, o->workers, o->filter, why, sizeof why);
+        if (!su->live_group) {
+            snprintf(err, errlen, "%s: %s", o->live.iface, why);
+            return false;
+        }
+    } else if (o->live.iface) {
         su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
         if (!su->live) {
             snprintf(err, errlen, "%s: %s", o->live.iface, why);
@@ -286,8 +294,8 @@ static enum exit_status report_close(struct setup *su, const struct run_stats *s
     char err[600];
     struct report *r = su->report;
     su->report = NULL;
-    if (!r || report_finish(r, stats, reports, su->live ? 1 : o->ninputs, seconds, &o->record, err,
-                            sizeof err))
+    if (!r || report_finish(r, stats, reports, o->live.iface ? 1 : o->ninputs, seconds, &o->record,
+                            err, sizeof err))
         return rc;
     fprintf(stderr, "shakedown: cannot write the report: %s\n", err);
     return rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED ? EXIT_STATUS_OUTPUT : rc;
@@ -309,6 +317,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     struct analyze_config cfg = {.inputs = o->inputs,
                                  .ninputs = o->ninputs,
                                  .live = su->live,
+                                 .live_group = su->live_group,
                                  .live_name = o->live.iface,
                                  .filter = o->filter,
                                  .checksums = o->checksums,
@@ -344,7 +353,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     struct output_account accounts[SINK_OUTPUTS_MAX]; /* as the summary record says them */
     stats_set_outputs(&stats, accounts, sink_accounts(&su->sink, accounts));
     if (!cfg.records_off)
-        sink_summary(&su->sink, &stats, reports, su->live ? 1 : o->ninputs, seconds_since(t0));
+        sink_summary(&su->sink, &stats, reports, o->live.iface ? 1 : o->ninputs, seconds_since(t0));
     rc = report_close(su, &stats, reports, o, seconds_since(t0), rc);
     checksum_hint(&stats, o->checksums);
     if (su->sink.lost_records && !su->sink.broken_pipe) {
@@ -388,6 +397,7 @@ int main(int argc, char **argv) {
     report_discard(su.report); /* a run that did not get to finish it */
     if (su.live)
         capture_close(su.live);
+    capture_group_close(su.live_group);
     if (su.sink_open && !sink_close(&su.sink) && !su.sink.broken_pipe) {
         fprintf(stderr, "shakedown: cannot write output: %s\n", strerror(errno));
         if (rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED)

@@ -17,6 +17,12 @@ close.how shutdown, both endpoints ESTABLISHED); the interim record; anomaly rec
 summary; at least one stats record, each with capture.received >= packets and memory in use
 (memory_used_bytes) below a tenth of the memory reserved; the summary with its
 "capture" object and by_close.shutdown = 2; every line valid against the schema (--whole-run).
+
+With --workers 2 (live_sigint_records_workers, issue 16) the same run goes through two capture
+sockets in one PACKET_FANOUT group, each read by an analysis thread of its own: the kernel sends
+each connection to one of them, so the checks above also say that SIGINT stops both, that each
+open connection is reported once by the thread that had it, and that the port_scan count (five
+failed targets, each connection hashed on its own) is kept across the threads.
 """
 
 import argparse
@@ -59,14 +65,15 @@ class OpenConn:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shakedown", required=True)
+    ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     lc.preflight(NAME)
     with lc.Test(NAME, deadline=50) as t:
-        run(t, args.shakedown)
+        run(t, args.shakedown, args.workers)
     return t.status
 
 
-def run(t, exe):
+def run(t, exe, workers):
     server = lc.traffic_server(t)
     P = lc.port(server.sock)
     (holder,), closed = lc.bind_ports(t, listening=1, closed=5)
@@ -76,7 +83,7 @@ def run(t, exe):
     bpf = " or ".join(f"tcp port {p}" for p in [P, R] + Q)
     sd = lc.Shakedown(t, exe, ["-i", "lo", "--checksums", "keep", "-F", "json", "-o", out,
                                "--stats-interval", "1", "--interim", "2",
-                               "--port-scan-threshold", "3", bpf])
+                               "--port-scan-threshold", "3", "--workers", str(workers), bpf])
     lc.poll(lambda: lc.by_type(lc.read_lines(out), "stats"), 10, "the first stats record",
             alive=sd)
     lc.log(f"capturing: server {P}, open-connection port {R}, closed ports {Q}")
@@ -218,7 +225,9 @@ def run(t, exe):
         # (about 2 MB) and one entry per connection handed out — a dozen connections here, so
         # far below a tenth of it. Both are reported, named apart.
         reserved, used = s.get("memory_reserved_bytes"), s.get("memory_used_bytes")
-        if (reserved is None or not 262144 * 1048 < reserved < 262144 * 2048 or used is None
+        # Each worker has a flow table of --max-flows (262144) entries of 1048 bytes.
+        if (reserved is None or not workers * 262144 * 1048 < reserved < workers * 262144 * 2048
+                or used is None
                 or not 0 < used < reserved // 10):
             bad.append(f"stats record at {s['ts']}: memory_reserved_bytes {reserved}, "
                        f"memory_used_bytes {used}: want the pools of 262144 flows reserved "

@@ -3,6 +3,8 @@
 
   * -i nosuchif0: one line on stderr naming the interface, nothing on stdout, exit status 2;
   * -i nosuchif0 -o OUT: the same (OUT may be created, but holds no record);
+  * -i nosuchif0 --workers 2 -o OUT: the same, and no "listening on" banner (the capture group
+    of two sockets fails at its first socket; issue 16);
   * -D: lists lo (one line "N.lo ..." with Loopback), exit status 0, nothing on stderr;
   * -i lo -r x: a usage error (one line, exit status 2), x is never opened;
   * -Z nobody without -i, and --rotate-size without -o: usage errors (one line, exit 2).
@@ -59,6 +61,12 @@ def run(t, exe):
                    ["nosuchif0"], bad)
     if os.path.exists(out) and os.path.getsize(out):
         bad.append(f"-i nosuchif0 -o OUT: OUT holds {os.path.getsize(out)} bytes")
+    group = sd(exe, "-i", "nosuchif0", "--workers", "2", "-F", "json", "-o", out)
+    one_line_error("-i nosuchif0 --workers 2 -o OUT", group, ["nosuchif0"], bad)
+    if "listening on" in group[2]:
+        bad.append(f"-i nosuchif0 --workers 2: a banner on stderr: {group[2]!r}")
+    if os.path.exists(out) and os.path.getsize(out):
+        bad.append(f"-i nosuchif0 --workers 2 -o OUT: OUT holds {os.path.getsize(out)} bytes")
 
     status, listing, err = sd(exe, "-D")
     lc.log(f"-D: status {status}, {len(listing.splitlines())} interfaces, stderr {err!r}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """live_workers_replay: a live capture at the highest rate tcpreplay reaches here, with one and
-with two analysis threads (--workers, issue 16).
+with two analysis threads (--workers, issue 16). With --workers 2 shakedown reads the interface
+through two capture sockets joined in one PACKET_FANOUT group, one per analysis thread.
 
 A network namespace and a veth pair (livecommon.Veth): tcpreplay sends a generated workload
 (bench/gen_workload: 2000 complete TCP connections, 300 open at once, 3 exchanges each: 2000 ×
@@ -16,6 +17,18 @@ schema check takes seconds); and when nothing was
 dropped, every one of the 2000 connections has exactly one final record, closed by FIN, with
 the 2 × 3 exchanges' payload bytes on each side. The rate tcpreplay reached and the drops are
 logged (docs/scaling.md quotes them).
+
+The sockets, while shakedown runs: `ss -0 -e -p` lists every packet socket of the namespace with
+its process and, from the kernel's socket diagnostics (PACKET_DIAG_FANOUT), the fanout group id
+and mode of each socket in one. With --workers 1 shakedown must have one socket on VA, in no
+group; with --workers 2, two, both in the same group, in hash mode.
+
+Then the stress run the issue asks for: a W1-sized workload (bench/run.py's W1: 20,000
+connections, 1,000 open at once, 10 exchanges: 940,000 packets) at tcpreplay's top speed with
+libpcap's default buffer, with 1 and 2 workers: the same accounting must hold (packets read +
+kernel drops + interface drops = sent, every packet read analysed), drops or not; the rate and
+the drops are logged. Finding the highest rate with no drop takes a sweep of set rates, too long
+for the suite: `--sweep 100000,200000,...` runs it (W1 at each rate, 1 and 2 workers) instead.
 """
 
 import argparse
@@ -37,23 +50,30 @@ PACKETS = CONNS * (3 + 4 * EXCHANGES + 4)
 # (workers, capture buffer in KiB): a buffer that holds the whole burst, then one far too small
 # for it, so that the kernel drops and the accounting is put to the test.
 RUNS = ((1, 65536), (2, 65536), (2, 256))
+W1 = ("--conns", "20000", "--open", "1000", "--exchanges", "10", "--payload", "100")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shakedown", required=True)
     ap.add_argument("--gen", required=True, help="bench/gen_workload")
+    ap.add_argument("--sweep", help="packets per second to replay W1 at, comma-separated (not "
+                    "the test: a measurement of the highest rate taken without drops)")
     args = ap.parse_args()
-    lc.preflight(NAME, tools=("ip", "tcpreplay"))
-    with lc.Test(NAME, deadline=110) as t:
-        run(t, args.shakedown, args.gen)
+    lc.preflight(NAME, tools=("ip", "tcpreplay", "ss"))
+    with lc.Test(NAME, deadline=110 if not args.sweep else 1800) as t:
+        if args.sweep:
+            sweep(t, args.shakedown, args.gen, [int(r) for r in args.sweep.split(",")])
+        else:
+            run(t, args.shakedown, args.gen)
     return t.status
 
 
-def replay(veth, pcap):
-    """tcpreplay at top speed out of VB: (packets sent, packets per second)."""
+def replay(veth, pcap, pps=None):
+    """tcpreplay out of VB at top speed, or at pps: (packets sent, packets per second)."""
+    speed = ["--topspeed"] if pps is None else [f"--pps={pps}"]
     r = subprocess.run([lc.which("ip"), "netns", "exec", veth.ns, lc.which("tcpreplay"), "-i",
-                        veth.vb, "--topspeed", pcap], stdout=subprocess.PIPE,
+                        veth.vb] + speed + [pcap], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=60, check=False)
     out = r.stdout.decode(errors="replace")
     if r.returncode != 0:
@@ -78,14 +98,54 @@ def settled(out):
     return b if key(a) == key(b) else None
 
 
-def one_run(t, exe, veth, pcap, workers, buffer_kib, validate):
+def packet_sockets(pid, iface):
+    """shakedown's packet sockets on iface as `ss -0 -e -p` lists them: for each, its fanout
+    (group id, mode) or None when it is in no group."""
+    r = subprocess.run([lc.which("ss"), "-0", "-e", "-p"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=10, check=True)
+    lines = r.stdout.decode(errors="replace").splitlines()
+    socks = []
+    for i, line in enumerate(lines):
+        if f"pid={pid}," not in line or f":{iface} " not in line:
+            continue
+        fanout = None
+        for more in lines[i + 1:]:  # the socket's detail lines are indented
+            if not more[:1].isspace():
+                break
+            m = re.search(r"fanout\(id:(\d+),type:(\w+)", more)
+            if m:
+                fanout = (int(m.group(1)), m.group(2))
+        socks.append(fanout)
+    return socks
+
+
+def check_sockets(sd, iface, workers):
+    """One socket in no group for one worker; one socket per worker, all in one hash group."""
+    socks = packet_sockets(sd.proc.pid, iface)
+    if workers == 1:
+        return [] if socks == [None] else [f"want one packet socket in no fanout group, ss "
+                                           f"shows {socks}"]
+    groups = set(socks)
+    if len(socks) != workers or None in groups or len(groups) != 1 or \
+            next(iter(groups))[1] != "hash":
+        return [f"want {workers} packet sockets in one fanout group of type hash, ss shows "
+                f"{socks}"]
+    lc.log(f"--workers {workers}: {workers} sockets on {iface} in fanout group {socks[0]}")
+    return []
+
+
+def one_run(t, exe, veth, pcap, workers, buffer_kib, validate, pps=None, conns=CONNS,
+            exchanges=EXCHANGES):
     out = t.path(f"out{workers}-{buffer_kib}.json")
-    sd = lc.Shakedown(t, exe, ["-i", veth.va, "--workers", str(workers), "--checksums", "keep",
-                               "-F", "json", "-o", out, "--stats-interval", "0.25", "-B",
-                               str(buffer_kib), "tcp"])
+    args = ["-i", veth.va, "--workers", str(workers), "--checksums", "keep", "-F", "json", "-o",
+            out, "--stats-interval", "0.25", "tcp"]
+    if buffer_kib:  # else libpcap's default
+        args[-1:-1] = ["-B", str(buffer_kib)]
+    sd = lc.Shakedown(t, exe, args)
     lc.poll(lambda: lc.by_type(lc.read_lines(out), "stats"), 10, "the first stats record",
             alive=sd)
-    sent, pps = replay(veth, pcap)
+    bad = check_sockets(sd, veth.va, workers)
+    sent, pps = replay(veth, pcap, pps)
     time.sleep(0.6)  # at least two stats records after the last packet
     lc.poll(lambda: settled(out), 15, "the stats records to settle", alive=sd)
     status = sd.stop(sig=signal.SIGTERM)
@@ -97,7 +157,6 @@ def one_run(t, exe, veth, pcap, workers, buffer_kib, validate):
     summary = recs[-1]
     cap = summary.get("capture") or {}
     read, dropped, if_dropped = summary["packets"], cap.get("dropped"), cap.get("if_dropped")
-    bad = []
     if dropped is None or if_dropped is None:
         bad.append(f"no capture counters in the summary: {cap}")
     elif read + dropped + if_dropped != sent:
@@ -110,32 +169,55 @@ def one_run(t, exe, veth, pcap, workers, buffer_kib, validate):
         per = {}
         for x in finals:
             per[lc.key_of(x)] = per.get(lc.key_of(x), 0) + 1
-        want = EXCHANGES * PAYLOAD
+        want = exchanges * PAYLOAD
         wrong = [x for x in finals if x["close"].get("how") != "fin"
                  or (x["orig"]["payload_bytes"], x["resp"]["payload_bytes"]) != (want, want)]
-        if len(per) != CONNS or any(n != 1 for n in per.values()):
+        if len(per) != conns or any(n != 1 for n in per.values()):
             bad.append(f"nothing dropped, yet {len(per)} connections with "
-                       f"{len(finals)} final records (want {CONNS}, one each)")
+                       f"{len(finals)} final records (want {conns}, one each)")
         if wrong:
             bad.append(f"{len(wrong)} records not closed by FIN with {want} bytes each way, "
                        f"e.g. {wrong[0]}")
-    lc.log(f"--workers {workers} -B {buffer_kib}: {sent} packets sent at {pps:.0f} pps; {read} read, "
-           f"{dropped} dropped by the kernel, {if_dropped} by the interface; "
+    lc.log(f"--workers {workers} -B {buffer_kib or 'default'}: {sent} packets sent at {pps:.0f} "
+           f"pps; {read} read, {dropped} dropped by the kernel, {if_dropped} by the interface; "
            f"{len(finals)} connection records")
     return bad
 
 
+def generate(gen, pcap, args):
+    subprocess.run([gen, pcap] + list(args), check=True, stdout=subprocess.DEVNULL)
+
+
+def stress(t, exe, gen, veth, rates=(None,)):
+    """W1 at each rate (None: top speed), 1 and 2 workers, libpcap's default buffer."""
+    w1 = t.path("w1.pcap")
+    generate(gen, w1, W1)
+    bad = []
+    for pps in rates:
+        for workers in (1, 2):
+            bad += [f"W1 --workers {workers} at {pps or 'top speed'}: {b}"
+                    for b in one_run(t, exe, veth, w1, workers, 0, False, pps, 20000, 10)]
+    return bad
+
+
+def sweep(t, exe, gen, rates):
+    veth = lc.Veth(t)
+    bad = stress(t, exe, gen, veth, rates)
+    if bad:
+        raise lc.Failure(f"{len(bad)} problems:\n  " + "\n  ".join(bad))
+
+
 def run(t, exe, gen):
     pcap = t.path("workload.pcap")
-    subprocess.run([gen, pcap, "--conns", str(CONNS), "--open", str(OPEN), "--exchanges",
-                    str(EXCHANGES), "--payload", str(PAYLOAD)], check=True,
-                   stdout=subprocess.DEVNULL)
+    generate(gen, pcap, ["--conns", str(CONNS), "--open", str(OPEN), "--exchanges",
+                         str(EXCHANGES), "--payload", str(PAYLOAD)])
     veth = lc.Veth(t)
     bad = []
     for workers, buffer_kib in RUNS:
         bad += [f"--workers {workers} -B {buffer_kib}: {b}"
                 for b in one_run(t, exe, veth, pcap, workers, buffer_kib,
                                  (workers, buffer_kib) == (2, 65536))]
+    bad += stress(t, exe, gen, veth)
     veth.teardown()
     left = veth.gone()
     if left:
