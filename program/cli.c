@@ -405,8 +405,9 @@ static const struct cli_option option_table[] = {
      set_shard},
     {"workers", 0, "N",
      "analyse on N threads, each taking the connections of one share\n"
-     "(as --shard) and every packet's time: the same records as one\n"
-     "thread, in another order (default 1: on the reading thread)",
+     "(as --shard). Files: every thread sees every packet's time, so\n"
+     "the records are one thread's, in another order. Live: N capture\n"
+     "sockets in one PACKET_FANOUT group, one per thread (default 1)",
      set_workers},
 
     {.help = "Connection tracking (times are seconds of capture time, fractions allowed):"},
