@@ -39,17 +39,27 @@ bool checksum_mode_verifies(enum checksum_mode mode) {
     return mode != CHECKSUM_MODE_OFF;
 }
 
-/* A multiplicative mix of the address's two halves and its version (the address is copied into
- * a zeroed key first, so an IPv4 address hashes the same wherever it came from). */
-static uint32_t source_slot(const struct checksum_policy *cp, const struct checksum_source *key) {
-    uint64_t lo, hi;
-    memcpy(&lo, key->addr, 8);
-    memcpy(&hi, key->addr + 8, 8);
-    uint64_t h = (lo ^ (hi * 0x9e3779b97f4a7c15ull) ^ key->ip_version) * 0xff51afd7ed558ccdull;
+/* A multiplicative mix of the address's two halves and its version (an IPv4 address is its
+ * first 4 bytes only, whatever follows them), brought into [0, capacity) by a multiply and a
+ * shift rather than a division: this runs for every packet. The address is read where the
+ * packet has it, long written, not from a key just built on the stack (a store the load would
+ * have to wait for). */
+static uint32_t source_slot(const struct checksum_policy *cp, const uint8_t *addr,
+                            uint8_t ip_version) {
+    uint64_t lo = 0, hi = 0;
+    if (ip_version == 4) {
+        uint32_t v4;
+        memcpy(&v4, addr, 4);
+        lo = v4;
+    } else {
+        memcpy(&lo, addr, 8);
+        memcpy(&hi, addr + 8, 8);
+    }
+    uint64_t h = (lo ^ (hi * 0x9e3779b97f4a7c15ull) ^ ip_version) * 0xff51afd7ed558ccdull;
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 33;
-    return (uint32_t)(h % cp->capacity);
+    return (uint32_t)(((h >> 32) * cp->capacity) >> 32);
 }
 
 /* An entry whose window ended with the source not offloading: nothing left to decide for it. */
@@ -57,12 +67,11 @@ static bool source_settled(const struct checksum_source *e) {
     return e->checked >= CHECKSUM_POLICY_WINDOW && !e->offloading;
 }
 
-/* The entry of key's source: found within the probe, or a free or settled entry there taken
- * over for it; NULL when the neighbourhood has neither. Entries are never freed, so a free slot
- * ends the search: the source is nowhere beyond it. */
+/* The entry of key's source, whose slot is i: found within the probe, or a free or settled entry
+ * there taken over for it; NULL when the neighbourhood has neither. Entries are never freed, so a
+ * free slot ends the search: the source is nowhere beyond it. */
 static struct checksum_source *source_get(struct checksum_policy *cp,
-                                          const struct checksum_source *key) {
-    uint32_t i = source_slot(cp, key);
+                                          const struct checksum_source *key, uint32_t i) {
     uint32_t probe = cp->capacity < CHECKSUM_POLICY_PROBE ? cp->capacity : CHECKSUM_POLICY_PROBE;
     struct checksum_source *reuse = NULL;
     for (uint32_t n = 0; n < probe; n++) {
@@ -92,7 +101,7 @@ static enum checksum_verdict judge_auto(struct checksum_policy *cp, const struct
                                         struct checksum_source_counts *counts) {
     struct checksum_source key = {.ip_version = p->ip_version};
     memcpy(key.addr, p->src, p->ip_version == 4 ? 4 : 16);
-    struct checksum_source *e = source_get(cp, &key);
+    struct checksum_source *e = source_get(cp, &key, source_slot(cp, p->src, p->ip_version));
     if (!e) {
         cp->untracked++;
         return cs == CHECKSUM_BAD ? CHECKSUM_VERDICT_DROP : CHECKSUM_VERDICT_ANALYSE;
