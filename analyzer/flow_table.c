@@ -2,12 +2,10 @@
  * watermark, then from a free list, so memory the kernel maps lazily is only touched as the
  * number of entries in use grows. Links are 32-bit pool indices; NONE ends a list. The hash is
  * SipHash-1-3 with a random key per table, so nobody can choose 5-tuples that share a bucket. */
-#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include "flow_table.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "siphash.h"
 
@@ -52,24 +50,6 @@ static size_t padded_entry_size(size_t entry_size) {
     return (entry_size + 7) & ~(size_t)7;
 }
 
-/* Zeroed memory the kernel maps as it is first touched, in huge pages where it can: lookups land
- * anywhere in the pool and the index, and with 4 KiB pages most of them would also miss the TLB.
- * NULL if none. */
-static void *region_new(size_t bytes) {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
-#endif
-    return p;
-}
-
-static void region_free(void *p, size_t bytes) {
-    if (p)
-        munmap(p, bytes);
-}
-
 struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size) {
     struct flow_table *ft = calloc(1, sizeof *ft);
     if (!ft || capacity == 0 || entry_size < sizeof(struct flow_entry))
@@ -78,8 +58,8 @@ struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size) {
     ft->entry_size = padded_entry_size(entry_size);
     ft->capacity = capacity;
     ft->bucket_mask = nb - 1;
-    ft->pool = region_new((size_t)capacity * ft->entry_size);
-    ft->buckets = region_new((size_t)nb * sizeof *ft->buckets);
+    ft->pool = calloc(capacity, ft->entry_size);
+    ft->buckets = calloc(nb, sizeof *ft->buckets);
     if (!ft->pool || !ft->buckets)
         goto fail;
     ft->free_head = NONE;
@@ -95,8 +75,8 @@ fail:
 void flow_table_free(struct flow_table *ft) {
     if (!ft)
         return;
-    region_free(ft->pool, (size_t)ft->capacity * ft->entry_size);
-    region_free(ft->buckets, ((size_t)ft->bucket_mask + 1) * sizeof *ft->buckets);
+    free(ft->pool);
+    free(ft->buckets);
     free(ft);
 }
 
