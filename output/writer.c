@@ -10,12 +10,21 @@
 #include <string.h>
 #include <time.h>
 
-/* A ring of jobs with one producer (the analysis) and one consumer (the writer). The producer
- * fills the slot at `tail` on its own and then publishes it under the lock (a cheap, uncontended
- * lock per record, and a wake-up only when the writer sleeps, so a record never waits for others
- * to come: `shakedown -r -` fed by tcpdump writes each one at once). The writer takes everything
- * published, writes it without the lock, and only then moves `head` on, so head == tail means
- * every record handed over has been written. */
+/* A ring of jobs with one producer (the analysis, or whoever holds the engine's output lock) and
+ * one consumer (the writer). The producer fills the slot at `tail` on its own and publishes it
+ * by moving `tail` on; the writer takes everything published, writes it, and only then moves
+ * `head` on, so head == tail means every record handed over has been written. Neither takes the
+ * lock while the other keeps up: the producer finds room by reading `head`, the writer finds work
+ * by reading `tail` (a lock per record cost the analysis 3 % of W2, most of it the lock's cache
+ * line going back and forth between the cores). The lock and the two conditions are only for
+ * sleeping: a side that is about to wait says so in a flag (`writer_idle`, `producer_waiting`)
+ * and then looks once more; the other side moves its index first and then looks at the flag. All
+ * four are sequentially consistent, so of "set my flag, read your index" and "move my index, read
+ * your flag" at least one sees the other's write: either the sleeper sees the new index and does
+ * not sleep, or the mover sees the flag and wakes it — under the lock, which the sleeper holds
+ * from before it sets its flag until it waits, so the wake-up cannot come between its last look
+ * and its wait. A record is still handed over the moment it exists (`shakedown -r -` fed by
+ * tcpdump writes each one at once). */
 
 enum writer_job_kind { JOB_CONNECTION, JOB_ANOMALY, JOB_STATS };
 
@@ -44,13 +53,13 @@ struct writer {
     pthread_cond_t work;  /* a job published, or quit */
     pthread_cond_t space; /* head moved on */
     struct writer_job *jobs;
-    size_t len;                 /* jobs the ring holds */
-    bool drop_when_full;        /* a full ring drops the record instead of waiting */
-    uint64_t head;              /* lock: jobs before it have been written */
-    uint64_t tail;              /* lock: jobs before it are published */
-    _Atomic uint64_t tail_hint; /* tail, readable without the lock (the writer's short wait) */
-    bool idle;                  /* lock: the writer waits for work */
-    bool quit;                  /* lock: no more jobs will come */
+    size_t len;                    /* jobs the ring holds */
+    bool drop_when_full;           /* a full ring drops the record instead of waiting */
+    _Atomic uint64_t head;         /* the writer's: jobs before it have been written */
+    _Atomic uint64_t tail;         /* the producer's: jobs before it are published */
+    _Atomic bool writer_idle;      /* the writer is about to wait for work, or waits */
+    _Atomic bool producer_waiting; /* the producer is about to wait for head, or waits */
+    bool quit;                     /* lock: no more jobs will come */
 };
 
 static void writer_run_job(struct writer *w, struct writer_job *j) {
@@ -89,7 +98,7 @@ static void writer_spin(struct writer *w, uint64_t head) {
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(&w->tail_hint, memory_order_relaxed) != head)
+        if (atomic_load_explicit(&w->tail, memory_order_relaxed) != head)
             return;
         if (i % 64 == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t);
@@ -99,19 +108,39 @@ static void writer_spin(struct writer *w, uint64_t head) {
     }
 }
 
-static void *writer_main(void *arg) {
-    struct writer *w = arg;
+/* The end of the published jobs once there are some after from; from itself once there are none
+ * and quit was asked. Sleeps meanwhile (see the ring's comment at the top). */
+static uint64_t writer_wait_work(struct writer *w, uint64_t from) {
+    uint64_t to = atomic_load(&w->tail);
+    if (to != from)
+        return to;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (w->head == w->tail && !w->quit) {
-            w->idle = true;
-            pthread_cond_wait(&w->work, &w->lock);
-        }
-        w->idle = false;
-        if (w->head == w->tail)
+        atomic_store(&w->writer_idle, true);
+        to = atomic_load(&w->tail);
+        if (to != from || w->quit)
             break;
-        uint64_t from = w->head, to = w->tail;
+        pthread_cond_wait(&w->work, &w->lock);
+    }
+    atomic_store(&w->writer_idle, false);
+    pthread_mutex_unlock(&w->lock);
+    return to;
+}
+
+/* head moves on to `to`; a producer waiting for room (or for the ring to empty) is woken. */
+static void writer_release(struct writer *w, uint64_t to) {
+    atomic_store(&w->head, to);
+    if (atomic_load(&w->producer_waiting)) {
+        pthread_mutex_lock(&w->lock);
+        pthread_cond_broadcast(&w->space);
         pthread_mutex_unlock(&w->lock);
+    }
+}
+
+static void *writer_main(void *arg) {
+    struct writer *w = arg;
+    uint64_t from = 0, to;
+    while ((to = writer_wait_work(w, from)) != from) {
         for (uint64_t i = from; i < to; i++) {
             if (i + 1 < to)
                 writer_prefetch(&w->jobs[(i + 1) % w->len]);
@@ -121,13 +150,11 @@ static void *writer_main(void *arg) {
          * head moves on, so that writer_drain returns only once it is done (the owner then
          * writes on its own). */
         writer_spin(w, to);
-        if (w->cb->idle && atomic_load_explicit(&w->tail_hint, memory_order_relaxed) == to)
+        if (w->cb->idle && atomic_load_explicit(&w->tail, memory_order_relaxed) == to)
             w->cb->idle(w->ctx);
-        pthread_mutex_lock(&w->lock);
-        w->head = to;
-        pthread_cond_signal(&w->space);
+        writer_release(w, to);
+        from = to;
     }
-    pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
@@ -173,33 +200,45 @@ struct writer *writer_start(const struct writer_callbacks *cb, void *ctx, size_t
     return NULL;
 }
 
+/* Waits until head has reached `until` minus `room` or more (room free slots, or with room 0 every
+ * job written). See the ring's comment at the top. */
+static void producer_wait_head(struct writer *w, uint64_t until, uint64_t room) {
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        atomic_store(&w->producer_waiting, true);
+        if (until - atomic_load(&w->head) <= room)
+            break;
+        pthread_cond_wait(&w->space, &w->lock);
+    }
+    atomic_store(&w->producer_waiting, false);
+    pthread_mutex_unlock(&w->lock);
+}
+
 /* The slot for the next job (the producer's alone until writer_publish), waiting for the writer
  * while the ring is full; NULL if it is full and records are dropped instead. */
 static struct writer_job *writer_slot(struct writer *w) {
-    pthread_mutex_lock(&w->lock);
-    bool full = w->tail - w->head >= w->len;
-    while (full && !w->drop_when_full) {
-        pthread_cond_wait(&w->space, &w->lock);
-        full = w->tail - w->head >= w->len;
+    uint64_t tail = atomic_load_explicit(&w->tail, memory_order_relaxed); /* the producer's own */
+    if (tail - atomic_load(&w->head) >= w->len) {
+        if (w->drop_when_full)
+            return NULL;
+        producer_wait_head(w, tail, w->len - 1);
     }
-    pthread_mutex_unlock(&w->lock);
-    return full ? NULL : &w->jobs[w->tail % w->len];
+    return &w->jobs[tail % w->len];
 }
 
 static void writer_publish(struct writer *w) {
-    pthread_mutex_lock(&w->lock);
-    w->tail++;
-    atomic_store_explicit(&w->tail_hint, w->tail, memory_order_relaxed);
-    if (w->idle)
+    atomic_store(&w->tail, atomic_load_explicit(&w->tail, memory_order_relaxed) + 1);
+    if (atomic_load(&w->writer_idle)) {
+        pthread_mutex_lock(&w->lock);
         pthread_cond_signal(&w->work);
-    pthread_mutex_unlock(&w->lock);
+        pthread_mutex_unlock(&w->lock);
+    }
 }
 
 void writer_drain(struct writer *w) {
-    pthread_mutex_lock(&w->lock);
-    while (w->head != w->tail)
-        pthread_cond_wait(&w->space, &w->lock);
-    pthread_mutex_unlock(&w->lock);
+    uint64_t tail = atomic_load(&w->tail);
+    if (atomic_load(&w->head) != tail)
+        producer_wait_head(w, tail, 0);
 }
 
 void writer_stop(struct writer *w) {
