@@ -127,44 +127,20 @@ static void check_nth(struct json_object *o, unsigned n) {
         check_conn_record(o, n);
 }
 
-/* Every connection handed over goes through the writer thread's queue and comes out, in order,
- * with the fields of the connection it was copied from (the copy is taken at hand-over: the
- * struct is overwritten right after). */
-Test(sink, writer_thread_records_read_back_equal_to_their_connections) {
-    char *path = temp_path("conns.json");
+/* Hands NCONN connections to a JSON sink's writer thread (a queue of queue records, 0: the
+ * default), draining it after every drain_every of them (0: never), then the summary; checks
+ * that every record came out, in order, equal to its connection. */
+static void write_and_read_back(const char *name, size_t queue, unsigned drain_every) {
+    char *path = temp_path(name);
     struct sink s;
     open_sink(&s, path, "json", 0);
-    cr_assert(sink_start_writer(&s, 0, false));
+    cr_assert(sink_start_writer(&s, queue, false));
     struct conn c;
     for (unsigned i = 0; i < NCONN; i++) {
         make_conn(&c, i);
         sink_connection(&s, &c, true);
-    }
-    memset(&c, 0xff, sizeof c);
-    struct run_stats st = {0};
-    struct input_report in = {.path = "x.pcap", .link = -1};
-    sink_summary(&s, &st, &in, 1, 0.25);
-    cr_assert(sink_close(&s));
-    cr_expect_eq(s.lost_records, 0);
-    cr_expect_eq(read_records(path, check_nth), NCONN + 1);
-    free(path);
-}
-
-/* The same through the smallest queue (16 records) with a drain every 100: the analysis finds the
- * ring full and waits for room about once a record, and waits for it to empty 30 times, while the
- * writer keeps running dry and going to sleep — every way the two threads hand over without a
- * lock held between them (writer.c). Not one record may be lost, repeated or reordered, and no
- * wait may hang. */
-Test(sink, writer_thread_small_queue_keeps_every_record_in_order) {
-    char *path = temp_path("small-queue.json");
-    struct sink s;
-    open_sink(&s, path, "json", 0);
-    cr_assert(sink_start_writer(&s, 16, false));
-    struct conn c;
-    for (unsigned i = 0; i < NCONN; i++) {
-        make_conn(&c, i);
-        sink_connection(&s, &c, true);
-        if (i % 100 == 99)
+        memset(&c, 0xff, sizeof c); /* the copy was taken at hand-over */
+        if (drain_every && i % drain_every == drain_every - 1)
             sink_drain(&s);
     }
     struct run_stats st = {0};
@@ -174,6 +150,22 @@ Test(sink, writer_thread_small_queue_keeps_every_record_in_order) {
     cr_expect_eq(s.lost_records, 0);
     cr_expect_eq(read_records(path, check_nth), NCONN + 1);
     free(path);
+}
+
+/* Every connection handed over goes through the writer thread's queue and comes out, in order,
+ * with the fields of the connection it was copied from (the copy is taken at hand-over: the
+ * struct is overwritten right after). */
+Test(sink, writer_thread_records_read_back_equal_to_their_connections) {
+    write_and_read_back("conns.json", 0, 0);
+}
+
+/* The same through the smallest queue (16 records) with a drain every 100: the analysis finds the
+ * ring full and waits for room about once a record, and waits for it to empty 30 times, while the
+ * writer keeps running dry and going to sleep — every way the two threads hand over without a
+ * lock held between them (writer.c). Not one record may be lost, repeated or reordered, and no
+ * wait may hang. */
+Test(sink, writer_thread_small_queue_keeps_every_record_in_order) {
+    write_and_read_back("small-queue.json", 16, 100);
 }
 
 static void check_anomaly_detail(struct json_object *o, unsigned n) {
