@@ -1,0 +1,102 @@
+/* fuzz_pcap_map: a whole capture file read twice, through the memory map (pcap_map.c, chosen by
+ * capture_open_file() for a classic pcap file) and through libpcap, which must agree: both open
+ * it or both refuse it with the same reason; the same link type and snapshot length; then record
+ * by record the same status, lengths, times and bytes, and at damage the same words. At every
+ * record, looking ahead 0 to 3 records must give what the reads then return. Size bit 0 picks the
+ * filter "tcp" (so the filtered status is compared too). The map may only be declined for files
+ * it must decline (not classic 2.4 pcap, or a link type libpcap rewrites): a classic pcap of
+ * version 2.4 on Ethernet must be mapped. Owns, per input: one memory file (memfd) and the two
+ * readers, released before returning. */
+#define _GNU_SOURCE 1 /* memfd_create */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "fuzz.h"
+#include "memory_file.h"
+
+enum { LOOK_AHEAD = 4 };
+
+static uint32_t u32_at(const uint8_t *p, bool big_endian) {
+    return big_endian ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+                      : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* A file the map must read: a classic pcap header of version 2.4 in either byte order, on
+ * Ethernet (whose packets libpcap never rewrites). */
+static bool must_be_mapped(const uint8_t *data, size_t size) {
+    if (size < 24)
+        return false;
+    for (int big = 0; big < 2; big++) {
+        uint32_t magic = u32_at(data, big);
+        uint32_t version = u32_at(data + 4, big);
+        bool classic = magic == 0xa1b2c3d4u || magic == 0xa1b23c4du;
+        uint32_t want_version = big ? 0x00020004u : 0x00040002u; /* major 2, minor 4 */
+        if (classic && version == want_version && (u32_at(data + 20, big) & 0x03ffffffu) == 1)
+            return true;
+    }
+    return false;
+}
+
+static bool same_packet(const struct capture_packet *a, const struct capture_packet *b) {
+    return a->caplen == b->caplen && a->wirelen == b->wirelen && a->ts_sec == b->ts_sec &&
+           a->ts_nsec == b->ts_nsec && (a->caplen == 0 || memcmp(a->data, b->data, a->caplen) == 0);
+}
+
+/* The two readers side by side until the end or damage. ahead[i % LOOK_AHEAD] holds what
+ * looking ahead said record i would be. */
+static void compare(struct capture *map, struct capture *lib) {
+    if (capture_link(map) != capture_link(lib) || capture_snaplen(map) != capture_snaplen(lib))
+        abort();
+    struct capture_packet ahead[LOOK_AHEAD];
+    uint64_t seen_until = 0; /* records below this have their look-ahead in ahead[] */
+    for (uint64_t i = 0;; i++) {
+        for (unsigned k = 0; k < LOOK_AHEAD; k++) {
+            struct capture_packet p;
+            if (!capture_peek(map, k, &p))
+                break;
+            if (i + k < seen_until && !same_packet(&p, &ahead[(i + k) % LOOK_AHEAD]))
+                abort();
+            ahead[(i + k) % LOOK_AHEAD] = p;
+            if (i + k >= seen_until)
+                seen_until = i + k + 1;
+        }
+        struct capture_packet a, b;
+        enum capture_status sa = capture_next(map, &a), sb = capture_next(lib, &b);
+        if (sa != sb)
+            abort();
+        if (sa != CAPTURE_PACKET && sa != CAPTURE_FILTERED) {
+            if (sa == CAPTURE_DAMAGED && strcmp(capture_error(map), capture_error(lib)) != 0)
+                abort();
+            return;
+        }
+        if (!same_packet(&a, &b) || (i < seen_until && !same_packet(&a, &ahead[i % LOOK_AHEAD])))
+            abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    int fd = memory_file("fuzz_pcap_map", data, size);
+    if (fd < 0)
+        abort();
+    char path[64], err_map[512], err_lib[512];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    const char *filter = size & 1 ? "tcp" : NULL;
+    struct capture *map =
+        capture_open_file_with(path, filter, CAPTURE_READER_AUTO, err_map, sizeof err_map);
+    struct capture *lib =
+        capture_open_file_with(path, filter, CAPTURE_READER_LIBPCAP, err_lib, sizeof err_lib);
+    if (!map != !lib || (!map && strcmp(err_map, err_lib) != 0))
+        abort();
+    if (map) {
+        if (must_be_mapped(data, size) && !capture_mapped(map))
+            abort();
+        compare(map, lib);
+    }
+    capture_close(map);
+    capture_close(lib);
+    close(fd);
+    return 0;
+}
