@@ -3,6 +3,8 @@
  * size before it is read, and judged with libpcap 1.10's rules and words (sf-pcap.c,
  * pcap_check_header() and pcap_next_packet()), so that reading a file this way or through
  * libpcap gives the same packets, the same end and the same damage. */
+/* madvise(MADV_DONTNEED): glibc's posix_madvise() ignores POSIX_MADV_DONTNEED. */
+#define _DEFAULT_SOURCE 1
 #include "pcap_map.h"
 
 #include <stdio.h>
@@ -17,6 +19,11 @@ enum {
     ERROR_LEN = 256, /* libpcap's PCAP_ERRBUF_SIZE */
 };
 
+/* Pages read are let go a chunk at a time, one chunk behind the position, so that a large file
+ * does not stay in the process's resident set: the page cache keeps them, and a packet of a
+ * released chunk that is read again is faulted back in from the file, unchanged. */
+#define RELEASE_CHUNK ((size_t)2 << 20)
+
 #define MAGIC_USEC 0xa1b2c3d4u
 #define MAGIC_NSEC 0xa1b23c4du
 
@@ -27,6 +34,7 @@ struct pcap_map {
     bool swapped; /* written in the other byte order than this host's */
     bool nsec;    /* nanosecond timestamps (else microseconds) */
     size_t off;   /* of the next record */
+    size_t kept;  /* pages before this offset have been let go */
     /* Where record number ahead_index starts (the one after the last looked at), so that
      * looking ahead by the same distance at every record walks only one record on. */
     size_t ahead_off;
@@ -152,6 +160,10 @@ enum pcap_map_status pcap_map_next(struct pcap_map *m, struct pcap_map_record *r
     if (st == PCAP_MAP_RECORD) {
         m->off = next;
         m->index++;
+        if (m->off - m->kept >= 2 * RELEASE_CHUNK) {
+            madvise((void *)(uintptr_t)(m->base + m->kept), RELEASE_CHUNK, MADV_DONTNEED);
+            m->kept += RELEASE_CHUNK;
+        }
     }
     return st;
 }
