@@ -146,9 +146,12 @@ static enum pcap_map_status record_at(struct pcap_map *m, size_t off, struct pca
     rec->data = h + RECORD_HEADER_LEN;
     rec->caplen = caplen > snapshot ? snapshot : caplen;
     rec->wirelen = field32(m, h + 12);
-    /* Both time fields are signed 32-bit in the file; µs are scaled up, never normalised. */
-    rec->ts_sec = (int32_t)field32(m, h);
-    int64_t frac = (int32_t)field32(m, h + 4);
+    /* Both time fields are signed 32-bit in the file, and libpcap reads them so, but its byte
+     * swap (SWAPLONG, pcap-util.h) yields them unsigned: in a byte-swapped file all-ones
+     * seconds are 2106, not 1969. µs are scaled up, never normalised. */
+    uint32_t sec = field32(m, h), frac32 = field32(m, h + 4);
+    rec->ts_sec = m->swapped ? (int64_t)sec : (int64_t)(int32_t)sec;
+    int64_t frac = m->swapped ? (int64_t)frac32 : (int64_t)(int32_t)frac32;
     rec->ts_nsec = m->nsec ? frac : frac * 1000;
     *next = off + RECORD_HEADER_LEN + caplen;
     return PCAP_MAP_RECORD;

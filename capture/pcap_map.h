@@ -28,9 +28,11 @@ struct pcap_map_record {
     const uint8_t *data;
     uint32_t caplen;  /* at most the snapshot length: longer records are cut to it, as libpcap */
     uint32_t wirelen; /* as the record says, even below caplen */
-    int64_t ts_sec;   /* the record's signed 32-bit seconds */
-    /* The record's signed 32-bit fraction, times 1000 in a µs file: not normalised, so a
-     * fraction of a second or more, or a negative one, reaches the caller as libpcap passes it. */
+    /* The record's 32-bit seconds and fraction (the fraction times 1000 in a µs file), signed
+     * as libpcap reads them: signed in a file of this host's byte order, unsigned in a
+     * byte-swapped one. Not normalised: a fraction of a second or more, or a negative one,
+     * reaches the caller as libpcap passes it. */
+    int64_t ts_sec;
     int64_t ts_nsec;
 };
 

@@ -276,30 +276,30 @@ Test(pcap_map, snaplen_zero_takes_the_maximum) {
     free(b);
 }
 
-/* The timestamp fields are signed 32-bit: all-ones seconds are -1; a µs fraction of 1000000 or
- * more is scaled (×1000) but not normalised; a negative fraction wraps when cut to the 32-bit
- * ts_nsec, as with libpcap. */
+/* The timestamp fields are signed 32-bit, as libpcap reads a file of this host's byte order:
+ * all-ones seconds are -1, a negative fraction wraps when cut to the 32-bit ts_nsec. libpcap's
+ * byte swap makes them unsigned in a byte-swapped file: all-ones seconds are 4294967295 and a
+ * -1 µs fraction is 4294967295000 ns, cut to 32 bits. A µs fraction of 1000000 or more is
+ * scaled (×1000) but not normalised, in either order. */
 Test(pcap_map, odd_timestamps_pass_through) {
-    struct bytes *b = new_capture(false, MAGIC_USEC, 4, 65535, LINK_ETHERNET);
-    record(b, 0xffffffffu, 1000000, 20, 20, 20, 1);
-    record(b, 5, 4000000, 20, 20, 20, 2);     /* 4e9 ns: still fits in 32 bits */
-    record(b, 5, 0xffffffffu, 20, 20, 20, 3); /* -1 µs */
-    char *path = write_file(b, b->len);
-    struct outcome o = compare_readers(path, NULL, true);
-    cr_expect_eq(o.records, 3);
-    cr_expect_eq(o.first.ts_sec, -1);
-    cr_expect_eq(o.first.ts_nsec, 1000000000u);
-    struct capture *cap = open_reader(path, NULL, CAPTURE_READER_AUTO, true);
-    struct capture_packet p;
-    capture_next(cap, &p);
-    capture_next(cap, &p);
-    cr_expect_eq(p.ts_nsec, 4000000000u);
-    capture_next(cap, &p);
-    cr_expect_eq(p.ts_nsec, (uint32_t)-1000);
-    capture_close(cap);
-    unlink(path);
-    free(path);
-    free(b);
+    for (int big = 0; big < 2; big++) {
+        struct bytes *b = new_capture(big, MAGIC_USEC, 4, 65535, LINK_ETHERNET);
+        record(b, 0xffffffffu, 1000000, 20, 20, 20, 1);
+        record(b, 5, 4000000, 20, 20, 20, 2);     /* 4e9 ns: still fits in 32 bits */
+        record(b, 5, 0xffffffffu, 20, 20, 20, 3); /* -1 µs, or 4294967295 µs */
+        struct outcome o = compare_file(b, b->len, NULL, true);
+        cr_expect_eq(o.records, 3);
+        cr_expect_eq(o.first.ts_sec, big ? 4294967295 : -1);
+        cr_expect_eq(o.first.ts_nsec, 1000000000u);
+        char *path = write_file(b, b->len);
+        struct capture *cap = open_reader(path, NULL, CAPTURE_READER_AUTO, true);
+        expect_record(cap, 20, 1);
+        cr_expect_eq(expect_record(cap, 20, 2).ts_nsec, 4000000000u);
+        cr_expect_eq(expect_record(cap, 20, 3).ts_nsec,
+                     big ? (uint32_t)(4294967295ull * 1000) : (uint32_t)-1000);
+        expect_end_then_remove(cap, path);
+        free(b);
+    }
 }
 
 /* ---- damaged files --------------------------------------------------------------------------- */
