@@ -1,5 +1,5 @@
 /* capture: reads capture files with libpcap, or plain classic pcap files through a memory map
- * (pcap_map.c) with libpcap still judging the file header, naming the link type and compiling
+ * (pcap_file.c) with libpcap still judging the file header, naming the link type and compiling
  * the filter. The BPF filter is applied here with pcap_offline_filter() rather than
  * pcap_setfilter(), so packets the filter rejects are still seen and counted: every record read
  * is accounted for. */
@@ -8,7 +8,7 @@
 #include "capture.h"
 
 #include "compressed.h"
-#include "pcap_map.h"
+#include "pcap_file.h"
 
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -20,7 +20,7 @@
 
 struct capture {
     pcap_t *pcap;
-    struct pcap_map *map; /* files read in place; NULL: libpcap reads them */
+    struct pcap_file *map; /* files read in place; NULL: libpcap reads them */
     struct bpf_program filter;
     bool has_filter; /* files: applied here, so rejected packets are counted */
     bool live;
@@ -82,16 +82,16 @@ static bool libpcap_rewrites(pcap_t *p) {
     }
 }
 
-/* Maps the file libpcap has opened, if it is one pcap_map reads (a plain classic pcap file on
+/* Maps the file libpcap has opened, if it is one pcap_file reads (a plain classic pcap file on
  * disk) and libpcap would hand its packets out as they are stored; otherwise libpcap goes on
  * reading it. libpcap has read the file header already: the map reads from the first record. */
 static void map_attach(struct capture *cap, FILE *in) {
     int fd = fileno(in); /* -1 for a decompressing stream */
     if (fd < 0 || in == stdin || libpcap_rewrites(cap->pcap))
         return;
-    struct pcap_map_limits limits = {.snapshot = (uint32_t)pcap_snapshot(cap->pcap),
-                                     .max_caplen = libpcap_max_caplen(pcap_datalink(cap->pcap))};
-    cap->map = pcap_map_open(fd, limits);
+    struct pcap_file_limits limits = {.snapshot = (uint32_t)pcap_snapshot(cap->pcap),
+                                      .max_caplen = libpcap_max_caplen(pcap_datalink(cap->pcap))};
+    cap->map = pcap_file_open(fd, limits);
 }
 
 struct capture *capture_open_file(const char *path, const char *filter, char *err, size_t errlen) {
@@ -136,13 +136,13 @@ struct capture *capture_open_file_with(const char *path, const char *filter,
     return cap;
 }
 
-bool capture_mapped(const struct capture *cap) {
+bool capture_fast_reader(const struct capture *cap) {
     return cap->map != NULL;
 }
 
 /* A mapped record as capture_next() hands out a libpcap one: the nanoseconds cut to 32 bits the
  * same way. */
-static void packet_from_record(struct capture_packet *pkt, const struct pcap_map_record *rec) {
+static void packet_from_record(struct capture_packet *pkt, const struct pcap_file_record *rec) {
     pkt->data = rec->data;
     pkt->caplen = rec->caplen;
     pkt->wirelen = rec->wirelen;
@@ -156,23 +156,23 @@ static void packet_from_record(struct capture_packet *pkt, const struct pcap_map
 static bool map_hand_over(struct capture *cap) {
     FILE *in = pcap_file(cap->pcap);
     struct stat st;
-    if (fstat(fileno(in), &st) != 0 || (uint64_t)st.st_size == pcap_map_size(cap->map) ||
-        fseeko(in, (off_t)pcap_map_offset(cap->map), SEEK_SET) != 0)
+    if (fstat(fileno(in), &st) != 0 || (uint64_t)st.st_size == pcap_file_size(cap->map) ||
+        fseeko(in, (off_t)pcap_file_offset(cap->map), SEEK_SET) != 0)
         return false;
-    pcap_map_close(cap->map);
+    pcap_file_close(cap->map);
     cap->map = NULL;
     return true;
 }
 
 static enum capture_status map_next(struct capture *cap, struct capture_packet *pkt) {
-    struct pcap_map_record rec;
-    enum pcap_map_status st = pcap_map_next(cap->map, &rec);
-    if (st != PCAP_MAP_RECORD) {
+    struct pcap_file_record rec;
+    enum pcap_file_status st = pcap_file_next(cap->map, &rec);
+    if (st != PCAP_FILE_RECORD) {
         if (map_hand_over(cap))
             return capture_next(cap, pkt);
-        if (st == PCAP_MAP_END)
+        if (st == PCAP_FILE_END)
             return CAPTURE_END;
-        snprintf(cap->errbuf, sizeof cap->errbuf, "%s", pcap_map_error(cap->map));
+        snprintf(cap->errbuf, sizeof cap->errbuf, "%s", pcap_file_error(cap->map));
         return CAPTURE_DAMAGED;
     }
     packet_from_record(pkt, &rec);
@@ -185,8 +185,8 @@ static enum capture_status map_next(struct capture *cap, struct capture_packet *
 }
 
 bool capture_peek(struct capture *cap, unsigned ahead, struct capture_packet *pkt) {
-    struct pcap_map_record rec;
-    if (!cap->map || !pcap_map_peek(cap->map, ahead, &rec))
+    struct pcap_file_record rec;
+    if (!cap->map || !pcap_file_peek(cap->map, ahead, &rec))
         return false;
     packet_from_record(pkt, &rec);
     return true;
@@ -358,7 +358,7 @@ void capture_close(struct capture *cap) {
         return;
     if (cap->has_filter)
         pcap_freecode(&cap->filter);
-    pcap_map_close(cap->map);
+    pcap_file_close(cap->map);
     pcap_close(cap->pcap);
     free(cap);
 }

@@ -72,7 +72,7 @@ struct capture *capture_open_file_with(const char *path, const char *filter,
 
 /* True while the file is read through a memory map: its packets' data then stays valid until
  * capture_close(), not only until the next capture_next(). */
-bool capture_mapped(const struct capture *cap);
+bool capture_fast_reader(const struct capture *cap);
 
 /* The packet `ahead` records after the one capture_next() will return next (0: that one),
  * filtered or not, without consuming anything: for prefetching its bytes. Only while the file is

@@ -1,11 +1,11 @@
-/* pcap_map: a classic pcap file read in place through a read-only memory map. Owns the mapping
+/* pcap_file: a classic pcap file read in place through a read-only memory map. Owns the mapping
  * and the position in it; every record header and every packet is checked against the mapped
  * size before it is read, and judged with libpcap 1.10's rules and words (sf-pcap.c,
  * pcap_check_header() and pcap_next_packet()), so that reading a file this way or through
  * libpcap gives the same packets, the same end and the same damage. */
 /* madvise(MADV_DONTNEED): glibc's posix_madvise() ignores POSIX_MADV_DONTNEED. */
 #define _DEFAULT_SOURCE 1
-#include "pcap_map.h"
+#include "pcap_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +27,10 @@ enum {
 #define MAGIC_USEC 0xa1b2c3d4u
 #define MAGIC_NSEC 0xa1b23c4du
 
-struct pcap_map {
+struct pcap_file {
     const uint8_t *base;
     size_t size;
-    struct pcap_map_limits limits;
+    struct pcap_file_limits limits;
     bool swapped; /* written in the other byte order than this host's */
     bool nsec;    /* nanosecond timestamps (else microseconds) */
     size_t off;   /* of the next record */
@@ -51,13 +51,13 @@ static uint16_t swap16(uint16_t v) {
 }
 
 /* A 32-bit header field as the file's writer meant it (memcpy: records need not be aligned). */
-static uint32_t field32(const struct pcap_map *m, const uint8_t *p) {
+static uint32_t field32(const struct pcap_file *m, const uint8_t *p) {
     uint32_t v;
     memcpy(&v, p, sizeof v);
     return m->swapped ? swap32(v) : v;
 }
 
-static uint16_t field16(const struct pcap_map *m, const uint8_t *p) {
+static uint16_t field16(const struct pcap_file *m, const uint8_t *p) {
     uint16_t v;
     memcpy(&v, p, sizeof v);
     return m->swapped ? swap16(v) : v;
@@ -66,7 +66,7 @@ static uint16_t field16(const struct pcap_map *m, const uint8_t *p) {
 /* The file header: one of the two classic magics in either byte order (libpcap's
  * KUZNETZOV_TCPDUMP_MAGIC has longer record headers and is left to libpcap), and version 2.4
  * exactly: before 2.3 caplen and len were in the other order, and libpcap guesses for 2.3. */
-static bool header_read(struct pcap_map *m) {
+static bool header_read(struct pcap_file *m) {
     uint32_t magic;
     memcpy(&magic, m->base, sizeof magic);
     if (magic != MAGIC_USEC && magic != MAGIC_NSEC) {
@@ -79,12 +79,12 @@ static bool header_read(struct pcap_map *m) {
     return field16(m, m->base + 4) == 2 && field16(m, m->base + 6) == 4;
 }
 
-struct pcap_map *pcap_map_open(int fd, struct pcap_map_limits limits) {
+struct pcap_file *pcap_file_open(int fd, struct pcap_file_limits limits) {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < FILE_HEADER_LEN ||
         (uint64_t)st.st_size > SIZE_MAX)
         return NULL;
-    struct pcap_map *m = calloc(1, sizeof *m);
+    struct pcap_file *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->size = (size_t)st.st_size;
@@ -96,7 +96,7 @@ struct pcap_map *pcap_map_open(int fd, struct pcap_map_limits limits) {
     m->base = base;
     m->limits = limits;
     if (!header_read(m)) {
-        pcap_map_close(m);
+        pcap_file_close(m);
         return NULL;
     }
     /* Read front to back once: the kernel may read ahead further and drop pages behind. */
@@ -107,16 +107,16 @@ struct pcap_map *pcap_map_open(int fd, struct pcap_map_limits limits) {
 
 /* The record at off, judged as pcap_next_packet() judges it; *next is where the one after
  * starts. The order of the checks is libpcap's, so that the first fault found is its. */
-static enum pcap_map_status record_at(struct pcap_map *m, size_t off, struct pcap_map_record *rec,
-                                      size_t *next) {
+static enum pcap_file_status record_at(struct pcap_file *m, size_t off,
+                                       struct pcap_file_record *rec, size_t *next) {
     size_t left = m->size - off;
     if (left < RECORD_HEADER_LEN) {
         if (left == 0)
-            return PCAP_MAP_END;
+            return PCAP_FILE_END;
         snprintf(m->error, sizeof m->error,
                  "truncated dump file; tried to read %d header bytes, only got %zu",
                  RECORD_HEADER_LEN, left);
-        return PCAP_MAP_DAMAGED;
+        return PCAP_FILE_DAMAGED;
     }
     const uint8_t *h = m->base + off;
     uint32_t caplen = field32(m, h + 8), snapshot = m->limits.snapshot;
@@ -131,7 +131,7 @@ static enum pcap_map_status record_at(struct pcap_map *m, size_t off, struct pca
             snprintf(m->error, sizeof m->error,
                      "invalid packet capture length %u, bigger than maximum of %u", caplen,
                      m->limits.max_caplen);
-        return PCAP_MAP_DAMAGED;
+        return PCAP_FILE_DAMAGED;
     }
     left -= RECORD_HEADER_LEN;
     if (left < caplen) {
@@ -141,7 +141,7 @@ static enum pcap_map_status record_at(struct pcap_map *m, size_t off, struct pca
         snprintf(m->error, sizeof m->error,
                  "truncated dump file; tried to read %u captured bytes, only got %zu",
                  short_of_snapshot ? snapshot : caplen, left);
-        return PCAP_MAP_DAMAGED;
+        return PCAP_FILE_DAMAGED;
     }
     rec->data = h + RECORD_HEADER_LEN;
     rec->caplen = caplen > snapshot ? snapshot : caplen;
@@ -154,13 +154,13 @@ static enum pcap_map_status record_at(struct pcap_map *m, size_t off, struct pca
     int64_t frac = m->swapped ? (int64_t)frac32 : (int64_t)(int32_t)frac32;
     rec->ts_nsec = m->nsec ? frac : frac * 1000;
     *next = off + RECORD_HEADER_LEN + caplen;
-    return PCAP_MAP_RECORD;
+    return PCAP_FILE_RECORD;
 }
 
-enum pcap_map_status pcap_map_next(struct pcap_map *m, struct pcap_map_record *rec) {
+enum pcap_file_status pcap_file_next(struct pcap_file *m, struct pcap_file_record *rec) {
     size_t next;
-    enum pcap_map_status st = record_at(m, m->off, rec, &next);
-    if (st == PCAP_MAP_RECORD) {
+    enum pcap_file_status st = record_at(m, m->off, rec, &next);
+    if (st == PCAP_FILE_RECORD) {
         m->off = next;
         m->index++;
         if (m->off - m->kept >= 2 * RELEASE_CHUNK) {
@@ -171,7 +171,7 @@ enum pcap_map_status pcap_map_next(struct pcap_map *m, struct pcap_map_record *r
     return st;
 }
 
-bool pcap_map_peek(struct pcap_map *m, unsigned ahead, struct pcap_map_record *rec) {
+bool pcap_file_peek(struct pcap_file *m, unsigned ahead, struct pcap_file_record *rec) {
     uint64_t target = m->index + ahead, at = m->index;
     size_t off = m->off;
     if (m->ahead_index > at && m->ahead_index <= target) { /* go on from the last look */
@@ -180,7 +180,7 @@ bool pcap_map_peek(struct pcap_map *m, unsigned ahead, struct pcap_map_record *r
     }
     for (;;) {
         size_t next;
-        if (record_at(m, off, rec, &next) != PCAP_MAP_RECORD)
+        if (record_at(m, off, rec, &next) != PCAP_FILE_RECORD)
             return false;
         off = next;
         if (at++ == target)
@@ -191,19 +191,19 @@ bool pcap_map_peek(struct pcap_map *m, unsigned ahead, struct pcap_map_record *r
     return true;
 }
 
-const char *pcap_map_error(const struct pcap_map *m) {
+const char *pcap_file_error(const struct pcap_file *m) {
     return m->error;
 }
 
-uint64_t pcap_map_offset(const struct pcap_map *m) {
+uint64_t pcap_file_offset(const struct pcap_file *m) {
     return m->off;
 }
 
-uint64_t pcap_map_size(const struct pcap_map *m) {
+uint64_t pcap_file_size(const struct pcap_file *m) {
     return m->size;
 }
 
-void pcap_map_close(struct pcap_map *m) {
+void pcap_file_close(struct pcap_file *m) {
     if (!m)
         return;
     munmap((void *)(uintptr_t)m->base, m->size);

@@ -1,29 +1,29 @@
-/* pcap_map: reads a classic pcap file (magic a1b2c3d4 for µs or a1b23c4d for ns timestamps, in
+/* pcap_file: reads a classic pcap file (magic a1b2c3d4 for µs or a1b23c4d for ns timestamps, in
  * either byte order, version 2.4) through a read-only memory map and hands out each packet as a
  * pointer into the mapping, so no byte is copied between the page cache and the dissectors. Every
  * record is checked against the file's end and judged as libpcap 1.10's sf-pcap.c judges it: the
  * same end, the same damage, the same words for it. Anything else (pcapng, old versions, pipes,
  * files mmap refuses) is not opened: capture.c reads those with libpcap. No libpcap here. */
-#ifndef SHAKEDOWN_PCAP_MAP_H
-#define SHAKEDOWN_PCAP_MAP_H
+#ifndef SHAKEDOWN_PCAP_FILE_H
+#define SHAKEDOWN_PCAP_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct pcap_map;
+struct pcap_file;
 
 /* What libpcap derives from the file header and the link type (capture.c asks libpcap): the
  * snapshot length in effect (pcap_snapshot(): the header's, or the link type's maximum if the
  * header's is 0 or above INT_MAX) and the largest captured length libpcap accepts for the link
  * type (max_snaplen_for_dlt(): 262144 for most). */
-struct pcap_map_limits {
+struct pcap_file_limits {
     uint32_t snapshot, max_caplen;
 };
 
 /* One record as libpcap's pcap_next_ex() would give it with nanosecond precision asked for. */
-struct pcap_map_record {
-    /* Points into the mapping: valid until pcap_map_close(), not only until the next record
+struct pcap_file_record {
+    /* Points into the mapping: valid until pcap_file_close(), not only until the next record
      * (libpcap's buffer is reused at every read). */
     const uint8_t *data;
     uint32_t caplen;  /* at most the snapshot length: longer records are cut to it, as libpcap */
@@ -36,34 +36,34 @@ struct pcap_map_record {
     int64_t ts_nsec;
 };
 
-enum pcap_map_status {
-    PCAP_MAP_RECORD,  /* *rec holds the next record */
-    PCAP_MAP_END,     /* the file ends exactly after the last record */
-    PCAP_MAP_DAMAGED, /* the record here is cut short or too long: pcap_map_error() says how */
+enum pcap_file_status {
+    PCAP_FILE_RECORD,  /* *rec holds the next record */
+    PCAP_FILE_END,     /* the file ends exactly after the last record */
+    PCAP_FILE_DAMAGED, /* the record here is cut short or too long: pcap_file_error() says how */
 };
 
 /* Maps fd (not taken over: the caller closes it, the mapping outlives it) if it is a regular
  * file holding a classic pcap header of version 2.4, and returns the reader positioned at the
  * first record. NULL, with nothing to report, for anything it does not read: the caller reads
  * that another way. */
-struct pcap_map *pcap_map_open(int fd, struct pcap_map_limits limits);
+struct pcap_file *pcap_file_open(int fd, struct pcap_file_limits limits);
 
-/* The next record; on PCAP_MAP_END or PCAP_MAP_DAMAGED the position stays where it was. */
-enum pcap_map_status pcap_map_next(struct pcap_map *m, struct pcap_map_record *rec);
+/* The next record; on PCAP_FILE_END or PCAP_FILE_DAMAGED the position stays where it was. */
+enum pcap_file_status pcap_file_next(struct pcap_file *m, struct pcap_file_record *rec);
 
 /* The record `ahead` records after the next one (0: the next one), without moving: false if
  * the file ends or is damaged before it. Looking ahead by the same distance at every record
  * costs one record header's checks per call. */
-bool pcap_map_peek(struct pcap_map *m, unsigned ahead, struct pcap_map_record *rec);
+bool pcap_file_peek(struct pcap_file *m, unsigned ahead, struct pcap_file_record *rec);
 
-/* After PCAP_MAP_DAMAGED: what is wrong, in libpcap's words. */
-const char *pcap_map_error(const struct pcap_map *m);
+/* After PCAP_FILE_DAMAGED: what is wrong, in libpcap's words. */
+const char *pcap_file_error(const struct pcap_file *m);
 
 /* The file offset of the next record and the size of the file as it was mapped: when the file
  * has grown since (a capture still being written), the caller reads on from there. */
-uint64_t pcap_map_offset(const struct pcap_map *m);
-uint64_t pcap_map_size(const struct pcap_map *m);
+uint64_t pcap_file_offset(const struct pcap_file *m);
+uint64_t pcap_file_size(const struct pcap_file *m);
 
-void pcap_map_close(struct pcap_map *m);
+void pcap_file_close(struct pcap_file *m);
 
 #endif

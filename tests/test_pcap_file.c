@@ -1,4 +1,4 @@
-/* Tests for pcap_map and the reader choice in capture.c: classic pcap files written byte by byte
+/* Tests for pcap_file and the reader choice in capture.c: classic pcap files written byte by byte
  * (either byte order, µs or ns, cut at every length, records longer than the snapshot length or
  * than libpcap allows, odd timestamps) are read both through the memory map and through libpcap
  * (capture_open_file_with(..., CAPTURE_READER_LIBPCAP, ...)), and the two must give the same
@@ -18,7 +18,7 @@
 #include <zlib.h>
 
 #include "capture.h"
-#include "pcap_map.h"
+#include "pcap_file.h"
 #include "pktbuild.h"
 
 /* ---- writing files byte by byte -------------------------------------------------------------- */
@@ -98,7 +98,7 @@ static void frame_record(struct bytes *b, uint32_t sec, const struct pb_frame *f
 
 /* Writes the first len bytes of b to a new temporary file; returns its path (to free). */
 static char *write_file(const struct bytes *b, size_t len) {
-    char *path = strdup("/tmp/test_pcap_map_XXXXXX");
+    char *path = strdup("/tmp/test_pcap_file_XXXXXX");
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, b->buf, len), (ssize_t)len);
@@ -122,7 +122,7 @@ static struct capture *open_reader(const char *path, const char *filter, enum ca
     char err[512];
     struct capture *cap = capture_open_file_with(path, filter, how, err, sizeof err);
     cr_assert(cap, "%s: %s", path, err);
-    cr_assert_eq(capture_mapped(cap), expect_mapped, "%s mapped", path);
+    cr_assert_eq(capture_fast_reader(cap), expect_mapped, "%s mapped", path);
     return cap;
 }
 
@@ -223,7 +223,7 @@ static struct bytes *three_records(bool big_endian, uint32_t magic, uint32_t fra
 /* Both byte orders, both resolutions: three records, then the end. The first record's fraction
  * 123456 is µs in an a1b2c3d4 file (libpcap scales it to 123456000 ns) and ns in an a1b23c4d
  * one; its first byte is the pattern's seed 1. */
-Test(pcap_map, both_byte_orders_and_resolutions) {
+Test(pcap_file, both_byte_orders_and_resolutions) {
     for (int big = 0; big < 2; big++) {
         for (int ns = 0; ns < 2; ns++) {
             struct bytes *b = three_records(big, ns ? MAGIC_NSEC : MAGIC_USEC, 123456);
@@ -243,7 +243,7 @@ Test(pcap_map, both_byte_orders_and_resolutions) {
 /* A header and no record: the end at once. The link type field's upper bits carry the FCS
  * length (LT_FCS_LENGTH_PRESENT 0x04000000, 4 bytes in bits 28-31): libpcap strips them, so the
  * link type is Ethernet either way. */
-Test(pcap_map, header_only_and_fcs_bits) {
+Test(pcap_file, header_only_and_fcs_bits) {
     struct bytes *b =
         new_capture(false, MAGIC_USEC, 4, 65535, LINK_ETHERNET | 0x04000000u | 0x40000000u);
     char *path = write_file(b, b->len);
@@ -261,7 +261,7 @@ Test(pcap_map, header_only_and_fcs_bits) {
 
 /* A snapshot length of 0 (or above INT_MAX) is libpcap's cue to use the link type's maximum,
  * 262144 for Ethernet. */
-Test(pcap_map, snaplen_zero_takes_the_maximum) {
+Test(pcap_file, snaplen_zero_takes_the_maximum) {
     struct bytes *b = new_capture(false, MAGIC_USEC, 4, 0, LINK_ETHERNET);
     record(b, 1, 0, 70000, 70000, 70000, 9);
     char *path = write_file(b, b->len);
@@ -281,7 +281,7 @@ Test(pcap_map, snaplen_zero_takes_the_maximum) {
  * byte swap makes them unsigned in a byte-swapped file: all-ones seconds are 4294967295 and a
  * -1 µs fraction is 4294967295000 ns, cut to 32 bits. A µs fraction of 1000000 or more is
  * scaled (×1000) but not normalised, in either order. */
-Test(pcap_map, odd_timestamps_pass_through) {
+Test(pcap_file, odd_timestamps_pass_through) {
     for (int big = 0; big < 2; big++) {
         struct bytes *b = new_capture(big, MAGIC_USEC, 4, 65535, LINK_ETHERNET);
         record(b, 0xffffffffu, 1000000, 20, 20, 20, 1);
@@ -307,7 +307,7 @@ Test(pcap_map, odd_timestamps_pass_through) {
 /* Every cut of a three-record file, from the header alone to the whole: at a record boundary
  * the records before it and the end; inside a record header, "tried to read 16 header bytes";
  * inside the data, "tried to read <caplen> captured bytes" with what was left. */
-Test(pcap_map, cut_at_every_length) {
+Test(pcap_file, cut_at_every_length) {
     for (int big = 0; big < 2; big++) {
         struct bytes *b = three_records(big, MAGIC_USEC, 0);
         size_t ends[] = {24, 24 + 16 + 60, 24 + 16 + 60 + 16 + 100, b->len};
@@ -327,7 +327,7 @@ Test(pcap_map, cut_at_every_length) {
 }
 
 /* The exact words, for one cut in a record header and one in the data. */
-Test(pcap_map, damage_is_described_as_libpcap_does) {
+Test(pcap_file, damage_is_described_as_libpcap_does) {
     struct bytes *b = three_records(false, MAGIC_USEC, 0);
     struct outcome o =
         compare_file(b, 24 + 16 + 60 + 5, NULL, true); /* 5 bytes of the second record header */
@@ -343,7 +343,7 @@ Test(pcap_map, damage_is_described_as_libpcap_does) {
  * 64 bytes and the rest skipped: the next record is read from the right place (its seed 2).
  * Cut short before byte 64 libpcap names the snapshot length, after it the record's length;
  * every cut is compared. */
-Test(pcap_map, caplen_above_snaplen_is_cut_to_it) {
+Test(pcap_file, caplen_above_snaplen_is_cut_to_it) {
     struct bytes *b = new_capture(false, MAGIC_USEC, 4, 64, LINK_ETHERNET);
     record(b, 1, 0, 100, 100, 100, 1);
     record(b, 2, 0, 10, 10, 10, 2);
@@ -366,7 +366,7 @@ Test(pcap_map, caplen_above_snaplen_is_cut_to_it) {
 
 /* Above libpcap's maximum for Ethernet (262144) a record is damage, named by the snapshot
  * length when it exceeds that too, else by the maximum. */
-Test(pcap_map, caplen_above_the_maximum_is_damage) {
+Test(pcap_file, caplen_above_the_maximum_is_damage) {
     uint32_t snaplens[] = {65535, 1000000};
     const char *want[] = {"invalid packet capture length 300000, bigger than snaplen of 65535",
                           "invalid packet capture length 300000, bigger than maximum of 262144"};
@@ -383,7 +383,7 @@ Test(pcap_map, caplen_above_the_maximum_is_damage) {
 }
 
 /* A 23-byte file is not a capture for either reader: the same reason from both. */
-Test(pcap_map, file_shorter_than_its_header_is_refused) {
+Test(pcap_file, file_shorter_than_its_header_is_refused) {
     struct bytes *b = new_capture(false, MAGIC_USEC, 4, 65535, LINK_ETHERNET);
     char *path = write_file(b, 23);
     char e1[512], e2[512];
@@ -392,7 +392,7 @@ Test(pcap_map, file_shorter_than_its_header_is_refused) {
     cr_expect_str_eq(e1, e2);
     cr_expect(strstr(e1, "truncated dump file"), "%s", e1);
     int fd = open(path, O_RDONLY);
-    cr_expect_null(pcap_map_open(fd, (struct pcap_map_limits){65535, 262144}));
+    cr_expect_null(pcap_file_open(fd, (struct pcap_file_limits){65535, 262144}));
     close(fd);
     unlink(path);
     free(path);
@@ -403,7 +403,7 @@ Test(pcap_map, file_shorter_than_its_header_is_refused) {
 
 /* "tcp" over TCP, UDP, TCP frames: the filter sees the mapped bytes as it sees libpcap's, two
  * pass and the UDP one is counted as filtered. */
-Test(pcap_map, filter_judges_mapped_records) {
+Test(pcap_file, filter_judges_mapped_records) {
     struct bytes *b = new_capture(false, MAGIC_USEC, 4, 65535, LINK_ETHERNET);
     struct pb_frame f = pb_tcp4();
     frame_record(b, 1, &f);
@@ -422,7 +422,7 @@ Test(pcap_map, filter_judges_mapped_records) {
 /* Version 2.3 (caplen and len maybe the other way round) and the 0xa1b2cd34 magic (longer record
  * headers) are libpcap's to guess at; so is a byte-swapped Linux cooked capture, whose
  * pseudo-headers libpcap rewrites. The same file as native SLL is mapped. */
-Test(pcap_map, headers_libpcap_must_judge_are_not_mapped) {
+Test(pcap_file, headers_libpcap_must_judge_are_not_mapped) {
     struct {
         uint32_t magic;
         uint16_t minor;
@@ -455,7 +455,7 @@ Test(pcap_map, headers_libpcap_must_judge_are_not_mapped) {
 
 /* pcapng (a section header and an interface description, no packet) and a gzip-compressed pcap are
  * read by libpcap; the compressed one gives the same three records. */
-Test(pcap_map, pcapng_and_compressed_files_are_not_mapped) {
+Test(pcap_file, pcapng_and_compressed_files_are_not_mapped) {
     struct bytes *b = new_bytes(false);
     put32(b, 0x0a0d0d0au); /* SHB: type, length 28, byte-order magic, version 1.0, no length */
     put32(b, 28);
@@ -476,7 +476,7 @@ Test(pcap_map, pcapng_and_compressed_files_are_not_mapped) {
 
     free(b);
     b = three_records(false, MAGIC_USEC, 0);
-    char gz[] = "/tmp/test_pcap_map_XXXXXX";
+    char gz[] = "/tmp/test_pcap_file_XXXXXX";
     close(mkstemp(gz));
     gzFile z = gzopen(gz, "wb");
     cr_assert(z);
@@ -489,9 +489,9 @@ Test(pcap_map, pcapng_and_compressed_files_are_not_mapped) {
 }
 
 /* A FIFO is not a regular file: libpcap reads it (a child writes the capture into it). */
-Test(pcap_map, fifo_is_not_mapped) {
+Test(pcap_file, fifo_is_not_mapped) {
     struct bytes *b = three_records(false, MAGIC_USEC, 0);
-    char dir[] = "/tmp/test_pcap_map_XXXXXX";
+    char dir[] = "/tmp/test_pcap_file_XXXXXX";
     cr_assert(mkdtemp(dir));
     char fifo[64];
     snprintf(fifo, sizeof fifo, "%s/fifo", dir);
@@ -523,7 +523,7 @@ Test(pcap_map, fifo_is_not_mapped) {
  * libpcap reads on from there, as it would have read the whole file. The third record's header
  * is first written in part (damage, if the file stayed so), then completed and a fourth record
  * appended: all four records are read, the last two by libpcap, then the end. */
-Test(pcap_map, a_growing_file_is_read_on_by_libpcap) {
+Test(pcap_file, a_growing_file_is_read_on_by_libpcap) {
     struct bytes *b = three_records(false, MAGIC_USEC, 0);
     record(b, 1704067203, 0, 30, 30, 30, 4);
     size_t part = 24 + 16 + 60 + 16 + 100 + 5;
@@ -535,9 +535,9 @@ Test(pcap_map, a_growing_file_is_read_on_by_libpcap) {
     cr_assert(f);
     cr_assert_eq(fwrite(b->buf + part, 1, b->len - part, f), b->len - part);
     fclose(f);
-    cr_expect(capture_mapped(cap));
+    cr_expect(capture_fast_reader(cap));
     struct capture_packet p = expect_record(cap, 0, 0); /* libpcap's, from the map's place */
-    cr_expect_not(capture_mapped(cap));
+    cr_expect_not(capture_fast_reader(cap));
     cr_expect_eq(p.ts_sec, 1704067202);
     expect_record(cap, 30, 4);
     expect_end_then_remove(cap, path);
@@ -546,8 +546,8 @@ Test(pcap_map, a_growing_file_is_read_on_by_libpcap) {
 
 /* A file of 7 MiB: the map lets pages go behind its position, yet both readers agree and a
  * pointer to the first packet, kept to the end, still reads the first packet's bytes (seed 0:
- * byte i is i mod 256), as capture_mapped() promises. */
-Test(pcap_map, pages_let_go_stay_readable) {
+ * byte i is i mod 256), as capture_fast_reader() promises. */
+Test(pcap_file, pages_let_go_stay_readable) {
     struct bytes *b = new_capture(false, MAGIC_USEC, 4, 262144, LINK_ETHERNET);
     for (uint32_t i = 0; i < 112; i++)
         record(b, i, 0, 65536, 65536, 65536, 0);
@@ -577,7 +577,7 @@ static bool same_packet(const struct capture_packet *a, const struct capture_pac
  * gives what capture_next() then returns (the same pointer into the map), and nothing at or
  * past the damaged record or the end. Peeking by a fixed distance (the prefetch pattern) and by
  * varying ones must agree. */
-Test(pcap_map, peek_agrees_with_next) {
+Test(pcap_file, peek_agrees_with_next) {
     struct bytes *b = new_capture(false, MAGIC_NSEC, 4, 65535, LINK_ETHERNET);
     for (uint8_t i = 0; i < 10; i++)
         record(b, i, i, 10u + i * 7u, 100, 10u + i * 7u, i);

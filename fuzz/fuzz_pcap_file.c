@@ -1,4 +1,4 @@
-/* fuzz_pcap_map: a whole capture file read twice, through the memory map (pcap_map.c, chosen by
+/* fuzz_pcap_file: a whole capture file read twice, through the memory map (pcap_file.c, chosen by
  * capture_open_file() for a classic pcap file) and through libpcap, which must agree: both open
  * it or both refuse it with the same reason; the same link type and snapshot length; then record
  * by record the same status, lengths, times and bytes, and at damage the same words. At every
@@ -78,7 +78,7 @@ static void compare(struct capture *map, struct capture *lib) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    int fd = memory_file("fuzz_pcap_map", data, size);
+    int fd = memory_file("fuzz_pcap_file", data, size);
     if (fd < 0)
         abort();
     char path[64], err_map[512], err_lib[512];
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!map != !lib || (!map && strcmp(err_map, err_lib) != 0))
         abort();
     if (map) {
-        if (must_be_mapped(data, size) && !capture_mapped(map))
+        if (must_be_mapped(data, size) && !capture_fast_reader(map))
             abort();
         compare(map, lib);
     }
