@@ -1,4 +1,4 @@
-/* capture: reads capture files with libpcap, or plain classic pcap files through a memory map
+/* capture: reads capture files with libpcap, or plain classic pcap files in large blocks
  * (pcap_file.c) with libpcap still judging the file header, naming the link type and compiling
  * the filter. The BPF filter is applied here with pcap_offline_filter() rather than
  * pcap_setfilter(), so packets the filter rejects are still seen and counted: every record read
@@ -15,12 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 struct capture {
     pcap_t *pcap;
-    struct pcap_file *map; /* files read in place; NULL: libpcap reads them */
+    struct pcap_file *file; /* plain classic pcap files; NULL: libpcap reads them */
     struct bpf_program filter;
     bool has_filter; /* files: applied here, so rejected packets are counted */
     bool live;
@@ -65,8 +64,8 @@ static uint32_t libpcap_max_caplen(int dlt) {
 
 /* Whether libpcap rewrites packets of this file as it reads them (pcap_post_process()): the
  * pseudo-headers of some link types are put into this host's byte order when the file was
- * written in the other, and the lengths of Linux USB records are mended. A map is read-only,
- * so such files stay with libpcap. */
+ * written in the other, and the lengths of Linux USB records are mended. pcap_file.c hands
+ * records out as stored, so such files stay with libpcap. */
 static bool libpcap_rewrites(pcap_t *p) {
     switch (pcap_datalink(p)) {
     case DLT_USB_LINUX_MMAPPED:
@@ -82,16 +81,18 @@ static bool libpcap_rewrites(pcap_t *p) {
     }
 }
 
-/* Maps the file libpcap has opened, if it is one pcap_file reads (a plain classic pcap file on
- * disk) and libpcap would hand its packets out as they are stored; otherwise libpcap goes on
- * reading it. libpcap has read the file header already: the map reads from the first record. */
-static void map_attach(struct capture *cap, FILE *in) {
+/* Reads the file libpcap has opened with pcap_file.c instead, if it is one pcap_file reads (a
+ * plain classic pcap file on disk) and libpcap would hand its packets out as they are stored;
+ * otherwise libpcap goes on reading it. pcap_file reads with pread at offsets from the file's
+ * start, which leaves the stream's position alone; libpcap, which has read the file header, is
+ * not read from again while pcap_file is in use. */
+static void file_attach(struct capture *cap, FILE *in) {
     int fd = fileno(in); /* -1 for a decompressing stream */
     if (fd < 0 || in == stdin || libpcap_rewrites(cap->pcap))
         return;
     struct pcap_file_limits limits = {.snapshot = (uint32_t)pcap_snapshot(cap->pcap),
                                       .max_caplen = libpcap_max_caplen(pcap_datalink(cap->pcap))};
-    cap->map = pcap_file_open(fd, limits);
+    cap->file = pcap_file_open(fd, limits);
 }
 
 struct capture *capture_open_file(const char *path, const char *filter, char *err, size_t errlen) {
@@ -132,16 +133,16 @@ struct capture *capture_open_file_with(const char *path, const char *filter,
         cap->has_filter = true;
     }
     if (reader == CAPTURE_READER_AUTO && how == COMPRESSION_NONE)
-        map_attach(cap, in);
+        file_attach(cap, in);
     return cap;
 }
 
 bool capture_fast_reader(const struct capture *cap) {
-    return cap->map != NULL;
+    return cap->file != NULL;
 }
 
-/* A mapped record as capture_next() hands out a libpcap one: the nanoseconds cut to 32 bits the
- * same way. */
+/* A pcap_file record as capture_next() hands out a libpcap one: the nanoseconds cut to 32 bits
+ * the same way. */
 static void packet_from_record(struct capture_packet *pkt, const struct pcap_file_record *rec) {
     pkt->data = rec->data;
     pkt->caplen = rec->caplen;
@@ -150,29 +151,13 @@ static void packet_from_record(struct capture_packet *pkt, const struct pcap_fil
     pkt->ts_nsec = (uint32_t)rec->ts_nsec;
 }
 
-/* At the end of the mapping, or at damage in it: if the file's size is no longer the size
- * mapped (a capture still being written), libpcap reads on from the record where the map
- * stopped, as it would have read the whole file, and the map is dropped. */
-static bool map_hand_over(struct capture *cap) {
-    FILE *in = pcap_file(cap->pcap);
-    struct stat st;
-    if (fstat(fileno(in), &st) != 0 || (uint64_t)st.st_size == pcap_file_size(cap->map) ||
-        fseeko(in, (off_t)pcap_file_offset(cap->map), SEEK_SET) != 0)
-        return false;
-    pcap_file_close(cap->map);
-    cap->map = NULL;
-    return true;
-}
-
-static enum capture_status map_next(struct capture *cap, struct capture_packet *pkt) {
+static enum capture_status file_next(struct capture *cap, struct capture_packet *pkt) {
     struct pcap_file_record rec;
-    enum pcap_file_status st = pcap_file_next(cap->map, &rec);
-    if (st != PCAP_FILE_RECORD) {
-        if (map_hand_over(cap))
-            return capture_next(cap, pkt);
-        if (st == PCAP_FILE_END)
-            return CAPTURE_END;
-        snprintf(cap->errbuf, sizeof cap->errbuf, "%s", pcap_file_error(cap->map));
+    enum pcap_file_status st = pcap_file_next(cap->file, &rec);
+    if (st == PCAP_FILE_END)
+        return CAPTURE_END;
+    if (st == PCAP_FILE_DAMAGED) {
+        snprintf(cap->errbuf, sizeof cap->errbuf, "%s", pcap_file_error(cap->file));
         return CAPTURE_DAMAGED;
     }
     packet_from_record(pkt, &rec);
@@ -186,7 +171,7 @@ static enum capture_status map_next(struct capture *cap, struct capture_packet *
 
 bool capture_peek(struct capture *cap, unsigned ahead, struct capture_packet *pkt) {
     struct pcap_file_record rec;
-    if (!cap->map || !pcap_file_peek(cap->map, ahead, &rec))
+    if (!cap->file || !pcap_file_peek(cap->file, ahead, &rec))
         return false;
     packet_from_record(pkt, &rec);
     return true;
@@ -325,8 +310,8 @@ static int live_next(struct capture *cap, struct pcap_pkthdr **h, const u_char *
 }
 
 enum capture_status capture_next(struct capture *cap, struct capture_packet *pkt) {
-    if (cap->map)
-        return map_next(cap, pkt);
+    if (cap->file)
+        return file_next(cap, pkt);
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = cap->live ? live_next(cap, &h, &data) : pcap_next_ex(cap->pcap, &h, &data);
@@ -358,7 +343,7 @@ void capture_close(struct capture *cap) {
         return;
     if (cap->has_filter)
         pcap_freecode(&cap->filter);
-    pcap_file_close(cap->map);
+    pcap_file_close(cap->file); /* before pcap_close() closes its descriptor */
     pcap_close(cap->pcap);
     free(cap);
 }
