@@ -1,11 +1,14 @@
-/* capture: reads capture files with libpcap. The BPF filter is applied here with
- * pcap_offline_filter() rather than pcap_setfilter(), so packets the filter rejects are still
- * seen and counted: every record read is accounted for. */
+/* capture: reads capture files with libpcap, or plain classic pcap files in large blocks
+ * (pcap_file.c) with libpcap still judging the file header, naming the link type and compiling
+ * the filter. The BPF filter is applied here with pcap_offline_filter() rather than
+ * pcap_setfilter(), so packets the filter rejects are still seen and counted: every record read
+ * is accounted for. */
 /* libpcap's headers use the BSD u_int/u_char types, which glibc hides under strict POSIX. */
 #define _DEFAULT_SOURCE 1
 #include "capture.h"
 
 #include "compressed.h"
+#include "pcap_file.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -21,6 +24,7 @@
 
 struct capture {
     pcap_t *pcap;
+    struct pcap_file *file; /* plain classic pcap files; NULL: libpcap reads them */
     struct bpf_program filter;
     bool has_filter; /* files: applied here, so rejected packets are counted */
     bool live;
@@ -48,7 +52,60 @@ bool capture_filter_valid(const char *filter, char *err, size_t errlen) {
     return ok;
 }
 
+/* The largest captured length libpcap 1.10 accepts in a record of link type dlt
+ * (max_snaplen_for_dlt() in pcap-common.c, not exported): longer is a damaged file. */
+static uint32_t libpcap_max_caplen(int dlt) {
+    switch (dlt) {
+    case DLT_DBUS:
+        return 128 * 1024 * 1024;
+    case DLT_EBHSCR:
+        return 8 * 1024 * 1024;
+    case DLT_USBPCAP:
+        return 1024 * 1024;
+    default:
+        return 262144;
+    }
+}
+
+/* Whether libpcap rewrites packets of this file as it reads them (pcap_post_process()): the
+ * pseudo-headers of some link types are put into this host's byte order when the file was
+ * written in the other, and the lengths of Linux USB records are mended. pcap_file.c hands
+ * records out as stored, so such files stay with libpcap. */
+static bool libpcap_rewrites(pcap_t *p) {
+    switch (pcap_datalink(p)) {
+    case DLT_USB_LINUX_MMAPPED:
+        return true;
+    case DLT_PFLOG:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_USB_LINUX:
+    case DLT_NFLOG:
+        return pcap_is_swapped(p);
+    default:
+        return false;
+    }
+}
+
+/* Reads the file libpcap has opened with pcap_file.c instead, if it is one pcap_file reads (a
+ * plain classic pcap file on disk) and libpcap would hand its packets out as they are stored;
+ * otherwise libpcap goes on reading it. pcap_file reads with pread at offsets from the file's
+ * start, which leaves the stream's position alone; libpcap, which has read the file header, is
+ * not read from again while pcap_file is in use. */
+static void file_attach(struct capture *cap, FILE *in) {
+    int fd = fileno(in); /* -1 for a decompressing stream */
+    if (fd < 0 || in == stdin || libpcap_rewrites(cap->pcap))
+        return;
+    struct pcap_file_limits limits = {.snapshot = (uint32_t)pcap_snapshot(cap->pcap),
+                                      .max_caplen = libpcap_max_caplen(pcap_datalink(cap->pcap))};
+    cap->file = pcap_file_open(fd, limits);
+}
+
 struct capture *capture_open_file(const char *path, const char *filter, char *err, size_t errlen) {
+    return capture_open_file_with(path, filter, CAPTURE_READER_AUTO, err, errlen);
+}
+
+struct capture *capture_open_file_with(const char *path, const char *filter,
+                                       enum capture_reader reader, char *err, size_t errlen) {
     struct capture *cap = calloc(1, sizeof *cap);
     if (!cap) {
         snprintf(err, errlen, "out of memory");
@@ -80,7 +137,49 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
         }
         cap->has_filter = true;
     }
+    if (reader == CAPTURE_READER_AUTO && how == COMPRESSION_NONE)
+        file_attach(cap, in);
     return cap;
+}
+
+bool capture_fast_reader(const struct capture *cap) {
+    return cap->file != NULL;
+}
+
+/* A pcap_file record as capture_next() hands out a libpcap one: the nanoseconds cut to 32 bits
+ * the same way. */
+static void packet_from_record(struct capture_packet *pkt, const struct pcap_file_record *rec) {
+    pkt->data = rec->data;
+    pkt->caplen = rec->caplen;
+    pkt->wirelen = rec->wirelen;
+    pkt->ts_sec = rec->ts_sec;
+    pkt->ts_nsec = (uint32_t)rec->ts_nsec;
+}
+
+static enum capture_status file_next(struct capture *cap, struct capture_packet *pkt) {
+    struct pcap_file_record rec;
+    enum pcap_file_status st = pcap_file_next(cap->file, &rec);
+    if (st == PCAP_FILE_END)
+        return CAPTURE_END;
+    if (st == PCAP_FILE_DAMAGED) {
+        snprintf(cap->errbuf, sizeof cap->errbuf, "%s", pcap_file_error(cap->file));
+        return CAPTURE_DAMAGED;
+    }
+    packet_from_record(pkt, &rec);
+    if (cap->has_filter) {
+        struct pcap_pkthdr h = {.caplen = rec.caplen, .len = rec.wirelen};
+        if (!pcap_offline_filter(&cap->filter, &h, rec.data))
+            return CAPTURE_FILTERED;
+    }
+    return CAPTURE_PACKET;
+}
+
+bool capture_peek(struct capture *cap, unsigned ahead, struct capture_packet *pkt) {
+    struct pcap_file_record rec;
+    if (!cap->file || !pcap_file_peek(cap->file, ahead, &rec))
+        return false;
+    packet_from_record(pkt, &rec);
+    return true;
 }
 
 int capture_link(const struct capture *cap) {
@@ -216,6 +315,8 @@ static int live_next(struct capture *cap, struct pcap_pkthdr **h, const u_char *
 }
 
 enum capture_status capture_next(struct capture *cap, struct capture_packet *pkt) {
+    if (cap->file)
+        return file_next(cap, pkt);
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = cap->live ? live_next(cap, &h, &data) : pcap_next_ex(cap->pcap, &h, &data);
@@ -247,6 +348,7 @@ void capture_close(struct capture *cap) {
         return;
     if (cap->has_filter)
         pcap_freecode(&cap->filter);
+    pcap_file_close(cap->file); /* before pcap_close() closes its descriptor */
     pcap_close(cap->pcap);
     free(cap);
 }

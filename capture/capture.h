@@ -60,6 +60,28 @@ bool capture_filter_valid(const char *filter, char *err, size_t errlen);
  * link type. On failure returns NULL with a one-line reason in err. */
 struct capture *capture_open_file(const char *path, const char *filter, char *err, size_t errlen);
 
+/* How a capture file is read. AUTO: a plain (uncompressed) classic pcap file on disk is read in
+ * large blocks by pcap_file.c, with the same packets, end and damage as libpcap reading it;
+ * everything else (pcapng, compressed files, standard input, pipes) through libpcap. LIBPCAP:
+ * always through libpcap, to compare the two. */
+enum capture_reader { CAPTURE_READER_AUTO, CAPTURE_READER_LIBPCAP };
+
+/* capture_open_file() with the reader chosen. */
+struct capture *capture_open_file_with(const char *path, const char *filter,
+                                       enum capture_reader reader, char *err, size_t errlen);
+
+/* True if the file is read by pcap_file.c rather than libpcap. Either way a packet's data is
+ * valid until the next capture_next(). */
+bool capture_fast_reader(const struct capture *cap);
+
+/* The packet `ahead` records after the one capture_next() will return next (0: that one),
+ * filtered or not, without consuming or reading anything: for prefetching its bytes, which stay
+ * valid until the next capture_next(). Only with pcap_file.c as the reader, and only a hint: false
+ * with libpcap, if the file ends or is damaged before that record, or if that record is not yet
+ * in the reader's buffer (near the buffer's end; capture_next() then reads it well). Looking
+ * ahead by the same distance before every capture_next() checks one record header per call. */
+bool capture_peek(struct capture *cap, unsigned ahead, struct capture_packet *pkt);
+
 /* The input's link type (DLT value), its libpcap name ("EN10MB") and description ("Ethernet"),
  * and the snapshot length in effect (the bytes kept of each packet). */
 int capture_link(const struct capture *cap);

@@ -12,31 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "analyze.h"
 #include "fuzz.h"
+#include "memory_file.h"
 #include "sink.h"
 #include "stats.h"
 #include "tracker.h"
-
-/* Writes the input to an anonymous memory file; -1 if that is impossible. */
-static int memory_file(const uint8_t *data, size_t size) {
-    int fd = memfd_create("fuzz_capture", MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = write(fd, data + done, size - done);
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    return fd;
-}
 
 static uint64_t member_u64(struct json_object *o, const char *key) {
     struct json_object *v;
@@ -86,7 +69,7 @@ static void check_output(int fd, const struct run_stats *stats) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    int fd = memory_file(data, size), out_fd = memory_file(data, 0);
+    int fd = memory_file("fuzz_capture", data, size), out_fd = memory_file("fuzz_capture", data, 0);
     FILE *messages = fopen("/dev/null", "w");
     if (fd < 0 || out_fd < 0 || !messages)
         abort();
