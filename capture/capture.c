@@ -93,10 +93,14 @@ static bool libpcap_rewrites(pcap_t *p) {
  * not read from again while pcap_file is in use. */
 static void file_attach(struct capture *cap, FILE *in) {
     int fd = fileno(in); /* -1 for a decompressing stream */
-    if (fd < 0 || in == stdin || libpcap_rewrites(cap->pcap))
+    uint32_t max_caplen = libpcap_max_caplen(pcap_datalink(cap->pcap));
+    /* pcap_file's buffer holds one largest record: 128 MiB for D-Bus, whose file header alone
+     * would make it so. Link types with records above 256 KiB (none shakedown decodes) stay
+     * with libpcap, which grows its buffer only as far as the records need. */
+    if (fd < 0 || in == stdin || libpcap_rewrites(cap->pcap) || max_caplen > 262144)
         return;
     struct pcap_file_limits limits = {.snapshot = (uint32_t)pcap_snapshot(cap->pcap),
-                                      .max_caplen = libpcap_max_caplen(pcap_datalink(cap->pcap))};
+                                      .max_caplen = max_caplen};
     cap->file = pcap_file_open(fd, limits);
 }
 

@@ -448,6 +448,12 @@ Test(pcap_file, headers_libpcap_must_judge_stay_with_libpcap) {
         {MAGIC_USEC, 4, 113, false, true},
         {MAGIC_USEC, 4, 276, true, false},
         {MAGIC_USEC, 4, LINK_ETHERNET, true, true},
+        /* Link types whose records may pass 256 KiB (D-Bus 231: 128 MiB, EBHSCR 279: 8 MiB,
+         * USBPCAP 249: 1 MiB): a buffer for their largest record is not taken on a file
+         * header's word. */
+        {MAGIC_USEC, 4, 231, false, false},
+        {MAGIC_USEC, 4, 279, false, false},
+        {MAGIC_USEC, 4, 249, false, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct bytes *b =
