@@ -37,7 +37,7 @@ case $seconds$jobs in
 '' | *[!0-9]*) usage ;;
 esac
 [ "$jobs" -ge 1 ] || usage
-targets=${*:-fuzz_dissect fuzz_pipeline fuzz_capture}
+targets=${*:-fuzz_dissect fuzz_pipeline fuzz_capture fuzz_pcap_file}
 
 if ! command -v clang >/dev/null 2>&1; then
     echo "fuzz: clang is not installed (scripts/setup.sh installs it)" >&2

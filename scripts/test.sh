@@ -113,7 +113,7 @@ if [ ! -e "$logs/fuzz-build.count" ]; then
     seconds=${SHAKEDOWN_FUZZ_SECONDS:-$left}
     start=$(date +%s)
     fuzz_status=0
-    sh scripts/fuzz.sh --no-build --jobs 3 "$seconds" >"$logs/fuzz.log" 2>&1 || fuzz_status=$?
+    sh scripts/fuzz.sh --no-build --jobs 4 "$seconds" >"$logs/fuzz.log" 2>&1 || fuzz_status=$?
     fuzz_passed=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$logs/fuzz.log")
     fuzz_failed=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$logs/fuzz.log")
     if [ -z "$fuzz_passed" ]; then
