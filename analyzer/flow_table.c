@@ -80,6 +80,13 @@ void flow_table_free(struct flow_table *ft) {
     free(ft);
 }
 
+bool flow_table_hash_as(struct flow_table *ft, const struct flow_table *model) {
+    if (ft->count != 0)
+        return false;
+    ft->hash_key = model->hash_key;
+    return true;
+}
+
 uint64_t flow_table_hash(const struct flow_table *ft, const struct flow_key *key) {
     return key_hash(ft, key);
 }
@@ -166,9 +173,10 @@ struct flow_entry *flow_table_insert_hashed(struct flow_table *ft, const struct 
     return e;
 }
 
-/* Unlinks pool entry i from its bucket chain (buckets hold index + 1, chains plain indices). */
-static void hash_unlink(struct flow_table *ft, struct flow_entry *e, uint32_t i) {
-    uint32_t *bucket = &ft->buckets[key_hash(ft, &e->key) & ft->bucket_mask];
+/* Unlinks pool entry i, whose key hashes to hash, from its bucket chain (buckets hold index + 1,
+ * chains plain indices). */
+static void hash_unlink(struct flow_table *ft, struct flow_entry *e, uint32_t i, uint64_t hash) {
+    uint32_t *bucket = &ft->buckets[hash & ft->bucket_mask];
     if (*bucket == i + 1) {
         *bucket = e->hash_next == NONE ? 0 : e->hash_next + 1;
         return;
@@ -182,8 +190,12 @@ static void hash_unlink(struct flow_table *ft, struct flow_entry *e, uint32_t i)
 }
 
 void flow_table_remove(struct flow_table *ft, struct flow_entry *e) {
+    flow_table_remove_hashed(ft, e, key_hash(ft, &e->key));
+}
+
+void flow_table_remove_hashed(struct flow_table *ft, struct flow_entry *e, uint64_t hash) {
     uint32_t i = index_of(ft, e);
-    hash_unlink(ft, e, i);
+    hash_unlink(ft, e, i, hash);
     timer_unlink(ft, e);
     e->hash_next = ft->free_head;
     ft->free_head = i;

@@ -6,6 +6,7 @@
 #ifndef SHAKEDOWN_FLOW_TABLE_H
 #define SHAKEDOWN_FLOW_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,10 @@ struct flow_table;
  * struct flow_entry as its first member. */
 struct flow_table *flow_table_new(uint32_t capacity, size_t entry_size);
 void flow_table_free(struct flow_table *ft);
+
+/* From now on ft hashes keys with model's (random) key, so that a key hashed once serves both
+ * tables. Only while ft is empty (false, and nothing changes, otherwise). */
+bool flow_table_hash_as(struct flow_table *ft, const struct flow_table *model);
 
 struct flow_entry *flow_table_find(const struct flow_table *ft, const struct flow_key *key);
 
@@ -42,6 +47,8 @@ struct flow_entry *flow_table_insert_hashed(struct flow_table *ft, const struct 
                                             uint64_t hash, unsigned timer);
 
 void flow_table_remove(struct flow_table *ft, struct flow_entry *e);
+/* The same when e's key's hash (flow_table_hash) is at hand. */
+void flow_table_remove_hashed(struct flow_table *ft, struct flow_entry *e, uint64_t hash);
 
 /* Moves e to the tail of timer list `timer` (it was just active). */
 void flow_table_touch(struct flow_table *ft, struct flow_entry *e, unsigned timer);

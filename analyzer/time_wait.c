@@ -83,6 +83,10 @@ static struct closed_conn closed_from(const struct conn *c, int64_t close_ns) {
     return z;
 }
 
+void time_wait_hash_as(struct time_wait *tw, const struct flow_table *table) {
+    flow_table_hash_as(tw->table, table);
+}
+
 uint64_t time_wait_hash(const struct time_wait *tw, const struct flow_key *k) {
     return flow_table_hash(tw->table, k);
 }
@@ -95,13 +99,13 @@ void time_wait_prefetch(const struct time_wait *tw, uint64_t hash, int stage) {
 }
 
 /* When the table is full its oldest record is forgotten: an expired one first. */
-void time_wait_remember(struct time_wait *tw, const struct conn *c, int64_t close_ns) {
+void time_wait_remember(struct time_wait *tw, const struct conn *c, uint64_t hash,
+                        int64_t close_ns) {
     struct closed_conn z = closed_from(c, close_ns);
     const struct flow_key *k = &c->e.key;
-    uint64_t hash = flow_table_hash(tw->table, k);
     struct flow_entry *e = flow_table_find_hashed(tw->table, k, hash);
     if (e)
-        flow_table_remove(tw->table, e);
+        flow_table_remove_hashed(tw->table, e, hash);
     if (!(e = flow_table_insert_hashed(tw->table, k, hash, CLOSED_TIMER_TIME_WAIT))) {
         struct flow_entry *old = flow_table_oldest(tw->table, CLOSED_TIMER_EXPIRED);
         flow_table_remove(tw->table,
@@ -181,10 +185,10 @@ static void closed_judge(struct closed_conn *z, const struct packet *p, struct t
         closed_raise(z, m, ANOMALY_PACKET_DURING_TIME_WAIT);
 }
 
-void time_wait_offer(struct time_wait *tw, const struct flow_key *k, const struct packet *p,
-                     int side, struct time_wait_match *m) {
+void time_wait_offer(struct time_wait *tw, const struct flow_key *k, uint64_t hash,
+                     const struct packet *p, int side, struct time_wait_match *m) {
     memset(m, 0, sizeof *m);
-    struct closed_conn *z = (struct closed_conn *)flow_table_find(tw->table, k);
+    struct closed_conn *z = (struct closed_conn *)flow_table_find_hashed(tw->table, k, hash);
     if (!z)
         return;
     m->dir = side == z->orig_side ? 0 : 1;
@@ -198,5 +202,5 @@ void time_wait_offer(struct time_wait *tw, const struct flow_key *k, const struc
     if (m->claimed)
         return;
     m->port_reuse = is_pure_syn(p);
-    flow_table_remove(tw->table, &z->e);
+    flow_table_remove_hashed(tw->table, &z->e, hash);
 }

@@ -14,6 +14,7 @@
 #include "packet.h"
 
 struct time_wait;
+struct flow_table;
 
 /* Remembers up to capacity closed connections; time_wait_ns is TIME_WAIT (2×MSL). NULL if
  * allocation fails. */
@@ -26,14 +27,22 @@ size_t time_wait_memory(const struct time_wait *tw);
 size_t time_wait_memory_for(uint32_t capacity);
 size_t time_wait_memory_used(const struct time_wait *tw);
 
-/* Remembers c, a TCP connection that closed at close_ns and was reported (c->end set), in place
- * of any earlier record on its key. Copies what it needs: c may be freed afterwards. */
-void time_wait_remember(struct time_wait *tw, const struct conn *c, int64_t close_ns);
+/* Keys are hashed as table hashes them (flow_table_hash_as): the caller's hash of a key for its
+ * own table serves this one too. Right after time_wait_new. */
+void time_wait_hash_as(struct time_wait *tw, const struct flow_table *table);
 
-/* Starts loading what a time_wait_offer or time_wait_remember of key k will look at, ahead of
- * time (a hint: nothing changes): time_wait_hash once, then time_wait_prefetch with it — stage 0
- * the hash bucket, stage 1 (some time later, once the bucket has come) the record it leads to. */
+/* A key's hash, as every call below takes it. */
 uint64_t time_wait_hash(const struct time_wait *tw, const struct flow_key *k);
+
+/* Remembers c, a TCP connection that closed at close_ns and was reported (c->end set), in place
+ * of any earlier record on its key (whose hash is hash). Copies what it needs: c may be freed
+ * afterwards. */
+void time_wait_remember(struct time_wait *tw, const struct conn *c, uint64_t hash,
+                        int64_t close_ns);
+
+/* Starts loading what a time_wait_offer or time_wait_remember of a key with that hash will look
+ * at, ahead of time (a hint: nothing changes): stage 0 the hash bucket, stage 1 (some time
+ * later, once the bucket has come) the record it leads to. */
 void time_wait_prefetch(const struct time_wait *tw, uint64_t hash, int stage);
 
 /* Capture time moved on to now_ns: records leave TIME_WAIT time_wait_ns after their close and are
@@ -61,7 +70,8 @@ struct time_wait_match {
     int64_t first_ns, close_ns;
 };
 
-/* Offers packet p, sent by key side `side`, to the closed connection on key k (if any).
+/* Offers packet p, sent by key side `side`, to the closed connection on key k (hash: its hash),
+ * if any.
  * A TCP packet inside its old sequence space, not a SYN, is a late packet of it. During TIME_WAIT
  * it is claimed, and flagged — data_after_rst if it carries data after a RST close, else
  * packet_during_time_wait unless it only repeats the last steps of a FIN close. After TIME_WAIT
@@ -69,7 +79,7 @@ struct time_wait_match {
  * would on the host, which has forgotten the old one. Any other packet starts a new connection; a
  * SYN among them reuses the ports (port_reuse). Unless the packet was claimed, the record is
  * forgotten: the new connection takes its key. */
-void time_wait_offer(struct time_wait *tw, const struct flow_key *k, const struct packet *p,
-                     int side, struct time_wait_match *m);
+void time_wait_offer(struct time_wait *tw, const struct flow_key *k, uint64_t hash,
+                     const struct packet *p, int side, struct time_wait_match *m);
 
 #endif

@@ -17,14 +17,15 @@
 #include "time_wait.h"
 
 /* A packet's flow key, the side it came from, and the key's hash, worked out ahead of time; for
- * a TCP packet that may open or close a connection (SYN, FIN, RST), also its hash in the table of
- * closed connections, which a new connection looks up and a closing one is added to. */
+ * a TCP packet that may open or close a connection (SYN, FIN, RST), whether to load its place in
+ * the table of closed connections too, which a new connection looks up and a closing one is added
+ * to. */
 struct lookup_hint {
     uint64_t frame;
     struct flow_key key;
     int side;
     bool closed_too;
-    uint64_t hash, closed_hash;
+    uint64_t hash; /* both tables hash alike (time_wait_hash_as) */
 };
 
 struct tracker {
@@ -85,6 +86,8 @@ struct tracker *tracker_new_sharing(const struct tracker_config *cfg, tracker_re
     tr->ctx = ctx;
     tr->table = flow_table_new(cfg->max_flows, sizeof(struct conn));
     tr->time_wait = time_wait_new(cfg->max_flows, cfg->time_wait_ns);
+    if (tr->table && tr->time_wait) /* one hash of a packet's key serves both tables */
+        time_wait_hash_as(tr->time_wait, tr->table);
     if (share)
         tr->share = *share;
     tr->hosts = share ? share->hosts : hosts_new(&cfg->hosts);
@@ -430,13 +433,18 @@ static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     tr->report(tr->ctx, c);
 }
 
-/* Drops a live connection from its table, its cold blocks back to their pools. */
-static void conn_remove(struct tracker *tr, struct conn *c) {
+/* Drops a live connection (whose key hashes to hash) from its table, its cold blocks back to their
+ * pools. */
+static void conn_remove_hashed(struct tracker *tr, struct conn *c, uint64_t hash) {
     block_pool_put(tr->anomaly_lists, c->anomalies);
     c->anomalies = NULL;
     if (c->e.key.proto == 6)
         tcp_conn_release(&c->tcp, tr->holes);
-    flow_table_remove(tr->table, &c->e);
+    flow_table_remove_hashed(tr->table, &c->e, hash);
+}
+
+static void conn_remove(struct tracker *tr, struct conn *c) {
+    conn_remove_hashed(tr, c, flow_table_hash(tr->table, &c->e.key));
 }
 
 static void report_and_remove(struct tracker *tr, struct conn *c, enum conn_end why) {
@@ -526,7 +534,7 @@ static struct conn *lookup(struct tracker *tr, const struct flow_key *k, uint64_
         late->claimed = late->port_reuse = false;
         return c;
     }
-    time_wait_offer(tr->time_wait, k, p, side, late);
+    time_wait_offer(tr->time_wait, k, hash, p, side, late);
     if (late->raised)
         late_anomaly(tr, k, late, p, ts);
     if (late->claimed)
@@ -570,16 +578,17 @@ static enum conn_end close_reason(enum tcp_close_how how) {
     }
 }
 
-static void tcp_segment(struct tracker *tr, struct conn *c, int dir, const struct packet *p,
-                        int64_t ts) {
+/* hash: the hash of c's key (both tables hash alike). */
+static void tcp_segment(struct tracker *tr, struct conn *c, uint64_t hash, int dir,
+                        const struct packet *p, int64_t ts) {
     bool closed = tcp_conn_on_segment(&c->tcp, dir, p, ts, tr->holes);
     if (tr->segment)
         tr->segment(tr->segment_ctx, c, dir, p);
     segment_anomalies(tr, c, dir, p, ts);
     if (closed) {
         report(tr, c, close_reason((enum tcp_close_how)c->tcp.close_how));
-        time_wait_remember(tr->time_wait, c, ts); /* TIME_WAIT (2×MSL) runs from the close */
-        conn_remove(tr, c);
+        time_wait_remember(tr->time_wait, c, hash, ts); /* TIME_WAIT (2×MSL) runs from here */
+        conn_remove_hashed(tr, c, hash);
         return;
     }
     flow_table_touch(tr->table, &c->e, timer_for(c, p));
@@ -607,10 +616,8 @@ void tracker_prefetch(struct tracker *tr, const struct packet *p) {
     h->hash = flow_table_hash(tr->table, &h->key);
     flow_table_prefetch(tr->table, h->hash);
     h->closed_too = p->transport == TRANSPORT_TCP && (p->tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST));
-    if (h->closed_too) {
-        h->closed_hash = time_wait_hash(tr->time_wait, &h->key);
-        time_wait_prefetch(tr->time_wait, h->closed_hash, 0);
-    }
+    if (h->closed_too)
+        time_wait_prefetch(tr->time_wait, h->hash, 0);
 }
 
 void tracker_prefetch_entry(struct tracker *tr, const struct packet *p) {
@@ -619,7 +626,7 @@ void tracker_prefetch_entry(struct tracker *tr, const struct packet *p) {
         return;
     flow_table_prefetch_entry(tr->table, h->hash);
     if (h->closed_too)
-        time_wait_prefetch(tr->time_wait, h->closed_hash, 1);
+        time_wait_prefetch(tr->time_wait, h->hash, 1);
 }
 
 void tracker_pass(struct tracker *tr, const struct packet *p) {
@@ -663,7 +670,7 @@ void tracker_on_packet(struct tracker *tr, const struct packet *p, bool bad_chec
         port_reuse(tr, c, &late, p, ts);
     update_counters(c, dir, p, ts);
     if (p->transport == TRANSPORT_TCP)
-        tcp_segment(tr, c, dir, p, ts);
+        tcp_segment(tr, c, hash, dir, p, ts);
     else
         flow_table_touch(tr->table, &c->e, timer_for(c, p));
 }

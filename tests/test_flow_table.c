@@ -164,3 +164,38 @@ Test(flow_table, insert_hashed_is_insert) {
     cr_expect_eq(flow_table_find(ft, &b), eb);
     flow_table_free(ft);
 }
+
+/* Two tables keyed alike (flow_table_hash_as) hash every key alike, so one hash serves both; a
+ * table that already holds entries keeps its own key (its entries sit where that key put them).
+ * remove_hashed with the key's hash takes out exactly that entry, from a shared chain too. */
+Test(flow_table, hash_as_and_remove_hashed) {
+    enum { N = 3000 };
+    struct flow_table *a = flow_table_new(N, sizeof(struct flow_entry));
+    struct flow_table *b = flow_table_new(N, sizeof(struct flow_entry));
+    cr_assert(a && b);
+    struct flow_key k0 = key_n(0);
+    cr_assert(flow_table_insert(b, &k0, 0));
+    cr_expect_not(flow_table_hash_as(b, a), "b holds an entry");
+    flow_table_remove(b, flow_table_find(b, &k0));
+    cr_assert(flow_table_hash_as(b, a));
+    for (uint32_t n = 0; n < N; n++) {
+        struct flow_key k = key_n(n);
+        uint64_t h = flow_table_hash(a, &k);
+        cr_assert_eq(flow_table_hash(b, &k), h, "key %u", n);
+        cr_assert(flow_table_insert_hashed(b, &k, h, 0));
+    }
+    for (uint32_t n = 0; n < N; n += 2) { /* every other one, through chains of 1000-odd buckets */
+        struct flow_key k = key_n(n);
+        flow_table_remove_hashed(b, flow_table_find(b, &k), flow_table_hash(a, &k));
+    }
+    cr_expect_eq(flow_table_count(b), N / 2);
+    for (uint32_t n = 0; n < N; n++) {
+        struct flow_key k = key_n(n);
+        if (n % 2)
+            cr_expect_not_null(flow_table_find(b, &k), "key %u kept", n);
+        else
+            cr_expect_null(flow_table_find(b, &k), "key %u removed", n);
+    }
+    flow_table_free(a);
+    flow_table_free(b);
+}

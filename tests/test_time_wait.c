@@ -45,7 +45,7 @@ static struct packet tcp_seg(uint8_t flags, uint32_t seq, uint32_t len) {
 static struct time_wait *remembered(struct conn *c) {
     struct time_wait *tw = time_wait_new(4, 10 * S);
     cr_assert_not_null(tw);
-    time_wait_remember(tw, c, CLOSE);
+    time_wait_remember(tw, c, time_wait_hash(tw, &c->e.key), CLOSE);
     return tw;
 }
 
@@ -55,7 +55,7 @@ static struct time_wait_match offer(struct time_wait *tw, const struct conn *c, 
     struct time_wait_match m;
     memset(&m, 0xa5, sizeof m); /* every field must be written */
     struct packet p = tcp_seg(flags, seq, len);
-    time_wait_offer(tw, &c->e.key, &p, side, &m);
+    time_wait_offer(tw, &c->e.key, time_wait_hash(tw, &c->e.key), &p, side, &m);
     return m;
 }
 
@@ -183,7 +183,7 @@ Test(time_wait, full_table_forgets_the_oldest) {
     for (int i = 0; i < 5; i++) {
         c[i] = closed_conn(CONN_END_FIN, (uint64_t)i + 1);
         c[i].e.key.port[0] = (uint16_t)(40000 + i);
-        time_wait_remember(tw, &c[i], CLOSE + i);
+        time_wait_remember(tw, &c[i], time_wait_hash(tw, &c[i].e.key), CLOSE + i);
     }
     cr_expect_not(offer(tw, &c[0], TCP_ACK, 101, 5, 0).claimed);
     for (int i = 1; i < 5; i++)
