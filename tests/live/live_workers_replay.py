@@ -135,12 +135,18 @@ def check_sockets(sd, iface, workers):
 
 
 def one_run(t, exe, veth, pcap, workers, buffer_kib, validate, pps=None, conns=CONNS,
-            exchanges=EXCHANGES):
+            exchanges=EXCHANGES, stress=False):
+    """stress: W1's 20,000 records may come faster than the writer takes them on a loaded
+    machine (the suite runs the ASan build beside the release one): the output's queue is made
+    to hold them all (--output-queue), and should records still be dropped, that is a live run's
+    right answer as long as each one is counted (outputs[].dropped, exit status 3)."""
     out = t.path(f"out{workers}-{buffer_kib}.json")
     args = ["-i", veth.va, "--workers", str(workers), "--checksums", "keep", "-F", "json", "-o",
             out, "--stats-interval", "0.25", "tcp"]
     if buffer_kib:  # else libpcap's default
         args[-1:-1] = ["-B", str(buffer_kib)]
+    if stress:
+        args[-1:-1] = ["--output-queue", "32768"]
     sd = lc.Shakedown(t, exe, args)
     lc.poll(lambda: lc.by_type(lc.read_lines(out), "stats"), 10, "the first stats record",
             alive=sd)
@@ -150,11 +156,22 @@ def one_run(t, exe, veth, pcap, workers, buffer_kib, validate, pps=None, conns=C
     lc.poll(lambda: settled(out), 15, "the stats records to settle", alive=sd)
     status = sd.stop(sig=signal.SIGTERM)
     err = sd.stderr()
-    lc.check(status == 0, f"--workers {workers}: exit status {status}; stderr:\n{err}")
+    lc.check(status == 0 or (stress and status == 3),
+             f"--workers {workers}: exit status {status}; stderr:\n{err}")
     recs = lc.strict_lines(out)
     if validate:  # the schema check of 2000 records takes seconds: once is enough
         lc.validate([out], whole_run=True)
     summary = recs[-1]
+    lost = sum(o["dropped"] for o in summary["outputs"])
+    if (status == 3) != (lost > 0):
+        bad.append(f"exit status {status} with {lost} records dropped by the output's queue")
+    if lost:  # every connection's final record either written or counted as dropped
+        written = len(lc.finals(recs))
+        total = summary["connections"]["total"]
+        lc.log(f"--workers {workers}: {lost} records dropped by a full output queue (counted)")
+        if written + lost < total:
+            bad.append(f"{total} connections, {written} final records written + {lost} "
+                       f"dropped: some unaccounted for")
     cap = summary.get("capture") or {}
     read, dropped, if_dropped = summary["packets"], cap.get("dropped"), cap.get("if_dropped")
     if dropped is None or if_dropped is None:
@@ -165,7 +182,7 @@ def one_run(t, exe, veth, pcap, workers, buffer_kib, validate, pps=None, conns=C
     if summary["analysed"] != read:
         bad.append(f"{summary['analysed']} of {read} packets read were analysed")
     finals = lc.finals(recs)
-    if dropped == 0 and if_dropped == 0:
+    if dropped == 0 and if_dropped == 0 and lost == 0:
         per = {}
         for x in finals:
             per[lc.key_of(x)] = per.get(lc.key_of(x), 0) + 1
@@ -196,7 +213,7 @@ def stress(t, exe, gen, veth, rates=(None,)):
     for pps in rates:
         for workers in (1, 2):
             bad += [f"W1 --workers {workers} at {pps or 'top speed'}: {b}"
-                    for b in one_run(t, exe, veth, w1, workers, 0, False, pps, 20000, 10)]
+                    for b in one_run(t, exe, veth, w1, workers, 0, False, pps, 20000, 10, True)]
     return bad
 
 
