@@ -161,6 +161,30 @@ static void run_slot(struct worker *w, const struct slot *s) {
     }
 }
 
+/* The lookahead of the delay line (above), for a worker going through its slots: the packets of
+ * its share ENGINE_LOOKAHEAD slots on have their bucket loaded (stage 0), those half as far on
+ * their entry (stage 1). Slots of other shares, and orders, are left alone. */
+static void worker_prefetch(struct worker *w, const struct slot *s, int stage) {
+    if (s->kind != SLOT_PACKET || s->owner != w->index)
+        return;
+    if (stage == 0)
+        tracker_prefetch(w->tr, &s->p);
+    else
+        tracker_prefetch_entry(w->tr, &s->p);
+}
+
+/* Runs slots [from, to) of the ring, looking ahead within them. */
+static void worker_run_slots(struct worker *w, uint64_t from, uint64_t to) {
+    const struct slot *ring = w->e->ring;
+    for (uint64_t i = from; i < to; i++) {
+        if (i + ENGINE_LOOKAHEAD < to)
+            worker_prefetch(w, &ring[(i + ENGINE_LOOKAHEAD) % ENGINE_RING_SLOTS], 0);
+        if (i + ENGINE_LOOKAHEAD / 2 < to)
+            worker_prefetch(w, &ring[(i + ENGINE_LOOKAHEAD / 2) % ENGINE_RING_SLOTS], 1);
+        run_slot(w, &ring[i % ENGINE_RING_SLOTS]);
+    }
+}
+
 /* The capture time every worker has reached (under e->lock). */
 static int64_t workers_now(const struct engine *e) {
     int64_t t = INT64_MAX;
@@ -184,8 +208,7 @@ static void *worker_main(void *arg) {
             break;
         uint64_t from = w->head, to = e->tail;
         pthread_mutex_unlock(&e->lock);
-        for (uint64_t i = from; i < to; i++)
-            run_slot(w, &e->ring[i % ENGINE_RING_SLOTS]);
+        worker_run_slots(w, from, to);
         pthread_mutex_lock(&e->lock);
         w->head = to;
         w->counts = *tracker_counts(w->tr);
