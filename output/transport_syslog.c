@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,11 +119,23 @@ static bool parse_target(struct syslog_out *so, const char *p, char *err, size_t
     return true;
 }
 
+/* Live, a TCP receiver that accepts and then stops reading would otherwise hold the writer in
+ * send() for good once the socket's buffer is full: records queue and are dropped (counted), but
+ * the run could not end, its final records waiting behind the blocked one. A send that makes no
+ * progress for this long fails with EAGAIN instead: the receiver is taken as lost and connected
+ * to again (as Redis's one-second reply timeout does). */
+#define SYSLOG_LIVE_SEND_TIMEOUT_S 1
+
 /* A connected socket to the receiver into so->fd; false with the reason in err. */
-static bool syslog_connect(struct syslog_out *so, int timeout_ms, char *err, size_t errlen) {
+static bool syslog_connect(struct syslog_out *so, bool live, int timeout_ms, char *err,
+                           size_t errlen) {
     if (so->mode != SYSLOG_LOCAL) {
         so->fd = netout_connect(&so->ep, so->mode == SYSLOG_TCP ? SOCK_STREAM : SOCK_DGRAM,
                                 timeout_ms, err, errlen);
+        if (so->fd >= 0 && live && so->mode == SYSLOG_TCP) {
+            struct timeval tv = {SYSLOG_LIVE_SEND_TIMEOUT_S, 0};
+            setsockopt(so->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        }
         return so->fd >= 0;
     }
     so->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -162,7 +175,7 @@ static bool syslog_open(struct transport *t, char *err, size_t errlen) {
     if (so->facility < 0) {
         snprintf(err, errlen, "unknown syslog facility '%s'", t->opt.syslog_facility);
     } else if (parse_target(so, t->opt.path, why, sizeof why)) {
-        if (syslog_connect(so, 5000, why, sizeof why)) {
+        if (syslog_connect(so, t->opt.live, 5000, why, sizeof why)) {
             t->own = so;
             return true;
         }
@@ -237,7 +250,7 @@ static bool syslog_reconnect(struct transport *t, struct syslog_out *so) {
     char why[256];
     if (!netout_link_may_try(&so->link))
         return false;
-    if (!syslog_connect(so, t->opt.live ? 200 : 5000, why, sizeof why)) {
+    if (!syslog_connect(so, t->opt.live, t->opt.live ? 200 : 5000, why, sizeof why)) {
         netout_link_try_failed(&so->link);
         return false;
     }

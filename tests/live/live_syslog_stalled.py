@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""live_syslog_stalled: a TCP syslog receiver that accepts and then never reads cannot keep a
+live run from ending (issue 14: live, "shakedown never stops capturing because a receiver is
+down"; and a stop signal ends the run).
+
+A listener on 127.0.0.1 with a 2 KiB receive buffer accepts shakedown's connection and reads
+nothing; its window closes, the sending socket's buffer fills, and send() on it would wait for
+good. shakedown captures real connections on lo into two outputs:
+
+  shakedown -i lo --checksums keep -F json -o OUT.json -o syslog+tcp://127.0.0.1:S 'tcp port P'
+
+CONNECTIONS connections of 100 bytes each way (a ~1 KiB record each: more than the two sockets'
+buffers hold, which grow to a few MiB on loopback) are made; OUT.json, the file output, gets
+every final record meanwhile (the outputs have a writer each: one stalled receiver holds up no
+other). Then SIGINT. Required:
+  * shakedown exits within STOP_WITHIN seconds of the SIGINT: live, a TCP syslog send that makes
+    no progress for a second gives up (output/transport_syslog.c), the receiver is said to be
+    lost on stderr, and shakedown connects again — this receiver accepts, and the new
+    connection's buffers take the next records, until they too are full. What the kernel took
+    on a connection nobody reads is lost to shakedown's knowledge, as with any receiver that
+    accepts and then drops; the exit status is 0, or 3 if records were dropped meanwhile;
+  * OUT.json holds a final record of every connection made, the summary last, nothing lost;
+  * the syslog output's written + dropped + failed equals OUT.json's written (every record was
+    handed to both and is accounted for).
+Before the send timeout, the run hung in send() until a second SIGINT.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import livecommon as lc  # noqa: E402
+import traffic  # noqa: E402
+
+NAME = "live_syslog_stalled"
+CONNECTIONS = 5000
+STOP_WITHIN = 25.0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shakedown", required=True)
+    args = ap.parse_args()
+    lc.preflight(NAME)
+    with lc.Test(NAME, deadline=60) as t:
+        run(t, args.shakedown)
+    return t.status
+
+
+def stalled_receiver(t):
+    """A listener whose accepted connections are kept open and never read. Returns its port."""
+    (listener,), _ = lc.bind_ports(t)
+    port = listener.getsockname()[1]
+    listener.close()  # bound again below, with the small buffer set before listen()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # accepted sockets inherit it
+    s.bind((lc.HOST, port))
+    s.listen(8)
+    t.defer(s.close)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                c, _ = s.accept()
+            except OSError:
+                return
+            held.append(c)  # never read, closed at cleanup
+
+    threading.Thread(target=accept, daemon=True).start()
+    t.defer(lambda: [c.close() for c in held])
+    return s.getsockname()[1]
+
+
+def run(t, exe):
+    server = lc.traffic_server(t)
+    P = lc.port(server.sock)
+    S = stalled_receiver(t)
+    out = t.path("out.json")
+    sd = lc.Shakedown(t, exe, ["-i", "lo", "--checksums", "keep", "-F", "json", "-o", out, "-o",
+                               f"syslog+tcp://127.0.0.1:{S}", f"tcp port {P}"])
+    lc.poll(lambda: lc.banner("lo") in sd.stderr(), 10, "the banner", alive=sd)
+    server.start()
+    t.defer(server.stop)
+    made = set()
+    for i in range(CONNECTIONS):
+        c = traffic.Conn(i, traffic.CLIENT_FIRST, 100, 100)
+        traffic._client(c, P, 1)
+        made.add((tuple(c.local), tuple(c.remote)))
+    server.stop()
+    lc.check(not server.errors, f"server: {server.errors}")
+    lc.poll(lambda: len(lc.finals(lc.read_lines(out))) >= CONNECTIONS, 15,
+            f"the file output's {CONNECTIONS} final records", alive=sd)
+    t0 = time.monotonic()
+    status = sd.stop(timeout=STOP_WITHIN, sig=signal.SIGINT)
+    took = time.monotonic() - t0
+    err = sd.stderr()
+    recs = lc.strict_lines(out)
+    summary = recs[-1]
+    lc.log(f"exit status {status} {took:.1f} s after SIGINT; outputs {summary.get('outputs')}; "
+           f"stderr {err.splitlines()}")
+    lc.check(summary.get("type") == "summary", f"the last line is not the summary: {summary}")
+    lc.check(status in (0, 3), f"exit status {status}; stderr:\n{err}")
+    lc.check("Resource temporarily unavailable" in err,
+             f"stderr does not say the stalled receiver was given up on:\n{err}")
+    keys = {lc.key_of(r) for r in lc.finals(recs)}
+    lc.check(made <= keys, f"{len(made - keys)} connections made have no final record in the "
+             f"file output")
+    outputs = summary["outputs"]
+    lc.check(len(outputs) == 2, f"two outputs expected: {outputs}")
+    to_file, to_syslog = outputs
+    lc.check(to_file["dropped"] == 0 and to_file["failed"] == 0,
+             f"the file output lost records: {to_file}")
+    handed = to_syslog["written"] + to_syslog["dropped"] + to_syslog["failed"]
+    lc.check(handed == to_file["written"],
+             f"the syslog output accounts for {handed} records, the file output wrote "
+             f"{to_file['written']}: {outputs}")
+    lc.check((status == 3) == (to_syslog["dropped"] + to_syslog["failed"] > 0),
+             f"exit status {status} with {to_syslog}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
