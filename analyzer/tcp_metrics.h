@@ -1,0 +1,24 @@
+/* tcp_metrics: each endpoint's measurements (struct tcp_metrics in tcp_conn.h; docs/metrics.md),
+ * updated by tcp_conn_on_segment from every segment, before and after it tracks the segment. */
+#ifndef SHAKEDOWN_TCP_METRICS_H
+#define SHAKEDOWN_TCP_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "packet.h"
+#include "tcp_conn.h"
+
+/* What a segment p from endpoint dir (pos: its relative position) shows before the tracking
+ * updates dir's facts: a copy captured again, a duplicate ACK, its size, its window. Returns
+ * whether it is a copy captured again. */
+bool tcp_metrics_before(struct tcp_conn *t, int dir, const struct packet *p, int64_t pos,
+                        int64_t ts);
+
+/* After the tracking: RTT timing of dir's data and of the peer's data this segment acknowledges.
+ * copy: tcp_metrics_before's answer; resent: the tracking counted a retransmission; grew: dir's
+ * highest data byte moved forward. */
+void tcp_metrics_after(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts, bool copy,
+                       bool resent, bool grew);
+
+#endif
