@@ -232,3 +232,43 @@ Test(split, expiry_on_every_packets_time) {
     snprintf(path, sizeof path, "%s", c.path);
     cr_expect_eq(expect_split_equal_opts(path, "--handshake-timeout", "5"), 60);
 }
+
+/* Host counters are shared by the workers: 40 refused attempts from 10.0.0.1 to ports 1001..1040
+ * of 10.0.0.2 (SYN, then the server's RST, a packet a second: an attempt every 2 s), their
+ * connections spread over the workers by their ports. The 60 s window (the default) holds 30
+ * attempts, so with --port-scan-threshold 20 one thread sees more than 20 refused ports from
+ * 10.0.0.1: port_scan. Workers that each kept counters of their own would see about 40 / 3 ports
+ * apiece over the whole capture (13 or 14), never more than 20: no port_scan at all. The
+ * summary's port_scan count and aggregates must be one thread's, and at least one. (Which
+ * connection's end crosses the threshold may differ: the records are compared by count.) */
+Test(split, host_counters_count_across_workers) {
+    struct cap c;
+    cap_open(&c, "scan.pcap");
+    c.clock.step_ns = (uint64_t)SEC;
+    for (uint16_t k = 0; k < 40; k++) {
+        struct pb_frame f = pb_tcp4();
+        const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
+        memcpy(f.src, src, 4);
+        memcpy(f.dst, dst, 4);
+        f.sport = (uint16_t)(40001 + k);
+        f.dport = (uint16_t)(1001 + k);
+        struct session s;
+        session_init(&s, c.w, &c.clock, &f, CISN + k, SISN);
+        cr_assert(session_syn(&s));
+        cr_assert(session_rst(&s, SESSION_SERVER));
+    }
+    cap_close(&c);
+    char path[512];
+    snprintf(path, sizeof path, "%s", c.path);
+    struct lines one, w;
+    run_lines(&one, path, "--port-scan-threshold", "20", NULL, NULL);
+    run_lines(&w, path, "--port-scan-threshold", "20", "--workers", "3");
+    cr_expect_geq(json_int_at(one.summary, "anomalies.port_scan"), 1, "one thread sees the scan");
+    cr_expect_eq(json_int_at(w.summary, "anomalies.port_scan"),
+                 json_int_at(one.summary, "anomalies.port_scan"));
+    cr_expect_eq(json_int_at(w.summary, "anomaly_aggregates"),
+                 json_int_at(one.summary, "anomaly_aggregates"));
+    cr_expect_eq(json_int_at(w.summary, "connections.total"), 40);
+    lines_free(&one);
+    lines_free(&w);
+}
