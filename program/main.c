@@ -126,16 +126,19 @@ struct setup {
     struct report *report;            /* --report, open until the run's end */
 };
 
-/* The output path that is the file st (same device and inode), or NULL. */
-static const char *output_same_file(const struct options *o, const struct stat *st) {
+/* Is path the file st (same device and inode)? */
+static bool same_file(const char *path, const struct stat *st) {
     struct stat out_st;
-    for (size_t i = 0; i < o->noutputs; i++) {
-        const char *out = o->outputs[i].path;
-        if (out && stat(out, &out_st) == 0 && st->st_dev == out_st.st_dev &&
-            st->st_ino == out_st.st_ino)
-            return out;
-    }
-    return NULL;
+    return path && stat(path, &out_st) == 0 && st->st_dev == out_st.st_dev &&
+           st->st_ino == out_st.st_ino;
+}
+
+/* The output path (an -o, or the --report page) that is the file st, or NULL. */
+static const char *output_same_file(const struct options *o, const struct stat *st) {
+    for (size_t i = 0; i < o->noutputs; i++)
+        if (same_file(o->outputs[i].path, st))
+            return o->outputs[i].path;
+    return same_file(o->report_path, st) ? o->report_path : NULL;
 }
 
 /* Every -r input can be opened for reading (a FIFO too: O_NONBLOCK does not wait for its
@@ -215,10 +218,6 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
         return false;
     if (o->ladder_svg_dir && !svg_dir_usable(o->ladder_svg_dir, err, errlen))
         return false;
-    if (o->report_path && !(su->report = report_begin(o->report_path, why, sizeof why))) {
-        snprintf(err, errlen, "--report %s", why);
-        return false;
-    }
     /* The interface first: a typo in -i must not truncate an existing output file. With --workers,
      * one socket per worker, in one PACKET_FANOUT group: the kernel splits the traffic. */
     if (o->live.iface && o->workers > 1) {
@@ -233,6 +232,10 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
             snprintf(err, errlen, "%s: %s", o->live.iface, why);
             return false;
         }
+    }
+    if (o->report_path && !(su->report = report_begin(o->report_path, why, sizeof why))) {
+        snprintf(err, errlen, "--report %s", why);
+        return false;
     }
     o->output.live = o->live.iface != NULL; /* a receiver that is down must not stop capture */
     sink_init(&su->sink);

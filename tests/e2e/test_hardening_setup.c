@@ -112,4 +112,21 @@ Test(hardening_setup, output_is_an_input) {
     r = run_shakedown(cap, args3);
     expect_refused(&r, "is the input", cap);
     run_result_free(&r);
+    const char *args4[] = {"-r", cap, "--report", cap, NULL}; /* the HTML page is an output too */
+    r = run_shakedown(NULL, args4);
+    expect_refused(&r, "is the input", cap);
+    run_result_free(&r);
+}
+
+/* --report of an existing page with -i naming no interface: the interface is refused before the
+ * page is opened (and truncated). */
+Test(hardening_setup, unknown_interface_keeps_report) {
+    const char *page = tmp_path("report.html");
+    file_put(page, "<p>an earlier report</p>\n");
+    snprintf(kept, sizeof kept, "%s", tmp_path("report.html.copy"));
+    file_copy(page, kept);
+    const char *args[] = {"-i", "nosuchif-shakedown0", "--report", page, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    expect_refused(&r, "nosuchif-shakedown0", page);
+    run_result_free(&r);
 }
