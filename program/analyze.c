@@ -299,9 +299,9 @@ static enum input_status analyze_input(struct stream *s, const char *path, struc
                 "shakedown: %s: link type %s (%d) is not supported; its packets are counted "
                 "as link_unsupported\n",
                 path, r->link_name, r->link);
-    engine_set_lookahead(s->engine, input_is_regular_file(path));
+    engine_set_input_at_hand(s->engine, input_is_regular_file(path));
     enum input_status status = read_capture(s, cap, false, r, err);
-    engine_set_lookahead(s->engine, false);
+    engine_set_input_at_hand(s->engine, false);
     capture_close(cap);
     return status;
 }
@@ -390,7 +390,6 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
     s.records_on_terminal = s.status.out && sink_any_terminal(cfg->sink);
     struct engine_config ec = {.tracker = cfg->tracker,
                                .workers = cfg->workers,
-                               .live = live,
                                .report = on_conn_reported,
                                .anomaly = on_anomaly,
                                .interim = on_interim,

@@ -3,7 +3,8 @@
  * The ring holds slots: a decoded packet (its payload pointer cleared: no tracker reads the
  * bytes, and the capture's buffer is reused at the next read), or an order for every worker
  * (move time on, interim records, flush). The reading thread writes slots and publishes them in
- * batches (at once for a live capture); every worker reads every slot, at its own pace; a slot
+ * batches while the input is a regular file (engine_set_input_at_hand), else each at once, so a
+ * pipe's records are not held back; every worker reads every slot, at its own pace; a slot
  * is written again only once every worker is past it. Everything the workers and the reader
  * share is under `lock`, taken once per batch; a worker's copy of its counts is refreshed at the
  * end of each batch, so the reader's stats records never read a tracker that is in use.
@@ -16,8 +17,8 @@
  * pointer is not followed), so the capture's buffer may be reused meanwhile. Every other call
  * empties the line first, so the tracker is exactly as it would be without it whenever the
  * caller looks (counts, time, interim records, flush). Only inputs read from regular files use
- * it (engine_set_lookahead): from a live capture or a pipe the packets after one may be long in
- * coming, and its records must not wait for them. */
+ * it (engine_set_input_at_hand): from a live capture or a pipe the packets after one may be long
+ * in coming, and its records must not wait for them. */
 #include "engine.h"
 
 #include <pthread.h>
@@ -68,7 +69,7 @@ struct engine {
     struct tracker *single;                /* one worker: the tracker itself */
     struct delayed line[ENGINE_LOOKAHEAD]; /* one tracker, files: packets not yet analysed */
     unsigned line_head, line_len;
-    bool lookahead; /* the delay line is in use (engine_set_lookahead) */
+    bool at_hand; /* the input's next packets are at hand: delay line, batches (above) */
 
     unsigned n;
     struct worker *w;
@@ -262,7 +263,7 @@ static struct slot *next_slot(struct engine *e) {
 
 static void slot_done(struct engine *e, bool now) {
     e->written++;
-    if (now || e->cfg.live || e->written - e->tail >= ENGINE_BATCH)
+    if (now || !e->at_hand || e->written - e->tail >= ENGINE_BATCH)
         publish(e);
 }
 
@@ -404,7 +405,7 @@ static void line_empty(struct engine *e) {
 /* p enters the line (its bucket starts loading); the packet halfway along has its entry loaded;
  * once the line is full, its oldest packet is analysed. Live: p is analysed at once. */
 static void line_put(struct engine *e, const struct packet *p, bool bad_checksum, bool pass) {
-    if (!e->lookahead || !p->frame) {
+    if (!e->at_hand) {
         line_empty(e);
         single_run(e, p, bad_checksum, pass);
         return;
@@ -429,9 +430,11 @@ static void line_put(struct engine *e, const struct packet *p, bool bad_checksum
     }
 }
 
-void engine_set_lookahead(struct engine *e, bool on) {
+void engine_set_input_at_hand(struct engine *e, bool at_hand) {
     line_empty(e);
-    e->lookahead = on && e->single;
+    if (!e->single && e->written != e->tail)
+        publish(e);
+    e->at_hand = at_hand;
 }
 
 void engine_packet(struct engine *e, const struct packet *p, bool bad_checksum) {

@@ -22,7 +22,6 @@
 struct engine_config {
     struct tracker_config tracker; /* each worker's */
     unsigned workers;              /* 1 (or 0): one tracker on the caller's thread */
-    bool live;                     /* hand each packet over at once (else in batches) */
     /* Where records go; with workers, called from their threads, one call at a time. */
     tracker_report_fn report;
     tracker_anomaly_fn anomaly;
@@ -38,12 +37,13 @@ struct engine *engine_new(const struct engine_config *cfg);
 /* Stops the workers (after engine_flush, or without: what they had not reported is lost). */
 void engine_free(struct engine *e);
 
-/* With one tracker, lets packets wait in the delay line (on) or not (off, the default) from now
- * on: on only while the packets come from a regular file, where the next ones are always at hand.
- * Nothing with workers. */
-void engine_set_lookahead(struct engine *e, bool on);
+/* Whether the packets come from a regular file from now on, where the next ones are always at
+ * hand (default: no). Then packets may wait a little before they are analysed: in the delay line
+ * of one tracker, in a batch for the workers. Else (live, a pipe) each goes on at once, so its
+ * records are not held back for packets that may be long in coming. */
+void engine_set_input_at_hand(struct engine *e, bool at_hand);
 
-/* A packet for the analysis (bad_checksum: as tracker_on_packet). With the lookahead on, it is
+/* A packet for the analysis (bad_checksum: as tracker_on_packet). With the input at hand, it is
  * analysed a few packets later (its records come then), or at the next call of any other engine
  * function; its payload bytes are never read. */
 void engine_packet(struct engine *e, const struct packet *p, bool bad_checksum);
