@@ -178,14 +178,6 @@ static enum capture_status file_next(struct capture *cap, struct capture_packet 
     return CAPTURE_PACKET;
 }
 
-bool capture_peek(struct capture *cap, unsigned ahead, struct capture_packet *pkt) {
-    struct pcap_file_record rec;
-    if (!cap->file || !pcap_file_peek(cap->file, ahead, &rec))
-        return false;
-    packet_from_record(pkt, &rec);
-    return true;
-}
-
 int capture_link(const struct capture *cap) {
     return pcap_datalink(cap->pcap);
 }

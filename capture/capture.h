@@ -74,14 +74,6 @@ struct capture *capture_open_file_with(const char *path, const char *filter,
  * valid until the next capture_next(). */
 bool capture_fast_reader(const struct capture *cap);
 
-/* The packet `ahead` records after the one capture_next() will return next (0: that one),
- * filtered or not, without consuming or reading anything: for prefetching its bytes, which stay
- * valid until the next capture_next(). Only with pcap_file.c as the reader, and only a hint: false
- * with libpcap, if the file ends or is damaged before that record, or if that record is not yet
- * in the reader's buffer (near the buffer's end; capture_next() then reads it well). Looking
- * ahead by the same distance before every capture_next() checks one record header per call. */
-bool capture_peek(struct capture *cap, unsigned ahead, struct capture_packet *pkt);
-
 /* The input's link type (DLT value), its libpcap name ("EN10MB") and description ("Ethernet"),
  * and the snapshot length in effect (the bytes kept of each packet). */
 int capture_link(const struct capture *cap);

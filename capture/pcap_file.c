@@ -37,10 +37,6 @@ struct pcap_file {
     uint64_t win_off;
     uint64_t off;   /* of the next record, inside the window or at its end */
     int read_errno; /* why the last fill stopped short of a full buffer if not at the end, or 0 */
-    /* Where record number ahead_index starts (the one after the last looked at), so that
-     * looking ahead by the same distance at every record walks only one record on. */
-    uint64_t ahead_off;
-    uint64_t index, ahead_index; /* records read so far; the boundary's record number */
     char error[ERROR_LEN];
 };
 
@@ -131,7 +127,7 @@ struct pcap_file *pcap_file_open(int fd, struct pcap_file_limits limits) {
         pcap_file_close(f);
         return NULL;
     }
-    f->off = f->ahead_off = FILE_HEADER_LEN;
+    f->off = FILE_HEADER_LEN;
     return f;
 }
 
@@ -208,31 +204,9 @@ enum pcap_file_status pcap_file_next(struct pcap_file *f, struct pcap_file_recor
         window_fill(f);
         st = record_at(f, f->off, rec, &next);
     }
-    if (st == PCAP_FILE_RECORD) {
+    if (st == PCAP_FILE_RECORD)
         f->off = next;
-        f->index++;
-    }
     return st;
-}
-
-bool pcap_file_peek(struct pcap_file *f, unsigned ahead, struct pcap_file_record *rec) {
-    uint64_t target = f->index + ahead, at = f->index;
-    uint64_t off = f->off;
-    if (f->ahead_index > at && f->ahead_index <= target) { /* go on from the last look */
-        off = f->ahead_off;
-        at = f->ahead_index;
-    }
-    for (;;) {
-        uint64_t next;
-        if (record_at(f, off, rec, &next) != PCAP_FILE_RECORD)
-            return false;
-        off = next;
-        if (at++ == target)
-            break;
-    }
-    f->ahead_off = off;
-    f->ahead_index = at;
-    return true;
 }
 
 const char *pcap_file_error(const struct pcap_file *f) {

@@ -63,14 +63,6 @@ struct pcap_file *pcap_file_open(int fd, struct pcap_file_limits limits);
  * PCAP_FILE_END or PCAP_FILE_DAMAGED the position stays where it was. */
 enum pcap_file_status pcap_file_next(struct pcap_file *f, struct pcap_file_record *rec);
 
-/* The record `ahead` records after the next one (0: the next one), without moving and without
- * reading from the file (that would move the data of the record the caller holds): false if
- * that record is not all in the buffer, which near the buffer's end happens to records that
- * pcap_file_next() then reads well, or if the file ends or is damaged before it. A hint, for
- * prefetching; its data is valid as pcap_file_next()'s is. Looking ahead by the same distance
- * at every record costs one record header's checks per call. */
-bool pcap_file_peek(struct pcap_file *f, unsigned ahead, struct pcap_file_record *rec);
-
 /* After PCAP_FILE_DAMAGED: what is wrong, in libpcap's words. */
 const char *pcap_file_error(const struct pcap_file *f);
 
