@@ -225,7 +225,10 @@ void stats_merge(struct run_stats *into, const struct run_stats *from) {
         into->have_capture_stats = true;
         into->capture_received += from->capture_received;
         into->capture_dropped += from->capture_dropped;
-        into->capture_if_dropped += from->capture_if_dropped;
+        /* The interface's own counter, which every socket on it reports alike (as
+         * capture_stats_add takes it): counted once. */
+        if (from->capture_if_dropped > into->capture_if_dropped)
+            into->capture_if_dropped = from->capture_if_dropped;
     }
     times_merge(into, from);
 }

@@ -117,7 +117,6 @@ struct input_report {
 
 const char *input_status_name(enum input_status s);
 
-/* A periodic snapshot of a long run (live capture), for --stats-interval. */
 /* What became of the records one output (-o) was given: the sink fills it in as it writes the
  * records that carry it (stats and the summary). */
 struct output_account {
@@ -128,6 +127,7 @@ struct output_account {
     uint64_t failed;  /* a write that failed (a full disk) */
 };
 
+/* A periodic snapshot of a long run (live capture), for --stats-interval. */
 struct live_stats {
     int64_t wall_ns;                        /* when it was taken */
     double uptime_seconds;                  /* since the run started */

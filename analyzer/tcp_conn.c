@@ -490,13 +490,6 @@ static bool close_complete(struct tcp_conn *t) {
     return o->fin_acked && r->fin_acked;
 }
 
-uint64_t tcp_conn_zero_window_ns(const struct tcp_conn *t, int dir, int64_t now_ns) {
-    const struct tcp_metrics *m = &t->ep[dir].m;
-    uint64_t open =
-        m->zero_since_ns && now_ns > m->zero_since_ns ? (uint64_t)(now_ns - m->zero_since_ns) : 0;
-    return m->zero_window_ns + open;
-}
-
 /* ---- public ------------------------------------------------------------------------------- */
 
 void tcp_conn_init(struct tcp_conn *t, bool flipped, bool midstream) {

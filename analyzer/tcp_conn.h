@@ -191,9 +191,6 @@ anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t ju
 /* Payload bytes endpoint dir sent that its peer has not acknowledged (0 if none or unknown). */
 uint64_t tcp_conn_unacked_bytes(const struct tcp_conn *t, int dir);
 
-/* Time endpoint dir advertised a zero window, until now_ns if it still does. */
-uint64_t tcp_conn_zero_window_ns(const struct tcp_conn *t, int dir, int64_t now_ns);
-
 /* RFC 793 state of endpoint dir, a pure function of the facts above. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir);
 

@@ -132,3 +132,10 @@ void tcp_metrics_after(struct tcp_conn *t, int dir, const struct packet *p, int6
         peer->m.timing = false;
     }
 }
+
+uint64_t tcp_metrics_zero_window_ns(const struct tcp_conn *t, int dir, int64_t now_ns) {
+    const struct tcp_metrics *m = &t->ep[dir].m;
+    uint64_t open =
+        m->zero_since_ns && now_ns > m->zero_since_ns ? (uint64_t)(now_ns - m->zero_since_ns) : 0;
+    return m->zero_window_ns + open;
+}

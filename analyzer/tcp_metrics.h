@@ -21,4 +21,7 @@ bool tcp_metrics_before(struct tcp_conn *t, int dir, const struct packet *p, int
 void tcp_metrics_after(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts, bool copy,
                        bool resent, bool grew);
 
+/* Time endpoint dir advertised a zero window, until now_ns if it still does. */
+uint64_t tcp_metrics_zero_window_ns(const struct tcp_conn *t, int dir, int64_t now_ns);
+
 #endif

@@ -163,12 +163,13 @@ bool tracker_port_is_server(uint16_t port) {
 
 /* ---- keys and roles ------------------------------------------------------------------------ */
 
-/* Fills the canonical key of p; returns the key side (0/1) of p's sender. */
+/* A protocol the tracker follows as connections. */
 static bool trackable(const struct packet *p) {
     return p->transport == TRANSPORT_TCP || p->transport == TRANSPORT_UDP ||
            p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6;
 }
 
+/* Fills the canonical key of p; returns the key side (0/1) of p's sender. */
 static int key_make(const struct packet *p, struct flow_key *k) {
     size_t alen = p->ip_version == 4 ? 4 : 16;
     memset(k, 0, sizeof *k);
@@ -188,9 +189,8 @@ static int key_make(const struct packet *p, struct flow_key *k) {
     return side;
 }
 
-uint32_t tracker_shard_of(const struct packet *p, uint32_t shards) {
-    if (shards <= 1 || !trackable(p))
-        return 0;
+/* The fixed-key hash of p's connection that --shard and --workers split by. */
+static uint64_t split_hash(const struct packet *p) {
     struct flow_key k;
     key_make(p, &k);
     /* The key's fields as bytes in a fixed order (ports and VLANs big-endian): the same on every
@@ -206,7 +206,18 @@ uint32_t tracker_shard_of(const struct packet *p, uint32_t shards) {
         b[n++] = (uint8_t)(k.vlan[i] >> 8), b[n++] = (uint8_t)k.vlan[i];
     }
     static const struct sip_key shard_key = {0x7368616b65646f77ull, 0x6e2d7368617264ull};
-    return (uint32_t)(siphash13(&shard_key, b, n) % shards);
+    return siphash13(&shard_key, b, n);
+}
+
+uint32_t tracker_shard_of(const struct packet *p, uint32_t shards) {
+    return shards <= 1 || !trackable(p) ? 0 : (uint32_t)(split_hash(p) % shards);
+}
+
+/* The high half of the hash, where --shard takes the hash modulo its count: the shares and the
+ * workers do not split by the same bits, so a share's connections spread over every worker
+ * (with the same, --shard 1/2 --workers 2 would give worker 1 nothing). */
+uint32_t tracker_worker_of(const struct packet *p, uint32_t workers) {
+    return workers <= 1 || !trackable(p) ? 0 : (uint32_t)((split_hash(p) >> 32) % workers);
 }
 
 /* Ephemeral ports: what a client's stack picks for its side of a connection. 32768 and above
@@ -596,7 +607,7 @@ static void tcp_segment(struct tracker *tr, struct conn *c, uint64_t hash, int d
 
 /* p's time, and capture time moved forward to it (expiring what that times out). */
 static int64_t packet_time(struct tracker *tr, const struct packet *p) {
-    int64_t ts = p->ts_sec * 1000000000 + p->ts_nsec;
+    int64_t ts = packet_ts_ns(p);
     if (!tr->have_now || ts > tr->now_ns) { /* capture time never runs backwards */
         tr->now_ns = ts;
         tr->have_now = true;

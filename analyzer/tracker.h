@@ -147,6 +147,9 @@ size_t tracker_memory_for(const struct tracker_config *cfg);
  * and every run of this version splits a capture alike. Packets of no connection fall in share 0.
  * Not for tables: a fixed key can be flooded (at worst, one share gets the work). */
 uint32_t tracker_shard_of(const struct packet *p, uint32_t shards);
+/* Which of `workers` analysis threads (--workers) takes p's connection: the same kind of hash,
+ * split independently of the shares, so that --shard K/N with --workers M uses all M. */
+uint32_t tracker_worker_of(const struct packet *p, uint32_t workers);
 
 /* Is `port` one a server typically listens on (below 1024, or a well-known service port)? Used
  * to pick the originator of a connection picked up mid-stream. */

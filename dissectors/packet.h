@@ -165,6 +165,12 @@ struct decode_options {
     bool verify_checksums; /* compute IP/TCP/UDP/ICMP checksums when all bytes were captured */
 };
 
+/* The packet's capture time in ns since the epoch (its times are brought into [1970, 2100] before
+ * anything reads them: no overflow). */
+static inline int64_t packet_ts_ns(const struct packet *p) {
+    return p->ts_sec * 1000000000 + p->ts_nsec;
+}
+
 /* Decodes one captured frame of the given link type into *p (whose capture facts — frame, ts,
  * caplen, wirelen, link — the caller sets first; everything else is reset here). Never reads
  * past data + p->caplen. Returns DECODE_OK or the reason decoding stopped; on failure the layers

@@ -10,6 +10,7 @@
 #include "format_json.h"
 #include "jsonw.h"
 #include "packet.h"
+#include "tcp_metrics.h"
 #include "timefmt.h"
 
 #ifndef SHAKEDOWN_VERSION
@@ -152,7 +153,7 @@ static void put_metrics(struct jsonw *w, const struct conn *c, int role) {
         jsonw_object_begin(w, "window");
         jsonw_u64(w, "min", m->window_min);
         jsonw_u64(w, "max", m->window_max);
-        jsonw_u64(w, "zero_us", tcp_conn_zero_window_ns(&c->tcp, role, c->last_ns) / 1000u);
+        jsonw_u64(w, "zero_us", tcp_metrics_zero_window_ns(&c->tcp, role, c->last_ns) / 1000u);
         if (x->has_wscale && c->tcp.ep[!role].has_wscale)
             jsonw_u64(w, "scale", x->wscale);
         jsonw_object_end(w);

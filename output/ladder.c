@@ -297,7 +297,7 @@ void ladder_on_segment(struct ladder *l, const struct conn *c, int dir, const st
     if (!d)
         return;
     struct ladder_row row = {.kind = LADDER_ROW_SEGMENT,
-                             .ts_ns = p->ts_sec * 1000000000 + p->ts_nsec,
+                             .ts_ns = packet_ts_ns(p),
                              .raised = c->tcp.raised,
                              .payload = p->payload_len,
                              .dir = (uint8_t)dir};

@@ -162,7 +162,7 @@ void report_on_segment(struct report *r, const struct conn *c, int dir, const st
     }
     const struct tcp_endpoint *x = &c->tcp.ep[dir], *peer = &c->tcp.ep[!dir];
     struct point *pt = &d->points[d->n++];
-    pt->ts_ns = p->ts_sec * 1000000000 + p->ts_nsec;
+    pt->ts_ns = packet_ts_ns(p);
     pt->seq = p->tcp.seq - x->isn;
     pt->ack = peer->base_known ? p->tcp.ack - peer->isn : 0;
     bool scaled = x->has_wscale && peer->has_wscale && !(p->tcp.flags & TCP_SYN);

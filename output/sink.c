@@ -150,9 +150,10 @@ bool sink_close(struct sink *s) {
     for (size_t k = 0; k < s->noutputs; k++) {
         struct sink_output *o = s->outputs[k];
         writer_stop(o->writer);
+        bool closed = true;
         for (size_t i = 0; i < o->nlogs; i++)
-            ok = o->logs[i].transport.ops->close(&o->logs[i].transport) && ok;
-        ok = ok || o->broken_pipe;
+            closed = o->logs[i].transport.ops->close(&o->logs[i].transport) && closed;
+        ok = ok && (closed || o->broken_pipe); /* a reader gone: not this output's failure */
         output_free(o);
     }
     s->noutputs = 0;

@@ -145,9 +145,7 @@ static void emit_stats(struct stream *s, const struct fanout_view *v, int64_t no
                             .connections_open = tc->open_now,
                             .connections_reported = tc->reported,
                             .memory_reserved_bytes = mem_reserved,
-                            .memory_used_bytes = mem_used,
-                            .records_lost = s->cfg->sink->lost_records,
-                            .rotations_failed = sink_rotations_failed(s->cfg->sink)};
+                            .memory_used_bytes = mem_used}; /* the sink adds its own counts */
     memcpy(ls.checksums, v->checksums, sizeof ls.checksums);
     for (unsigned a = 0; a < ANOMALY_COUNT; a++)
         ls.anomalies += tc->anomalies[a];

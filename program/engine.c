@@ -274,7 +274,7 @@ static void put_packet(struct engine *e, const struct packet *p, uint16_t owner,
     s->kind = SLOT_PACKET;
     s->owner = owner;
     s->bad_checksum = bad;
-    int64_t t = p->ts_sec * 1000000000 + p->ts_nsec;
+    int64_t t = packet_ts_ns(p);
     if (!e->have_now || t > e->now_ns)
         e->now_ns = t, e->have_now = true;
     slot_done(e, false);
@@ -441,7 +441,7 @@ void engine_packet(struct engine *e, const struct packet *p, bool bad_checksum) 
     if (e->single)
         line_put(e, p, bad_checksum, false);
     else
-        put_packet(e, p, (uint16_t)tracker_shard_of(p, e->n), bad_checksum);
+        put_packet(e, p, (uint16_t)tracker_worker_of(p, e->n), bad_checksum);
 }
 
 void engine_pass(struct engine *e, const struct packet *p) {

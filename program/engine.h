@@ -1,7 +1,7 @@
 /* engine: the analysis stage as the run driver sees it. With one worker (the default) it is one
  * tracker, on the reading thread. With --workers N it is N trackers, each on a thread of its own:
  * every packet goes to all of them through one bounded ring; each analyses the connections of
- * its share (tracker_shard_of) and only moves its clock with the others' packets (tracker_pass),
+ * its share (tracker_worker_of) and only moves its clock with the others' packets (tracker_pass),
  * so each connection expires at the packet it would in one tracker and every connection and
  * anomaly record is the one a single tracker writes (in another order). The trackers share one
  * table of host counters (syn_flood, port_scan) under a lock, and their records leave through the

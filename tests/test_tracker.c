@@ -348,3 +348,23 @@ Test(tracker, prefetch_hint_only_for_its_own_packet) {
     cr_expect_eq(r.c[1].tcp.ep[0].isn, 300);
     tracker_free(tr);
 }
+
+/* --shard and --workers split by one fixed hash of the connection, but not by the same bits: the
+ * connections of share 1 of 2 (ports 1..2000 from the client) fall on both of 2 workers, each
+ * taking about half; and both directions of a connection go to the same worker. */
+Test(tracker, workers_split_a_share_independently) {
+    unsigned in_share = 0, on_worker[2] = {0, 0};
+    for (uint16_t port = 1; port <= 2000; port++) {
+        struct packet out = tcp_pkt(0, true, port, TCP_SYN, 0, 0, 0);
+        struct packet back = tcp_pkt(0, false, port, TCP_SYN | TCP_ACK, 0, 0, 0);
+        cr_assert_eq(tracker_worker_of(&out, 2), tracker_worker_of(&back, 2), "port %u", port);
+        cr_assert_eq(tracker_shard_of(&out, 2), tracker_shard_of(&back, 2), "port %u", port);
+        if (tracker_shard_of(&out, 2) != 0)
+            continue;
+        in_share++;
+        on_worker[tracker_worker_of(&out, 2)]++;
+    }
+    cr_expect_gt(in_share, 800);
+    cr_expect_gt(on_worker[0], in_share / 3, "%u of %u", on_worker[0], in_share);
+    cr_expect_gt(on_worker[1], in_share / 3, "%u of %u", on_worker[1], in_share);
+}
