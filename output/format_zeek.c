@@ -428,12 +428,22 @@ static void put_header(struct outbuf *out, const struct zeek_log *log) {
 /* A string value as Zeek's ASCII writer escapes it: the separator, other control bytes and the
  * backslash as \xNN. Most values are shakedown's own (numbers, addresses, names from its
  * tables) and hold none of them; an anomaly's detail (weird.log's addl) might. */
+static bool needs_escape(unsigned char c) {
+    return c < 0x20 || c == 0x7f || c == '\\';
+}
+
+/* Runs of bytes that need nothing go out in one piece (nearly every value is one such run). */
 static void put_escaped(struct outbuf *out, const char *text) {
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f || *p == '\\')
-            outbuf_printf(out, "\\x%02x", *p);
-        else
-            outbuf_putc(out, (char)*p);
+    const unsigned char *p = (const unsigned char *)text;
+    for (;;) {
+        size_t n = 0;
+        while (p[n] && !needs_escape(p[n]))
+            n++;
+        outbuf_append(out, p, n);
+        p += n;
+        if (!*p)
+            return;
+        outbuf_printf(out, "\\x%02x", *p++);
     }
 }
 
