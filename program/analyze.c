@@ -316,7 +316,6 @@ static enum input_status read_group(struct stream *s, struct input_report *r, FI
                                .shard_index = cfg->shard_index,
                                .shard_count = cfg->shard_count,
                                .interim_ns = cfg->interim_ns,
-                               .interim = on_interim,
                                .offload = say_offload_source,
                                .ctx = s};
     s->fanout = fanout_start(&fc, why, sizeof why);

@@ -574,6 +574,10 @@ struct tracker *engine_worker_tracker(struct engine *e, unsigned i) {
     return e->w[i].tr;
 }
 
+void engine_worker_interim(struct engine *e, unsigned i, int64_t interval_ns) {
+    tracker_interim(e->w[i].tr, interval_ns, out_interim, e);
+}
+
 void engine_worker_note(struct engine *e, unsigned i) {
     struct worker *w = &e->w[i];
     pthread_mutex_lock(&e->lock);

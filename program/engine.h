@@ -87,6 +87,10 @@ size_t engine_memory_used(struct engine *e);
  * engine_hold_output work as above. */
 struct tracker *engine_worker_tracker(struct engine *e, unsigned i);
 
+/* From thread i: tracker_interim on tracker i, its records through the engine's interim callback
+ * (one at a time, as every record). */
+void engine_worker_interim(struct engine *e, unsigned i, int64_t interval_ns);
+
 /* From thread i, now and then: tracker i's counts, memory and time copied for engine_counts and
  * engine_memory_used, and the host aggregates that ended before the time every started tracker
  * has reached closed (a tracker that has had no packet yet holds none back). */

@@ -44,13 +44,6 @@ struct fanout {
 
 /* ---- a capture thread ---------------------------------------------------------------------- */
 
-static void interim_locked(void *ctx, const struct conn *c) {
-    struct fanout *f = ctx;
-    engine_hold_output(f->cfg.engine, true);
-    f->cfg.interim(f->cfg.ctx, c);
-    engine_hold_output(f->cfg.engine, false);
-}
-
 /* Ten times a second, and whenever the socket is idle: capture time follows the wall clock (so
  * timeouts fire on a quiet link), interim records, and the counts published. */
 static void thread_note(struct thread *t, int64_t now) {
@@ -59,7 +52,7 @@ static void thread_note(struct thread *t, int64_t now) {
     tracker_advance(t->tr, now);
     int64_t ctime = tracker_now(t->tr);
     if (f->cfg.interim_ns > 0 && ctime >= t->next_interim_ns) {
-        tracker_interim(t->tr, f->cfg.interim_ns, interim_locked, f);
+        engine_worker_interim(f->cfg.engine, t->index, f->cfg.interim_ns);
         t->next_interim_ns = ctime + f->cfg.interim_ns / 4 + 1;
     }
     struct fanout_view v = {.packets = t->stats.read.packets, .bytes = t->stats.read.bytes};
@@ -150,7 +143,7 @@ struct fanout *fanout_start(const struct fanout_config *cfg, char *err, size_t e
     f->t = calloc(f->n, sizeof *f->t);
     pthread_mutex_init(&f->lock, NULL);
     if (!f->t || !threads_prepare(f)) {
-        snprintf(err, errlen, "cannot allocate the tables of checksum sources");
+        snprintf(err, errlen, "out of memory for the capture threads' tables");
         fanout_free(f);
         return NULL;
     }

@@ -23,7 +23,6 @@ struct fanout_config {
     enum checksum_mode checksums;      /* each thread judges (and infers offloading) on its own */
     uint32_t shard_index, shard_count; /* --shard K/N, as packet_path applies it */
     int64_t interim_ns;                /* --interim; 0: none */
-    tracker_report_fn interim;         /* where interim records go (under the output lock) */
     /* A source --checksums auto took as offloading (counted already), to be said; called from a
      * capture thread, without the output lock held. */
     void (*offload)(void *ctx, const struct packet *p, const struct checksum_source_counts *n);
