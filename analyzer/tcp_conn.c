@@ -427,6 +427,12 @@ static void on_fin(struct tcp_conn *t, int dir, struct block_pool *pool, int64_t
  * RST is acceptable when its sequence number falls in the receiver's window, or is exactly the
  * sender's next sequence number; before the receiver has acknowledged anything there is nothing to
  * check it against. */
+uint32_t tcp_conn_window_bytes(const struct tcp_conn *t, int dir, uint16_t window, bool syn) {
+    const struct tcp_endpoint *x = &t->ep[dir];
+    bool scaled = x->has_wscale && t->ep[!dir].has_wscale && !syn;
+    return (uint32_t)window << (scaled ? (x->wscale > 14 ? 14u : x->wscale) : 0u);
+}
+
 static bool rst_acceptable(const struct tcp_conn *t, int dir, const struct packet *p) {
     const struct tcp_endpoint *x = &t->ep[dir], *r = &t->ep[!dir];
     if (r->syn_sent && !r->syn_acked && !r->ack_sent)
@@ -435,11 +441,7 @@ static bool rst_acceptable(const struct tcp_conn *t, int dir, const struct packe
         return true;
     if (seq_pos(x, p->tcp.seq) == x->hi)
         return true;
-    /* RFC 7323 §2.2: the window of a SYN segment is never scaled. */
-    unsigned shift = r->has_wscale && x->has_wscale && !r->window_from_syn
-                         ? (r->wscale > 14 ? 14u : r->wscale)
-                         : 0u;
-    uint32_t win = (uint32_t)r->window << shift;
+    uint32_t win = tcp_conn_window_bytes(t, !dir, r->window, r->window_from_syn);
     if (win == 0)
         win = 1;
     return seq_geq(p->tcp.seq, r->last_ack) && seq_lt(p->tcp.seq, r->last_ack + win);

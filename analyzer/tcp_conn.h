@@ -191,6 +191,10 @@ anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t ju
 /* Payload bytes endpoint dir sent that its peer has not acknowledged (0 if none or unknown). */
 uint64_t tcp_conn_unacked_bytes(const struct tcp_conn *t, int dir);
 
+/* A window endpoint dir advertised (window, as on the wire), in bytes: scaled by dir's shift
+ * (at most 14) once both endpoints offered window scaling, and never in a SYN (RFC 7323 §2.2). */
+uint32_t tcp_conn_window_bytes(const struct tcp_conn *t, int dir, uint16_t window, bool syn);
+
 /* RFC 793 state of endpoint dir, a pure function of the facts above. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *t, int dir);
 

@@ -46,21 +46,13 @@ static bool segment_is_dup_ack(const struct tcp_endpoint *x, const struct packet
            p->tcp.window != 0 && pos == x->hi;
 }
 
-/* The window X advertised in p (not a SYN), in bytes: scaled by X's shift once both sides
- * offered window scaling (RFC 7323 §2.2). */
-static uint32_t advertised_window(const struct tcp_conn *t, int dir, const struct packet *p) {
-    const struct tcp_endpoint *x = &t->ep[dir];
-    bool scaled = x->has_wscale && t->ep[!dir].has_wscale;
-    return (uint32_t)p->tcp.window << (scaled ? (x->wscale > 14 ? 14u : x->wscale) : 0u);
-}
-
 static void window_account(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts) {
     struct tcp_metrics *m = &t->ep[dir].m;
     /* A RST's window means nothing; a SYN's is never scaled (RFC 7323 §2.2), so it is not
      * comparable with the rest (tcptrace leaves it out too). */
     if (p->tcp.flags & (TCP_RST | TCP_SYN))
         return;
-    uint32_t w = advertised_window(t, dir, p);
+    uint32_t w = tcp_conn_window_bytes(t, dir, p->tcp.window, false);
     if (!m->window_seen || w < m->window_min)
         m->window_min = w;
     if (!m->window_seen || w > m->window_max)

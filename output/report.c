@@ -165,8 +165,7 @@ void report_on_segment(struct report *r, const struct conn *c, int dir, const st
     pt->ts_ns = packet_ts_ns(p);
     pt->seq = p->tcp.seq - x->isn;
     pt->ack = peer->base_known ? p->tcp.ack - peer->isn : 0;
-    bool scaled = x->has_wscale && peer->has_wscale && !(p->tcp.flags & TCP_SYN);
-    pt->win = (uint32_t)p->tcp.window << (scaled ? (x->wscale > 14 ? 14u : x->wscale) : 0u);
+    pt->win = tcp_conn_window_bytes(&c->tcp, dir, p->tcp.window, p->tcp.flags & TCP_SYN);
     pt->len = p->payload_len;
     pt->raised = c->tcp.raised;
     pt->dir = (uint8_t)dir;
