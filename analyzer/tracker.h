@@ -22,9 +22,10 @@ struct tracker_config {
     int64_t answer_grace_ns;  /* at the end of input, what was sent this recently is not judged
                                  unanswered or unacknowledged */
     struct host_config hosts; /* syn_flood and port_scan thresholds */
-    bool fold_host_events;    /* once syn_flood or port_scan fired for a host, the events of the
-                                 connections it covers become one aggregate event per host and
-                                 window (hosts.h, folding); their records still list them */
+    bool fold_host_events;    /* once syn_flood or port_scan fired for a host, the end events of
+                                 the connections it covers (those judged when a connection
+                                 ends) become one aggregate event per host and window (hosts.h,
+                                 folding); their records still list them */
 };
 
 /* Defaults (documented in docs/shakedown.1): handshake 30 s, established idle 300 s, half-closed
@@ -63,9 +64,9 @@ struct anomaly_event {
 /* Called once per connection with c->end set; c is valid only during the call. */
 typedef void (*tracker_report_fn)(void *ctx, const struct conn *c);
 /* Called as each anomaly is detected (the first of its kind per connection and direction; the
- * connection record counts them all) — except the events of connections a host alert covers,
- * which come folded, as one aggregate event per host and window (folded.events > 0) when the
- * window's aggregate ends. ev is valid only during the call. */
+ * connection record counts them all) — except the end events (judged when a connection ends)
+ * of connections a host alert covers, which come folded, as one aggregate event per host and window
+ * (folded.events > 0) when the window's aggregate ends. ev is valid only during the call. */
 typedef void (*tracker_anomaly_fn)(void *ctx, const struct anomaly_event *ev);
 
 /* Called for every TCP segment of a connection once tcp_conn has applied it (c->tcp.raised: the

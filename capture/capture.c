@@ -344,7 +344,7 @@ void capture_close(struct capture *cap) {
         return;
     if (cap->has_filter)
         pcap_freecode(&cap->filter);
-    pcap_file_close(cap->file); /* before pcap_close() closes its descriptor */
+    pcap_file_close(cap->file); /* its buffer only: the descriptor is libpcap's stream's */
     pcap_close(cap->pcap);
     free(cap);
 }
