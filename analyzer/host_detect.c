@@ -9,11 +9,9 @@ static const anomaly_set half_open_set =
 
 /* A connection that ended half-open — its SYN never answered, or its SYN/ACK never
  * acknowledged — counts against its destination for syn_flood, at the time it was attempted.
- * Returns whether it counted; the alert, if it fired, is added to v. */
-static bool note_half_open(struct hosts *h, const struct host_config *cfg, const struct conn *c,
-                           anomaly_set end_set, struct host_verdict *v) {
-    if (!(end_set & half_open_set))
-        return false;
+ * The alert, if it fired, is added to v. */
+static void count_half_open(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                            struct host_verdict *v) {
     const uint8_t *dst = conn_addr(c, 1);
     struct host_alert *a = &v->alert[v->alerts];
     *a = (struct host_alert){ANOMALY_SYN_FLOOD,        dst,
@@ -21,19 +19,12 @@ static bool note_half_open(struct hosts *h, const struct host_config *cfg, const
                              cfg->syn_flood_window_ns, cfg->syn_flood_threshold};
     if (hosts_syn_attempt(h, dst, c->e.key.ip_version, c->first_ns, &a->count))
         v->alerts++;
-    return true;
 }
 
-/* An attempt this connection made (a SYN) that failed: nothing came back, or it was refused.
- * Feeds port_scan, against its source. Returns whether it counted, like note_half_open. */
-static bool note_failed_attempt(struct hosts *h, const struct host_config *cfg,
-                                const struct conn *c, anomaly_set end_set, struct host_verdict *v) {
-    if (c->e.key.proto != 6 || c->tcp.midstream)
-        return false;
-    bool unanswered = end_set & anomaly_bit(ANOMALY_SYN_UNANSWERED);
-    bool refused = conn_zeek_state(c) == ZEEK_REJ;
-    if (!unanswered && !refused)
-        return false;
+/* An attempt this connection made (a SYN) that failed — nothing came back, or it was refused —
+ * counts against its source for port_scan, like count_half_open. */
+static void count_failed_attempt(struct hosts *h, const struct host_config *cfg,
+                                 const struct conn *c, struct host_verdict *v) {
     const uint8_t *src = conn_addr(c, 0);
     struct host_alert *a = &v->alert[v->alerts];
     *a = (struct host_alert){ANOMALY_PORT_SCAN,        src,
@@ -42,12 +33,10 @@ static bool note_failed_attempt(struct hosts *h, const struct host_config *cfg,
     if (hosts_failed_attempt(h, src, conn_addr(c, 1), conn_port(c, 1), c->e.key.ip_version,
                              c->first_ns, &a->count))
         v->alerts++;
-    return true;
 }
 
-void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
-                          enum conn_end why, anomaly_set end_set, const struct host_fold_in *fold,
-                          struct host_verdict *v) {
+struct host_counting host_detect_judge(const struct conn *c, enum conn_end why,
+                                       anomaly_set end_set) {
     /* The answer grace protects one connection's record from blame, not the host-level count:
      * a connection cut off half-open — evicted, or still half-open when the input ended or at
      * shutdown — counts toward syn_flood whenever its SYN or SYN/ACK went out. A healthy server
@@ -66,13 +55,36 @@ void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const 
         if (why == CONN_END_EVICTED)
             end_set |= ungraced & anomaly_bit(ANOMALY_SYN_UNANSWERED);
     }
+    bool attempt = c->e.key.proto == 6 && !c->tcp.midstream;
+    bool unanswered = end_set & anomaly_bit(ANOMALY_SYN_UNANSWERED);
+    return (struct host_counting){
+        .half_open = (flood_set & half_open_set) != 0,
+        .failed_attempt = attempt && (unanswered || conn_zeek_state(c) == ZEEK_REJ),
+    };
+}
+
+void host_detect_count(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                       struct host_counting counts, const struct host_fold_in *fold,
+                       struct host_verdict *v) {
     v->alerts = 0;
     v->folded = false;
     uint8_t ver = c->e.key.ip_version;
     /* A connection counted against both a flooded destination and a scanning source folds into
      * the flood's aggregate only: each event is folded once. */
-    if (note_half_open(h, cfg, c, flood_set, v) && fold)
-        v->folded = hosts_fold(h, HOST_SYN_FLOOD, conn_addr(c, 1), ver, c->first_ns, fold);
-    if (note_failed_attempt(h, cfg, c, end_set, v) && fold && !v->folded)
-        v->folded = hosts_fold(h, HOST_PORT_SCAN, conn_addr(c, 0), ver, c->first_ns, fold);
+    if (counts.half_open) {
+        count_half_open(h, cfg, c, v);
+        if (fold)
+            v->folded = hosts_fold(h, HOST_SYN_FLOOD, conn_addr(c, 1), ver, c->first_ns, fold);
+    }
+    if (counts.failed_attempt) {
+        count_failed_attempt(h, cfg, c, v);
+        if (fold && !v->folded)
+            v->folded = hosts_fold(h, HOST_PORT_SCAN, conn_addr(c, 0), ver, c->first_ns, fold);
+    }
+}
+
+void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                          enum conn_end why, anomaly_set end_set, const struct host_fold_in *fold,
+                          struct host_verdict *v) {
+    host_detect_count(h, cfg, c, host_detect_judge(c, why, end_set), fold, v);
 }

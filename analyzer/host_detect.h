@@ -30,10 +30,26 @@ struct host_verdict {
     bool folded; /* its events went into a host's aggregate (hosts.h, folding) */
 };
 
-/* Counts connection c, being reported because `why` with the end anomalies end_set, against the
- * hosts it involves, and folds fold (the events it is about to report; NULL: none) into the
- * aggregate of a host it counted against whose window folds. The alerts point into c: use them
- * before c goes. */
+/* What a connection's end counts for, judged from the connection alone. */
+struct host_counting {
+    bool half_open;      /* against its destination, for syn_flood */
+    bool failed_attempt; /* against its source, for port_scan */
+};
+
+/* What connection c, being reported because `why` with the end anomalies end_set, counts for.
+ * Reads no host table: a caller sharing one need hold it only when this counts for something. */
+struct host_counting host_detect_judge(const struct conn *c, enum conn_end why,
+                                       anomaly_set end_set);
+
+/* Counts c as judged (host_detect_judge) against the hosts it involves, and folds fold (the
+ * events it is about to report; NULL: none) into the aggregate of a host it counted against
+ * whose window folds. Touches the table only when `counts` counts for something. The alerts
+ * point into c: use them before c goes. */
+void host_detect_count(struct hosts *h, const struct host_config *cfg, const struct conn *c,
+                       struct host_counting counts, const struct host_fold_in *fold,
+                       struct host_verdict *v);
+
+/* host_detect_judge, then host_detect_count. */
 void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
                           enum conn_end why, anomaly_set end_set, const struct host_fold_in *fold,
                           struct host_verdict *v);

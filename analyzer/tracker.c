@@ -427,11 +427,16 @@ static void report(struct tracker *tr, struct conn *c, enum conn_end why) {
     struct end_events ends;
     anomaly_set end_set = end_anomalies(tr, c, why, &ends);
     struct host_fold_in fold = {ends.kinds, ends.n, tr->now_ns, c->last_frame};
-    struct host_verdict v;
-    hosts_hold(tr, true);
-    hosts_set_now(tr->hosts, tr->now_ns);
-    host_detect_conn_end(tr->hosts, &tr->cfg.hosts, c, why, end_set, ends.n ? &fold : NULL, &v);
-    hosts_hold(tr, false);
+    struct host_verdict v = {.alerts = 0};
+    /* Most connections count for nothing at the host level: a shared table is held (and the
+     * workers sharing it kept in order, engine.c) only for those that do. */
+    struct host_counting counts = host_detect_judge(c, why, end_set);
+    if (counts.half_open || counts.failed_attempt) {
+        hosts_hold(tr, true);
+        hosts_set_now(tr->hosts, tr->now_ns);
+        host_detect_count(tr->hosts, &tr->cfg.hosts, c, counts, ends.n ? &fold : NULL, &v);
+        hosts_hold(tr, false);
+    }
     if (v.folded)
         tr->counts.folded_events += ends.n;
     else

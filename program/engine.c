@@ -22,7 +22,9 @@
 #include "engine.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,9 +47,18 @@ struct slot {
     bool bad_checksum;
 };
 
+/* Where a worker is in the ring: the slot it is in, every slot before it done. Each on a cache
+ * line of its own, written by its worker at every slot and read by the others only when one
+ * waits for its turn at the host table. */
+struct worker_place {
+    _Atomic uint64_t slot;
+    char pad[64 - sizeof(uint64_t)];
+};
+
 struct worker {
     struct engine *e;
     unsigned index;
+    struct worker_place *place; /* in e->places */
     pthread_t thread;
     bool started;
     struct tracker *tr;
@@ -73,6 +84,7 @@ struct engine {
 
     unsigned n;
     struct worker *w;
+    struct worker_place *places; /* one per worker */
     struct slot *ring;
     uint64_t written;  /* slots written (the reader's own) */
     uint64_t min_head; /* the reader's last look at the slowest worker */
@@ -131,6 +143,30 @@ static void hosts_guard(void *ctx, bool hold) {
         pthread_mutex_unlock(&e->hosts_lock);
 }
 
+/* A worker's turn at the shared host table, for a connection ended in the slot it is in: once
+ * every other worker is at that slot or past it, so that the connection ends of earlier packets
+ * have all been counted, in packet order, whichever worker had them. Counting order matters:
+ * a host's window starts at the first event counted, so two workers counting out of order could
+ * split one burst across two windows (and fire an alert one thread would not, or miss one). The
+ * worker furthest behind never waits, so neither do all of them at once. Ends in the same slot
+ * (timeouts at one moment, the flush at the end of the input) are counted in the order the
+ * workers get here; one thread counts those in its table's order, itself keyed per run. */
+static void worker_wait_turn(const struct worker *w) {
+    const struct engine *e = w->e;
+    uint64_t mine = atomic_load_explicit(&w->place->slot, memory_order_relaxed);
+    for (unsigned k = 0; k < e->n; k++)
+        while (atomic_load_explicit(&e->places[k].slot, memory_order_acquire) < mine)
+            sched_yield();
+}
+
+/* The guard of a worker's tracker: its turn (above), then the table's lock. */
+static void worker_hosts_guard(void *ctx, bool hold) {
+    struct worker *w = ctx;
+    if (hold)
+        worker_wait_turn(w);
+    hosts_guard(w->e, hold);
+}
+
 static void hosts_aggregate(void *ctx, const struct host_fold *f) {
     struct engine *e = ctx;
     struct anomaly_event ev;
@@ -182,8 +218,10 @@ static void worker_run_slots(struct worker *w, uint64_t from, uint64_t to) {
             worker_prefetch(w, &ring[(i + ENGINE_LOOKAHEAD) % ENGINE_RING_SLOTS], 0);
         if (i + ENGINE_LOOKAHEAD / 2 < to)
             worker_prefetch(w, &ring[(i + ENGINE_LOOKAHEAD / 2) % ENGINE_RING_SLOTS], 1);
+        atomic_store_explicit(&w->place->slot, i, memory_order_release);
         run_slot(w, &ring[i % ENGINE_RING_SLOTS]);
     }
+    atomic_store_explicit(&w->place->slot, to, memory_order_release);
 }
 
 /* The capture time every worker has reached (under e->lock). */
@@ -301,10 +339,13 @@ static void wait_all_done(struct engine *e) {
 static bool workers_start(struct engine *e) {
     e->n = e->cfg.workers;
     e->w = calloc(e->n, sizeof *e->w);
+    e->places = aligned_alloc(sizeof *e->places, e->n * sizeof *e->places);
     e->ring = calloc(ENGINE_RING_SLOTS, sizeof *e->ring);
     e->hosts = hosts_new(&e->cfg.tracker.hosts);
-    if (!e->w || !e->ring || !e->hosts)
+    if (!e->w || !e->places || !e->ring || !e->hosts)
         return false;
+    for (unsigned i = 0; i < e->n; i++)
+        atomic_init(&e->places[i].slot, 0);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->work, NULL);
     pthread_cond_init(&e->space, NULL);
@@ -314,11 +355,12 @@ static bool workers_start(struct engine *e) {
         hosts_on_fold_end(e->hosts, hosts_aggregate, e,
                           e->cfg.tracker.timeout_ns[CONN_TIMER_HANDSHAKE] +
                               e->cfg.tracker.answer_grace_ns);
-    struct tracker_hosts_share share = {e->hosts, hosts_guard, e};
     for (unsigned i = 0; i < e->n; i++) {
         struct worker *w = &e->w[i];
         w->e = e;
         w->index = i;
+        w->place = &e->places[i];
+        struct tracker_hosts_share share = {e->hosts, worker_hosts_guard, w};
         w->now_ns = INT64_MIN;
         w->tr = tracker_new_sharing(&e->cfg.tracker, out_report, out_anomaly, e, &share);
         if (!w->tr)
@@ -377,6 +419,7 @@ void engine_free(struct engine *e) {
     }
     hosts_free(e->hosts);
     free(e->ring);
+    free(e->places);
     free(e->w);
     free(e);
 }
