@@ -1,4 +1,6 @@
-/* run: process and JSON helpers for the end-to-end tests (see run.h). */
+/* run: process and JSON helpers for the end-to-end tests (see run.h): running the binary, which
+ * format its command line sends to standard output (as program/cli.c and program/config.c
+ * decide it), and the strict check of every JSON line it writes there. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "run.h"
 
@@ -6,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *slurp(const char *path) {
+/* The whole file at path, NUL-terminated ("" if it cannot be opened); its length in *len. */
+static char *slurp(const char *path, size_t *len) {
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return strdup("");
@@ -23,6 +28,8 @@ static char *slurp(const char *path) {
     char *s = calloc(1, (size_t)n + 1);
     if (s && fread(s, 1, (size_t)n, f) != (size_t)n)
         s[0] = '\0';
+    else if (s)
+        *len = (size_t)n;
     fclose(f);
     return s;
 }
@@ -31,7 +38,8 @@ char *read_whole_file(const char *path) {
     FILE *f = fopen(path, "rb");
     cr_assert(f, "cannot open %s", path);
     fclose(f);
-    char *s = slurp(path);
+    size_t len;
+    char *s = slurp(path, &len);
     cr_assert(s, "cannot read %s", path);
     return s;
 }
@@ -88,6 +96,156 @@ static void child_exec(const char *stdin_path, const char *const *args, const ch
     _exit(127);
 }
 
+/* One line parsed strictly (JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8): the whole of
+ * s[0..len) must be one JSON object. NULL if it is not, with the reason in *why. */
+static struct json_object *parse_strict(const char *s, size_t len, const char **why) {
+    *why = "not one JSON object";
+    if (len > INT32_MAX || memchr(s, '\0', len)) {
+        *why = len > INT32_MAX ? "line too long" : "NUL byte in the line";
+        return NULL;
+    }
+    struct json_tokener *tok = json_tokener_new();
+    cr_assert(tok, "json_tokener_new failed");
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    struct json_object *o = json_tokener_parse_ex(tok, s, (int)len);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    bool whole = o && e == json_tokener_success && json_tokener_get_parse_end(tok) == len;
+    if (e != json_tokener_success)
+        *why = json_tokener_error_desc(e);
+    else if (o && !whole)
+        *why = "something after the JSON value";
+    json_tokener_free(tok);
+    if (whole && json_object_is_type(o, json_type_object))
+        return o;
+    json_object_put(o);
+    return NULL;
+}
+
+/* Criterion expectations: out (len bytes) is lines that each end with a newline and are each
+ * one JSON object, parsed strictly; each line that is not is named with the reason. */
+static void expect_json_lines(const char *out, size_t len) {
+    cr_expect_eq(strlen(out), len, "standard output holds a NUL byte at offset %zu", strlen(out));
+    int line_no = 1;
+    for (const char *line = out; *line; line_no++) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        const char *why = "the last line has no newline";
+        struct json_object *o = nl ? parse_strict(line, n, &why) : NULL;
+        if (!o)
+            cr_expect_fail("stdout line %d is not a strict JSON object (%s): %.*s", line_no, why,
+                           n > 300 ? 300 : (int)n, line);
+        json_object_put(o);
+        line += n + (nl ? 1 : 0);
+    }
+}
+
+/* What a command line sends to standard output, as far as the check of its lines needs it:
+ * the -F options in order (the configuration file's first), where "-o -" came among them, and
+ * whether it prints something else instead of records (--help, --ladder ...). */
+struct stdout_plan {
+    const char *formats[16]; /* names, pointing into args or into config_values */
+    size_t nformats;
+    bool any_output;            /* some -o was given */
+    bool stdout_output;         /* one of them was "-" */
+    size_t formats_before_dash; /* -F options before the first "-o -" */
+    bool not_records;
+    char config_values[16][64]; /* format and output values read from a --config file */
+    size_t nconfig_values;
+};
+
+/* One option of the command line or of the configuration file, by its long name. */
+static void plan_setting(struct stdout_plan *p, const char *name, const char *value) {
+    static const char *const not_records[] = {
+        "help", "version", "list-interfaces", "check-config", "ladder", "h", "V", "D"};
+    for (size_t i = 0; i < sizeof not_records / sizeof not_records[0]; i++)
+        p->not_records = p->not_records || strcmp(name, not_records[i]) == 0;
+    if (value && (strcmp(name, "format") == 0 || strcmp(name, "F") == 0) && p->nformats < 16)
+        p->formats[p->nformats++] = value;
+    if (value && (strcmp(name, "output") == 0 || strcmp(name, "o") == 0)) {
+        p->any_output = true;
+        if (strcmp(value, "-") == 0 && !p->stdout_output) {
+            p->stdout_output = true;
+            p->formats_before_dash = p->nformats;
+        }
+    }
+}
+
+/* The settings of a --config file (`name = value` lines, program/config.c), in order. */
+static void plan_config_file(struct stdout_plan *p, const char *path) {
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    while (f && fgets(line, sizeof line, f)) {
+        char name[64] = "", value[64] = "";
+        if (sscanf(line, " %63[a-z0-9-] = %63s", name, value) < 1 || !value[0])
+            continue;
+        bool kept = strcmp(name, "format") == 0 || strcmp(name, "output") == 0;
+        if (kept && p->nconfig_values == 16)
+            continue;
+        char *v = kept ? p->config_values[p->nconfig_values++] : NULL;
+        if (v)
+            memcpy(v, value, sizeof value);
+        plan_setting(p, name, v);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Reads args as getopt_long would for the options that matter here: -F/--format, -o/--output
+ * and --config with their values, attached or in the next argument, and the flags above. */
+static void plan_args(struct stdout_plan *p, const char *const *args) {
+    for (size_t i = 0; args[i]; i++) {
+        const char *a = args[i], *value = NULL;
+        char name[64];
+        if (strncmp(a, "--", 2) == 0) {
+            const char *eq = strchr(a, '=');
+            size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), a + 2);
+            bool takes = strcmp(name, "format") == 0 || strcmp(name, "output") == 0 ||
+                         strcmp(name, "config") == 0;
+            value = eq ? eq + 1 : takes && args[i + 1] ? args[++i] : NULL;
+        } else if (a[0] == '-' && a[1]) {
+            snprintf(name, sizeof name, "%c", a[1]);
+            if (a[1] == 'F' || a[1] == 'o')
+                value = a[2] ? a + 2 : args[i + 1] ? args[++i] : NULL;
+        } else {
+            continue;
+        }
+        if (strcmp(name, "config") == 0 && value)
+            plan_config_file(p, value);
+        else
+            plan_setting(p, name, value);
+    }
+}
+
+/* The format of the records on standard output (program/cli.c's resolve_formats): with no -o,
+ * the last -F; with "-o -", the one -F or else the -F before it; no -F: json (standard output is
+ * a file here, never a terminal). NULL when standard output carries no records. */
+static const char *stdout_format(const struct stdout_plan *p) {
+    if (p->not_records || (p->any_output && !p->stdout_output))
+        return NULL;
+    if (p->nformats == 0)
+        return "json";
+    if (!p->any_output)
+        return p->formats[p->nformats - 1];
+    if (p->nformats == 1)
+        return p->formats[0];
+    return p->formats_before_dash ? p->formats[p->formats_before_dash - 1] : NULL;
+}
+
+/* True if args make shakedown write JSON lines on standard output. */
+static bool stdout_is_json(const char *const *args) {
+    struct stdout_plan *p = calloc(1, sizeof *p);
+    cr_assert(p);
+    plan_args(p, args);
+    const char *format = stdout_format(p);
+    static const char *const json_formats[] = {"json", "eve", "ecs", "zeek-json"};
+    bool json = false;
+    for (size_t i = 0; format && i < sizeof json_formats / sizeof json_formats[0]; i++)
+        json = json || strcmp(format, json_formats[i]) == 0;
+    free(p);
+    return json;
+}
+
 struct run_result run_shakedown(const char *stdin_path, const char *const *args) {
     static unsigned seq;
     char outp[300], errp[300];
@@ -100,10 +258,13 @@ struct run_result run_shakedown(const char *stdin_path, const char *const *args)
     int ws = 0;
     if (pid > 0 && waitpid(pid, &ws, 0) == pid)
         r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    r.out = slurp(outp);
-    r.err = slurp(errp);
+    size_t out_len, err_len;
+    r.out = slurp(outp, &out_len);
+    r.err = slurp(errp, &err_len);
     unlink(outp);
     unlink(errp);
+    if (stdout_is_json(args))
+        expect_json_lines(r.out, out_len);
     return r;
 }
 
@@ -128,14 +289,8 @@ struct json_object *json_last_line(const char *out) {
     const char *start = end;
     while (start > out && start[-1] != '\n')
         start--;
-    char *line = strndup(start, (size_t)(end - start));
-    struct json_object *o = json_tokener_parse(line);
-    free(line);
-    if (o && !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        return NULL;
-    }
-    return o;
+    const char *why;
+    return parse_strict(start, (size_t)(end - start), &why);
 }
 
 int count_lines(const char *s) {
