@@ -30,6 +30,11 @@ const char *transport_name_for(const struct transport_options *opt) {
     return ops ? ops->name : "none";
 }
 
+bool transport_rotates(const struct transport_options *opt) {
+    const struct transport_ops *ops = transport_find(opt);
+    return ops && ops->rotate;
+}
+
 bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
                     size_t errlen) {
     memset(t, 0, sizeof *t);

@@ -86,6 +86,10 @@ bool transport_open(struct transport *t, const struct transport_options *opt, ch
 /* The name of the transport that would serve opt's target ("file", "redis" ...). */
 const char *transport_name_for(const struct transport_options *opt);
 
+/* True if the transport that would serve opt's target rotates what it writes (it has a rotate
+ * operation): the targets --rotate-size, --rotate-seconds and --file-mode apply to. */
+bool transport_rotates(const struct transport_options *opt);
+
 /* The syslog facility called name ("local5", "daemon" ...) as its number, or -1. */
 int transport_syslog_facility(const char *name);
 

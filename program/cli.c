@@ -455,10 +455,8 @@ static const struct cli_option option_table[] = {
 
     {.help = "Output:"},
     {"format", 'F', "FORMAT",
-     "text (default on a terminal), json (one object per line,\n"
-     "the default otherwise), zeek (Zeek's conn.log, TSV),\n"
-     "zeek-json (conn.log as Zeek's JSON writer writes it),\n"
-     "eve (Suricata's EVE JSON) or ecs (Elastic Common Schema).\n"
+     "shakedown(1) and docs/schema.md describe each. The default is\n"
+     "text on a terminal, json (one object per line) otherwise.\n"
      "One -F applies to every -o; with several, each -F applies to\n"
      "the -o options after it (-F zeek -o logs/ -F ecs -o redis://...)",
      set_format},
@@ -560,6 +558,25 @@ static const char help_tail[] =
  * followed by two spaces instead, and the help's further lines still start here. */
 enum { HELP_COLUMN = 24 };
 
+/* Options whose values are the names of a table elsewhere: --help lists them from the table,
+ * before the option's help ("one of a, b, c;"), so that the list cannot fall behind it. */
+static const struct option_values {
+    const char *option;
+    void (*names)(char *buf, size_t len, const char *sep);
+} option_values[] = {
+    {"format", output_format_names}, /* output/format.c */
+};
+
+static void print_option_values(const struct cli_option *row) {
+    for (size_t i = 0; i < sizeof option_values / sizeof option_values[0]; i++) {
+        if (!row->name || strcmp(row->name, option_values[i].option) != 0)
+            continue;
+        char names[256];
+        option_values[i].names(names, sizeof names, ", ");
+        printf("one of %s;\n%*s", names, HELP_COLUMN, "");
+    }
+}
+
 /* "  -r, --read FILE", "      --iso-time" or "  BPF-EXPRESSION", then the help text. */
 static void print_option(const struct cli_option *row) {
     int n;
@@ -572,6 +589,7 @@ static void print_option(const struct cli_option *row) {
     if (row->name && row->arg)
         n += printf(" %s", row->arg);
     printf("%*s", n < HELP_COLUMN ? HELP_COLUMN - n : 2, "");
+    print_option_values(row);
     for (const char *p = row->help; *p; p++) {
         putchar(*p);
         if (*p == '\n')
@@ -678,16 +696,16 @@ static void check_combinations(const struct options *o) {
         usage_error("%s", "-i and -r cannot be used together");
     if (!o->live.iface && o->ninputs == 0)
         usage_error("%s", "no input: give a capture file with -r FILE or an interface with -i");
-    bool any_file = false;
+    bool any_rotates = false; /* a target whose transport rotates (files, today) */
     for (size_t i = 0; i < o->noutputs; i++) {
         struct transport_options t = o->output;
         t.path = o->outputs[i].path;
-        any_file = any_file || strcmp(transport_name_for(&t), "file") == 0;
+        any_rotates = any_rotates || transport_rotates(&t);
     }
-    if ((o->output.rotate_bytes || o->output.rotate_ns) && !any_file)
+    if ((o->output.rotate_bytes || o->output.rotate_ns) && !any_rotates)
         usage_error("%s", "--rotate-size and --rotate-seconds rotate files: no -o is a file or a "
                           "directory");
-    if (o->file_mode_set && !any_file)
+    if (o->file_mode_set && !any_rotates)
         usage_error("%s", "--file-mode needs an output file (-o FILE or -o DIR)");
     if (o->user && !o->live.iface)
         usage_error("%s", "-Z drops privileges after opening an interface: use it with -i");

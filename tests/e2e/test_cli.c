@@ -130,3 +130,44 @@ Test(cli, output_file) {
     free(text);
     run_result_free(&r);
 }
+
+/* The -F entry of --help lists the formats from the format table (output/format.c): its six
+ * rows, in the table's order. Each name listed is one -F accepts: the sample read in it exits 0
+ * and writes something. */
+Test(cli, help_lists_the_format_table) {
+    const char *args[] = {"--help", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_assert_eq(r.status, 0);
+    const char *entry = strstr(r.out, "--format FORMAT");
+    cr_assert(entry, "%s", r.out);
+    const char *list = strstr(entry, "one of ");
+    cr_assert(list && list < strchr(entry, '\n'), "no list on the -F line: %.200s", entry);
+    list += strlen("one of ");
+    size_t len = strcspn(list, ";\n");
+    cr_expect(strncmp(list, "json, text, zeek, zeek-json, eve, ecs", len) == 0 && len == 37, "%.*s",
+              (int)len, list);
+    char names[128];
+    snprintf(names, sizeof names, "%.*s", (int)len, list);
+    char *save = NULL;
+    for (char *name = strtok_r(names, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+        const char *run[] = {"-F", name, "-r", SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap",
+                             NULL};
+        struct run_result f = run_shakedown(NULL, run);
+        cr_expect_eq(f.status, 0, "-F %s: %s", name, f.err);
+        cr_expect(f.out[0], "-F %s wrote nothing", name);
+        run_result_free(&f);
+    }
+    run_result_free(&r);
+}
+
+/* --file-mode is for the targets whose transport writes and rotates files: standard output
+ * (with or without -o -) and a network output are refused. */
+Test(cli, file_mode_needs_a_file) {
+    const char *cap = SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap";
+    const char *plain[] = {"-r", cap, "--file-mode", "0600", NULL};
+    assert_usage_error(plain, "--file-mode needs an output file");
+    const char *dash[] = {"-r", cap, "-o", "-", "--file-mode", "0600", NULL};
+    assert_usage_error(dash, "--file-mode needs an output file");
+    const char *redis[] = {"-r", cap, "-o", "redis://127.0.0.1:9/k", "--file-mode", "0600", NULL};
+    assert_usage_error(redis, "--file-mode needs an output file");
+}
