@@ -20,7 +20,6 @@
  *              is left), frame
  *   flags      bits 0-1 delta unit (µs, ms, s, hours), bit 2 an interim pass after the frame,
  *              bit 3 no packet: the tracker's clock is advanced instead (live idle) */
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "flowtext.h"
 #include "format.h"
 #include "fuzz.h"
+#include "fuzz_json.h"
 #include "packet.h"
 #include "stats.h"
 #include "timefmt.h"
@@ -59,60 +59,12 @@ struct run {
 };
 
 /* The record just formatted into r->out must be one line that parses back as strict JSON with
- * valid UTF-8; aborts otherwise. Returns the parsed object (the caller puts it). */
+ * valid UTF-8 (fuzz_json_line); aborts otherwise. Returns the parsed object (the caller puts
+ * it). */
 static struct json_object *parse_back(struct run *r) {
-    const char *s = r->out.data;
-    size_t len = r->out.len;
-    if (outbuf_failed(&r->out) || len < 2 || s[len - 1] != '\n' || memchr(s, '\n', len - 1) ||
-        memchr(s, '\0', len) || len > INT32_MAX)
+    if (outbuf_failed(&r->out))
         abort();
-    struct json_tokener *tok = json_tokener_new();
-    if (!tok)
-        abort();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *back = json_tokener_parse_ex(tok, s, (int)(len - 1));
-    if (!back || json_tokener_get_error(tok) != json_tokener_success ||
-        json_tokener_get_parse_end(tok) != len - 1 || !json_object_is_type(back, json_type_object))
-        abort();
-    json_tokener_free(tok);
-    return back;
-}
-
-/* The member at a dotted path ("orig.pkts"), of type t; aborts if missing or of another type. */
-static struct json_object *get(struct json_object *o, const char *path, json_type t) {
-    char key[64];
-    while (o) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof key)
-            abort();
-        memcpy(key, path, n);
-        key[n] = '\0';
-        if (json_object_is_type(o, json_type_array)) /* an element by its index */
-            o = json_object_array_get_idx(o, (size_t)strtoul(key, NULL, 10));
-        else if (!json_object_object_get_ex(o, key, &o))
-            abort();
-        if (!path[n])
-            break;
-        path += n + 1;
-    }
-    if (!o || !json_object_is_type(o, t))
-        abort();
-    return o;
-}
-
-static void expect_str(struct json_object *o, const char *path, const char *want) {
-    if (strcmp(json_object_get_string(get(o, path, json_type_string)), want) != 0)
-        abort();
-}
-
-static void expect_u64(struct json_object *o, const char *path, uint64_t want) {
-    if (json_object_get_uint64(get(o, path, json_type_int)) != want)
-        abort();
-}
-
-static void expect_bool(struct json_object *o, const char *path, bool want) {
-    if (json_object_get_boolean(get(o, path, json_type_boolean)) != want)
-        abort();
+    return fuzz_json_line(r->out.data, r->out.len);
 }
 
 /* A timestamp reads back as exactly the text it was written as: epoch seconds with six decimals
@@ -124,48 +76,48 @@ static void expect_ts(struct run *r, struct json_object *o, const char *path, in
     timefmt_split(ns, &sec, &nsec);
     if (r->record.iso_time) {
         timefmt_iso8601(want, sizeof want, sec, nsec);
-        expect_str(o, path, want);
+        fuzz_expect_str(o, path, want);
         return;
     }
     timefmt_epoch(want, sizeof want, sec, nsec);
-    if (strcmp(json_object_to_json_string(get(o, path, json_type_double)), want) != 0)
+    if (strcmp(json_object_to_json_string(fuzz_json_get(o, path, json_type_double)), want) != 0)
         abort();
 }
 
 static void expect_addr(struct json_object *o, const char *path, const uint8_t *a, uint8_t ver) {
     char want[FLOWTEXT_ADDR_LEN];
     flowtext_addr(want, sizeof want, a, ver);
-    expect_str(o, path, want);
+    fuzz_expect_str(o, path, want);
 }
 
 static void check_endpoint(struct json_object *o, const char *role_key, const struct conn *c,
                            int role) {
-    struct json_object *ep = get(o, role_key, json_type_object);
-    expect_u64(ep, "pkts", c->pkts[role]);
-    expect_u64(ep, "bytes", c->ip_bytes[role]);
+    struct json_object *ep = fuzz_json_get(o, role_key, json_type_object);
+    fuzz_expect_u64(ep, "pkts", c->pkts[role]);
+    fuzz_expect_u64(ep, "bytes", c->ip_bytes[role]);
     if (c->e.key.proto != 6)
         return;
     const struct tcp_endpoint *x = &c->tcp.ep[role];
-    expect_str(ep, "state", tcp_state_name(tcp_conn_state(&c->tcp, role)));
-    expect_u64(ep, "payload_bytes", x->payload_bytes);
-    expect_u64(ep, "retransmits", x->retrans_pkts);
-    expect_u64(ep, "missed_bytes", x->missed_bytes);
+    fuzz_expect_str(ep, "state", tcp_state_name(tcp_conn_state(&c->tcp, role)));
+    fuzz_expect_u64(ep, "payload_bytes", x->payload_bytes);
+    fuzz_expect_u64(ep, "retransmits", x->retrans_pkts);
+    fuzz_expect_u64(ep, "missed_bytes", x->missed_bytes);
     if (x->opt_seen)
-        expect_bool(ep, "options.sack_permitted", x->sack_permitted);
+        fuzz_expect_bool(ep, "options.sack_permitted", x->sack_permitted);
 }
 
 static void check_anomaly_list(struct run *r, struct json_object *o, const struct conn *c) {
-    struct json_object *a = get(o, "anomalies", json_type_array);
+    struct json_object *a = fuzz_json_get(o, "anomalies", json_type_array);
     unsigned n = c->anomalies ? c->anomalies->n : 0;
     if (json_object_array_length(a) != n)
         abort();
     for (unsigned i = 0; i < n; i++) {
         const struct conn_anomaly *ca = &c->anomalies->list[i];
         struct json_object *e = json_object_array_get_idx(a, i);
-        expect_str(e, "name", anomaly_name((enum anomaly)ca->id));
-        expect_u64(e, "count", ca->count);
+        fuzz_expect_str(e, "name", anomaly_name((enum anomaly)ca->id));
+        fuzz_expect_u64(e, "count", ca->count);
         expect_ts(r, e, "first_ts", ca->first_ns);
-        expect_str(e, "direction", flowtext_direction(ca->dir));
+        fuzz_expect_str(e, "direction", flowtext_direction(ca->dir));
     }
 }
 
@@ -175,25 +127,25 @@ static void check_connection(struct run *r, struct json_object *o, const struct 
     char uid[CONN_UID_LEN], hist[TCP_HISTORY_MAX];
     conn_uid(c, uid);
     conn_history(c, hist);
-    expect_str(o, "type", "connection");
-    expect_str(o, "uid", uid);
+    fuzz_expect_str(o, "type", "connection");
+    fuzz_expect_str(o, "uid", uid);
     expect_ts(r, o, "ts", c->first_ns);
     expect_ts(r, o, "end_ts", c->last_ns);
-    expect_str(o, "proto", flowtext_proto(c->e.key.proto, c->e.key.ip_version));
+    fuzz_expect_str(o, "proto", flowtext_proto(c->e.key.proto, c->e.key.ip_version));
     expect_addr(o, "src_ip", conn_addr(c, 0), c->e.key.ip_version);
-    expect_u64(o, "src_port", conn_port(c, 0));
+    fuzz_expect_u64(o, "src_port", conn_port(c, 0));
     expect_addr(o, "dest_ip", conn_addr(c, 1), c->e.key.ip_version);
-    expect_u64(o, "dest_port", conn_port(c, 1));
-    expect_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
-    expect_str(o, "history", hist);
-    expect_bool(o, "final", final);
+    fuzz_expect_u64(o, "dest_port", conn_port(c, 1));
+    fuzz_expect_str(o, "conn_state", zeek_conn_state_name(conn_zeek_state(c)));
+    fuzz_expect_str(o, "history", hist);
+    fuzz_expect_bool(o, "final", final);
     if (final)
-        expect_str(o, "close.how", conn_end_name((enum conn_end)c->end));
+        fuzz_expect_str(o, "close.how", conn_end_name((enum conn_end)c->end));
     if (c->e.key.proto == 6)
-        expect_bool(o, "handshake.completed", c->tcp.handshake_done);
+        fuzz_expect_bool(o, "handshake.completed", c->tcp.handshake_done);
     check_endpoint(o, "orig", c, 0);
     check_endpoint(o, "resp", c, 1);
-    expect_u64(o, "first_frame", c->first_frame);
+    fuzz_expect_u64(o, "first_frame", c->first_frame);
     check_anomaly_list(r, o, c);
 }
 
@@ -233,7 +185,7 @@ static void check_zeek_json(struct run *r, const struct conn *c) {
     struct json_object *back = parse_back(r);
     char uid[CONN_UID_LEN];
     conn_uid(c, uid);
-    expect_str(back, "uid", uid);
+    fuzz_expect_str(back, "uid", uid);
     struct json_object *port;
     if (!json_object_object_get_ex(back, "id.orig_p", &port) ||
         json_object_get_uint64(port) != conn_port(c, 0))
@@ -246,10 +198,10 @@ static void check_eve_flow(struct run *r, const struct conn *c) {
     struct json_object *back = parse_back(r);
     char uid[CONN_UID_LEN];
     conn_uid(c, uid);
-    expect_str(back, "event_type", "flow");
-    expect_str(back, "shakedown.uid", uid);
-    expect_u64(back, "flow.pkts_toserver", c->pkts[0]);
-    expect_u64(back, "flow.bytes_toclient", c->ip_bytes[1]);
+    fuzz_expect_str(back, "event_type", "flow");
+    fuzz_expect_str(back, "shakedown.uid", uid);
+    fuzz_expect_u64(back, "flow.pkts_toserver", c->pkts[0]);
+    fuzz_expect_u64(back, "flow.bytes_toclient", c->ip_bytes[1]);
     json_object_put(back);
 }
 
@@ -258,9 +210,9 @@ static void check_ecs_event(struct run *r, const struct conn *c) {
     struct json_object *back = parse_back(r);
     char uid[CONN_UID_LEN];
     conn_uid(c, uid);
-    expect_str(back, "event.id", uid);
-    expect_u64(back, "source.packets", c->pkts[0]);
-    expect_u64(back, "destination.bytes", c->ip_bytes[1]);
+    fuzz_expect_str(back, "event.id", uid);
+    fuzz_expect_u64(back, "source.packets", c->pkts[0]);
+    fuzz_expect_u64(back, "destination.bytes", c->ip_bytes[1]);
     json_object_put(back);
 }
 
@@ -294,22 +246,22 @@ static void on_interim(void *ctx, const struct conn *c) {
 
 /* An anomaly record read back against its event. */
 static void check_anomaly(struct run *r, struct json_object *o, const struct anomaly_event *ev) {
-    expect_str(o, "type", "anomaly");
+    fuzz_expect_str(o, "type", "anomaly");
     expect_ts(r, o, "ts", ev->ts_ns);
-    expect_u64(o, "frame", ev->frame);
-    expect_str(o, "name", anomaly_name(ev->id));
+    fuzz_expect_u64(o, "frame", ev->frame);
+    fuzz_expect_str(o, "name", anomaly_name(ev->id));
     if (!ev->key) {
         expect_addr(o, ev->id == ANOMALY_PORT_SCAN ? "src_ip" : "dest_ip", ev->host,
                     ev->host_version);
-        expect_u64(o, "count", ev->count);
+        fuzz_expect_u64(o, "count", ev->count);
         return;
     }
     char uid[CONN_UID_LEN];
     conn_uid_make(ev->serial, ev->first_ns, ev->key, uid);
-    expect_str(o, "uid", uid);
+    fuzz_expect_str(o, "uid", uid);
     expect_addr(o, "src_ip", ev->key->addr[ev->orig_side], ev->key->ip_version);
-    expect_u64(o, "src_port", ev->key->port[ev->orig_side]);
-    expect_str(o, "direction", flowtext_direction(ev->dir));
+    fuzz_expect_u64(o, "src_port", ev->key->port[ev->orig_side]);
+    fuzz_expect_str(o, "direction", flowtext_direction(ev->dir));
 }
 
 static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
@@ -323,11 +275,11 @@ static void on_anomaly(void *ctx, const struct anomaly_event *ev) {
     FORMAT(r, r->text, anomaly, ev);
     FORMAT(r, r->eve, anomaly, ev);
     back = parse_back(r);
-    expect_str(back, "anomaly.event", anomaly_name(ev->id));
+    fuzz_expect_str(back, "anomaly.event", anomaly_name(ev->id));
     json_object_put(back);
     FORMAT(r, r->ecs, anomaly, ev);
     back = parse_back(r);
-    expect_str(back, "rule.name", anomaly_name(ev->id));
+    fuzz_expect_str(back, "rule.name", anomaly_name(ev->id));
     json_object_put(back);
 }
 
@@ -400,22 +352,22 @@ static void finish(struct run *r) {
     in.packets = r->stats.read.packets;
     FORMAT(r, r->json, summary, &r->stats, &in, 1, 0.5);
     struct json_object *back = parse_back(r);
-    expect_str(back, "type", "summary");
-    expect_u64(back, "packets", r->stats.read.packets);
-    expect_u64(back, "analysed", r->stats.analysed);
-    expect_u64(back, "checksum_dropped", r->stats.checksum_dropped);
-    expect_u64(back, "connections.total", r->stats.conns.reported);
-    expect_u64(back, "connections.untracked_packets", tc->untracked_packets);
-    expect_str(back, "inputs.0.file", "fuzz"); /* see get(): arrays by index */
+    fuzz_expect_str(back, "type", "summary");
+    fuzz_expect_u64(back, "packets", r->stats.read.packets);
+    fuzz_expect_u64(back, "analysed", r->stats.analysed);
+    fuzz_expect_u64(back, "checksum_dropped", r->stats.checksum_dropped);
+    fuzz_expect_u64(back, "connections.total", r->stats.conns.reported);
+    fuzz_expect_u64(back, "connections.untracked_packets", tc->untracked_packets);
+    fuzz_expect_str(back, "inputs.0.file", "fuzz"); /* see fuzz_json_get(): arrays by index */
     json_object_put(back);
     FORMAT(r, r->text, summary, &r->stats, &in, 1, 0.5);
     FORMAT(r, r->ecs, summary, &r->stats, &in, 1, 0.5);
     back = parse_back(r);
-    expect_u64(back, "shakedown.analysed", r->stats.analysed);
+    fuzz_expect_u64(back, "shakedown.analysed", r->stats.analysed);
     json_object_put(back);
     FORMAT(r, r->eve, summary, &r->stats, &in, 1, 0.5);
     back = parse_back(r);
-    expect_u64(back, "shakedown.packets", r->stats.read.packets);
+    fuzz_expect_u64(back, "shakedown.packets", r->stats.read.packets);
     json_object_put(back);
 
     struct live_stats ls = {.wall_ns = tracker_now(r->tracker),
@@ -425,20 +377,20 @@ static void finish(struct run *r) {
                             .memory_used_bytes = tracker_memory_used(r->tracker)};
     FORMAT(r, r->json, stats, &ls);
     back = parse_back(r);
-    expect_str(back, "type", "stats");
-    expect_u64(back, "packets", ls.packets);
-    expect_u64(back, "connections_reported", ls.connections_reported);
-    expect_u64(back, "memory_reserved_bytes", ls.memory_reserved_bytes);
-    expect_u64(back, "memory_used_bytes", ls.memory_used_bytes);
+    fuzz_expect_str(back, "type", "stats");
+    fuzz_expect_u64(back, "packets", ls.packets);
+    fuzz_expect_u64(back, "connections_reported", ls.connections_reported);
+    fuzz_expect_u64(back, "memory_reserved_bytes", ls.memory_reserved_bytes);
+    fuzz_expect_u64(back, "memory_used_bytes", ls.memory_used_bytes);
     json_object_put(back);
     FORMAT(r, r->text, stats, &ls);
     FORMAT(r, r->ecs, stats, &ls);
     back = parse_back(r);
-    expect_u64(back, "shakedown.packets", ls.packets);
+    fuzz_expect_u64(back, "shakedown.packets", ls.packets);
     json_object_put(back);
     FORMAT(r, r->eve, stats, &ls);
     back = parse_back(r);
-    expect_u64(back, "stats.decoder.pkts", ls.packets);
+    fuzz_expect_u64(back, "stats.decoder.pkts", ls.packets);
     json_object_put(back);
 }
 
