@@ -50,21 +50,26 @@ static void put_strings(struct jsonw *w, const char *key, const char *const *lis
     jsonw_array_end(w);
 }
 
-/* event.type by conn_state, as Elastic's Zeek module maps conn.log. */
+/* event.type by conn_state, as Elastic's Zeek integration sets it for conn.log (elastic/
+ * integrations, packages/zeek, data stream connection, its ingest pipeline's table of states):
+ * S0 and S1 a connection that started, SF one that started and ended, REJ one that was denied;
+ * every other state (S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH) only "info". */
 static const char *const *event_types(enum zeek_conn_state s) {
-    static const char *const conn[] = {"connection", NULL};
+    static const char *const info[] = {"connection", "info", NULL};
     static const char *const start[] = {"connection", "start", NULL};
     static const char *const start_end[] = {"connection", "start", "end", NULL};
     static const char *const denied[] = {"connection", "start", "denied", NULL};
-    const char *name = zeek_conn_state_name(s);
-    if (strcmp(name, "SF") == 0 || strcmp(name, "RSTO") == 0 || strcmp(name, "RSTR") == 0)
+    switch (s) {
+    case ZEEK_S0:
+    case ZEEK_S1:
+        return start;
+    case ZEEK_SF:
         return start_end;
-    if (strcmp(name, "REJ") == 0 || strcmp(name, "RSTOS0") == 0 || strcmp(name, "RSTRH") == 0 ||
-        strcmp(name, "SH") == 0 || strcmp(name, "SHR") == 0)
+    case ZEEK_REJ:
         return denied;
-    if (strcmp(name, "OTH") == 0)
-        return conn;
-    return start; /* S0, S1, S2, S3 */
+    default:
+        return info;
+    }
 }
 
 /* source / destination: an endpoint's address, port and (for connections) what it sent. */
@@ -164,6 +169,8 @@ static void ecs_connection(struct format_ctx *f, const struct conn *c, bool fina
         jsonw_u64(&w, "orig_payload_bytes", c->tcp.ep[0].payload_bytes);
         jsonw_u64(&w, "resp_payload_bytes", c->tcp.ep[1].payload_bytes);
         jsonw_u64(&w, "missed_bytes", c->tcp.ep[0].missed_bytes + c->tcp.ep[1].missed_bytes);
+        format_json_metrics(&w, "orig_metrics", c, 0);
+        format_json_metrics(&w, "resp_metrics", c, 1);
     }
     format_json_anomalies(&w, c, f->opt);
     jsonw_object_end(&w);

@@ -178,7 +178,7 @@ static void put_flow(struct jsonw *w, const struct conn *c) {
     jsonw_object_end(w);
 }
 
-/* shakedown{}: what Suricata's flow record has no field for. */
+/* shakedown{}: what Suricata's flow record has no field for, TCP endpoints' metrics included. */
 static void put_own(struct jsonw *w, const struct conn *c, const char *uid, bool final,
                     const struct record_options *o) {
     char hist[TCP_HISTORY_MAX];
@@ -198,6 +198,8 @@ static void put_own(struct jsonw *w, const struct conn *c, const char *uid, bool
         jsonw_u64(w, "orig_missed_bytes", c->tcp.ep[0].missed_bytes);
         jsonw_u64(w, "resp_missed_bytes", c->tcp.ep[1].missed_bytes);
         jsonw_bool(w, "handshake_completed", c->tcp.handshake_done);
+        format_json_metrics(w, "orig_metrics", c, 0);
+        format_json_metrics(w, "resp_metrics", c, 1);
     }
     format_json_anomalies(w, c, o);
     jsonw_object_end(w);

@@ -126,12 +126,10 @@ static void put_options(struct jsonw *w, const struct tcp_endpoint *x) {
     jsonw_object_end(w);
 }
 
-/* The endpoint's measurements (docs/metrics.md): RTT of its data, throughput over the
- * connection's duration, duplicates, the windows it advertised, its largest segment. */
-static void put_metrics(struct jsonw *w, const struct conn *c, int role) {
+void format_json_metrics(struct jsonw *w, const char *key, const struct conn *c, int role) {
     const struct tcp_endpoint *x = &c->tcp.ep[role];
     const struct tcp_metrics *m = &x->m;
-    jsonw_object_begin(w, "metrics");
+    jsonw_object_begin(w, key);
     jsonw_object_begin(w, "rtt");
     jsonw_u64(w, "samples", m->rtt_count);
     if (m->rtt_count) {
@@ -178,7 +176,7 @@ static void put_endpoint(struct jsonw *w, const char *key, const struct conn *c,
         jsonw_u64(w, "missed_bytes", x->missed_bytes);
         if (x->opt_seen)
             put_options(w, x);
-        put_metrics(w, c, role);
+        format_json_metrics(w, "metrics", c, role);
     }
     jsonw_object_end(w);
 }

@@ -13,6 +13,12 @@
 /* "anomalies": [{name, severity, count, first_ts, direction}, …], and "anomalies_unlisted". */
 void format_json_anomalies(struct jsonw *w, const struct conn *c, const struct record_options *o);
 
+/* key: {rtt, throughput_bytes_per_s, duplicate_acks, …} — the measurements of a TCP
+ * connection's endpoint role (0 originator, 1 responder; docs/metrics.md): RTT of its data,
+ * throughput over the connection's duration, duplicates, the windows it advertised, its largest
+ * segment. */
+void format_json_metrics(struct jsonw *w, const char *key, const struct conn *c, int role);
+
 /* "shakedown": {uid, direction | count, severity, frame[, detail][, folded]} — an anomaly
  * event's facts that a foreign format (EVE, ECS) has no field for; uid is the connection's (""
  * host-level). */

@@ -1,4 +1,5 @@
-/* netout: HOST:PORT targets, connections with a time limit, whole writes, backoff. */
+/* netout: HOST:PORT targets, connections with a time limit, whole writes, records as messages,
+ * backoff. */
 #define _DEFAULT_SOURCE 1 /* struct addrinfo, getaddrinfo */
 #include "netout.h"
 
@@ -93,7 +94,8 @@ int netout_connect(const struct netout_endpoint *e, int socktype, int timeout_ms
     return fd;
 }
 
-bool netout_send_all(int fd, const char *buf, size_t len) {
+bool netout_send_all(int fd, const char *buf, size_t len, size_t *sent) {
+    *sent = 0;
     while (len > 0) {
         ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -102,8 +104,21 @@ bool netout_send_all(int fd, const char *buf, size_t len) {
             return false;
         buf += n;
         len -= (size_t)n;
+        *sent += (size_t)n;
     }
     return true;
+}
+
+size_t netout_message(const char **buf, size_t len) {
+    const char *p = *buf, *end = p + len;
+    while (p < end && *p == '#') {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    *buf = p;
+    if (p < end && end[-1] == '\n')
+        end--;
+    return (size_t)(end - p);
 }
 
 bool netout_peer_closed(int fd) {
@@ -114,14 +129,14 @@ bool netout_peer_closed(int fd) {
 
 enum { BACKOFF_FIRST_NS = 100000000, BACKOFF_MAX_NS = 1000000000 };
 
-static int64_t now_ns(void) {
+int64_t netout_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 bool netout_link_may_try(const struct netout_link *l) {
-    int64_t left = l->delay_ns ? l->next_ns - now_ns() : 0;
+    int64_t left = l->delay_ns ? l->next_ns - netout_now_ns() : 0;
     if (left <= 0)
         return true;
     if (l->live)
@@ -136,7 +151,7 @@ void netout_link_try_failed(struct netout_link *l) {
     l->delay_ns = l->delay_ns ? l->delay_ns * 2 : BACKOFF_FIRST_NS;
     if (l->delay_ns > BACKOFF_MAX_NS)
         l->delay_ns = BACKOFF_MAX_NS;
-    l->next_ns = now_ns() + l->delay_ns;
+    l->next_ns = netout_now_ns() + l->delay_ns;
 }
 
 void netout_link_up(struct netout_link *l) {

@@ -1,6 +1,6 @@
 /* netout: what the network transports (syslog, Redis) share — a HOST:PORT target from the -o
- * URL, TCP connections with a time limit, whole writes, and the backoff between attempts to
- * reach a receiver that is down. */
+ * URL, TCP connections with a time limit, whole writes, a record as a message, and the backoff
+ * between attempts to reach a receiver that is down. */
 #ifndef SHAKEDOWN_NETOUT_H
 #define SHAKEDOWN_NETOUT_H
 
@@ -25,8 +25,15 @@ int netout_connect(const struct netout_endpoint *e, int socktype, int timeout_ms
                    size_t errlen);
 
 /* Writes all of buf (MSG_NOSIGNAL: a vanished receiver is EPIPE, not a signal); false (errno
- * set) if the connection failed on the way. */
-bool netout_send_all(int fd, const char *buf, size_t len);
+ * set) if the connection failed on the way. *sent: how many bytes the kernel took. */
+bool netout_send_all(int fd, const char *buf, size_t len, size_t *sent);
+
+/* A record as a message transport sends it, one record a message: *buf is moved past the lines
+ * at its start that begin with '#' (-F zeek's header: #separator, #fields, #types …, or its
+ * #close), and the length left, without the record's newline, is returned (0: nothing to send).
+ * Those lines describe a log file, and a file reader (bro-cut) needs them; a message stands
+ * alone, and a consumer that starts reading later would never see them. */
+size_t netout_message(const char **buf, size_t len);
 
 /* True if a connection whose peer never sends anything has been closed by it (EOF or an error
  * waiting to be read): a write into it would be taken by the kernel and lost. */
@@ -46,6 +53,9 @@ struct netout_link {
     int64_t delay_ns;   /* the backoff after the last failed attempt (0: none failed) */
     int64_t next_ns;    /* CLOCK_MONOTONIC: no attempt before this */
 };
+
+/* CLOCK_MONOTONIC in ns (backoff and batch deadlines). */
+int64_t netout_now_ns(void);
 
 /* Whether to attempt a connection now (reading files: after sleeping until it is due). */
 bool netout_link_may_try(const struct netout_link *l);

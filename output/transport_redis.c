@@ -5,15 +5,18 @@
  * With a password, every connection starts with AUTH [USER] PASSWORD (Redis 6 ACL users, or
  * requirepass); the password never appears in a message (the target is shown with *** for it).
  * list: RPUSH KEY record (the default; consumers pop the oldest first); publish: PUBLISH KEY
- * record; xadd: XADD KEY [MAXLEN ~ N] * record RECORD.
+ * record; xadd: XADD KEY MAXLEN ~ N * record RECORD, N 100000 unless maxlen= says otherwise
+ * (maxlen=0: no limit), so that a stream nobody trims cannot fill the server's memory.
  *
  * Records are pipelined in batches: commands are queued and their replies read together, when
  * BATCH records are waiting, when the writer thread has nothing more for now (flush), for stats
- * and summary records, and at close; live, each record is sent at once. A batch is kept until
+ * and summary records, and at close; live also when the batch's first record has waited
+ * LIVE_WAIT_MS (a busy writer that is never idle holds no record longer). A batch is kept until
  * every reply is read, so a connection lost on the way is opened again (with backoff) and the
  * unanswered rest is sent again: reading files, shakedown waits for the server and nothing is
  * lost; live, what cannot be sent at once is dropped and counted (transport.lost). A record the
- * server refuses (an error reply: out of memory) is counted lost too. */
+ * server refuses (an error reply: out of memory) is counted lost too. -F zeek's '#' lines (a
+ * file's header and #close) are not sent (netout_message). */
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -27,6 +30,12 @@
 
 enum { BATCH = 256 };
 
+/* Live, the longest a record waits in its batch for the records after it. */
+#define LIVE_WAIT_MS 10
+
+/* XADD's MAXLEN ~ N unless the URL's maxlen= says otherwise. */
+#define XADD_MAXLEN_DEFAULT "100000"
+
 enum redis_mode { REDIS_LIST, REDIS_PUBLISH, REDIS_XADD };
 
 struct redis_out {
@@ -35,11 +44,13 @@ struct redis_out {
     char shown[1024];              /* the target as messages show it: the password as *** */
     char key[512];
     enum redis_mode mode;
-    char maxlen[24]; /* xadd: MAXLEN ~ this ("": no limit) */
+    char maxlen[24];   /* xadd: MAXLEN ~ this ("": no limit) */
+    bool maxlen_given; /* maxlen= was in the URL */
     redisContext *ctx;
     struct outbuf data;    /* the batch's records, back to back */
     size_t off[BATCH + 1]; /* record i is data[off[i], off[i + 1]) */
     size_t n;              /* records in the batch */
+    int64_t first_ns;      /* CLOCK_MONOTONIC: when the batch's first record came */
     struct netout_link link;
     bool error_reported; /* an error reply was reported (later ones are only counted) */
 };
@@ -86,10 +97,14 @@ static bool parse_param(struct redis_out *ro, const char *p, size_t len, char *e
     else if (len == 9 && memcmp(p, "mode=xadd", 9) == 0)
         ro->mode = REDIS_XADD;
     else if (len > 7 && len - 7 < sizeof ro->maxlen && memcmp(p, "maxlen=", 7) == 0 &&
-             strspn(p + 7, "0123456789") >= len - 7)
+             strspn(p + 7, "0123456789") >= len - 7) {
         memcpy(ro->maxlen, p + 7, len - 7);
-    else if (len > 9 && memcmp(p, "password=", 9) == 0 &&
-             url_decode(ro->password, sizeof ro->password, p + 9, len - 9))
+        ro->maxlen[len - 7] = '\0';
+        if (strspn(ro->maxlen, "0") == len - 7) /* maxlen=0: no limit */
+            ro->maxlen[0] = '\0';
+        ro->maxlen_given = true;
+    } else if (len > 9 && memcmp(p, "password=", 9) == 0 &&
+               url_decode(ro->password, sizeof ro->password, p + 9, len - 9))
         return true;
     else if (len > 5 && memcmp(p, "user=", 5) == 0 &&
              url_decode(ro->user, sizeof ro->user, p + 5, len - 5))
@@ -176,10 +191,12 @@ static bool parse_url(struct redis_out *ro, const char *url, struct secret_span 
             return false;
         p = amp ? amp + 1 : NULL;
     }
-    if (ro->maxlen[0] && ro->mode != REDIS_XADD) {
+    if (ro->maxlen_given && ro->mode != REDIS_XADD) {
         snprintf(err, errlen, "maxlen=N goes with mode=xadd");
         return false;
     }
+    if (!ro->maxlen_given && ro->mode == REDIS_XADD)
+        strcpy(ro->maxlen, XADD_MAXLEN_DEFAULT);
     if (ro->user[0] && !ro->password[0]) {
         snprintf(err, errlen, "user=U goes with a password");
         return false;
@@ -374,10 +391,24 @@ static void redis_deliver(struct transport *t, struct redis_out *ro) {
     outbuf_reset(&ro->data);
 }
 
+/* Whether the batch goes now: full, a stats or summary record (each a moment worth seeing at
+ * once), or live, its first record has waited long enough. */
+static bool batch_due(const struct transport *t, const struct redis_out *ro) {
+    enum transport_record_kind kind = t->record.kind;
+    if (ro->n == BATCH || kind == TRANSPORT_RECORD_STATS || kind == TRANSPORT_RECORD_SUMMARY)
+        return true;
+    return t->opt.live && netout_now_ns() - ro->first_ns >= (int64_t)LIVE_WAIT_MS * 1000000;
+}
+
+/* One record a batch entry; a record that is only a log file's '#' lines (-F zeek's #close)
+ * sends nothing. */
 static bool redis_write(struct transport *t, const char *buf, size_t len) {
     struct redis_out *ro = t->own;
-    if (len > 0 && buf[len - 1] == '\n')
-        len--;
+    len = netout_message(&buf, len);
+    if (len == 0)
+        return true;
+    if (ro->n == 0 && t->opt.live)
+        ro->first_ns = netout_now_ns();
     outbuf_append(&ro->data, buf, len);
     if (outbuf_failed(&ro->data)) {
         ro->data.len = ro->off[ro->n];
@@ -387,9 +418,7 @@ static bool redis_write(struct transport *t, const char *buf, size_t len) {
     }
     ro->off[++ro->n] = ro->data.len;
     t->bytes += len;
-    enum transport_record_kind kind = t->record.kind;
-    if (ro->n == BATCH || t->opt.live || kind == TRANSPORT_RECORD_STATS ||
-        kind == TRANSPORT_RECORD_SUMMARY)
+    if (batch_due(t, ro))
         redis_deliver(t, ro);
     return true;
 }

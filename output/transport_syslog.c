@@ -7,12 +7,19 @@
  * type and PRI = facility * 8 + severity (the facility from --syslog-facility, local5 unless
  * told; the severity from an anomaly's: docs/shakedown.1). A receiver that is down or goes away
  * is reached again with backoff: reading files, shakedown waits for it (nothing is dropped);
- * live, the records meanwhile are dropped and counted. */
+ * live, the records meanwhile are dropped and counted. Over UDP the only sign of a receiver that
+ * is not there is its host's refusal (ICMP port unreachable): looked for at start (a probe) and
+ * after every datagram. Over TCP, what a connection given up on still held unacknowledged is
+ * counted lost. -F zeek's '#' lines (a file's header and #close) are not sent. */
 #define _DEFAULT_SOURCE 1 /* gethostname, struct sockaddr_un */
 #include <errno.h>
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -74,6 +81,45 @@ static const char *msgid_of(const struct transport_record *r) {
     return "connection";
 }
 
+/* ---- what a TCP connection holds back ------------------------------------------------------ */
+
+/* The sizes of the last messages sent whole on the current TCP connection, newest last. When
+ * shakedown gives a connection up, the bytes its socket still holds unacknowledged (SIOCOUTQ)
+ * never reach the receiver; they are mapped back to the messages they belong to, which are
+ * counted lost (dropped) instead of written. The ring covers a socket buffer of many megabytes of
+ * records; unacknowledged bytes beyond it (older messages) are counted at the mean size of the
+ * messages it holds, rounded up. */
+enum { SENT_RING = 16384 };
+
+struct sent_ring {
+    uint32_t size[SENT_RING];
+    uint64_t n;     /* messages sent whole on this connection; the ring holds the last ones */
+    uint64_t bytes; /* the sum of the sizes the ring holds */
+};
+
+static void sent_push(struct sent_ring *r, size_t len) {
+    size_t i = (size_t)(r->n % SENT_RING);
+    if (r->n >= SENT_RING)
+        r->bytes -= r->size[i];
+    r->size[i] = len < UINT32_MAX ? (uint32_t)len : UINT32_MAX;
+    r->bytes += r->size[i];
+    r->n++;
+}
+
+/* How many of the messages sent whole have a byte among the last `unacked` of the stream. */
+static uint64_t sent_unacked(const struct sent_ring *r, uint64_t unacked) {
+    uint64_t held = r->n < SENT_RING ? r->n : SENT_RING, count = 0;
+    for (; count < held && unacked > 0; count++) {
+        uint32_t size = r->size[(r->n - 1 - count) % SENT_RING];
+        unacked -= size < unacked ? size : unacked;
+    }
+    if (unacked > 0 && held == SENT_RING) { /* older than the ring: at the mean size */
+        uint64_t mean = r->bytes / held ? r->bytes / held : 1;
+        count += (unacked + mean - 1) / mean;
+    }
+    return count < r->n ? count : r->n;
+}
+
 /* ---- the target ----------------------------------------------------------------------------- */
 
 enum syslog_mode { SYSLOG_LOCAL, SYSLOG_UDP, SYSLOG_TCP };
@@ -88,6 +134,9 @@ struct syslog_out {
     char hostname[256];
     struct outbuf msg; /* the message being sent, with its frame */
     struct netout_link link;
+    struct sent_ring *sent; /* TCP: what the connection carried */
+    bool refusing;          /* UDP: the receiver refused the last datagram */
+    uint64_t datagrams;     /* UDP: datagrams sent (a refusal found later is one of theirs) */
 };
 
 static bool syslog_accepts(const struct transport_options *opt) {
@@ -126,6 +175,38 @@ static bool parse_target(struct syslog_out *so, const char *p, char *err, size_t
  * to again (as Redis's one-second reply timeout does). */
 #define SYSLOG_LIVE_SEND_TIMEOUT_S 1
 
+/* How long shakedown listens at start for a UDP receiver's refusal of its probe: an ICMP port
+ * unreachable is there at once from the same host, within a round trip across a network. */
+#define SYSLOG_UDP_PROBE_MS 100
+
+/* An error waiting on the socket (an ICMP refusal of a datagram sent earlier), cleared; 0 if
+ * none. */
+static int pending_error(int fd) {
+    int e = 0;
+    socklen_t len = sizeof e;
+    return getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0 ? e : errno;
+}
+
+/* A UDP receiver that is there does not answer: one that is not refuses. At start, an empty
+ * datagram (no message: rsyslog, for one, takes it for nothing) and a moment to hear a refusal
+ * of it; false with the reason in err. */
+static bool udp_probe(int fd, char *err, size_t errlen) {
+    int e = 0;
+    if (send(fd, "", 0, MSG_NOSIGNAL) < 0) {
+        e = errno;
+    } else {
+        struct pollfd p = {.fd = fd, .events = 0}; /* POLLERR comes whatever is asked */
+        int n;
+        do
+            n = poll(&p, 1, SYSLOG_UDP_PROBE_MS);
+        while (n < 0 && errno == EINTR);
+        e = n > 0 ? pending_error(fd) : 0;
+    }
+    if (e)
+        snprintf(err, errlen, "%s", strerror(e));
+    return e == 0;
+}
+
 /* A connected socket to the receiver into so->fd; false with the reason in err. */
 static bool syslog_connect(struct syslog_out *so, bool live, int timeout_ms, char *err,
                            size_t errlen) {
@@ -136,6 +217,8 @@ static bool syslog_connect(struct syslog_out *so, bool live, int timeout_ms, cha
             struct timeval tv = {SYSLOG_LIVE_SEND_TIMEOUT_S, 0};
             setsockopt(so->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         }
+        if (so->sent)
+            so->sent->n = so->sent->bytes = 0;
         return so->fd >= 0;
     }
     so->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -154,15 +237,34 @@ static void syslog_disconnect(struct syslog_out *so) {
     so->fd = -1;
 }
 
-static bool syslog_open(struct transport *t, char *err, size_t errlen) {
+/* Gives the TCP connection up after a failure. What its socket still holds unacknowledged, less
+ * the `partial` bytes of the message being sent (sent again, or dropped, by the caller), never
+ * reaches the receiver: the connection is reset rather than closed, so that the kernel does not
+ * deliver it later either, and the messages it carries are counted lost. */
+static void syslog_abandon(struct transport *t, struct syslog_out *so, size_t partial) {
+    int unacked = 0;
+    if (so->mode == SYSLOG_TCP && so->fd >= 0 && ioctl(so->fd, SIOCOUTQ, &unacked) == 0 &&
+        unacked > 0) {
+        uint64_t bytes = (uint64_t)unacked;
+        t->lost += sent_unacked(so->sent, bytes > partial ? bytes - partial : 0);
+        struct linger reset = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(so->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    }
+    syslog_disconnect(so);
+}
+
+/* The syslog_out for opt's target, its first connection made (UDP: not refused); NULL with the
+ * reason in err. */
+static struct syslog_out *syslog_start(const struct transport_options *opt, char *err,
+                                       size_t errlen) {
     struct syslog_out *so = calloc(1, sizeof *so);
     if (!so) {
         snprintf(err, errlen, "out of memory");
-        return false;
+        return NULL;
     }
     so->fd = -1;
-    so->facility = t->opt.syslog_facility ? transport_syslog_facility(t->opt.syslog_facility)
-                                          : FACILITY_DEFAULT;
+    so->facility =
+        opt->syslog_facility ? transport_syslog_facility(opt->syslog_facility) : FACILITY_DEFAULT;
     so->pid = (long)getpid();
     if (gethostname(so->hostname, sizeof so->hostname - 1) != 0 || !so->hostname[0])
         strcpy(so->hostname, "-");
@@ -170,25 +272,32 @@ static bool syslog_open(struct transport *t, char *err, size_t errlen) {
         if (*c <= ' ' || *c > '~')
             *c = '-';
     so->link =
-        (struct netout_link){.what = "syslog receiver", .target = t->opt.path, .live = t->opt.live};
+        (struct netout_link){.what = "syslog receiver", .target = opt->path, .live = opt->live};
     char why[256];
     if (so->facility < 0) {
-        snprintf(err, errlen, "unknown syslog facility '%s'", t->opt.syslog_facility);
-    } else if (parse_target(so, t->opt.path, why, sizeof why)) {
-        if (syslog_connect(so, t->opt.live, 5000, why, sizeof why)) {
-            t->own = so;
-            return true;
-        }
-        if (so->mode == SYSLOG_LOCAL)
-            snprintf(err, errlen, "cannot reach the local syslog socket %s: %s", so->local.sun_path,
-                     why);
-        else
-            snprintf(err, errlen, "cannot reach the syslog receiver %s: %s", t->opt.path, why);
+        snprintf(err, errlen, "unknown syslog facility '%s'", opt->syslog_facility);
+    } else if (!parse_target(so, opt->path, why, sizeof why)) {
+        snprintf(err, errlen, "-o %s: %s", opt->path, why);
+    } else if (so->mode == SYSLOG_TCP && !(so->sent = calloc(1, sizeof *so->sent))) {
+        snprintf(err, errlen, "out of memory");
+    } else if (syslog_connect(so, opt->live, 5000, why, sizeof why) &&
+               (so->mode != SYSLOG_UDP || udp_probe(so->fd, why, sizeof why))) {
+        return so;
+    } else if (so->mode == SYSLOG_LOCAL) {
+        snprintf(err, errlen, "cannot reach the local syslog socket %s: %s", so->local.sun_path,
+                 why);
     } else {
-        snprintf(err, errlen, "-o %s: %s", t->opt.path, why);
+        snprintf(err, errlen, "cannot reach the syslog receiver %s: %s", opt->path, why);
     }
+    syslog_disconnect(so);
+    free(so->sent);
     free(so);
-    return false;
+    return NULL;
+}
+
+static bool syslog_open(struct transport *t, char *err, size_t errlen) {
+    t->own = syslog_start(&t->opt, err, errlen);
+    return t->own != NULL;
 }
 
 /* ---- messages ------------------------------------------------------------------------------- */
@@ -231,16 +340,74 @@ static bool retryable(int e) {
            e == EAGAIN || e == ENOBUFS;
 }
 
+/* ---- UDP ------------------------------------------------------------------------------------ */
+
+/* One datagram, and a look for its refusal right after: from the same host the ICMP error is
+ * there by the time send returns; across a network it comes a round trip later, and is found
+ * after a later datagram or fails that one's send. Returns 0, or the error: the receiver
+ * refuses or cannot be reached (retryable), or the datagram can never be sent (EMSGSIZE). A
+ * refusal that failed the send is an earlier datagram's: that one is counted lost. */
+static int udp_send(struct transport *t, struct syslog_out *so) {
+    if (send(so->fd, so->msg.data, so->msg.len, MSG_NOSIGNAL) >= 0)
+        return pending_error(so->fd);
+    int e = errno;
+    if (e == ECONNREFUSED && so->datagrams > 0)
+        t->lost++;
+    return e;
+}
+
+/* Reading files, a refused datagram is sent again (with backoff) until one is not refused;
+ * live, it is dropped, and so are the records after it until the next attempt is due. */
+static bool udp_write(struct transport *t, struct syslog_out *so) {
+    for (;;) {
+        if (so->refusing && !netout_link_may_try(&so->link)) {
+            errno = ENOTCONN;
+            return false;
+        }
+        int e = udp_send(t, so);
+        if (e == 0) {
+            if (so->refusing)
+                netout_link_up(&so->link);
+            so->refusing = false;
+            netout_link_worked(&so->link);
+            so->datagrams++;
+            t->bytes += so->msg.len;
+            return true;
+        }
+        if (!retryable(e)) {
+            errno = e;
+            return false;
+        }
+        if (so->refusing)
+            netout_link_try_failed(&so->link);
+        else
+            netout_link_lost(&so->link, strerror(e));
+        so->refusing = true;
+        if (t->opt.live) {
+            errno = ENOTCONN; /* dropped, as for a TCP receiver that is down */
+            return false;
+        }
+    }
+}
+
+/* ---- TCP and the local socket --------------------------------------------------------------- */
+
 /* One attempt at sending the message on the connection there is; false (errno set) if it was
- * not sent. A TCP receiver never speaks, so a readable socket means it has gone: writing into
- * it would hand the message to a connection nobody reads. */
-static bool syslog_send(struct syslog_out *so) {
+ * not sent, *partial: the bytes of it the kernel took. A TCP receiver never speaks, so a
+ * readable socket means it has gone: writing into it would hand the message to a connection
+ * nobody reads. */
+static bool syslog_send(struct syslog_out *so, size_t *partial) {
+    *partial = 0;
     if (so->mode == SYSLOG_TCP && netout_peer_closed(so->fd)) {
         errno = ECONNRESET;
         return false;
     }
-    if (so->mode == SYSLOG_TCP)
-        return netout_send_all(so->fd, so->msg.data, so->msg.len);
+    if (so->mode == SYSLOG_TCP) {
+        bool sent = netout_send_all(so->fd, so->msg.data, so->msg.len, partial);
+        if (sent)
+            sent_push(so->sent, so->msg.len);
+        return sent;
+    }
     ssize_t n = send(so->fd, so->msg.data, so->msg.len, MSG_NOSIGNAL);
     return n >= 0 && (size_t)n == so->msg.len;
 }
@@ -260,15 +427,7 @@ static bool syslog_reconnect(struct transport *t, struct syslog_out *so) {
 
 /* Reading files, tries until the message is sent; live, gives up (the record is lost) when the
  * receiver cannot be reached at once. */
-static bool syslog_write(struct transport *t, const char *buf, size_t len) {
-    struct syslog_out *so = t->own;
-    if (len > 0 && buf[len - 1] == '\n')
-        len--;
-    syslog_format(so, &t->record, buf, len);
-    if (outbuf_failed(&so->msg)) {
-        errno = ENOMEM;
-        return false;
-    }
+static bool stream_write(struct transport *t, struct syslog_out *so) {
     for (int attempt = 0;; attempt++) {
         if (so->fd < 0 && !syslog_reconnect(t, so)) {
             if (t->opt.live) {
@@ -277,15 +436,16 @@ static bool syslog_write(struct transport *t, const char *buf, size_t len) {
             }
             continue;
         }
-        if (syslog_send(so)) {
+        size_t partial;
+        if (syslog_send(so, &partial)) {
             netout_link_worked(&so->link);
             t->bytes += so->msg.len;
             return true;
         }
         int e = errno;
-        if (!retryable(e)) /* EMSGSIZE: this record can never be sent as one datagram */
+        if (!retryable(e))
             return false;
-        syslog_disconnect(so);
+        syslog_abandon(t, so, partial);
         netout_link_lost(&so->link, strerror(e));
         if (t->opt.live && attempt > 0) {
             errno = ENOTCONN; /* the receiver, not the output, is gone: dropped (EPIPE here
@@ -295,10 +455,26 @@ static bool syslog_write(struct transport *t, const char *buf, size_t len) {
     }
 }
 
+/* One record a message; a record that is only a log file's '#' lines (-F zeek's #close) sends
+ * nothing (netout_message). */
+static bool syslog_write(struct transport *t, const char *buf, size_t len) {
+    struct syslog_out *so = t->own;
+    len = netout_message(&buf, len);
+    if (len == 0)
+        return true;
+    syslog_format(so, &t->record, buf, len);
+    if (outbuf_failed(&so->msg)) {
+        errno = ENOMEM;
+        return false;
+    }
+    return so->mode == SYSLOG_UDP ? udp_write(t, so) : stream_write(t, so);
+}
+
 static bool syslog_close(struct transport *t) {
     struct syslog_out *so = t->own;
     syslog_disconnect(so);
     outbuf_free(&so->msg);
+    free(so->sent);
     free(so);
     t->own = NULL;
     return true;

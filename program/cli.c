@@ -473,7 +473,8 @@ static const struct cli_option option_table[] = {
      "syslog://HOST:PORT (UDP) or syslog+tcp://HOST:PORT (RFC 5424,\n"
      "octet-counted); syslog (the local /dev/log) or syslog:///PATH;\n"
      "redis://[[USER]:PASSWORD@]HOST:PORT/KEY[?mode=list|publish|\n"
-     "xadd[&maxlen=N][&password=P]] (AUTH with the password).\n"
+     "xadd[&maxlen=N][&password=P]] (AUTH with the password; xadd\n"
+     "keeps about N entries, 100000 unless given, 0: no limit).\n"
      "Repeat to write every record to several outputs.",
      set_output},
     {"syslog-facility", 0, "NAME", "facility of syslog messages (default local5)",

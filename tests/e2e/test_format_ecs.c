@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "capwrite.h"
+#include "format_helpers.h"
 #include "pktbuild.h"
 #include "run.h"
 #include "samples.h"
@@ -110,6 +111,112 @@ Test(ecs, standard_exchange_mapping) {
     expect_str(d, "network.community_id", "1:1m1W/WLkzBYWJoj/5SpV8lAVCaE=");
     expect_str(d, "shakedown.conn_state", "SF");
     json_object_put(d);
+    run_result_free(&r);
+}
+
+/* One connection of each of Zeek's 13 conn_states in one capture, 10.0.0.1:PORT → 10.0.0.2:80
+ * one after the other, each scripted as test_conn_state.c and test_conn_close.c script (and
+ * reason) that state. event.type is what the ingest pipeline of Elastic's Zeek integration
+ * (elastic/integrations, packages/zeek, data stream connection) sets for conn_state: S0 and S1
+ * [connection, start], SF [connection, start, end], REJ [connection, start, denied], and every
+ * other state [connection, info]. */
+static const struct {
+    const char *state;
+    uint16_t port;
+    const char *types; /* event.type, joined by commas */
+} conn_states[] = {
+    {"S0", 50100, "connection,start"},     {"S1", 50101, "connection,start"},
+    {"SF", 50102, "connection,start,end"}, {"REJ", 50103, "connection,start,denied"},
+    {"S2", 50104, "connection,info"},      {"S3", 50105, "connection,info"},
+    {"RSTO", 50106, "connection,info"},    {"RSTR", 50107, "connection,info"},
+    {"RSTOS0", 50108, "connection,info"},  {"RSTRH", 50109, "connection,info"},
+    {"SH", 50110, "connection,info"},      {"SHR", 50111, "connection,info"},
+    {"OTH", 50112, "connection,info"},
+};
+
+/* The frames that make conn_states[i]'s connection. */
+static bool script_state(struct session *s, size_t i) {
+    const char *st = conn_states[i].state;
+    enum session_side C = SESSION_CLIENT, S = SESSION_SERVER;
+    if (!strcmp(st, "S0")) /* a SYN, no reply */
+        return session_syn(s);
+    if (!strcmp(st, "S1")) /* SYN, SYN/ACK */
+        return session_syn(s) && session_syn_ack(s);
+    if (!strcmp(st, "REJ")) /* SYN, the server's RST|ACK */
+        return session_syn(s) && session_write_segment(s, S, PB_RST | PB_ACK, 0, CISN + 1, 0);
+    if (!strcmp(st, "RSTOS0")) /* SYN, then the client's RST before any answer */
+        return session_syn(s) && session_write_segment(s, C, PB_RST, CISN + 1, 0, 0);
+    if (!strcmp(st, "RSTRH")) /* a lone RST|ACK from the server's port */
+        return session_rst(s, S);
+    if (!strcmp(st, "SH")) /* SYN, then the client's FIN, no reply */
+        return session_syn(s) && session_write_segment(s, C, PB_FIN, CISN + 1, 0, 0);
+    if (!strcmp(st, "SHR")) /* the server's SYN/ACK and FIN|ACK, nothing from the client */
+        return session_write_segment(s, S, PB_SYN | PB_ACK, SISN, CISN + 1, 0) &&
+               session_write_segment(s, S, PB_FIN | PB_ACK, SISN + 1, CISN + 1, 0);
+    if (!strcmp(st, "OTH")) /* a lone data segment, mid-stream */
+        return session_data(s, C, 10);
+    bool ok = session_handshake(s) && session_data(s, C, 100); /* established, data */
+    if (!strcmp(st, "RSTR"))
+        return ok && session_rst(s, S);
+    ok = ok && session_ack(s, S);
+    if (!strcmp(st, "RSTO"))
+        return ok && session_rst(s, C);
+    if (!strcmp(st, "SF"))
+        return ok && session_close(s, C);
+    ok = ok && session_data(s, S, 200) && session_ack(s, C);
+    if (!strcmp(st, "S2")) /* the client's FIN, unanswered */
+        return ok && session_segment(s, C, PB_FIN | PB_ACK, 0);
+    /* S3: the server's FIN, acknowledged, no FIN from the client */
+    return ok && session_segment(s, S, PB_FIN | PB_ACK, 0) && session_ack(s, C);
+}
+
+/* event.type as one string, its members joined by commas. */
+static void joined(struct json_object *array, char *out, size_t len) {
+    out[0] = '\0';
+    for (size_t k = 0; array && k < json_object_array_length(array); k++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", k ? "," : "",
+                 json_object_get_string(json_object_array_get_idx(array, k)));
+    }
+}
+
+Test(ecs, event_type_of_every_conn_state_as_elastic_maps_it) {
+    struct cap c;
+    size_t n = sizeof conn_states / sizeof conn_states[0];
+    cap_open(&c, "states.pcap");
+    for (size_t i = 0; i < n; i++) {
+        struct session s;
+        struct pb_frame tmpl = pb_tcp4();
+        tmpl.sport = conn_states[i].port;
+        tmpl.dport = strcmp(conn_states[i].state, "OTH") ? 80 : 443;
+        session_init(&s, c.w, &c.clock, &tmpl, CISN, SISN);
+        cr_assert(script_state(&s, i), "%s", conn_states[i].state);
+    }
+    cap_close(&c);
+    struct run_result r = run_ecs(c.path);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *d = find_doc(r.out, "shakedown.conn_state", conn_states[i].state);
+        cr_assert_not_null(d, "no %s connection:\n%s", conn_states[i].state, r.out);
+        char types[128];
+        joined(json_at(d, "event.type"), types, sizeof types);
+        cr_expect_str_eq(types, conn_states[i].types, "%s: event.type [%s], want [%s]",
+                         conn_states[i].state, types, conn_states[i].types);
+        expect_int(d, "source.port", conn_states[i].port);
+        json_object_put(d);
+    }
+    expect_ecs_fields(r.out);
+    run_result_free(&r);
+}
+
+/* format_helpers.c's capture: the endpoints' metrics under shakedown.orig_metrics and
+ * shakedown.resp_metrics, as -F json has them under orig.metrics and resp.metrics. */
+Test(ecs, connection_carries_endpoint_metrics) {
+    struct run_result r = run_ecs(metrics_capture());
+    struct json_object *d = find_doc(r.out, "event.dataset", "shakedown.connection");
+    cr_assert_not_null(d, "%s", r.out);
+    expect_capture_metrics(d, "shakedown.orig_metrics", "shakedown.resp_metrics");
+    json_object_put(d);
+    expect_ecs_fields(r.out);
     run_result_free(&r);
 }
 

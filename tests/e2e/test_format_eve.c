@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "capwrite.h"
+#include "format_helpers.h"
 #include "pktbuild.h"
 #include "run.h"
 #include "samples.h"
@@ -164,6 +165,21 @@ Test(eve, anomaly_event_names_its_flow) {
     expect_int(anomaly, "src_port", 51070);
     /* frame 4, 10 ms apart from T0 */
     expect_str(anomaly, "timestamp", "2024-01-01T00:00:00.030000+0000");
+    for (int i = 0; i < n; i++)
+        json_object_put(recs[i]);
+    run_result_free(&r);
+}
+
+/* format_helpers.c's capture: the endpoints' metrics under shakedown.orig_metrics and
+ * shakedown.resp_metrics of the flow event, as -F json has them under orig.metrics and
+ * resp.metrics. */
+Test(eve, flow_carries_endpoint_metrics) {
+    struct run_result r = run_eve(metrics_capture());
+    struct json_object *recs[8];
+    int n = parse_lines(r.out, recs, 8);
+    cr_assert_eq(n, 2, "one flow event and the closing stats event");
+    expect_str(recs[0], "event_type", "flow");
+    expect_capture_metrics(recs[0], "shakedown.orig_metrics", "shakedown.resp_metrics");
     for (int i = 0; i < n; i++)
         json_object_put(recs[i]);
     run_result_free(&r);

@@ -6,8 +6,10 @@ directory), and a capture of 300 clean connections plus anomalies of every sever
 (receivers.py). Each record must arrive exactly once, in order, byte for byte the line
 `-F json` writes (without its newline):
   * mode=list (the default): LRANGE KEY 0 -1;
-  * mode=xadd: XRANGE KEY - + (field "record"); with maxlen=10 the stream is trimmed (~: whole
-    nodes, so it keeps at least 10 and fewer than all) and ends with the last records;
+  * mode=xadd: XRANGE KEY - + (field "record"), each XADD with MAXLEN ~ 100000 unless told (a
+    MONITOR client sees the commands); with maxlen=10 the stream is trimmed (~: whole nodes, so
+    it keeps at least 10 and fewer than all) and ends with the last records; maxlen=0: XADD
+    without MAXLEN, every record kept;
   * mode=publish: a subscriber on KEY receives every record;
   * the server killed and restarted mid-run: shakedown reads the capture from a pipe; after the
     first half its records are all in the list (batches are flushed when the writer goes idle),
@@ -15,6 +17,14 @@ directory), and a capture of 300 clean connections plus anomalies of every sever
     down, it is started again: shakedown waits and reconnects (stderr says so), exits 0, and
     the saved list plus the new one are the reference, none lost (no records_lost), none twice;
   * a server that is not there at start: exit status 2 and one line naming the target;
+  * -F zeek: each entry is one conn.log row, the TSV header and #close left out (they describe a
+    file: a message stands alone), the rows those of -F zeek to a file;
+  * live (-i lo, as root), beside a file output: a record is in Redis within a second though no
+    record comes after it (a batch goes when the writer is idle, or 10 ms after its first
+    record); SIGINT with OPEN connections held open makes their final records come in one
+    burst, which goes in pipelined batches: Redis reads them in far fewer reads than records
+    (INFO stats total_reads_processed; one round trip per record before); the list is the file
+    output's lines, in order.
   * AUTH: a second redis-server with requirepass and an ACL user of its own: the records arrive
     with the password in the URL (redis://:PASSWORD@..., percent-encoded), as ?password=, and
     as an ACL user (redis://USER:PASSWORD@...); a wrong password, or none, is exit status 2 at
@@ -22,7 +32,10 @@ directory), and a capture of 300 clean connections plus anomalies of every sever
 """
 
 import argparse
+import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -32,9 +45,11 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livecommon as lc  # noqa: E402
 import receivers as rc  # noqa: E402
+import traffic  # noqa: E402
 
 NAME = "live_redis"
 CONNECTIONS = 300
+OPEN = 300  # live: connections held open until SIGINT
 
 
 class Resp:
@@ -108,10 +123,7 @@ def main():
 
 
 def run(t, exe):
-    frames, times = rc.capture(CONNECTIONS)
-    cap = t.path("capture.pcap")
-    with open(cap, "wb") as f:
-        f.write(rc.pcap_bytes(frames, times))
+    frames, times, cap = rc.capture_file(t, CONNECTIONS)
     want = rc.reference(exe, cap)
     port = rc.free_port()
     server = rc.Receiver(t, "redis", [lc.which("redis-server"), "--port", str(port), "--bind",
@@ -129,10 +141,20 @@ def run(t, exe):
     shakedown(f"{url}/sd-list")
     rc.compare("mode=list", redis_cmd(port, "LRANGE", "sd-list", 0, -1), want)
 
-    shakedown(f"{url}/sd-stream?mode=xadd")
+    xadds = monitored(port, lambda: shakedown(f"{url}/sd-stream?mode=xadd"))
+    lc.check(len(xadds) == len(want) and
+             all(x.startswith(b'"XADD" "sd-stream" "MAXLEN" "~" "100000" "*" "record" ')
+                 for x in xadds), f"xadd: not every XADD has MAXLEN ~ 100000: {xadds[:1]!r}")
     entries = redis_cmd(port, "XRANGE", "sd-stream", "-", "+")
     lc.check(all(e[1][0] == b"record" for e in entries), "xadd: a field is not named record")
     rc.compare("mode=xadd", [e[1][1] for e in entries], want)
+
+    xadds = monitored(port, lambda: shakedown(f"{url}/sd-unbounded?mode=xadd&maxlen=0"))
+    lc.check(len(xadds) == len(want) and
+             all(x.startswith(b'"XADD" "sd-unbounded" "*" "record" ') for x in xadds),
+             f"xadd maxlen=0: an XADD with MAXLEN: {xadds[:1]!r}")
+    entries = redis_cmd(port, "XRANGE", "sd-unbounded", "-", "+")
+    rc.compare("mode=xadd&maxlen=0", [e[1][1] for e in entries], want)
 
     shakedown(f"{url}/sd-capped?mode=xadd&maxlen=10")
     kept = [e[1][1] for e in redis_cmd(port, "XRANGE", "sd-capped", "-", "+")]
@@ -151,6 +173,7 @@ def run(t, exe):
         got.append(msg[2])
     rc.compare("mode=publish", got, want)
 
+    zeek_rows(exe, cap, url, port, t)
     restart(t, exe, server, port, frames, times, want)
 
     closed = rc.closed_port(t)
@@ -165,6 +188,103 @@ def run(t, exe):
     lc.check(not r.stdout, "unreachable server: records on stdout")
 
     auth(t, exe, cap, want)
+    if lc.live_part(NAME):
+        live(t, exe, port)
+
+
+MONITORED = re.compile(rb"^\+[0-9.]+ \[[0-9]+ [^]]*\] (.*)$")
+
+
+def monitored(port, action):
+    """The XADD commands the server ran while action() ran, as MONITOR shows them (quoted
+    arguments after the time stamp and client)."""
+    mon = Resp(port)
+    mon.call("MONITOR")
+    action()
+    redis_cmd(port, "PING")  # the last command MONITOR shows
+    out = []
+    while True:
+        line = mon._line()
+        m = MONITORED.match(line)
+        lc.check(m, f"MONITOR: unexpected {line[:100]!r}")
+        if m.group(1) == b'"PING"':
+            break
+        if m.group(1).startswith(b'"XADD"'):
+            out.append(m.group(1))
+    mon.close()
+    return out
+
+
+def zeek_rows(exe, cap, url, port, t):
+    """-F zeek: every entry a conn.log row; the rows are -F zeek's to a file, without its '#'
+    lines (the header, #close)."""
+    path = t.path("conn.log")
+    r = subprocess.run([exe, "-r", cap, "-F", "zeek", "-o", path, "-F", "zeek", "-o",
+                        f"{url}/sd-zeek"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=20, check=False)
+    lc.check(r.returncode == 0 and not r.stderr, f"-F zeek: status {r.returncode}, {r.stderr!r}")
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    rows = [x for x in lines if not x.startswith(b"#")]
+    lc.check(len(lines) - len(rows) == 9, f"-F zeek to a file: {len(lines) - len(rows)} '#' "
+                                          f"lines, expected the 8 of the header and #close")
+    got = redis_cmd(port, "LRANGE", "sd-zeek", 0, -1)
+    lc.check(got == rows and len(rows) > CONNECTIONS,
+             f"-F zeek: {len(got)} entries, the file has {len(rows)} rows; first entry "
+             f"{got[:1]!r}")
+    lc.log(f"-F zeek: {len(got)} entries, each a conn.log row")
+
+
+def live(t, exe, port):
+    """Live: records pipelined in batches, none held back when no record follows."""
+    server = lc.traffic_server(t)
+    P = lc.port(server.sock)
+    lst = socket.socket()  # never accepts: the kernel completes the handshakes in its backlog
+    lst.bind((lc.HOST, 0))
+    lst.listen(OPEN + 16)
+    t.defer(lst.close)
+    out = t.path("live.json")
+    key = "sd-live"
+    sd = lc.Shakedown(t, exe, ["-i", "lo", "--checksums", "keep", "-F", "json", "-o", out, "-o",
+                               f"redis://{lc.HOST}:{port}/{key}",
+                               f"tcp port {P} or tcp port {lc.port(lst)}"])
+    lc.poll(lambda: lc.banner("lo") in sd.stderr(), 10, "the banner", alive=sd)
+    server.start()
+    t.defer(server.stop)
+    for i in range(20):
+        traffic._client(traffic.Conn(i, traffic.CLIENT_FIRST, 100, 100), P, 1)
+    lc.poll(lambda: len(lc.finals(lc.read_lines(out))) >= 20, 10, "20 final records in the file",
+            alive=sd)
+    start = time.monotonic()
+    lc.poll(lambda: redis_cmd(port, "LLEN", key) >= 20, 1, "the 20 records in Redis within a "
+            "second, no record after them", alive=sd)
+    lc.log(f"live: 20 records in Redis {time.monotonic() - start:.3f} s after the file had them")
+    server.stop()
+    held = [socket.create_connection(lst.getsockname(), timeout=5) for _ in range(OPEN)]
+    t.defer(lambda: [c.close() for c in held])
+    time.sleep(0.5)  # the handshakes captured
+    reads = reads_processed(port)
+    status = sd.stop(timeout=15, sig=signal.SIGINT)
+    reads = reads_processed(port) - reads
+    for c in held:
+        c.close()
+    with open(out, "rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    got = redis_cmd(port, "LRANGE", key, 0, -1)
+    lc.log(f"live: status {status}, {len(got)} records in Redis, {reads} reads for the last "
+           f"{OPEN} and more")
+    lc.check(status == 0, f"live: exit status {status}: {sd.stderr()}")
+    lc.check(len(lc.finals([json.loads(x) for x in lines])) >= 20 + OPEN,
+             f"live: fewer than {20 + OPEN} final records in the file")
+    rc.compare("live, the file output's records", got, [rc.normalise(x) for x in lines])
+    lc.check(reads < OPEN // 4, f"live: Redis needed {reads} reads for {OPEN} records written "
+                                f"at once: not pipelined")
+
+
+def reads_processed(port):
+    """INFO stats' total_reads_processed: the read events the server has handled."""
+    info = redis_cmd(port, "INFO", "stats")
+    return int(re.search(rb"total_reads_processed:([0-9]+)", info).group(1))
 
 
 PASSWORD = "s3cr@t:x"  # '@' and ':' must be percent-encoded in the URL's user part
@@ -207,28 +327,20 @@ def auth(t, exe, cap, want):
 
 def restart(t, exe, server, port, frames, times, want):
     """Kill the server between two parts of the capture; nothing lost, nothing twice."""
-    half = CONNECTIONS // 2 * 8  # frames of the first 150 connections
-    sd = rc.Feeder(t, exe, ["-F", "json", "-o", f"redis://{lc.HOST}:{port}/sd-restart"])
-    sd.feed(rc.pcap_bytes(frames[:half], times[:half], header=False))
-    # Each of those connections closed (FIN, FIN, last ACK), so its record was written.
-    rc.wait_until(t, lambda: redis_cmd(port, "LLEN", "sd-restart") >= CONNECTIONS // 2, 10,
-                  "the first half's records in Redis")
-    time.sleep(0.2)
-    before = redis_cmd(port, "LRANGE", "sd-restart", 0, -1)
-    lc.check(len(before) == CONNECTIONS // 2, f"{len(before)} records after the first half, "
-                                              f"expected {CONNECTIONS // 2}")
-    server.stop()
-    sd.feed(rc.pcap_bytes(frames[half:], times[half:], header=False))
-    time.sleep(0.5)  # shakedown finds the server gone and retries with backoff meanwhile
-    lc.check(sd.proc.poll() is None, f"shakedown exited while the server was down: "
-                                     f"{sd.stderr()}")
-    server.start()
-    status = sd.finish()
-    err = sd.stderr()
-    lc.log(f"restart: status {status}, stderr: {err.strip()}")
-    lc.check(status == 0, f"restart: exit status {status}")
-    lc.check("waiting for it" in err and "connected again" in err,
-             f"restart: stderr does not say the server was lost and found again: {err!r}")
+    before = []
+
+    def gone():
+        # Each of the first 150 connections closed (FIN, FIN, last ACK): its record was written.
+        rc.wait_until(t, lambda: redis_cmd(port, "LLEN", "sd-restart") >= CONNECTIONS // 2, 10,
+                      "the first half's records in Redis")
+        time.sleep(0.2)
+        before.extend(redis_cmd(port, "LRANGE", "sd-restart", 0, -1))
+        lc.check(len(before) == CONNECTIONS // 2, f"{len(before)} records after the first "
+                                                  f"half, expected {CONNECTIONS // 2}")
+        server.stop()
+
+    rc.outage(t, exe, f"redis://{lc.HOST}:{port}/sd-restart", frames, times,
+              CONNECTIONS // 2 * 8, gone, server.start)
     after = redis_cmd(port, "LRANGE", "sd-restart", 0, -1)
     rc.compare("killed and restarted", before + after, want)
     lc.check(b"records_lost" not in after[-1], "restart: the summary counts lost records")

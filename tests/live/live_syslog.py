@@ -16,7 +16,9 @@ port, imuxsock on a private socket, each writing what it received to a file of i
   * the local socket (RFC 3164 form): the same records, tag shakedown, facility and severity;
   * rsyslogd killed (SIGTERM) and restarted between two parts of a capture fed through a pipe:
     shakedown waits for it, every record arrives exactly once, exit 0;
-  * a receiver that is not there at start: exit status 2, one line naming it.
+  * -F zeek over TCP: one conn.log row a message, without the TSV header or #close;
+  * a receiver that is not there at start: exit status 2, one line naming it (over UDP:
+    live_syslog_udp.py).
 """
 
 import argparse
@@ -96,9 +98,9 @@ def check_parsed(tag, path, want, facility, pid=None, local=False):
     lc.check(sevs == [3, 4, 5, 6], f"{tag}: severities seen {sevs}, expected 3, 4, 5 and 6")
 
 
-def run_shakedown(exe, cap, target, *extra):
-    """shakedown -r CAP -o TARGET; its pid (the PROCID of its messages)."""
-    p = subprocess.Popen([exe, "-r", cap, "-F", "json", "-o", target] + list(extra),
+def run_shakedown(exe, cap, target, *extra, fmt="json"):
+    """shakedown -r CAP -F FMT -o TARGET; its pid (the PROCID of its messages)."""
+    p = subprocess.Popen([exe, "-r", cap, "-F", fmt, "-o", target] + list(extra),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = p.communicate(timeout=20)
     lc.check(p.returncode == 0 and not err and not out,
@@ -106,8 +108,9 @@ def run_shakedown(exe, cap, target, *extra):
     return p.pid
 
 
-def strict_octet_counting(t, exe, cap, want):
-    """A listener that takes the TCP stream apart by RFC 6587 §3.4.1, byte exact."""
+def octet_counted(t, exe, cap, fmt="json"):
+    """The messages of `shakedown -r CAP -F FMT -o syslog+tcp://` to a listener that takes the
+    TCP stream apart by RFC 6587 §3.4.1, byte exact; with shakedown's pid."""
     srv = socket.socket()
     srv.bind((lc.HOST, 0))
     srv.listen(1)
@@ -125,7 +128,7 @@ def strict_octet_counting(t, exe, cap, want):
 
     th = threading.Thread(target=take, daemon=True)
     th.start()
-    pid = run_shakedown(exe, cap, f"syslog+tcp://{lc.HOST}:{srv.getsockname()[1]}")
+    pid = run_shakedown(exe, cap, f"syslog+tcp://{lc.HOST}:{srv.getsockname()[1]}", fmt=fmt)
     th.join(10)
     stream, msgs = b"".join(data), []
     while stream:
@@ -134,6 +137,15 @@ def strict_octet_counting(t, exe, cap, want):
         n = int(m.group(1))
         msg, stream = stream[m.end():m.end() + n], stream[m.end() + n:]
         lc.check(len(msg) == n, f"octet counting: a frame of {n} bytes has {len(msg)}")
+        msgs.append(msg)
+    return msgs, pid
+
+
+def strict_octet_counting(t, exe, cap, want):
+    """Each message an RFC 5424 message with shakedown's header, the records -F json writes."""
+    frames, pid = octet_counted(t, exe, cap)
+    msgs = []
+    for msg in frames:
         h = RFC5424.match(msg)
         lc.check(h, f"not an RFC 5424 message: {msg[:120]!r}")
         pri, _, host, app, procid, msgid, body = h.groups()
@@ -144,6 +156,25 @@ def strict_octet_counting(t, exe, cap, want):
         lc.check(not body.endswith(b"\n"), "the record's newline was not stripped")
         msgs.append(body)
     rc.compare("strict octet-counting reader", msgs, want)
+
+
+def zeek_rows(t, exe, cap):
+    """-F zeek: each message one conn.log row (MSGID connection), the rows -F zeek writes to a
+    file, without its '#' lines: the header and #close describe a file, a message stands
+    alone."""
+    path = t.path("conn.log")
+    run_shakedown(exe, cap, path, fmt="zeek")
+    with open(path, "rb") as f:
+        rows = [x for x in f.read().split(b"\n")[:-1] if not x.startswith(b"#")]
+    frames, _ = octet_counted(t, exe, cap, fmt="zeek")
+    heads = [RFC5424.match(m) for m in frames]
+    lc.check(all(h and h.group(6) == b"connection" for h in heads),
+             f"-F zeek: a message that is not a connection's: {frames[:1]!r}")
+    got = [h.group(7) for h in heads]
+    lc.check(got == rows and len(rows) > CONNECTIONS,
+             f"-F zeek: {len(got)} messages, the file has {len(rows)} rows; first message "
+             f"{got[:1]!r}")
+    lc.log(f"-F zeek: {len(got)} messages, each a conn.log row")
 
 
 def main():
@@ -157,12 +188,10 @@ def main():
 
 
 def run(t, exe):
-    frames, times = rc.capture(CONNECTIONS)
-    cap = t.path("capture.pcap")
-    with open(cap, "wb") as f:
-        f.write(rc.pcap_bytes(frames, times))
+    frames, times, cap = rc.capture_file(t, CONNECTIONS)
     want = rc.reference(exe, cap)
     strict_octet_counting(t, exe, cap, want)
+    zeek_rows(t, exe, cap)
 
     port = rc.free_port()
     d = t.tmp
@@ -205,24 +234,17 @@ def restart(t, exe, daemon, port, frames, times, want, settled):
     """rsyslogd stopped between two parts of the capture and started again: none lost."""
     log = t.path("tcp.log")  # rsyslogd appends to it (omfile keeps it open: no renaming)
     base = len(lines(log))
-    half = CONNECTIONS // 2 * 8
-    sd = rc.Feeder(t, exe, ["-F", "json", "-o", f"syslog+tcp://{lc.HOST}:{port}"])
-    sd.feed(rc.pcap_bytes(frames[:half], times[:half], header=False))
-    settled(log, base + CONNECTIONS // 2)
-    daemon.stop()
-    sd.feed(rc.pcap_bytes(frames[half:], times[half:], header=False))
-    time.sleep(0.5)
-    lc.check(sd.proc.poll() is None, f"shakedown exited while rsyslogd was down: {sd.stderr()}")
-    daemon.start()
-    status = sd.finish()
-    err = sd.stderr()
-    lc.log(f"restart: status {status}, stderr: {err.strip()}")
-    lc.check(status == 0, f"restart: exit status {status}")
-    lc.check("waiting for it" in err and "connected again" in err,
-             f"restart: stderr does not say the receiver was lost and found again: {err!r}")
+
+    def gone():
+        settled(log, base + CONNECTIONS // 2)
+        daemon.stop()
+
+    rc.outage(t, exe, f"syslog+tcp://{lc.HOST}:{port}", frames, times, CONNECTIONS // 2 * 8,
+              gone, daemon.start)
     settled(log, base + len(want))
     got = [x.split(b"|", 6)[6] for x in lines(log)[base:]]
     rc.compare("rsyslogd killed and restarted", got, want)
+
 
 if __name__ == "__main__":
     sys.exit(main())

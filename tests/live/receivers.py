@@ -3,13 +3,14 @@
   * capture(): a pcap of many clean connections (pcapgen.py) followed by a few that raise
     anomalies of every severity (low: packet_during_time_wait, info: retransmission, medium:
     syn_unanswered, high: data_after_rst), as a list of frames so a test can feed it in parts;
+    capture_file() writes it to a file;
   * reference(): the records of `shakedown -F json` for it, the summary's run_seconds and
     input name blanked (what differs from run to run);
   * Receiver: a real server process (redis-server, rsyslogd) on a loopback port of its own,
     started in the foreground, waited for until it accepts connections, stopped at cleanup
     whatever happens (SIGTERM, then SIGKILL);
   * Feeder: shakedown reading a capture from a pipe (-r -), so a test decides when each part
-    of it arrives.
+    of it arrives; outage(): through it, a receiver that goes away mid-run and comes back.
 """
 
 import os
@@ -94,6 +95,16 @@ def capture(connections):
     times = [1000 * (n + 1) for n in range(len(frames))]
     times += [times[-1] + 3000000 + 1000 * n for n in range(len(tail))]
     return frames + tail, times
+
+
+def capture_file(test, connections):
+    """capture(connections) written as a pcap in the test's directory: (frames, timestamps,
+    its path)."""
+    frames, times = capture(connections)
+    path = test.path("capture.pcap")
+    with open(path, "wb") as f:
+        f.write(pcap_bytes(frames, times))
+    return frames, times, path
 
 
 def pcap_bytes(frames, times, header=True):
@@ -238,6 +249,46 @@ class Feeder:
             self.proc.wait(5)
         if not self.err.closed:
             self.err.close()
+
+
+def outage(test, exe, target, frames, times, half, gone, back):
+    """`shakedown -F json -o TARGET` reading the capture from a pipe through a receiver's outage:
+    the first `half` frames, then gone() (it waits for their records, then stops the receiver),
+    the rest while the receiver is away (shakedown must wait for it, not exit), back() (the
+    receiver is started again), the end of the input. Requires exit status 0 and stderr saying
+    the receiver was lost ("waiting for it") and is back ("connected again"); returns stderr."""
+    sd = Feeder(test, exe, ["-F", "json", "-o", target])
+    sd.feed(pcap_bytes(frames[:half], times[:half], header=False))
+    gone()
+    sd.feed(pcap_bytes(frames[half:], times[half:], header=False))
+    time.sleep(0.5)  # shakedown finds the receiver gone and tries again with backoff meanwhile
+    lc.check(sd.proc.poll() is None, f"{target}: shakedown exited while the receiver was "
+                                     f"away: {sd.stderr()}")
+    back()
+    status = sd.finish()
+    err = sd.stderr()
+    lc.log(f"{target} away and back: status {status}, stderr: {err.strip()}")
+    lc.check(status == 0, f"{target} away and back: exit status {status}")
+    lc.check("waiting for it" in err and "connected again" in err,
+             f"{target}: stderr does not say the receiver was lost and is back: {err!r}")
+    return err
+
+
+def file_and_receiver(summary):
+    """The summary's two outputs, a file and then a receiver, checked: the file lost nothing,
+    and the receiver's written + dropped + failed is every record the file got (each record was
+    handed to both). Returns (file's, receiver's)."""
+    lc.check(summary.get("type") == "summary", f"the last line is not the summary: {summary}")
+    outputs = summary["outputs"]
+    lc.check(len(outputs) == 2, f"two outputs expected: {outputs}")
+    to_file, to_receiver = outputs
+    lc.check(to_file["dropped"] == 0 and to_file["failed"] == 0,
+             f"the file output lost records: {to_file}")
+    handed = to_receiver["written"] + to_receiver["dropped"] + to_receiver["failed"]
+    lc.check(handed == to_file["written"], f"the receiver's output accounts for {handed} "
+                                           f"records, the file output wrote {to_file['written']}: "
+                                           f"{outputs}")
+    return to_file, to_receiver
 
 
 def wait_until(test, pred, timeout, what):
