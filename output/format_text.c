@@ -139,7 +139,7 @@ static void text_problems(struct outbuf *out, const struct run_stats *s) {
  * the anomaly count (below 103: the anomalies are still listed under the row), the protocol
  * (below 96). Below 89 the tuple column is W - 43 (37 at 80, at least 24). A tuple that does not
  * fit its column puts the responder on a continuation line; IPv4 addresses are never shortened,
- * IPv6 ones keep both ends ("2001:db..:7334") when each keeps 12 characters on one line, else
+ * IPv6 ones keep both ends ("2001:..:370:7334") when each keeps 12 characters on one line, else
  * they take two lines too (shortened only if one endpoint does not fit a line). */
 
 #define TIME_W 18       /* "01-01 00:00:00.340" */
@@ -247,15 +247,24 @@ static void duration_text(char out[24], int64_t ns) {
         snprintf(out, 24, "%" PRId64 "d", sec / 86400);
 }
 
-/* Shortens s in place to at most max (at least 4) characters, keeping both ends:
- * "2001:db8:..:7334". */
+/* Shortens s in place to at most max (at least 4) characters, keeping both ends, cut at whole
+ * groups where the halves hold a ':' ("2001:db8:..:370:7334"), else anywhere. */
 static void shorten(char *s, size_t max) {
     size_t n = strlen(s);
     if (max < 4)
         max = 4;
     if (n <= max)
         return;
-    size_t head = (max - 2) / 2, tail = max - 2 - head;
+    size_t head = (max - 2) / 2, h = head;
+    while (h > 0 && s[h - 1] != ':')
+        h--;
+    if (h >= 2) /* the head ends after a ':' */
+        head = h;
+    size_t tail = max - 2 - head, t = tail;
+    while (t > 0 && s[n - t] != ':')
+        t--;
+    if (t >= 2) /* the tail starts at a ':' */
+        tail = t;
     memmove(s + head + 2, s + n - tail, tail + 1);
     memcpy(s + head, "..", 2);
 }
