@@ -215,11 +215,13 @@ static void row_time(char out[TIMEFMT_ISO_LEN], int64_t ns, bool date) {
         out[5] = ' ';
 }
 
+#define BYTES_SHORT_LEN 24 /* room for any uint64_t, whatever the compiler can prove */
+
 /* n bytes in at most 5 characters: "420", "9999", "15.2k", "152k", "1.5M" (powers of 1000). */
-static void bytes_short(char out[8], uint64_t n) {
+static void bytes_short(char out[BYTES_SHORT_LEN], uint64_t n) {
     static const char units[] = "kMGTPE";
     if (n < 10000) {
-        snprintf(out, 8, "%" PRIu64, n);
+        snprintf(out, BYTES_SHORT_LEN, "%" PRIu64, n);
         return;
     }
     uint64_t div = 1000;
@@ -230,9 +232,10 @@ static void bytes_short(char out[8], uint64_t n) {
     }
     uint64_t tenths = n / (div / 10);
     if (tenths < 1000)
-        snprintf(out, 8, "%" PRIu64 ".%" PRIu64 "%c", tenths / 10, tenths % 10, units[u]);
+        snprintf(out, BYTES_SHORT_LEN, "%" PRIu64 ".%" PRIu64 "%c", tenths / 10, tenths % 10,
+                 units[u]);
     else
-        snprintf(out, 8, "%" PRIu64 "%c", n / div, units[u]);
+        snprintf(out, BYTES_SHORT_LEN, "%" PRIu64 "%c", n / div, units[u]);
 }
 
 /* A duration in at most 8 characters: "0.300s", "999.999s", then whole seconds ("86400s"), then
@@ -398,7 +401,8 @@ static void text_conn_anomalies(struct outbuf *out, const struct table_layout *l
 
 static void text_connection_line(struct format_ctx *f, const struct conn *c, bool final) {
     struct table_layout l = table_layout(f->opt);
-    char ts[TIMEFMT_ISO_LEN], dur[24], anomalies[16], orig[24], resp[24], pair[24];
+    char ts[TIMEFMT_ISO_LEN], dur[24], anomalies[16], orig[24], resp[24];
+    char pair[2 * BYTES_SHORT_LEN + 1];
     struct tuple_text tuple;
     row_time(ts, c->last_ns, l.date);
     row_tuple(&tuple, c, l.tuple_w);
@@ -407,7 +411,7 @@ static void text_connection_line(struct format_ctx *f, const struct conn *c, boo
     snprintf(anomalies, sizeof anomalies, n ? "%u" : "-", n);
     snprintf(orig, sizeof orig, "%" PRIu64, c->ip_bytes[0]);
     snprintf(resp, sizeof resp, "%" PRIu64, c->ip_bytes[1]);
-    char short_bytes[2][8];
+    char short_bytes[2][BYTES_SHORT_LEN];
     bytes_short(short_bytes[0], c->ip_bytes[0]);
     bytes_short(short_bytes[1], c->ip_bytes[1]);
     snprintf(pair, sizeof pair, "%s/%s", short_bytes[0], short_bytes[1]);
