@@ -449,6 +449,23 @@ Test(text, no_connection_says_why_first) {
     run_result_free(&r);
 }
 
+/* A capture file with no packet at all (its header only): the first line says so, and the summary
+ * is the Inputs line alone — nothing was read, so no Packets, Protocols, Connections or Anomalies
+ * section. */
+Test(text, empty_capture_has_only_its_inputs_line) {
+    struct cap c;
+    cap_open(&c, "empty.pcap");
+    cap_close(&c);
+    struct run_result r = run_text(c.path, "120", NULL);
+    char want[600];
+    snprintf(want, sizeof want,
+             "0 connections: the input holds no packets\n\nInputs       %s: ok, EN10MB, 0 "
+             "packets\n",
+             c.path);
+    cr_expect_str_eq(r.out, want);
+    run_result_free(&r);
+}
+
 /* 10.0.0.1:40000 -> 10.0.0.2:80 (pb_tcp4's defaults, whatever they are): handshake, 100 bytes,
  * close: 8 frames, every TCP checksum wrong (the IPv4 ones right). With --checksums auto a
  * source is taken as offloading only after more than 100 bad packets: all 8 are left out, and
