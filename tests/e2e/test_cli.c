@@ -1,6 +1,9 @@
-/* End-to-end tests of the command line: help, version, the man page, and one-line errors with
- * exit status 2 for every kind of bad input on the command line. */
+/* End-to-end tests of the command line: help, version, the man page (and the README where it
+ * says the same), and one-line errors with exit status 2 for every kind of bad input on the
+ * command line. */
+#define _GNU_SOURCE 1 /* strcasestr */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +80,62 @@ Test(cli, help_and_man_page_document_every_option) {
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         cr_expect(strstr(r.out, known[i]), "--help lacks %s", known[i]);
     cr_expect_geq(found, 21);
+    free(man);
+    run_result_free(&r);
+}
+
+/* What text says exit status 3 means: from " 3 " (followed by "records", after "Exit status"
+ * or the man page's ".B 3") to the end of its sentence, whitespace collapsed, lower case; "" if
+ * text does not say. */
+static void exit3_meaning(const char *text, const char *section, char *out, size_t len) {
+    out[0] = '\0';
+    const char *p = strcasestr(text, section);
+    cr_assert_not_null(p, "no \"%s\"", section);
+    size_t n = 0;
+    for (bool blank = false; *p && n + 1 < len; p++) { /* the section, normalised */
+        if (isspace((unsigned char)*p)) {
+            blank = true;
+            continue;
+        }
+        if (blank && n + 2 < len)
+            out[n++] = ' ';
+        blank = false;
+        out[n++] = (char)tolower((unsigned char)*p);
+    }
+    out[n] = '\0';
+    char *start = strstr(out, " 3 records");
+    if (!start) {
+        out[0] = '\0';
+        return;
+    }
+    char *end = strchr(start, '.');
+    if (end)
+        *end = '\0';
+    memmove(out, start + 1, strlen(start + 1) + 1);
+}
+
+/* Exit status 3 (records lost: the output could not be written) is in --help and the README,
+ * meaning what the man page's EXIT STATUS says: records lost, because the output could not be
+ * written. */
+Test(cli, exit_status_3_documented_alike) {
+    const char *args[] = {"--help", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_assert_eq(r.status, 0);
+    char *man = read_file(SHAKEDOWN_SOURCE_DIR "/docs/shakedown.1");
+    char *readme = read_file(SHAKEDOWN_SOURCE_DIR "/README.md");
+    const struct {
+        const char *name, *text, *section;
+    } docs[] = {{"--help", r.out, "Exit status:"},
+                {"README.md", readme, "Exit status:"},
+                {"shakedown.1", man, ".SH EXIT STATUS"}};
+    for (size_t i = 0; i < 3; i++) {
+        char meaning[4096];
+        exit3_meaning(docs[i].text, docs[i].section, meaning, sizeof meaning);
+        cr_expect(strstr(meaning, "3 records") == meaning && strstr(meaning, " lost") &&
+                      strstr(meaning, "the output could not be written"),
+                  "%s: exit status 3 means \"%s\"", docs[i].name, meaning);
+    }
+    free(readme);
     free(man);
     run_result_free(&r);
 }
