@@ -159,14 +159,24 @@ static int file_ports(const char *path, int64_t *ports, int max) {
     return n;
 }
 
+enum { PATH_LEN = 300 };
+
+/* Two output paths TAG-a.json and TAG-b.json into a and b, and a configuration file TAG.conf
+ * (returned) saying format = json and output = a, and output = b too when both. */
+static const char *outputs_conf(const char *tag, char *a, char *b, bool both) {
+    char name[64], text[3 * PATH_LEN];
+    snprintf(a, PATH_LEN, "%s-a.json", tmp_path(tag));
+    snprintf(b, PATH_LEN, "%s-b.json", tmp_path(tag));
+    snprintf(text, sizeof text, "format = json\noutput = %s\n%s%s%s", a, both ? "output = " : "",
+             both ? b : "", both ? "\n" : "");
+    snprintf(name, sizeof name, "%s.conf", tag);
+    return write_conf(name, text);
+}
+
 Test(config, command_line_output_replaces_the_files) {
     const char *pcap = two_conns();
-    char a[300], b[300];
-    snprintf(a, sizeof a, "%s", tmp_path("replace-a.json"));
-    snprintf(b, sizeof b, "%s", tmp_path("replace-b.json"));
-    char text[800];
-    snprintf(text, sizeof text, "format = json\noutput = %s\n", a);
-    const char *conf = write_conf("replace.conf", text);
+    char a[PATH_LEN], b[PATH_LEN];
+    const char *conf = outputs_conf("replace", a, b, false);
     int64_t ports[4];
     /* The unit's way: the file names the output and the command line names it again (-o is
      * what ExecStart always passes). One output, not the same file twice (which cli refuses):
@@ -196,12 +206,8 @@ Test(config, command_line_output_replaces_the_files) {
 
 Test(config, outputs_of_the_file_add_up) {
     const char *pcap = two_conns();
-    char a[300], b[300];
-    snprintf(a, sizeof a, "%s", tmp_path("both-a.json"));
-    snprintf(b, sizeof b, "%s", tmp_path("both-b.json"));
-    char text[800];
-    snprintf(text, sizeof text, "format = json\noutput = %s\noutput = %s\n", a, b);
-    const char *conf = write_conf("both.conf", text);
+    char a[PATH_LEN], b[PATH_LEN];
+    const char *conf = outputs_conf("both", a, b, true);
     /* Without -o on the command line, every output the file names gets every record (-o
      * repeats within one source of options), and nothing goes to standard output. */
     const char *args[] = {"--config", conf, "-r", pcap, NULL};
