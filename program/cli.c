@@ -546,7 +546,8 @@ static const char help_head[] =
     "Passive TCP connection analyzer: reads pcap/pcapng captures or watches an interface and\n"
     "reports every connection and what went wrong in it.\n"
     "--config FILE (first argument) reads `option = value` lines (long options without\n"
-    "dashes; `filter = EXPR`) before the command line, which overrides them;\n"
+    "dashes; `filter = EXPR`) before the command line, whose options replace the\n"
+    "file's (a -o all its outputs);\n"
     "--check-config checks FILE (default /etc/shakedown/shakedown.conf) and exits.\n";
 
 static const char help_tail[] =

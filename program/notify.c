@@ -22,7 +22,8 @@ void notify_ready(void) {
 }
 
 void notify_watchdog(struct notify *n, int64_t now_ns, int64_t progress_ns) {
-    if (!n || n->interval_ns <= 0 || now_ns < n->next_ns || now_ns - progress_ns > 2 * n->interval_ns)
+    if (!n || n->interval_ns <= 0 || now_ns < n->next_ns ||
+        now_ns - progress_ns > 2 * n->interval_ns)
         return;
     n->next_ns = now_ns + n->interval_ns;
     sd_notify(0, "WATCHDOG=1");

@@ -23,9 +23,9 @@ void notify_ready(void);
 
 /* WATCHDOG=1 when the last ping is half a watchdog interval old (at now_ns) and the reading
  * made progress — read a packet, or found its capture idle — at progress_ns, at most a whole
- * watchdog interval (WatchdogSec) before now_ns. Called from the run's periodic work: a capture or an output that is
- * stuck stops the pings (the periodic work itself, or with --workers a capture thread's
- * progress, falls behind), and systemd restarts the service. n may be NULL (no watchdog). */
+ * watchdog interval (WatchdogSec) before now_ns. Called from the run's periodic work: a capture or
+ * an output that is stuck stops the pings (the periodic work itself, or with --workers a capture
+ * thread's progress, falls behind), and systemd restarts the service. n may be NULL (none). */
 void notify_watchdog(struct notify *n, int64_t now_ns, int64_t progress_ns);
 
 /* STOPPING=1: an orderly stop has begun (open connections are being reported). */

@@ -1,6 +1,7 @@
 /* End-to-end tests of the configuration file (issue 19): `--config FILE` settings apply, the
- * command line overrides them (options and the filter), `--check-config [FILE]` validates and
- * exits 0 or 2, and a mistake in the file stops a run with one line naming file and line. */
+ * command line replaces them (options, -o and -F included, and the filter), `--check-config
+ * [FILE]` validates and exits 0 or 2, and a mistake in the file stops a run with one line naming
+ * file and line. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
