@@ -406,8 +406,16 @@ void capture_stats_add(struct capture_stats *sum, const struct capture_stats *pa
         sum->if_dropped = part->if_dropped;
 }
 
-int64_t capture_wall_ns(void) {
+static int64_t clock_ns(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(clock, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t capture_wall_ns(void) {
+    return clock_ns(CLOCK_REALTIME);
+}
+
+int64_t capture_mono_ns(void) {
+    return clock_ns(CLOCK_MONOTONIC);
 }

@@ -88,9 +88,14 @@ const char *capture_error(const struct capture *cap);
 
 void capture_close(struct capture *cap);
 
-/* The wall clock (CLOCK_REALTIME) in ns since the epoch: when a live packet was taken, when
- * periodic work is due, when an output file was opened. Packets carry capture time instead. */
+/* The wall clock (CLOCK_REALTIME) in ns since the epoch: when a live packet was taken, what
+ * capture time follows on an idle link, when an output file was opened. Packets carry capture
+ * time instead. */
 int64_t capture_wall_ns(void);
+
+/* The monotonic clock (CLOCK_MONOTONIC) in ns: when periodic work and the watchdog's pings are
+ * due. A step of the wall clock (NTP, an operator's `date -s`) does not move it. */
+int64_t capture_mono_ns(void);
 
 /* ---- one interface on several sockets: a PACKET_FANOUT group (--workers, live) ---------------
  * Linux hands each packet of the interface to one socket of the group, chosen by the symmetric

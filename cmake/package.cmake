@@ -47,6 +47,8 @@ install(FILES README.md docs/deploy.md docs/schema.md dist/debian/copyright
               ${PROJECT_BINARY_DIR}/changelog.Debian.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES docs/shakedown.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/shakedown)
+# The drop-in that lets the unit reach syslog or Redis receivers (the unit allows no IP sockets).
+install(FILES dist/systemd/network-output.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES ${PROJECT_BINARY_DIR}/shakedown@.service DESTINATION ${SHAKEDOWN_UNITDIR})
 install(FILES dist/shakedown.conf DESTINATION ${SHAKEDOWN_SYSCONFDIR}/shakedown)
 install(FILES dist/logrotate/shakedown DESTINATION ${SHAKEDOWN_SYSCONFDIR}/logrotate.d)

@@ -29,10 +29,10 @@ struct stream {
     struct fanout *fanout;     /* live --workers: the capture threads; else NULL */
     FILE *err;                 /* where problems are said */
     bool stopped;              /* by a signal or a vanished reader: stop reading */
-    int64_t started_ns;        /* wall clock */
-    int64_t next_stats_ns;     /* wall clock of the next stats record */
+    int64_t started_ns;        /* monotonic clock (capture_mono_ns), as the two below */
+    int64_t next_stats_ns;     /* the next stats record */
     int64_t next_interim_ns;   /* capture time of the next interim pass */
-    int64_t next_periodic_ns;  /* wall clock of the next periodic() while packets flow (live) */
+    int64_t next_periodic_ns;  /* the next periodic() while packets flow (live) */
     struct status_line status; /* live, --stats-interval, err a terminal: the in-place status */
     bool records_on_terminal;  /* records go to that terminal too: erase the status first */
 };
@@ -136,10 +136,10 @@ static void read_so_far(struct stream *s, struct capture *cap, struct fanout_vie
 }
 
 /* The caller holds the output (engine_hold_output): no worker hands on a record meanwhile. */
-static void emit_stats(struct stream *s, const struct fanout_view *v, int64_t now,
+static void emit_stats(struct stream *s, const struct fanout_view *v, int64_t now, int64_t mono,
                        const struct tracker_counts *tc, size_t mem_reserved, size_t mem_used) {
     struct live_stats ls = {.wall_ns = now,
-                            .uptime_seconds = (double)(now - s->started_ns) / 1e9,
+                            .uptime_seconds = (double)(mono - s->started_ns) / 1e9,
                             .packets = v->packets,
                             .bytes = v->bytes,
                             .connections_open = tc->open_now,
@@ -171,11 +171,13 @@ static void show_status(struct stream *s, const struct fanout_view *v, uint32_t 
     status_line_show(&s->status, &c);
 }
 
-/* Called between packets now and then, and whenever a live capture is idle. */
+/* Called between packets now and then, and whenever a live capture is idle. Its schedule is on
+ * the monotonic clock (a step of the wall clock moves neither it nor the watchdog's pings);
+ * capture time and the records' times follow the wall clock. */
 static void periodic(struct stream *s, struct capture *cap, bool live) {
     const struct analyze_config *cfg = s->cfg;
-    int64_t now = capture_wall_ns();
-    s->next_periodic_ns = now + 100000000; /* at most ten times a second */
+    int64_t now = capture_wall_ns(), mono = capture_mono_ns();
+    s->next_periodic_ns = mono + 100000000; /* at most ten times a second */
     /* An idle link: capture time follows the wall clock, so timeouts still fire (the capture
      * threads of a --workers run each do it for their own tracker). */
     if (live && !s->fanout)
@@ -184,7 +186,7 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
     struct tracker_counts counts;
     struct fanout_view so_far;
     size_t mem_reserved = 0, mem_used = 0;
-    bool stats_due = cfg->stats_interval_ns > 0 && !cfg->records_off && now >= s->next_stats_ns;
+    bool stats_due = cfg->stats_interval_ns > 0 && !cfg->records_off && mono >= s->next_stats_ns;
     bool status_due = s->status.out && (stats_due || !s->status.shown);
     if (stats_due || status_due) {
         engine_counts(s->engine, &counts);
@@ -201,8 +203,8 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
         sink_reopen(cfg->sink);
     }
     if (stats_due) {
-        emit_stats(s, &so_far, now, &counts, mem_reserved, mem_used);
-        s->next_stats_ns = now + cfg->stats_interval_ns;
+        emit_stats(s, &so_far, now, mono, &counts, mem_reserved, mem_used);
+        s->next_stats_ns = mono + cfg->stats_interval_ns;
     }
     if (status_due) { /* at each stats record, and at the start or once erased for a record */
         /* Records reach the terminal from the writer threads: every one queued is written
@@ -218,7 +220,8 @@ static void periodic(struct stream *s, struct capture *cap, bool live) {
         engine_interim(s->engine, cfg->interim_ns);
         s->next_interim_ns = ctime + cfg->interim_ns / 4 + 1;
     }
-    notify_watchdog(cfg->watchdog, now);
+    /* This thread's own reading made progress to be here; --workers: the capture threads'. */
+    notify_watchdog(cfg->watchdog, mono, s->fanout ? fanout_progress_ns(s->fanout) : mono);
 }
 
 static bool should_stop(struct stream *s) {
@@ -257,7 +260,7 @@ static enum input_status read_capture(struct stream *s, struct capture *cap, boo
             analyze_packet(s, &cp, r->link, cs == CAPTURE_FILTERED);
             /* Files: now and then. Live: on time even when packets trickle in steadily and the
              * capture is never idle (a clock read per packet is cheap at live rates). */
-            if (live ? capture_wall_ns() >= s->next_periodic_ns : (r->packets & 1023) == 0)
+            if (live ? capture_mono_ns() >= s->next_periodic_ns : (r->packets & 1023) == 0)
                 periodic(s, cap, live);
         } else if (cs == CAPTURE_IDLE) {
             periodic(s, cap, live);
@@ -379,7 +382,7 @@ enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats 
                                 .frame_step = 1,
                                 .say_offload = say_offload_source}};
     s.path.ctx = &s;
-    s.started_ns = capture_wall_ns();
+    s.started_ns = capture_mono_ns();
     s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
     stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
     s.path.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);

@@ -545,7 +545,8 @@ static const char help_head[] =
     "Passive TCP connection analyzer: reads pcap/pcapng captures or watches an interface and\n"
     "reports every connection and what went wrong in it.\n"
     "--config FILE (first argument) reads `option = value` lines (long options without\n"
-    "dashes; `filter = EXPR`) before the command line, which overrides them;\n"
+    "dashes; `filter = EXPR`) before the command line, whose options replace the\n"
+    "file's (a -o all its outputs);\n"
     "--check-config checks FILE (default /etc/shakedown/shakedown.conf) and exits.\n";
 
 static const char help_tail[] =
@@ -753,4 +754,27 @@ void cli_options_free(struct options *o) {
     free(o->inputs);
     free(o->ladder_uids);
     free(o->filter);
+}
+
+bool cli_option_names(int argc, char **argv, const char **names, size_t *count) {
+    char **copy = malloc(((size_t)argc + 1) * sizeof *copy); /* getopt_long permutes its argv */
+    if (!copy)
+        return false;
+    memcpy(copy, argv, (size_t)argc * sizeof *copy);
+    copy[argc] = NULL;
+    struct getopt_args g;
+    getopt_args_build(&g);
+    opterr = 0;
+    optind = 0; /* glibc: start afresh (cli_parse's scan starts at its own optind) */
+    size_t n = 0;
+    int val;
+    while ((val = getopt_long(argc, copy, g.shortopts, g.longopts, NULL)) != -1) {
+        const struct cli_option *row = option_find(val);
+        if (row)
+            names[n++] = row->name;
+    }
+    optind = 0;
+    free(copy);
+    *count = n;
+    return true;
 }

@@ -54,4 +54,10 @@ void cli_parse(struct options *o, int argc, char **argv);
 
 void cli_options_free(struct options *o);
 
+/* The long names of the options argv[1..argc-1] gives, in order, read as cli_parse reads them
+ * (abbreviations, clusters of letters, a value in the next argument), into names (room for argc
+ * entries) and their number into *count; an unknown option or one missing its value is left out
+ * (cli_parse says what is wrong with it). argv is left as it was. False when out of memory. */
+bool cli_option_names(int argc, char **argv, const char **names, size_t *count);
+
 #endif

@@ -216,16 +216,43 @@ bool config_validate(const struct config *c, char *err, size_t errlen) {
     return true;
 }
 
+/* Whether the file's setting arg ("--name" or "--name=value") is an option among names. */
+static bool setting_named(const char *arg, const char *const *names, size_t nnames) {
+    size_t len = strcspn(arg + 2, "=");
+    for (size_t i = 0; i < nnames; i++)
+        if (strlen(names[i]) == len && strncmp(arg + 2, names[i], len) == 0)
+            return true;
+    return false;
+}
+
 char **config_merge_argv(const struct config *c, const char *argv0, int argc, char **argv,
                          int *merged_argc) {
-    size_t n = 1 + c->nargs + (size_t)argc;
-    char **merged = calloc(n + 1, sizeof *merged);
-    if (!merged)
+    /* The command line's options by name, read as cli_parse will (argv0 in front). */
+    char **line = calloc((size_t)argc + 2, sizeof *line);
+    const char **given = calloc((size_t)argc + 1, sizeof *given);
+    char **merged = calloc(1 + c->nargs + (size_t)argc + 1, sizeof *merged);
+    size_t ngiven = 0;
+    if (line) {
+        line[0] = (char *)argv0;
+        memcpy(line + 1, argv, (size_t)argc * sizeof *line);
+    }
+    bool ok = line && given && merged && cli_option_names(argc + 1, line, given, &ngiven);
+    size_t n = 0;
+    if (ok) {
+        merged[n++] = (char *)argv0;
+        for (size_t i = 0; i < c->nargs; i++)
+            if (!setting_named(c->args[i], given, ngiven))
+                merged[n++] = c->args[i];
+        memcpy(merged + n, argv, (size_t)argc * sizeof *merged);
+        n += (size_t)argc;
+        *merged_argc = (int)n;
+    }
+    free(line);
+    free(given);
+    if (!ok) {
+        free(merged);
         return NULL;
-    merged[0] = (char *)argv0;
-    memcpy(merged + 1, c->args, c->nargs * sizeof *merged);
-    memcpy(merged + 1 + c->nargs, argv, (size_t)argc * sizeof *merged);
-    *merged_argc = (int)n;
+    }
     return merged;
 }
 

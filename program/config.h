@@ -1,6 +1,6 @@
 /* config: the configuration file of a sensor (/etc/shakedown/shakedown.conf) — `name = value`
- * lines naming long options, read before the command line so that the command line overrides
- * them — and `--check-config [FILE]`, which validates one and exits. */
+ * lines naming long options, read before the command line, whose options replace them — and
+ * `--check-config [FILE]`, which validates one and exits. */
 #ifndef SHAKEDOWN_CONFIG_H
 #define SHAKEDOWN_CONFIG_H
 
@@ -36,8 +36,10 @@ bool config_validate(const struct config *c, char *err, size_t errlen);
 
 /* The argument vector for cli_parse: argv0, the file's settings, then the command line's
  * arguments argv[0..argc-1], in a new array (free it with free(); the strings stay owned by c
- * and argv). The command line comes last, so its options override the file's. NULL when out of
- * memory. */
+ * and argv). An option the command line gives replaces every value the file gave it: the file's
+ * settings of that option are left out — so a command-line -o replaces the file's outputs (-o
+ * repeats to add outputs), a -F its formats, and for the rest the command line's value wins as
+ * the last given would. NULL when out of memory. */
 char **config_merge_argv(const struct config *c, const char *argv0, int argc, char **argv,
                          int *merged_argc);
 

@@ -25,10 +25,11 @@ struct thread {
     struct run_stats stats; /* this thread's packets; merged into the run's at the end */
     struct packet_path path;
     uint64_t packets;        /* read from its socket */
-    int64_t next_note_ns;    /* wall clock */
+    int64_t next_note_ns;    /* monotonic clock */
     int64_t next_interim_ns; /* capture time */
     bool damaged;
     char why[256];
+    atomic_int_least64_t noted_ns; /* monotonic clock of its last note: it is making progress */
     /* under f->lock: */
     struct fanout_view published;
 };
@@ -44,12 +45,14 @@ struct fanout {
 
 /* ---- a capture thread ---------------------------------------------------------------------- */
 
-/* Ten times a second, and whenever the socket is idle: capture time follows the wall clock (so
- * timeouts fire on a quiet link), interim records, and the counts published. */
-static void thread_note(struct thread *t, int64_t now) {
+/* Ten times a second (on the monotonic clock), and whenever the socket is idle: capture time
+ * follows the wall clock (so timeouts fire on a quiet link), interim records, the counts
+ * published, and the time of the note, the watchdog's sign that this thread is not stuck. */
+static void thread_note(struct thread *t) {
     struct fanout *f = t->f;
-    t->next_note_ns = now + FANOUT_NOTE_NS;
-    tracker_advance(t->tr, now);
+    int64_t mono = capture_mono_ns();
+    t->next_note_ns = mono + FANOUT_NOTE_NS;
+    tracker_advance(t->tr, capture_wall_ns());
     int64_t ctime = tracker_now(t->tr);
     if (f->cfg.interim_ns > 0 && ctime >= t->next_interim_ns) {
         engine_worker_interim(f->cfg.engine, t->index, f->cfg.interim_ns);
@@ -62,6 +65,7 @@ static void thread_note(struct thread *t, int64_t now) {
     t->published = v;
     pthread_mutex_unlock(&f->lock);
     engine_worker_note(f->cfg.engine, t->index);
+    atomic_store_explicit(&t->noted_ns, mono, memory_order_relaxed);
 }
 
 /* The per-packet path of analyze.c, on this thread's socket and tracker. */
@@ -88,11 +92,10 @@ static void *thread_main(void *arg) {
         if (cs == CAPTURE_PACKET || cs == CAPTURE_FILTERED) {
             t->packets++;
             thread_packet(t, &cp, cs == CAPTURE_FILTERED);
-            int64_t now = capture_wall_ns(); /* cheap at live rates (vDSO) */
-            if (now >= t->next_note_ns)
-                thread_note(t, now);
+            if (capture_mono_ns() >= t->next_note_ns) /* cheap at live rates (vDSO) */
+                thread_note(t);
         } else if (cs == CAPTURE_IDLE) {
-            thread_note(t, capture_wall_ns());
+            thread_note(t);
         } else {
             t->damaged = cs == CAPTURE_DAMAGED;
             snprintf(t->why, sizeof t->why, "%s", t->damaged ? capture_error(t->cap) : "");
@@ -100,7 +103,7 @@ static void *thread_main(void *arg) {
             break;
         }
     }
-    thread_note(t, capture_wall_ns());
+    thread_note(t);
     return NULL;
 }
 
@@ -114,6 +117,7 @@ static bool threads_prepare(struct fanout *f) {
         t->cap = capture_group_member(f->cfg.group, i);
         t->link = capture_link(t->cap);
         t->tr = engine_worker_tracker(f->cfg.engine, i);
+        atomic_init(&t->noted_ns, capture_mono_ns()); /* its start counts as progress */
         stats_set_shard(&t->stats, f->cfg.shard_index, f->cfg.shard_count);
         /* Frame numbers i + 1, i + 1 + N, ...: unique in the run, in order within a thread. */
         t->path = (struct packet_path){
@@ -181,6 +185,16 @@ void fanout_view(struct fanout *f, struct fanout_view *v) {
         capture_stats_add(&v->capture, &t->capture);
     }
     pthread_mutex_unlock(&f->lock);
+}
+
+int64_t fanout_progress_ns(struct fanout *f) {
+    int64_t oldest = INT64_MAX;
+    for (unsigned i = 0; i < f->n; i++) {
+        int64_t noted = atomic_load_explicit(&f->t[i].noted_ns, memory_order_relaxed);
+        if (noted < oldest)
+            oldest = noted;
+    }
+    return oldest;
 }
 
 bool fanout_stop(struct fanout *f, const char **why) {

@@ -50,6 +50,11 @@ bool fanout_running(struct fanout *f);
 
 void fanout_view(struct fanout *f, struct fanout_view *v);
 
+/* When the thread that has gone longest without a note last made one (monotonic clock,
+ * capture_mono_ns): each notes ten times a second while packets flow, and at each idle poll of
+ * its socket, so a much older time means a thread is stuck (the watchdog stops pinging). */
+int64_t fanout_progress_ns(struct fanout *f);
+
 /* Stops every thread's reading and waits for them (their trackers are still open: engine_flush
  * next). Returns false if a capture was damaged, with libpcap's reason in *why. */
 bool fanout_stop(struct fanout *f, const char **why);

@@ -21,8 +21,9 @@ void notify_ready(void) {
     sd_notify(0, "READY=1");
 }
 
-void notify_watchdog(struct notify *n, int64_t now_ns) {
-    if (!n || n->interval_ns <= 0 || now_ns < n->next_ns)
+void notify_watchdog(struct notify *n, int64_t now_ns, int64_t progress_ns) {
+    if (!n || n->interval_ns <= 0 || now_ns < n->next_ns ||
+        now_ns - progress_ns > 2 * n->interval_ns)
         return;
     n->next_ns = now_ns + n->interval_ns;
     sd_notify(0, "WATCHDOG=1");
@@ -41,8 +42,8 @@ void notify_init(struct notify *n) {
 
 void notify_ready(void) {}
 
-void notify_watchdog(struct notify *n, int64_t now_ns) {
-    (void)n, (void)now_ns;
+void notify_watchdog(struct notify *n, int64_t now_ns, int64_t progress_ns) {
+    (void)n, (void)now_ns, (void)progress_ns;
 }
 
 void notify_stopping(void) {}

@@ -85,26 +85,61 @@ Test(config, settings_become_long_options_in_file_order) {
     unlink(path);
 }
 
-Test(config, merged_command_line_puts_the_file_first) {
+/* The merged vector for the file text and the command line cmdline (n arguments), compared
+ * with want (nwant arguments, the program name first). */
+static void expect_merged(const char *text, char **cmdline, int n, const char *const *want,
+                          int nwant) {
     struct config c;
     char err[256];
-    const char *path = conf("format = zeek\nmax-flows = 10\n");
+    const char *path = conf(text);
     cr_assert(config_load(&c, path, err, sizeof err), "%s", err);
-    char *cmdline[] = {"-F", "json", "-r", "x.pcap"};
-    int n = 0;
-    char **m = config_merge_argv(&c, "shakedown", 4, cmdline, &n);
+    int got = 0;
+    char **m = config_merge_argv(&c, "shakedown", n, cmdline, &got);
     cr_assert(m);
-    /* getopt reads left to right and each handler overwrites the value: the command line's -F
-     * json, coming after the file's --format=zeek, is the one that stays. */
-    cr_assert_eq(n, 7);
-    const char *want[] = {"shakedown", "--format=zeek", "--max-flows=10", "-F", "json",
-                          "-r",        "x.pcap"};
-    for (int i = 0; i < n; i++)
+    cr_assert_eq(got, nwant);
+    for (int i = 0; i < got; i++)
         cr_expect_str_eq(m[i], want[i]);
-    cr_expect_null(m[n]);
+    cr_expect_null(m[got]);
     free(m);
     config_free(&c);
     unlink(path);
+}
+
+Test(config, merged_command_line_puts_the_file_first) {
+    /* The file's settings come first, so that getopt reads the command line's last; an option
+     * the command line gives is left out of the file's: here -F (whose values would otherwise
+     * add up: two -F each want an -o of their own). */
+    char *cmdline[] = {"-F", "json", "-r", "x.pcap"};
+    const char *want[] = {"shakedown", "--max-flows=10", "-F", "json", "-r", "x.pcap"};
+    expect_merged("format = zeek\nmax-flows = 10\n", cmdline, 4, want, 6);
+}
+
+Test(config, command_line_output_replaces_the_files) {
+    /* Every output line of the file goes when the command line names an output, however it
+     * spells it: -o, or -o in a cluster of letters (-po: -p, then -o with the next argument);
+     * and an option given by an abbreviation of its name replaces the file's too. */
+    const char *file = "output = /var/log/a.json\noutput = /var/log/b.json\nidle-timeout = 9\n";
+    char *short_o[] = {"-i", "eth0", "-o", "/var/log/a.json"};
+    const char *want_short[] = {"shakedown", "--idle-timeout=9", "-i", "eth0",
+                                "-o",        "/var/log/a.json"};
+    expect_merged(file, short_o, 4, want_short, 6);
+    char *abbreviated[] = {"--idle=4", "-r", "x.pcap"}; /* --idle-timeout, abbreviated */
+    const char *want_abbreviated[] = {
+        "shakedown", "--output=/var/log/a.json", "--output=/var/log/b.json", "--idle=4", "-r",
+        "x.pcap"};
+    expect_merged(file, abbreviated, 3, want_abbreviated, 6);
+    char *cluster[] = {"-po", "c.json", "-r", "x.pcap"};
+    const char *want_cluster[] = {"shakedown", "--idle-timeout=9", "-po", "c.json", "-r", "x.pcap"};
+    expect_merged(file, cluster, 4, want_cluster, 6);
+    /* "-o" as the value of another option (-r's file name) is not an output: the file's stay. */
+    char *as_value[] = {"-r", "-o"};
+    const char *want_value[] = {"shakedown",
+                                "--output=/var/log/a.json",
+                                "--output=/var/log/b.json",
+                                "--idle-timeout=9",
+                                "-r",
+                                "-o"};
+    expect_merged(file, as_value, 2, want_value, 6);
 }
 
 Test(config, syntax_mistakes_name_the_line) {

@@ -1,10 +1,12 @@
 /* End-to-end tests of the configuration file (issue 19): `--config FILE` settings apply, the
- * command line overrides them (options and the filter), `--check-config [FILE]` validates and
- * exits 0 or 2, and a mistake in the file stops a run with one line naming file and line. */
+ * command line replaces them (options, -o and -F included, and the filter), `--check-config
+ * [FILE]` validates and exits 0 or 2, and a mistake in the file stops a run with one line naming
+ * file and line. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run.h"
 #include "script.h"
@@ -148,4 +150,73 @@ Test(config, check_config_without_file_reads_the_default_path) {
     expect_config_error(two, "--check-config takes one FILE at most");
     const char *none[] = {"--config", NULL};
     expect_config_error(none, "--config needs a FILE");
+}
+
+/* conn_ports of the file at path (an output the run wrote). */
+static int file_ports(const char *path, int64_t *ports, int max) {
+    char *text = read_whole_file(path);
+    int n = conn_ports(text, ports, max);
+    free(text);
+    return n;
+}
+
+enum { PATH_LEN = 300 };
+
+/* Two output paths TAG-a.json and TAG-b.json into a and b, and a configuration file TAG.conf
+ * (returned) saying format = json and output = a, and output = b too when both. */
+static const char *outputs_conf(const char *tag, char *a, char *b, bool both) {
+    char name[64], text[3 * PATH_LEN];
+    snprintf(a, PATH_LEN, "%s-a.json", tmp_path(tag));
+    snprintf(b, PATH_LEN, "%s-b.json", tmp_path(tag));
+    snprintf(text, sizeof text, "format = json\noutput = %s\n%s%s%s", a, both ? "output = " : "",
+             both ? b : "", both ? "\n" : "");
+    snprintf(name, sizeof name, "%s.conf", tag);
+    return write_conf(name, text);
+}
+
+Test(config, command_line_output_replaces_the_files) {
+    const char *pcap = two_conns();
+    char a[PATH_LEN], b[PATH_LEN];
+    const char *conf = outputs_conf("replace", a, b, false);
+    int64_t ports[4];
+    /* The unit's way: the file names the output and the command line names it again (-o is
+     * what ExecStart always passes). One output, not the same file twice (which cli refuses):
+     * both connections in it, in the file's format. */
+    const char *same[] = {"--config", conf, "-r", pcap, "-o", a, NULL};
+    struct run_result r = run_shakedown(NULL, same);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(file_ports(a, ports, 4), 2);
+    run_result_free(&r);
+    /* Another file on the command line: only it is written; the file's output is not opened. */
+    remove(a);
+    const char *other[] = {"--config", conf, "-r", pcap, "-o", b, NULL};
+    r = run_shakedown(NULL, other);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(file_ports(b, ports, 4), 2);
+    cr_expect_eq(access(a, F_OK), -1, "%s was written", a);
+    run_result_free(&r);
+    /* -F on the command line replaces the file's format (two -F would need an -o each), and
+     * "-o -" its output: Zeek's TSV on standard output, the file's output not opened. */
+    const char *zeek[] = {"--config", conf, "-r", pcap, "-F", "zeek", "-o", "-", NULL};
+    r = run_shakedown(NULL, zeek);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strncmp(r.out, "#separator", 10) == 0, "%.80s", r.out);
+    cr_expect_eq(access(a, F_OK), -1, "%s was written", a);
+    run_result_free(&r);
+}
+
+Test(config, outputs_of_the_file_add_up) {
+    const char *pcap = two_conns();
+    char a[PATH_LEN], b[PATH_LEN];
+    const char *conf = outputs_conf("both", a, b, true);
+    /* Without -o on the command line, every output the file names gets every record (-o
+     * repeats within one source of options), and nothing goes to standard output. */
+    const char *args[] = {"--config", conf, "-r", pcap, NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    int64_t ports[4];
+    cr_expect_eq(file_ports(a, ports, 4), 2);
+    cr_expect_eq(file_ports(b, ports, 4), 2);
+    cr_expect_str_eq(r.out, "");
+    run_result_free(&r);
 }
