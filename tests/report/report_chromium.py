@@ -232,8 +232,13 @@ def main():
     ap.add_argument("--shakedown", required=True)
     ap.add_argument("--screenshots", help="directory for report.png and report-detail.png")
     ap.add_argument("--pcap", help="report this capture instead of the generated one (only the "
-                    "page-versus-summary checks apply)")
+                    "page-versus-summary and detail checks apply); exit 77 (skipped) if it is "
+                    "not there")
+    ap.add_argument("--workers", help="run shakedown with --workers N")
     args = ap.parse_args()
+    if args.pcap and not os.path.exists(args.pcap):
+        print(f"report_chromium: {args.pcap} not found (the shared traces: ../shared/traces)")
+        return 77
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         print("report_chromium: chromium not found (Debian package: chromium; scripts/setup.sh);"
@@ -251,8 +256,9 @@ def run(args, chromium, tmp):
     if not args.pcap:
         write_capture(pcap)
     html, js = os.path.join(tmp, "report.html"), os.path.join(tmp, "records.json")
-    r = subprocess.run([args.shakedown, "-r", pcap, "-F", "json", "-o", js, "--report", html],
-                       capture_output=True, text=True, timeout=60)
+    workers = ["--workers", args.workers] if args.workers else []
+    r = subprocess.run([args.shakedown, "-r", pcap, "-F", "json", "-o", js, "--report", html]
+                       + workers, capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
         print(f"shakedown exited {r.returncode}: {r.stderr}")
         return 1
@@ -292,12 +298,8 @@ def run(args, chromium, tmp):
             b.screenshot(os.path.join(args.screenshots, "report.png"))
         if not args.pcap:
             check_interaction(b, ch, conns)
-        else:  # a given capture: show its busiest TCP connection
-            busiest = max((c for c in conns.values() if c["proto"] == "tcp"),
-                          key=lambda c: c["orig"]["pkts"] + c["resp"]["pkts"], default=None)
-            if busiest:
-                b.eval(f"document.querySelector('#conn-table tr[data-uid=\"{busiest['uid']}\"]')"
-                       "?.click()")
+        else:
+            check_given_capture(b, ch, conns)
         if args.screenshots:
             b.screenshot(os.path.join(args.screenshots, "report-detail.png"))
         ch.failed += problems(b.events, url)
@@ -308,6 +310,28 @@ def run(args, chromium, tmp):
     if not ch.failed:
         print(f"report_chromium: ok ({len(conns)} connections, no console error or request)")
     return 1 if ch.failed else 0
+
+
+def check_given_capture(b, ch, conns):
+    """A given capture: with no more TCP connections than the report keeps the detail of (200
+    without a notable anomaly, 200 with), whatever the order the workers hand them over in,
+    every one has its ladder with all its segments (kept, or counted as not kept); its busiest
+    TCP connection is shown."""
+    tcp = [c for c in conns.values() if c["proto"] == "tcp"]
+    if len(tcp) <= 200:
+        kept = b.eval("Object.fromEntries([...details.values()].map(d => [d.uid, "
+                      "d.skipped + d.p.length + d.more]))")
+        ch.eq("segments kept of each connection", kept,
+              {c["uid"]: c["orig"]["pkts"] + c["resp"]["pkts"] for c in tcp})
+    busiest = max(tcp, key=lambda c: c["orig"]["pkts"] + c["resp"]["pkts"], default=None)
+    if busiest:
+        b.eval(f"(() => {{ const f = document.getElementById('filter'); f.value = "
+               f"'{busiest['uid']}'; f.dispatchEvent(new Event('input')); }})()")
+        b.eval(f"document.querySelector('#conn-table tr[data-uid=\"{busiest['uid']}\"]').click()")
+        shown = b.eval("document.querySelectorAll('#ladder-svg line').length > 2 || "
+                       "document.getElementById('detail-note').textContent"
+                       ".startsWith('No per-segment detail')")
+        ch.true(f"{busiest['uid']}: its ladder, or why it has none", shown)
 
 
 def check_interaction(b, ch, conns):
@@ -343,6 +367,12 @@ def check_interaction(b, ch, conns):
     ch.eq("A's time-sequence bars", b.eval("document.querySelectorAll('#tseq-svg .seg').length"), 3)
     ch.eq("A's retransmissions", b.eval("document.querySelectorAll('#tseq-svg .retx').length"), 0)
     ch.true("A's ACK line", b.eval("!!document.querySelector('#tseq-svg .ack-line')"))
+    # Which connections have a ladder: all five are TCP and far fewer than the report keeps, so
+    # every one has its segments from the first on ("ladder" in the detail column).
+    ch.eq("detail column", b.eval("[...document.querySelectorAll('#conn-table tbody tr')]"
+                                  ".map(tr => tr.lastChild.textContent)"), ["ladder"] * 5)
+    ch.true("detail policy", "for 5 of 5 TCP connections" in
+            b.eval("document.getElementById('detail-policy').textContent"))
 
 
 if __name__ == "__main__":
