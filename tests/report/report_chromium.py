@@ -3,6 +3,10 @@ as a person would, and fails on any console error, uncaught exception or network
 that the numbers on the page equal the JSON summary of the same run; filters and sorts the table;
 clicks a connection and finds its ladder with the states worked out below; saves screenshots.
 
+With --pcap (a given capture, e.g. a shared trace) or --many N (N connections written by
+bench/gen_workload) the page-versus-summary checks apply, and every TCP connection of a small
+capture must have its ladder with all its segments.
+
 Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe: file
 descriptors 3 and 4, one JSON message per NUL), so nothing but the Debian package chromium is
 needed. Without chromium the test FAILS saying so, unless SHAKEDOWN_SKIP_BROWSER=1 (exit 77).
@@ -235,6 +239,9 @@ def main():
                     "page-versus-summary and detail checks apply); exit 77 (skipped) if it is "
                     "not there")
     ap.add_argument("--workers", help="run shakedown with --workers N")
+    ap.add_argument("--many", type=int, help="report a capture of this many connections written "
+                    "by --gen-workload (bench/gen_workload.c) instead: the page must still work")
+    ap.add_argument("--gen-workload", help="the gen_workload binary, for --many")
     args = ap.parse_args()
     if args.pcap and not os.path.exists(args.pcap):
         print(f"report_chromium: {args.pcap} not found (the shared traces: ../shared/traces)")
@@ -253,12 +260,15 @@ def main():
 
 def run(args, chromium, tmp):
     pcap = args.pcap or os.path.join(tmp, "report.pcap")
-    if not args.pcap:
+    if args.many:  # 1000 open at a time, one 1-byte exchange each: 11 packets a connection
+        subprocess.run([args.gen_workload, pcap, "--conns", str(args.many), "--open", "1000",
+                        "--exchanges", "1", "--payload", "1"], check=True, timeout=60)
+    elif not args.pcap:
         write_capture(pcap)
     html, js = os.path.join(tmp, "report.html"), os.path.join(tmp, "records.json")
     workers = ["--workers", args.workers] if args.workers else []
     r = subprocess.run([args.shakedown, "-r", pcap, "-F", "json", "-o", js, "--report", html]
-                       + workers, capture_output=True, text=True, timeout=60)
+                       + workers, capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         print(f"shakedown exited {r.returncode}: {r.stderr}")
         return 1
@@ -296,7 +306,7 @@ def run(args, chromium, tmp):
               cs["total"])
         if args.screenshots:
             b.screenshot(os.path.join(args.screenshots, "report.png"))
-        if not args.pcap:
+        if not args.pcap and not args.many:
             check_interaction(b, ch, conns)
         else:
             check_given_capture(b, ch, conns)
