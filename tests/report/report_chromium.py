@@ -335,9 +335,11 @@ def check_given_capture(b, ch, conns):
               {c["uid"]: c["orig"]["pkts"] + c["resp"]["pkts"] for c in tcp})
     busiest = max(tcp, key=lambda c: c["orig"]["pkts"] + c["resp"]["pkts"], default=None)
     if busiest:
-        b.eval(f"(() => {{ const f = document.getElementById('filter'); f.value = "
-               f"'{busiest['uid']}'; f.dispatchEvent(new Event('input')); }})()")
-        b.eval(f"document.querySelector('#conn-table tr[data-uid=\"{busiest['uid']}\"]').click()")
+        row = f"document.querySelector('#conn-table tr[data-uid=\"{busiest['uid']}\"]')"
+        if not b.eval(f"!!{row}"):  # not on the first page: filter the table down to it
+            b.eval(f"(() => {{ const f = document.getElementById('filter'); f.value = "
+                   f"'{busiest['uid']}'; f.dispatchEvent(new Event('input')); }})()")
+        b.eval(f"{row}.click()")
         shown = b.eval("document.querySelectorAll('#ladder-svg line').length > 2 || "
                        "document.getElementById('detail-note').textContent"
                        ".startsWith('No per-segment detail')")
