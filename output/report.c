@@ -5,9 +5,10 @@
  * the end the summary ({"s": ...}, the JSON summary record's own members) and the anomaly
  * catalog's severities, then the rest of the page, whose script reads the lines. Every '<' in the
  * data is written as \u003c, so nothing in a capture can end the script element early. The
- * detailed connections' segments are kept in a small open-addressing table keyed by serial, each
- * with a fixed array of REPORT_POINTS_MAX points taken at its first segment: nothing is
- * allocated per packet. */
+ * segments of the connections being kept (report.h says which) are in REPORT_DETAIL_OPEN
+ * details, found by serial through a small open-addressing index, each with an array of
+ * REPORT_POINTS_MAX points allocated at its first use and reused: nothing is allocated per
+ * packet. */
 #include "report.h"
 
 #include <errno.h>
@@ -134,27 +135,24 @@ static void put_seconds(struct jsonw *w, int64_t ns) {
 
 /* ---- detailed connections ------------------------------------------------------------------ */
 
-static bool notable_set(anomaly_set s) {
-    for (; s; s &= s - 1)
-        if (anomaly_severity_of((enum anomaly)__builtin_ctz(s)) > SEVERITY_INFO)
-            return true;
-    return false;
+/* Above info severity (info: retransmissions, reordering and the like, routine on any busy
+ * link): the anomalies that make a connection's ladder worth keeping first. */
+static bool notable(enum anomaly a) {
+    return anomaly_severity_of(a) > SEVERITY_INFO;
 }
 
-/* Does the TCP connection c have an anomaly above info severity (info: retransmissions,
- * reordering and the like, routine on any busy link)? Those are the connections whose ladder is
- * worth keeping first. Its last segment's are in c->tcp.raised until the tracker lists them. */
+/* Does the TCP connection c have a notable anomaly? Those its last segment raised are in
+ * c->tcp.raised until the tracker lists them. */
 static bool has_notable_anomaly(const struct conn *c) {
     const struct conn_anomalies *l = c->anomalies;
-    if (notable_set(c->tcp.raised))
-        return true;
-    if (!l)
-        return false;
-    for (unsigned i = 0; i < l->n; i++)
-        if (anomaly_severity_of((enum anomaly)l->list[i].id) > SEVERITY_INFO)
+    for (anomaly_set s = c->tcp.raised; s; s &= s - 1)
+        if (notable((enum anomaly)__builtin_ctz(s)))
             return true;
-    for (uint64_t u = l->unlisted; u; u &= u - 1) /* bit 2 × anomaly + direction */
-        if (anomaly_severity_of((enum anomaly)(__builtin_ctzll(u) / 2)) > SEVERITY_INFO)
+    for (unsigned i = 0; l && i < l->n; i++)
+        if (notable((enum anomaly)l->list[i].id))
+            return true;
+    for (uint64_t u = l ? l->unlisted : 0; u; u &= u - 1) /* bit 2 × anomaly + direction */
+        if (notable((enum anomaly)(__builtin_ctzll(u) / 2)))
             return true;
     return false;
 }
@@ -258,14 +256,13 @@ void report_on_segment(struct report *r, const struct conn *c, int dir, const st
     uint64_t seen = c->pkts[0] + c->pkts[1];
     struct detail *d = seen > 1 && r->open ? detail_find(r, c->first_frame) : NULL;
     bool notable_room = r->written_notable + r->open_notable < REPORT_DETAIL_NOTABLE;
+    bool now_notable = (!d || !d->notable) && notable_room && has_notable_anomaly(c);
     if (!d) {
-        bool notable = has_notable_anomaly(c);
         bool first = seen == 1 && (notable_room || r->written_plain < REPORT_DETAIL_PLAIN);
-        if (!(first || (notable && notable_room)) ||
-            !(d = detail_take(r, c->first_frame, seen - 1, notable && notable_room)))
+        if (!(first || now_notable) || !(d = detail_take(r, c->first_frame, seen - 1, now_notable)))
             return;
     }
-    if (!d->notable && notable_room && has_notable_anomaly(c)) {
+    if (now_notable && !d->notable) {
         d->notable = true;
         r->open_notable++;
     }
