@@ -21,6 +21,11 @@ bool tcp_metrics_before(struct tcp_conn *t, int dir, const struct packet *p, int
 void tcp_metrics_after(struct tcp_conn *t, int dir, const struct packet *p, int64_t ts, bool copy,
                        bool resent, bool grew);
 
+/* Endpoint dir's throughput over duration_ns (> 0), in bytes per second rounded to the nearest
+ * (half to even): its bytes by sequence space (payload_bytes + missed_bytes: what the peer
+ * acknowledged counts even where the capture lost it), as docs/metrics.md explains. */
+uint64_t tcp_metrics_throughput(const struct tcp_conn *t, int dir, int64_t duration_ns);
+
 /* Time endpoint dir advertised a zero window, until now_ns if it still does. */
 uint64_t tcp_metrics_zero_window_ns(const struct tcp_conn *t, int dir, int64_t now_ns);
 

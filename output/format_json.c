@@ -140,9 +140,7 @@ void format_json_metrics(struct jsonw *w, const char *key, const struct conn *c,
     jsonw_object_end(w);
     int64_t duration = c->last_ns - c->first_ns;
     if (duration > 0)
-        jsonw_u64(
-            w, "throughput_bytes_per_s",
-            (uint64_t)((double)(x->payload_bytes + x->missed_bytes) * 1e9 / (double)duration));
+        jsonw_u64(w, "throughput_bytes_per_s", tcp_metrics_throughput(&c->tcp, role, duration));
     jsonw_u64(w, "duplicate_acks", m->dup_acks);
     jsonw_u64(w, "duplicate_segments", m->dup_segments);
     jsonw_u64(w, "resent_segments", x->retrans_pkts - m->dup_retransmits);

@@ -24,6 +24,9 @@
 #define ARROW_COLS 56 /* between the lifelines' bars */
 #define ARROW_INDENT (TIME_COLS + 2 + STATE_COLS + 2) /* where an arrow starts */
 #define LINE_BYTES 320                                /* one line, colour escapes included */
+#define TEXT_COLS 100                                 /* no line of the text is wider */
+#define LEFT_END_COLS (STATE_COLS + ARROW_COLS / 2)   /* heading over the left lifeline */
+#define RIGHT_END_COLS (LEFT_END_COLS + 2)            /* over the right one, to its state column */
 #define MIN_BUCKETS 64
 
 #define COLOUR_STATE "\033[1;32m"
@@ -384,13 +387,40 @@ static void text_row(FILE *out, const struct ladder_view *v, const struct ladder
         anomaly_line(out, r->raised, colour);
 }
 
-static void text_write(FILE *out, const struct ladder_view *v, bool colour) {
-    char iso[TIMEFMT_ISO_LEN], segs[32];
+/* end ("addr:port") in at most cols columns: whole, or its start and its end (the port) around
+ * "..." (the header above the column heading has it whole). */
+static void end_fit(char *out, size_t outlen, const char *end, size_t cols) {
+    size_t n = strlen(end);
+    if (n <= cols) {
+        snprintf(out, outlen, "%s", end);
+        return;
+    }
+    size_t head = (cols - 3) / 2, tail = cols - 3 - head;
+    snprintf(out, outlen, "%.*s...%s", (int)head, end, end + n - tail);
+}
+
+/* The connection's header: uid, protocol, both ends, the first packet's time, on one line when
+ * that fits in TEXT_COLS (IPv4 always does); else the ends go on a line of their own, or each
+ * on one (long IPv6 addresses). Then the column heading, each end over its lifeline. */
+static void text_header(FILE *out, const struct ladder_view *v) {
+    char iso[TIMEFMT_ISO_LEN], left[LEFT_END_COLS + 1], right[RIGHT_END_COLS + 1];
     timefmt_iso8601_ns(iso, sizeof iso, v->first_ns);
-    fprintf(out, "%s  tcp  %s -> %s  %s\n%*s  %-*.*s  %*.*s\n", v->uid, v->ends[0], v->ends[1], iso,
-            TIME_COLS, "time (s)", STATE_COLS + ARROW_COLS / 2, STATE_COLS + ARROW_COLS / 2,
-            v->ends[0], STATE_COLS + ARROW_COLS / 2 + 2, STATE_COLS + ARROW_COLS / 2 + 2,
-            v->ends[1]);
+    size_t ends = strlen(v->ends[0]) + 4 + strlen(v->ends[1]);
+    if (strlen(v->uid) + 7 + ends + 2 + strlen(iso) <= TEXT_COLS)
+        fprintf(out, "%s  tcp  %s -> %s  %s\n", v->uid, v->ends[0], v->ends[1], iso);
+    else if (2 + ends <= TEXT_COLS)
+        fprintf(out, "%s  tcp  %s\n  %s -> %s\n", v->uid, iso, v->ends[0], v->ends[1]);
+    else
+        fprintf(out, "%s  tcp  %s\n  %s\n  -> %s\n", v->uid, iso, v->ends[0], v->ends[1]);
+    end_fit(left, sizeof left, v->ends[0], LEFT_END_COLS);
+    end_fit(right, sizeof right, v->ends[1], RIGHT_END_COLS);
+    fprintf(out, "%*s  %-*s  %*s\n", TIME_COLS, "time (s)", LEFT_END_COLS, left, RIGHT_END_COLS,
+            right);
+}
+
+static void text_write(FILE *out, const struct ladder_view *v, bool colour) {
+    char segs[32];
+    text_header(out, v);
     for (size_t i = 0; i < v->nrows; i++)
         text_row(out, v, &v->rows[i], colour);
     if (v->left_out)

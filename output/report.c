@@ -5,9 +5,10 @@
  * the end the summary ({"s": ...}, the JSON summary record's own members) and the anomaly
  * catalog's severities, then the rest of the page, whose script reads the lines. Every '<' in the
  * data is written as \u003c, so nothing in a capture can end the script element early. The
- * detailed connections' segments are kept in a small open-addressing table keyed by serial, each
- * with a fixed array of REPORT_POINTS_MAX points taken at its first segment: nothing is
- * allocated per packet. */
+ * segments of the connections being kept (report.h says which) are in REPORT_DETAIL_OPEN
+ * details, found by serial through a small open-addressing index, each with an array of
+ * REPORT_POINTS_MAX points allocated at its first use and reused: nothing is allocated per
+ * packet. */
 #include "report.h"
 
 #include <errno.h>
@@ -23,7 +24,11 @@
 #include "timefmt.h"
 
 #define DATA_MARKER "<!--SHAKEDOWN-DATA-->"
-#define SLOTS 512 /* > 2 × REPORT_DETAIL_CONNS: short probe chains */
+#define INDEX_SLOTS 512 /* ≥ 2 × REPORT_DETAIL_OPEN: short probe runs */
+#define INDEX_BITS 9
+
+_Static_assert(INDEX_SLOTS == 1u << INDEX_BITS && INDEX_SLOTS >= 2 * REPORT_DETAIL_OPEN,
+               "the index is a power of two, at most half full");
 
 /* One segment of a detailed connection. */
 struct point {
@@ -34,22 +39,40 @@ struct point {
     bool sack; /* carried SACK blocks */
 };
 
+/* The segments of one connection being kept, while it is open. */
 struct detail {
-    uint64_t serial; /* 0: free slot */
+    uint64_t serial;  /* the connection's first frame */
+    uint64_t skipped; /* its segments before the first kept one (it got the detail late) */
+    uint64_t more;    /* segments past REPORT_POINTS_MAX */
     size_t n;
-    uint64_t more; /* segments past REPORT_POINTS_MAX */
-    struct point *points;
+    bool notable;         /* it had an anomaly above info severity at its last segment */
+    struct point *points; /* REPORT_POINTS_MAX, allocated at the first use, kept for reuse */
+};
+
+/* Why a connection row has no detail ("c" row, last member; the page says it in words). */
+enum detail_note {
+    DETAIL_KEPT,         /* a "d" line follows */
+    DETAIL_NOT_TCP,      /* ladders are for TCP */
+    DETAIL_PLAIN_FULL,   /* no notable anomaly, and REPORT_DETAIL_PLAIN such were kept */
+    DETAIL_NOTABLE_FULL, /* notable, and REPORT_DETAIL_NOTABLE such were kept */
+    DETAIL_NO_SLOT, /* REPORT_DETAIL_OPEN others were kept open when it started, or its slot went
+                       to a connection with a notable anomaly */
 };
 
 struct report {
     FILE *f;
     char *path;
-    struct outbuf buf;     /* one data line at a time, reused */
-    unsigned detailed;     /* connections given a detail so far (never more than the limit) */
-    unsigned open_details; /* of those, not reported yet */
-    uint64_t last_detailed_serial; /* the serial of the last one: later ones have none */
+    struct outbuf buf; /* one data line at a time, reused */
     uint64_t anomalies_listed;
-    struct detail slots[SLOTS];
+    /* Per-segment detail: the connections being kept, found by serial through index (linear
+     * probing, deletion by backward shift: no tombstones, so a miss stays short). All zero at
+     * the start: nothing open, nothing handed out. */
+    struct detail details[REPORT_DETAIL_OPEN];
+    unsigned handed_out;                       /* details[0, handed_out) have been used */
+    uint16_t free_details[REPORT_DETAIL_OPEN]; /* of those, the ones free again (a stack) */
+    unsigned nfree, open, open_notable;        /* open: held by open connections */
+    unsigned written_plain, written_notable;   /* details written, by kind */
+    uint16_t index[INDEX_SLOTS];               /* details[] position + 1; 0: empty */
 };
 
 static const char *page_tail(void) {
@@ -81,8 +104,8 @@ void report_discard(struct report *r) {
         return;
     if (r->f)
         fclose(r->f);
-    for (unsigned i = 0; i < SLOTS; i++)
-        free(r->slots[i].points);
+    for (unsigned i = 0; i < REPORT_DETAIL_OPEN; i++)
+        free(r->details[i].points);
     outbuf_free(&r->buf);
     free(r->path);
     free(r);
@@ -112,50 +135,101 @@ static void put_seconds(struct jsonw *w, int64_t ns) {
 
 /* ---- detailed connections ------------------------------------------------------------------ */
 
-static struct detail *slot_find(struct report *r, uint64_t serial) {
-    for (unsigned i = 0, k = (unsigned)(serial % SLOTS); i < SLOTS; i++, k = (k + 1) % SLOTS) {
-        if (r->slots[k].serial == serial)
-            return &r->slots[k];
-        if (r->slots[k].serial == 0 && r->slots[k].points == NULL)
-            return NULL; /* never used: the chain ends */
-    }
-    return NULL;
+/* Above info severity (info: retransmissions, reordering and the like, routine on any busy
+ * link): the anomalies that make a connection's ladder worth keeping first. */
+static bool notable(enum anomaly a) {
+    return anomaly_severity_of(a) > SEVERITY_INFO;
 }
 
-/* A slot for a new detailed connection (a freed one keeps its points array for reuse). */
-static struct detail *slot_take(struct report *r, uint64_t serial) {
-    for (unsigned i = 0, k = (unsigned)(serial % SLOTS); i < SLOTS; i++, k = (k + 1) % SLOTS) {
-        struct detail *d = &r->slots[k];
-        if (d->serial != 0)
+/* Does the TCP connection c have a notable anomaly? Those its last segment raised are in
+ * c->tcp.raised until the tracker lists them. */
+static bool has_notable_anomaly(const struct conn *c) {
+    const struct conn_anomalies *l = c->anomalies;
+    for (anomaly_set s = c->tcp.raised; s; s &= s - 1)
+        if (notable((enum anomaly)__builtin_ctz(s)))
+            return true;
+    for (unsigned i = 0; l && i < l->n; i++)
+        if (notable((enum anomaly)l->list[i].id))
+            return true;
+    for (uint64_t u = l ? l->unlisted : 0; u; u &= u - 1) /* bit 2 × anomaly + direction */
+        if (notable((enum anomaly)(__builtin_ctzll(u) / 2)))
+            return true;
+    return false;
+}
+
+static unsigned index_home(uint64_t serial) {
+    return (unsigned)((serial * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - INDEX_BITS));
+}
+
+/* The index position of serial's detail, or the empty one where the search for it ends (the
+ * index is never more than half full, so there is one). */
+static unsigned index_pos(const struct report *r, uint64_t serial) {
+    unsigned k = index_home(serial);
+    while (r->index[k] && r->details[r->index[k] - 1].serial != serial)
+        k = (k + 1) & (INDEX_SLOTS - 1);
+    return k;
+}
+
+static struct detail *detail_find(struct report *r, uint64_t serial) {
+    unsigned k = index_pos(r, serial);
+    return r->index[k] ? &r->details[r->index[k] - 1] : NULL;
+}
+
+/* Takes d's entry out of the index; the entries after it that would no longer be found move
+ * back into the hole (backward-shift deletion). */
+static void index_remove(struct report *r, const struct detail *d) {
+    unsigned hole = index_pos(r, d->serial);
+    r->index[hole] = 0;
+    for (unsigned k = (hole + 1) & (INDEX_SLOTS - 1); r->index[k];
+         k = (k + 1) & (INDEX_SLOTS - 1)) {
+        unsigned home = index_home(r->details[r->index[k] - 1].serial);
+        bool reachable = hole <= k ? hole < home && home <= k : hole < home || home <= k;
+        if (reachable)
             continue;
-        if (!d->points && !(d->points = malloc(REPORT_POINTS_MAX * sizeof *d->points)))
-            return NULL;
-        d->serial = serial;
-        d->n = 0;
-        d->more = 0;
-        return d;
+        r->index[hole] = r->index[k];
+        r->index[k] = 0;
+        hole = k;
     }
-    return NULL;
 }
 
-void report_on_segment(struct report *r, const struct conn *c, int dir, const struct packet *p) {
-    struct detail *d;
-    if (c->pkts[0] + c->pkts[1] == 1) { /* its first packet: one of the first ones? */
-        if (r->detailed >= REPORT_DETAIL_CONNS)
-            return;
-        r->detailed++;
-        r->last_detailed_serial = c->first_frame;
-        if (!(d = slot_take(r, c->first_frame)))
-            return;
-        r->open_details++;
-    } else {
-        /* Past the first connections, the common case: one comparison. */
-        if (r->open_details == 0 || c->first_frame > r->last_detailed_serial)
-            return;
-        d = slot_find(r, c->first_frame);
+/* An open detail given up: free for the next connection (its points array stays). */
+static void detail_release(struct report *r, struct detail *d) {
+    index_remove(r, d);
+    r->open--;
+    if (d->notable)
+        r->open_notable--;
+    r->free_details[r->nfree++] = (uint16_t)(d - r->details);
+}
+
+/* A detail for the connection of serial, of which `skipped` segments went by without one: a
+ * free one, else, if evict, the one of an open connection without a notable anomaly (whose
+ * detail is worth less); NULL if there is none. */
+static struct detail *detail_take(struct report *r, uint64_t serial, uint64_t skipped, bool evict) {
+    struct detail *d = NULL;
+    if (r->nfree)
+        d = &r->details[r->free_details[--r->nfree]];
+    else if (r->handed_out < REPORT_DETAIL_OPEN)
+        d = &r->details[r->handed_out++];
+    else if (evict && r->open_notable < r->open) { /* every detail is open: one is plain */
+        for (unsigned i = 0; !d; i++)
+            if (!r->details[i].notable)
+                d = &r->details[i];
+        detail_release(r, d);
+        r->nfree--; /* taken again at once */
     }
     if (!d)
-        return;
+        return NULL;
+    if (!d->points && !(d->points = malloc(REPORT_POINTS_MAX * sizeof *d->points))) {
+        r->free_details[r->nfree++] = (uint16_t)(d - r->details);
+        return NULL;
+    }
+    *d = (struct detail){.serial = serial, .skipped = skipped, .points = d->points};
+    r->index[index_pos(r, serial)] = (uint16_t)(d - r->details + 1);
+    r->open++;
+    return d;
+}
+
+static void point_add(struct detail *d, const struct conn *c, int dir, const struct packet *p) {
     if (d->n == REPORT_POINTS_MAX) {
         d->more++;
         return;
@@ -175,9 +249,29 @@ void report_on_segment(struct report *r, const struct conn *c, int dir, const st
     pt->sack = p->tcp.opt.sack_count > 0;
 }
 
-/* {"d": {"uid", "first", "more", "p": [[µs since first, dir, flags, seq, ack, len, win, orig
+/* A connection's segments are kept from its first one while a detail is free and either kind
+ * may still be written; one without a detail gets one (a free one, or that of an open
+ * connection with no notable anomaly) when it shows a notable anomaly, from that segment on. */
+void report_on_segment(struct report *r, const struct conn *c, int dir, const struct packet *p) {
+    uint64_t seen = c->pkts[0] + c->pkts[1];
+    struct detail *d = seen > 1 && r->open ? detail_find(r, c->first_frame) : NULL;
+    bool notable_room = r->written_notable + r->open_notable < REPORT_DETAIL_NOTABLE;
+    bool now_notable = (!d || !d->notable) && notable_room && has_notable_anomaly(c);
+    if (!d) {
+        bool first = seen == 1 && (notable_room || r->written_plain < REPORT_DETAIL_PLAIN);
+        if (!(first || now_notable) || !(d = detail_take(r, c->first_frame, seen - 1, now_notable)))
+            return;
+    }
+    if (now_notable && !d->notable) {
+        d->notable = true;
+        r->open_notable++;
+    }
+    point_add(d, c, dir, p);
+}
+
+/* {"d": {"uid", "skipped", "more", "p": [[µs since first, dir, flags, seq, ack, len, win, orig
  * state, resp state, "anomalies", sack], ...]}} */
-static void detail_write(struct report *r, struct detail *d, const struct conn *c) {
+static void detail_write(struct report *r, const struct detail *d, const struct conn *c) {
     struct jsonw w;
     char uid[CONN_UID_LEN];
     conn_uid(c, uid);
@@ -185,6 +279,7 @@ static void detail_write(struct report *r, struct detail *d, const struct conn *
     jsonw_object_begin(&w, NULL);
     jsonw_object_begin(&w, "d");
     jsonw_string(&w, "uid", uid);
+    jsonw_u64(&w, "skipped", d->skipped);
     jsonw_u64(&w, "more", d->more);
     jsonw_array_begin(&w, "p");
     for (size_t i = 0; i < d->n; i++) {
@@ -213,8 +308,23 @@ static void detail_write(struct report *r, struct detail *d, const struct conn *
     jsonw_object_end(&w);
     jsonw_object_end(&w);
     line_flush(r);
-    d->serial = 0; /* free again; its points array stays for the next */
-    r->open_details--;
+}
+
+/* At c's end: is its detail written, and if not, why (its open detail, if any, is released by
+ * the caller once written)? Counts the one written against its kind's budget. */
+static enum detail_note detail_judge(struct report *r, const struct conn *c, struct detail **d) {
+    *d = NULL;
+    if (c->e.key.proto != 6)
+        return DETAIL_NOT_TCP;
+    *d = r->open ? detail_find(r, c->first_frame) : NULL;
+    bool notable = has_notable_anomaly(c);
+    unsigned *written = notable ? &r->written_notable : &r->written_plain;
+    if (*written >= (notable ? REPORT_DETAIL_NOTABLE : REPORT_DETAIL_PLAIN))
+        return notable ? DETAIL_NOTABLE_FULL : DETAIL_PLAIN_FULL;
+    if (!*d)
+        return DETAIL_NO_SLOT;
+    ++*written;
+    return DETAIL_KEPT;
 }
 
 /* ---- connections and anomalies ------------------------------------------------------------- */
@@ -235,8 +345,10 @@ static uint32_t anomaly_total(const struct conn *c) {
 
 /* {"c": [uid, ts, duration, proto, orig addr, port, resp addr, port, conn_state, close, orig
  * IP bytes, resp IP bytes, handshake µs (-1: none), anomalies, history, orig state, resp
- * state]} */
+ * state, enum detail_note]} */
 void report_on_conn(struct report *r, const struct conn *c) {
+    struct detail *d;
+    enum detail_note note = detail_judge(r, c, &d);
     struct jsonw w;
     char uid[CONN_UID_LEN], hist[TCP_HISTORY_MAX], rtt[24] = "-1";
     bool tcp = c->e.key.proto == 6;
@@ -263,14 +375,14 @@ void report_on_conn(struct report *r, const struct conn *c) {
     jsonw_string(&w, NULL, hist);
     jsonw_string(&w, NULL, tcp ? tcp_state_name(tcp_conn_state(t, 0)) : "");
     jsonw_string(&w, NULL, tcp ? tcp_state_name(tcp_conn_state(t, 1)) : "");
+    jsonw_u64(&w, NULL, note);
     jsonw_array_end(&w);
     jsonw_object_end(&w);
     line_flush(r);
-    struct detail *d = tcp && r->open_details && c->first_frame <= r->last_detailed_serial
-                           ? slot_find(r, c->first_frame)
-                           : NULL;
-    if (d)
+    if (note == DETAIL_KEPT)
         detail_write(r, d, c);
+    if (d)
+        detail_release(r, d);
 }
 
 /* {"a": [ts, name, severity, uid ("" host-level), direction]} — the first
@@ -309,7 +421,10 @@ bool report_finish(struct report *r, const struct run_stats *s, const struct inp
         jsonw_string(&w, anomaly_name((enum anomaly)a),
                      anomaly_severity_name(anomaly_severity_of((enum anomaly)a)));
     jsonw_object_end(&w);
-    jsonw_u64(&w, "detail_conns", REPORT_DETAIL_CONNS);
+    jsonw_u64(&w, "detail_plain", REPORT_DETAIL_PLAIN);
+    jsonw_u64(&w, "detail_notable", REPORT_DETAIL_NOTABLE);
+    jsonw_u64(&w, "detail_open", REPORT_DETAIL_OPEN);
+    jsonw_u64(&w, "points_max", REPORT_POINTS_MAX);
     jsonw_u64(&w, "anomalies_listed_max", REPORT_ANOMALIES_MAX);
     jsonw_object_end(&w);
     line_flush(r);

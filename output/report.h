@@ -1,10 +1,16 @@
 /* report: the HTML report (--report FILE.html) — one self-contained page (inline CSS and
  * JavaScript, nothing fetched) with the run's summary, a timeline, histograms, top talkers and
- * ports, a table of every connection that filters, sorts and pages, and for the first
- * REPORT_DETAIL_CONNS TCP connections a ladder and a time-sequence graph. Written in the same
- * single pass as the records: the page's head at the start, one line of data per connection and
- * anomaly as they are reported, the summary and the page's script at the end; memory stays
- * bounded (only the detailed connections' segments are kept, REPORT_POINTS_MAX each). */
+ * ports, a table of every connection that filters, sorts and pages, and for the TCP connections
+ * whose segments were kept a ladder and a time-sequence graph. Written in the same single pass
+ * as the records: the page's head at the start, one line of data per connection and anomaly as
+ * they are reported, the summary and the page's script at the end; memory stays bounded.
+ *
+ * Per-segment detail: at most REPORT_DETAIL_OPEN connections are kept at once
+ * (REPORT_POINTS_MAX segments each). A TCP connection is kept from its first segment when one
+ * is free; one that shows an anomaly above info severity ("notable") without being kept takes
+ * a free one, or that of a kept connection with no notable anomaly, from that segment on. At
+ * its end a kept connection's detail goes into the page while fewer than REPORT_DETAIL_NOTABLE
+ * notable (or REPORT_DETAIL_PLAIN other) connections have had theirs written. */
 #ifndef SHAKEDOWN_REPORT_H
 #define SHAKEDOWN_REPORT_H
 
@@ -16,8 +22,10 @@
 #include "stats.h"
 #include "tracker.h"
 
-#define REPORT_DETAIL_CONNS 200 /* TCP connections, the first to start, whose segments are kept */
-#define REPORT_POINTS_MAX 2000  /* segments kept per detailed connection */
+#define REPORT_DETAIL_OPEN 256     /* connections whose segments are being kept at once */
+#define REPORT_DETAIL_NOTABLE 200  /* details written of connections with a notable anomaly */
+#define REPORT_DETAIL_PLAIN 200    /* details written of the other connections */
+#define REPORT_POINTS_MAX 2000     /* segments kept per connection */
 #define REPORT_ANOMALIES_MAX 20000 /* anomaly events listed (all are counted in the summary) */
 
 struct report;

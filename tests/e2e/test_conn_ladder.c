@@ -517,3 +517,41 @@ Test(ladder, end_anomalies_under_the_end_line) {
                   "                          ! data_unacked");
     free(out);
 }
+
+/* IPv6 ends of the longest kind (8 groups of 4 digits: 39 characters; with brackets and port 47
+ * for the client's, 45 for the server's): uid, protocol, both ends and the time would take 17 +
+ * 7 + 47 + 4 + 45 + 2 + 27 = 149 columns, so the header is the uid, protocol and time (51
+ * columns), then the two ends on a line of their own (2 + 47 + 4 + 45 = 98). The column heading
+ * keeps its widths (40 over the left lifeline, 42 over the right): the client's end becomes its
+ * first 18 characters, "...", its last 19; the server's its first 19, "...", its last 20. Every
+ * line within 100 (the heading 10 + 2 + 40 + 2 + 42 = 96). */
+Test(ladder, long_ipv6_ends_stay_within_100_columns) {
+    struct cap c;
+    struct session s;
+    struct pb_frame f = pb_tcp6();
+    static const uint8_t client[16] = {0x2a, 0x01, 0x4f, 0x8d, 0x11, 0x11, 0x22, 0x22,
+                                       0x33, 0x33, 0x44, 0x44, 0x55, 0x55, 0x66, 0x66};
+    static const uint8_t server[16] = {0x2a, 0x01, 0x4f, 0x8d, 0xaa, 0xaa, 0xbb, 0xbb,
+                                       0xcc, 0xcc, 0xdd, 0xdd, 0xee, 0xee, 0xff, 0xff};
+    memcpy(f.src, client, 16);
+    memcpy(f.dst, server, 16);
+    f.sport = 50030;
+    f.dport = 443;
+    cap_open(&c, "ladder-ipv6.pcap");
+    session_init(&s, c.w, &c.clock, &f, CISN, SISN);
+    session_handshake(&s);
+    char *out = one_conn_ladder(&c, &s);
+    expect_narrow(out);
+    const char *nl = strchr(out, '\n');
+    cr_assert(nl);
+    /* from the line's end back over "  tcp  " and the time: the uid before is the records' */
+    const char *want = "  tcp  2024-01-01T00:00:00.000000Z\n"
+                       "  [2a01:4f8d:1111:2222:3333:4444:5555:6666]:50030 -> "
+                       "[2a01:4f8d:aaaa:bbbb:cccc:dddd:eeee:ffff]:443\n"
+                       "  time (s)  [2a01:4f8d:1111:22...44:5555:6666]:50030  "
+                       "[2a01:4f8d:aaaa:bbb...:dddd:eeee:ffff]:443\n"
+                       "  0.000000  SYN_SENT     |";
+    cr_expect(strncmp(nl - 34, want, strlen(want)) == 0, "ladder:\n%s\nwanted after the uid:\n%s",
+              out, want);
+    free(out);
+}

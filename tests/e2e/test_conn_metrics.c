@@ -171,3 +171,26 @@ Test(metrics, zero_window_open_at_the_end) {
     expect_int(rec, "resp.metrics.window.min", 0);
     run_free(&r);
 }
+
+/* Throughput is over the sender's bytes by sequence space, the bytes its peer acknowledged
+ * though the capture lost them included, rounded to the nearest. 0..2 handshake; 3 client 100
+ * bytes (seq 1..100); 4 client 100 bytes at seq 901 (800 bytes between were never captured); 5
+ * the server acknowledges all of it (ack 1001); 6 client pure ACK. Duration T0..T6 = 60 ms:
+ * 1000 bytes / 0.06 s = 16666.67 → 16667 (counting only the 200 captured bytes would give
+ * 3333; cutting the fraction off, 16666). */
+Test(metrics, throughput_counts_acknowledged_bytes_and_rounds) {
+    struct cap c;
+    struct session s;
+    struct run r;
+    start(&c, &s, "metrics-throughput.pcap", 51005);
+    session_data(&s, SESSION_CLIENT, 100);
+    session_write_segment(&s, SESSION_CLIENT, PB_PSH | PB_ACK, CISN + 901, SISN + 1, 100);
+    session_write_segment(&s, SESSION_SERVER, PB_ACK, SISN + 1, CISN + 1001, 0);
+    session_ack(&s, SESSION_CLIENT);
+    struct json_object *rec = finish(&c, &s, &r);
+    expect_int(rec, "orig.payload_bytes", 200);
+    expect_int(rec, "orig.missed_bytes", 800);
+    expect_int(rec, "orig.metrics.throughput_bytes_per_s", 16667);
+    expect_int(rec, "resp.metrics.throughput_bytes_per_s", 0);
+    run_free(&r);
+}

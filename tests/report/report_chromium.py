@@ -3,6 +3,10 @@ as a person would, and fails on any console error, uncaught exception or network
 that the numbers on the page equal the JSON summary of the same run; filters and sorts the table;
 clicks a connection and finds its ladder with the states worked out below; saves screenshots.
 
+With --pcap (a given capture, e.g. a shared trace) or --many N (N connections written by
+bench/gen_workload) the page-versus-summary checks apply, and every TCP connection of a small
+capture must have its ladder with all its segments.
+
 Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe: file
 descriptors 3 and 4, one JSON message per NUL), so nothing but the Debian package chromium is
 needed. Without chromium the test FAILS saying so, unless SHAKEDOWN_SKIP_BROWSER=1 (exit 77).
@@ -232,8 +236,16 @@ def main():
     ap.add_argument("--shakedown", required=True)
     ap.add_argument("--screenshots", help="directory for report.png and report-detail.png")
     ap.add_argument("--pcap", help="report this capture instead of the generated one (only the "
-                    "page-versus-summary checks apply)")
+                    "page-versus-summary and detail checks apply); exit 77 (skipped) if it is "
+                    "not there")
+    ap.add_argument("--workers", help="run shakedown with --workers N")
+    ap.add_argument("--many", type=int, help="report a capture of this many connections written "
+                    "by --gen-workload (bench/gen_workload.c) instead: the page must still work")
+    ap.add_argument("--gen-workload", help="the gen_workload binary, for --many")
     args = ap.parse_args()
+    if args.pcap and not os.path.exists(args.pcap):
+        print(f"report_chromium: {args.pcap} not found (the shared traces: ../shared/traces)")
+        return 77
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         print("report_chromium: chromium not found (Debian package: chromium; scripts/setup.sh);"
@@ -248,11 +260,15 @@ def main():
 
 def run(args, chromium, tmp):
     pcap = args.pcap or os.path.join(tmp, "report.pcap")
-    if not args.pcap:
+    if args.many:  # 1000 open at a time, one 1-byte exchange each: 11 packets a connection
+        subprocess.run([args.gen_workload, pcap, "--conns", str(args.many), "--open", "1000",
+                        "--exchanges", "1", "--payload", "1"], check=True, timeout=60)
+    elif not args.pcap:
         write_capture(pcap)
     html, js = os.path.join(tmp, "report.html"), os.path.join(tmp, "records.json")
-    r = subprocess.run([args.shakedown, "-r", pcap, "-F", "json", "-o", js, "--report", html],
-                       capture_output=True, text=True, timeout=60)
+    workers = ["--workers", args.workers] if args.workers else []
+    r = subprocess.run([args.shakedown, "-r", pcap, "-F", "json", "-o", js, "--report", html]
+                       + workers, capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         print(f"shakedown exited {r.returncode}: {r.stderr}")
         return 1
@@ -290,14 +306,10 @@ def run(args, chromium, tmp):
               cs["total"])
         if args.screenshots:
             b.screenshot(os.path.join(args.screenshots, "report.png"))
-        if not args.pcap:
+        if not args.pcap and not args.many:
             check_interaction(b, ch, conns)
-        else:  # a given capture: show its busiest TCP connection
-            busiest = max((c for c in conns.values() if c["proto"] == "tcp"),
-                          key=lambda c: c["orig"]["pkts"] + c["resp"]["pkts"], default=None)
-            if busiest:
-                b.eval(f"document.querySelector('#conn-table tr[data-uid=\"{busiest['uid']}\"]')"
-                       "?.click()")
+        else:
+            check_given_capture(b, ch, conns)
         if args.screenshots:
             b.screenshot(os.path.join(args.screenshots, "report-detail.png"))
         ch.failed += problems(b.events, url)
@@ -308,6 +320,30 @@ def run(args, chromium, tmp):
     if not ch.failed:
         print(f"report_chromium: ok ({len(conns)} connections, no console error or request)")
     return 1 if ch.failed else 0
+
+
+def check_given_capture(b, ch, conns):
+    """A given capture: with no more TCP connections than the report keeps the detail of (200
+    without a notable anomaly, 200 with), whatever the order the workers hand them over in,
+    every one has its ladder with all its segments (kept, or counted as not kept); its busiest
+    TCP connection is shown."""
+    tcp = [c for c in conns.values() if c["proto"] == "tcp"]
+    if len(tcp) <= 200:
+        kept = b.eval("Object.fromEntries([...details.values()].map(d => [d.uid, "
+                      "d.skipped + d.p.length + d.more]))")
+        ch.eq("segments kept of each connection", kept,
+              {c["uid"]: c["orig"]["pkts"] + c["resp"]["pkts"] for c in tcp})
+    busiest = max(tcp, key=lambda c: c["orig"]["pkts"] + c["resp"]["pkts"], default=None)
+    if busiest:
+        row = f"document.querySelector('#conn-table tr[data-uid=\"{busiest['uid']}\"]')"
+        if not b.eval(f"!!{row}"):  # not on the first page: filter the table down to it
+            b.eval(f"(() => {{ const f = document.getElementById('filter'); f.value = "
+                   f"'{busiest['uid']}'; f.dispatchEvent(new Event('input')); }})()")
+        b.eval(f"{row}.click()")
+        shown = b.eval("document.querySelectorAll('#ladder-svg line').length > 2 || "
+                       "document.getElementById('detail-note').textContent"
+                       ".startsWith('No per-segment detail')")
+        ch.true(f"{busiest['uid']}: its ladder, or why it has none", shown)
 
 
 def check_interaction(b, ch, conns):
@@ -343,6 +379,12 @@ def check_interaction(b, ch, conns):
     ch.eq("A's time-sequence bars", b.eval("document.querySelectorAll('#tseq-svg .seg').length"), 3)
     ch.eq("A's retransmissions", b.eval("document.querySelectorAll('#tseq-svg .retx').length"), 0)
     ch.true("A's ACK line", b.eval("!!document.querySelector('#tseq-svg .ack-line')"))
+    # Which connections have a ladder: all five are TCP and far fewer than the report keeps, so
+    # every one has its segments from the first on ("ladder" in the detail column).
+    ch.eq("detail column", b.eval("[...document.querySelectorAll('#conn-table tbody tr')]"
+                                  ".map(tr => tr.lastChild.textContent)"), ["ladder"] * 5)
+    ch.true("detail policy", "for 5 of 5 TCP connections" in
+            b.eval("document.getElementById('detail-policy').textContent"))
 
 
 if __name__ == "__main__":
