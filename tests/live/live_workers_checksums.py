@@ -101,19 +101,15 @@ def run(t, exe):
     pcapgen.bad_checksums(pcap, SRC, DST, FLOWS, PER_FLOW)
     bad = file_run(t, exe, pcap)
 
-    ns = f"sdcsum{os.getpid()}"
-    t.defer(lambda: lc.ip("netns", "del", ns, check=False))
-    lc.ip("netns", "add", ns)
-    lc.ip("-n", ns, "link", "set", "lo", "up")
+    lo = lc.PrivateLo(t)
     out = t.path("live.json")
-    sd = lc.Shakedown(t, lc.which("ip"), ["netns", "exec", ns, exe, "-i", "lo", "--workers", "2",
-                                          "-F", "json", "-o", out, "--stats-interval", "0.25",
-                                          f"host {SRC}"])
+    argv = lo.cmd(exe, "-i", "lo", "--workers", "2", "-F", "json", "-o", out, "--stats-interval",
+                  "0.25", f"host {SRC}")
+    sd = lc.Shakedown(t, argv[0], argv[1:])
     lc.poll(lambda: lc.by_type(lc.read_lines(out), "stats"), 10, "the first stats record",
             alive=sd)
-    r = subprocess.run([lc.which("ip"), "netns", "exec", ns, lc.which("tcpreplay"), "-i", "lo",
-                        pcap], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20,
-                       check=False)
+    r = subprocess.run(lo.cmd(lc.which("tcpreplay"), "-i", "lo", pcap), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=20, check=False)
     lc.check(r.returncode == 0, f"tcpreplay failed:\n{r.stdout.decode(errors='replace')}")
     lc.poll(lambda: packets_counted(out), 10, f"stats records counting {SENT} packets", alive=sd)
     status = sd.stop()
