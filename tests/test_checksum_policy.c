@@ -166,29 +166,45 @@ Test(checksum_policy, a_full_table) {
     checksum_policy_free(cp);
 }
 
+/* A run's policy of `sources` entries and two threads' policies judging through it. */
+struct two_threads {
+    struct checksum_policy *run, *t1, *t2;
+};
+
+static struct two_threads two_threads_new(uint32_t sources) {
+    struct two_threads tt;
+    tt.run = checksum_policy_new(CHECKSUM_MODE_AUTO, sources);
+    cr_assert_not_null(tt.run);
+    tt.t1 = checksum_policy_new_thread(tt.run, 8);
+    tt.t2 = checksum_policy_new_thread(tt.run, 8);
+    cr_assert(tt.t1 && tt.t2);
+    return tt;
+}
+
+static void two_threads_free(struct two_threads *tt) {
+    checksum_policy_free(tt->t1);
+    checksum_policy_free(tt->t2);
+    checksum_policy_free(tt->run);
+}
+
 Test(checksum_policy, threads_judge_a_source_once_for_the_run) {
     /* Two threads' policies of one run, taking turns on one source's bad packets: the rule counts
      * them together, as one thread would. 50 bad from T1 and 50 from T2 (all dropped), then T1's
      * next bad is the run's 101st: the switch, once, with the run's counts. T2 then analyses the
      * source's bad packets without having switched it itself (the run's verdict, copied). Its
      * 100 earlier ones stay dropped: 100 for the run, not per thread. */
-    struct checksum_policy *run = checksum_policy_new(CHECKSUM_MODE_AUTO, 8);
-    struct checksum_policy *t1 = checksum_policy_new_thread(run, 8);
-    struct checksum_policy *t2 = checksum_policy_new_thread(run, 8);
-    cr_assert(run && t1 && t2);
+    struct two_threads tt = two_threads_new(8);
     struct packet p = from(4, 9);
-    cr_expect_eq(judge_n(t1, &p, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
-    cr_expect_eq(judge_n(t2, &p, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
+    cr_expect_eq(judge_n(tt.t1, &p, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
+    cr_expect_eq(judge_n(tt.t2, &p, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
     struct checksum_source_counts n = {0};
-    cr_expect_eq(checksum_policy_judge(t1, &p, CHECKSUM_BAD, &n), CHECKSUM_VERDICT_SWITCHED);
+    cr_expect_eq(checksum_policy_judge(tt.t1, &p, CHECKSUM_BAD, &n), CHECKSUM_VERDICT_SWITCHED);
     cr_expect_eq(n.checked, 101);
     cr_expect_eq(n.bad, 101);
-    cr_expect_eq(judge_n(t2, &p, CHECKSUM_BAD, 30, CHECKSUM_VERDICT_ANALYSE), 30);
-    cr_expect_eq(judge_n(t1, &p, CHECKSUM_BAD, 30, CHECKSUM_VERDICT_ANALYSE), 30);
-    cr_expect_eq(checksum_policy_sources(run), 1);
-    checksum_policy_free(t1);
-    checksum_policy_free(t2);
-    checksum_policy_free(run);
+    cr_expect_eq(judge_n(tt.t2, &p, CHECKSUM_BAD, 30, CHECKSUM_VERDICT_ANALYSE), 30);
+    cr_expect_eq(judge_n(tt.t1, &p, CHECKSUM_BAD, 30, CHECKSUM_VERDICT_ANALYSE), 30);
+    cr_expect_eq(checksum_policy_sources(tt.run), 1);
+    two_threads_free(&tt);
 }
 
 Test(checksum_policy, a_thread_keeps_a_settled_source_and_the_run_its_untracked) {
@@ -196,21 +212,16 @@ Test(checksum_policy, a_thread_keeps_a_settled_source_and_the_run_its_untracked)
      * offloading); T2's 200 bad ones after it count toward nothing (all dropped), however many.
      * A run table of one entry: a second source takes over A's settled entry and, still in its
      * window, leaves a third untracked, counted in the run's policy, not the thread's. */
-    struct checksum_policy *run = checksum_policy_new(CHECKSUM_MODE_AUTO, 1);
-    struct checksum_policy *t1 = checksum_policy_new_thread(run, 8);
-    struct checksum_policy *t2 = checksum_policy_new_thread(run, 8);
-    cr_assert(run && t1 && t2);
+    struct two_threads tt = two_threads_new(1);
     struct packet a = from(4, 1), b = from(4, 2), c = from(4, 3);
-    judge_n(t1, &a, CHECKSUM_GOOD, 950, CHECKSUM_VERDICT_ANALYSE);
-    cr_expect_eq(judge_n(t1, &a, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
-    cr_expect_eq(judge_n(t2, &a, CHECKSUM_BAD, 200, CHECKSUM_VERDICT_DROP), 200);
-    judge_n(t2, &b, CHECKSUM_GOOD, 1, CHECKSUM_VERDICT_ANALYSE);
-    cr_expect_eq(judge_n(t1, &c, CHECKSUM_BAD, 150, CHECKSUM_VERDICT_DROP), 150);
-    cr_expect_eq(checksum_policy_untracked(run), 150);
-    cr_expect_eq(checksum_policy_untracked(t1), 0);
-    checksum_policy_free(t1);
-    checksum_policy_free(t2);
-    checksum_policy_free(run);
+    judge_n(tt.t1, &a, CHECKSUM_GOOD, 950, CHECKSUM_VERDICT_ANALYSE);
+    cr_expect_eq(judge_n(tt.t1, &a, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
+    cr_expect_eq(judge_n(tt.t2, &a, CHECKSUM_BAD, 200, CHECKSUM_VERDICT_DROP), 200);
+    judge_n(tt.t2, &b, CHECKSUM_GOOD, 1, CHECKSUM_VERDICT_ANALYSE);
+    cr_expect_eq(judge_n(tt.t1, &c, CHECKSUM_BAD, 150, CHECKSUM_VERDICT_DROP), 150);
+    cr_expect_eq(checksum_policy_untracked(tt.run), 150);
+    cr_expect_eq(checksum_policy_untracked(tt.t1), 0);
+    two_threads_free(&tt);
 }
 
 /* A thread judging BAD_RUN bad packets of one source through its own policy of the run's. */

@@ -23,7 +23,6 @@ the banner, every line valid. Run with one analysis thread and with --workers 2 
 sockets, the flood split between them by flow hash: the host count is the run's).
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -39,16 +38,6 @@ VICTIM = "10.0.0.80"
 SYNS = 3000
 STOP_AT = 300  # packets read before SIGINT: above the threshold (200), far from the flood's end
 THRESHOLD = 200
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, tools=("ip", "tcpreplay"))
-    with lc.Test(NAME, deadline=50) as t:
-        run(t, args.shakedown)
-    return t.status
 
 
 def read_enough(out):
@@ -112,4 +101,4 @@ def run(t, exe):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lc.main(NAME, __doc__, run, 50, tools=("ip", "tcpreplay")))

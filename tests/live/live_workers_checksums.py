@@ -24,7 +24,6 @@ ones left out); the summary: 600 packets, checksum_dropped 100, analysed 500, 60
 bad, checksum_offload_sources ["10.0.0.9"]; every line valid.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -43,16 +42,6 @@ DROPPED = 100  # the bad ones before the 101st, which crosses "more than 100 of 
 SWITCH = (f"shakedown: {SRC}: 101 of its first 101 checksummed packets had a bad checksum "
           f"(more than 100 of 1000): taking it as offloading checksums from frame ")
 SWITCH_END = "on; its 100 earlier ones were left out\n"
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, tools=("ip", "tcpreplay"))
-    with lc.Test(NAME, deadline=40) as t:
-        run(t, args.shakedown)
-    return t.status
 
 
 def summary_problems(summary, where):
@@ -126,4 +115,4 @@ def run(t, exe):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lc.main(NAME, __doc__, run, 40, tools=("ip", "tcpreplay")))
