@@ -1,8 +1,11 @@
 /* checksum_policy: the --checksums verdict for each packet, and the per-source table of `auto`
  * (open addressing over a fixed array, probed CHECKSUM_POLICY_PROBE slots at most: every call is
- * O(1) and nothing is allocated after checksum_policy_new). */
+ * O(1) and nothing is allocated after checksum_policy_new). Several threads of one run judge
+ * through the run's table under its lock, each keeping the sources already decided in a table of
+ * its own, read without the lock. */
 #include "checksum_policy.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,20 +21,38 @@ struct checksum_policy {
     enum checksum_mode mode;
     uint32_t capacity, count; /* capacity: 0 unless auto */
     uint64_t untracked;
+    /* A thread's policy: the run's, where its sources are judged (under run->lock) until they
+     * are decided; sources[] then holds the decided ones, copied from the run's table. */
+    struct checksum_policy *run;
+    pthread_mutex_t lock;             /* the run's policy: taken by its threads' policies */
     struct checksum_source sources[]; /* capacity entries, allocated with the policy */
 };
 
 struct checksum_policy *checksum_policy_new(enum checksum_mode mode, uint32_t sources) {
     uint32_t n = mode != CHECKSUM_MODE_AUTO ? 0 : sources ? sources : 1;
     struct checksum_policy *cp = calloc(1, sizeof *cp + (size_t)n * sizeof cp->sources[0]);
-    if (cp) {
-        cp->mode = mode;
-        cp->capacity = n;
+    if (!cp)
+        return NULL;
+    if (pthread_mutex_init(&cp->lock, NULL) != 0) {
+        free(cp);
+        return NULL;
     }
+    cp->mode = mode;
+    cp->capacity = n;
+    return cp;
+}
+
+struct checksum_policy *checksum_policy_new_thread(struct checksum_policy *run, uint32_t sources) {
+    struct checksum_policy *cp = checksum_policy_new(run->mode, sources);
+    if (cp)
+        cp->run = run;
     return cp;
 }
 
 void checksum_policy_free(struct checksum_policy *cp) {
+    if (!cp)
+        return;
+    pthread_mutex_destroy(&cp->lock);
     free(cp);
 }
 
@@ -95,17 +116,27 @@ static struct checksum_source *source_get(struct checksum_policy *cp,
     return reuse;
 }
 
-/* auto: counts the packet in its source's window and decides. */
-static enum checksum_verdict judge_auto(struct checksum_policy *cp, const struct packet *p,
-                                        enum checksum_state cs,
-                                        struct checksum_source_counts *counts) {
+/* The key of p's source. */
+static struct checksum_source source_key(const struct packet *p) {
     struct checksum_source key = {.ip_version = p->ip_version};
     memcpy(key.addr, p->src, p->ip_version == 4 ? 4 : 16);
-    struct checksum_source *e = source_get(cp, &key, source_slot(cp, p->src, p->ip_version));
-    if (!e) {
-        cp->untracked++;
-        return cs == CHECKSUM_BAD ? CHECKSUM_VERDICT_DROP : CHECKSUM_VERDICT_ANALYSE;
-    }
+    return key;
+}
+
+/* Whether the entry's verdict is final: offloading, or its window ended without it. */
+static bool source_decided(const struct checksum_source *e) {
+    return e->offloading || e->checked >= CHECKSUM_POLICY_WINDOW;
+}
+
+/* A packet of a source the full table could not track. */
+static enum checksum_verdict judge_untracked(struct checksum_policy *cp, enum checksum_state cs) {
+    cp->untracked++;
+    return cs == CHECKSUM_BAD ? CHECKSUM_VERDICT_DROP : CHECKSUM_VERDICT_ANALYSE;
+}
+
+/* Counts the packet in its source's window (entry e) and decides. */
+static enum checksum_verdict judge_source(struct checksum_source *e, enum checksum_state cs,
+                                          struct checksum_source_counts *counts) {
     if (e->offloading)
         return CHECKSUM_VERDICT_ANALYSE;
     if (e->checked < CHECKSUM_POLICY_WINDOW) {
@@ -124,6 +155,38 @@ static enum checksum_verdict judge_auto(struct checksum_policy *cp, const struct
     return CHECKSUM_VERDICT_SWITCHED;
 }
 
+/* auto, one thread: the packet judged in its source's entry of cp's own table. */
+static enum checksum_verdict judge_auto(struct checksum_policy *cp, const struct packet *p,
+                                        enum checksum_state cs,
+                                        struct checksum_source_counts *counts) {
+    struct checksum_source key = source_key(p);
+    struct checksum_source *e = source_get(cp, &key, source_slot(cp, p->src, p->ip_version));
+    return e ? judge_source(e, cs, counts) : judge_untracked(cp, cs);
+}
+
+/* auto, one thread of several: a source this thread knows to be decided is judged from its own
+ * entry, without the lock (the per-packet path of a source once its window is over, or it
+ * offloads); any other is judged in the run's table under its lock — so each source is counted
+ * once for the run, and switched (said) once — and the run's entry copied into this thread's.
+ * Should the run's table later reuse a settled source's entry, a thread that copied the verdict
+ * keeps it while the source may start a new window in the run's table. */
+static enum checksum_verdict judge_in_run(struct checksum_policy *cp, const struct packet *p,
+                                          enum checksum_state cs,
+                                          struct checksum_source_counts *counts) {
+    struct checksum_source key = source_key(p);
+    struct checksum_source *mine = source_get(cp, &key, source_slot(cp, p->src, p->ip_version));
+    if (mine && source_decided(mine))
+        return judge_source(mine, cs, counts); /* counts nothing: the window is over */
+    struct checksum_policy *run = cp->run;
+    pthread_mutex_lock(&run->lock);
+    struct checksum_source *e = source_get(run, &key, source_slot(run, p->src, p->ip_version));
+    enum checksum_verdict v = e ? judge_source(e, cs, counts) : judge_untracked(run, cs);
+    if (e && mine)
+        *mine = *e;
+    pthread_mutex_unlock(&run->lock);
+    return v;
+}
+
 enum checksum_verdict checksum_policy_judge(struct checksum_policy *cp, const struct packet *p,
                                             enum checksum_state cs,
                                             struct checksum_source_counts *counts) {
@@ -131,7 +194,7 @@ enum checksum_verdict checksum_policy_judge(struct checksum_policy *cp, const st
     case CHECKSUM_MODE_AUTO:
         if (cs == CHECKSUM_UNVERIFIED || (p->ip_version != 4 && p->ip_version != 6))
             return CHECKSUM_VERDICT_ANALYSE;
-        return judge_auto(cp, p, cs, counts);
+        return cp->run ? judge_in_run(cp, p, cs, counts) : judge_auto(cp, p, cs, counts);
     case CHECKSUM_MODE_DROP:
         return cs == CHECKSUM_BAD || cs == CHECKSUM_OFFLOADED ? CHECKSUM_VERDICT_DROP
                                                               : CHECKSUM_VERDICT_ANALYSE;

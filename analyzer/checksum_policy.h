@@ -1,6 +1,7 @@
 /* checksum_policy: what --checksums does with a packet whose checksum is not right — and, for the
  * default `auto`, the per-source fallback for senders whose offloaded checksums are not the
- * recognisable partial sum: a bounded table of sources, allocated once, no allocation per packet.
+ * recognisable partial sum: a bounded table of sources, allocated once, no allocation per packet,
+ * one for the run even when several capture threads judge its packets.
  */
 #ifndef SHAKEDOWN_CHECKSUM_POLICY_H
 #define SHAKEDOWN_CHECKSUM_POLICY_H
@@ -54,8 +55,16 @@ struct checksum_source_counts {
 struct checksum_policy;
 
 /* A policy for mode; `auto` allocates a table of `sources` entries (at least 1). NULL if that
- * allocation fails. */
+ * allocation fails. Only one thread may judge with it (but see checksum_policy_new_thread). */
 struct checksum_policy *checksum_policy_new(enum checksum_mode mode, uint32_t sources);
+
+/* For one of several threads judging the packets of one run (--workers on a live interface): a
+ * policy of run's mode that judges each source in run's table, under run's lock, so that the rule
+ * holds for the run as a whole — each source counted once, switched to offloading (and said)
+ * once, its first 100 bad packets left out, not 100 per thread. A source whose verdict is decided
+ * (offloading, or its window over) is remembered in this policy's own table of `sources` entries
+ * and judged from there without the lock. run outlives it; untracked packets are run's. */
+struct checksum_policy *checksum_policy_new_thread(struct checksum_policy *run, uint32_t sources);
 void checksum_policy_free(struct checksum_policy *cp);
 
 /* Whether --checksums makes the dissectors verify checksums at all. */
@@ -68,7 +77,8 @@ enum checksum_verdict checksum_policy_judge(struct checksum_policy *cp, const st
                                             enum checksum_state cs,
                                             struct checksum_source_counts *counts);
 
-/* Packets of sources the full table could not track; sources tracked now; bytes allocated. */
+/* Packets of sources the full table could not track; sources tracked now; bytes allocated (of a
+ * thread's policy: its own table, whose entries repeat the run's). */
 uint64_t checksum_policy_untracked(const struct checksum_policy *cp);
 uint32_t checksum_policy_sources(const struct checksum_policy *cp);
 size_t checksum_policy_memory(const struct checksum_policy *cp);

@@ -1,6 +1,7 @@
 /* fanout: one capture thread per socket of a PACKET_FANOUT group, each feeding its own tracker of
- * the engine (fanout.h). A thread's packets, counts and checksum policy are its own: nothing on
- * the per-packet path is shared or locked. What is shared: the engine's host table and output
+ * the engine (fanout.h). A thread's packets and counts are its own. What is shared: the run's
+ * checksum policy (auto's sources are judged once for the run, under its lock, only until each
+ * source's verdict is decided: checksum_policy_new_thread), the engine's host table and output
  * lock (taken per record, inside the tracker's callbacks), and the counts each thread publishes
  * under `lock` ten times a second for the run driver's stats records and status line. */
 #include "fanout.h"
@@ -38,8 +39,9 @@ struct fanout {
     struct fanout_config cfg;
     unsigned n;
     struct thread *t;
-    atomic_bool stop;    /* set by fanout_stop: every thread leaves its loop */
-    atomic_bool stopped; /* a thread left on its own (its capture ended) */
+    struct checksum_policy *checksums; /* the run's: each thread's policy judges through it */
+    atomic_bool stop;                  /* set by fanout_stop: every thread leaves its loop */
+    atomic_bool stopped;               /* a thread left on its own (its capture ended) */
     pthread_mutex_t lock;
 };
 
@@ -110,6 +112,9 @@ static void *thread_main(void *arg) {
 /* ---- the interface ------------------------------------------------------------------------- */
 
 static bool threads_prepare(struct fanout *f) {
+    f->checksums = checksum_policy_new(f->cfg.checksums, CHECKSUM_POLICY_SOURCES);
+    if (!f->checksums)
+        return false;
     for (unsigned i = 0; i < f->n; i++) {
         struct thread *t = &f->t[i];
         t->f = f;
@@ -123,7 +128,7 @@ static bool threads_prepare(struct fanout *f) {
         t->path = (struct packet_path){
             .stats = &t->stats,
             .decode = {checksum_mode_verifies(f->cfg.checksums)},
-            .checksums = checksum_policy_new(f->cfg.checksums, CHECKSUM_POLICY_SOURCES),
+            .checksums = checksum_policy_new_thread(f->checksums, CHECKSUM_POLICY_SOURCES),
             .shard_index = f->cfg.shard_index,
             .shard_count = f->cfg.shard_count,
             .next_frame = i + 1,
@@ -215,12 +220,12 @@ bool fanout_stop(struct fanout *f, const char **why) {
 
 void fanout_account(struct fanout *f, struct run_stats *stats, uint64_t *packets,
                     uint64_t *untracked) {
-    *packets = *untracked = 0;
+    *packets = 0;
     for (unsigned i = 0; i < f->n; i++) {
         stats_merge(stats, &f->t[i].stats);
         *packets += f->t[i].packets;
-        *untracked += checksum_policy_untracked(f->t[i].path.checksums);
     }
+    *untracked = checksum_policy_untracked(f->checksums);
 }
 
 void fanout_free(struct fanout *f) {
@@ -228,6 +233,7 @@ void fanout_free(struct fanout *f) {
         return;
     for (unsigned i = 0; f->t && i < f->n; i++)
         checksum_policy_free(f->t[i].path.checksums);
+    checksum_policy_free(f->checksums);
     pthread_mutex_destroy(&f->lock);
     free(f->t);
     free(f);

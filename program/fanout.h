@@ -20,7 +20,7 @@
 struct fanout_config {
     struct capture_group *group;       /* one thread per socket */
     struct engine *engine;             /* made with as many workers as the group has sockets */
-    enum checksum_mode checksums;      /* each thread judges (and infers offloading) on its own */
+    enum checksum_mode checksums;      /* judged by each thread, offloading inferred for the run */
     uint32_t shard_index, shard_count; /* --shard K/N, as packet_path applies it */
     int64_t interim_ns;                /* --interim; 0: none */
     /* A source --checksums auto took as offloading (counted already), to be said; called from a

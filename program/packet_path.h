@@ -2,7 +2,8 @@
  * counting, filter verdict, decode, checksum policy, --shard — in one place, so that the reading
  * thread of a file or single-socket run (analyze.c) and each capture thread of a --workers live
  * run (fanout.c) take exactly the same ones, in the same order. Each thread has its own path
- * (counts, checksum policy): nothing here is shared or locked, and nothing is allocated per
+ * (counts, checksum policy): nothing here is shared or locked but what the policy of a --workers
+ * thread shares with the run's (checksum_policy_new_thread), and nothing is allocated per
  * packet. */
 #ifndef SHAKEDOWN_PACKET_PATH_H
 #define SHAKEDOWN_PACKET_PATH_H

@@ -1,8 +1,10 @@
 /* test_checksum_policy: the --checksums verdicts of analyzer/checksum_policy.h — what each mode
  * does with a good, bad, offloaded or unverified packet, and auto's per-source rule: more than
  * 10 % bad among a source's first 1000 checksummed packets makes it an offloading source, exactly
- * at the packet that crosses the line, per source, in a table that stays bounded when full. */
+ * at the packet that crosses the line, per source, in a table that stays bounded when full — and
+ * for the run as a whole when several threads judge its packets (--workers). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "checksum_policy.h"
@@ -162,4 +164,105 @@ Test(checksum_policy, a_full_table) {
     judge_n(cp, &d, CHECKSUM_GOOD, 1, CHECKSUM_VERDICT_ANALYSE);
     cr_expect_eq(checksum_policy_untracked(cp), 156);
     checksum_policy_free(cp);
+}
+
+/* A run's policy of `sources` entries and two threads' policies judging through it. */
+struct two_threads {
+    struct checksum_policy *run, *t1, *t2;
+};
+
+static struct two_threads two_threads_new(uint32_t sources) {
+    struct two_threads tt;
+    tt.run = checksum_policy_new(CHECKSUM_MODE_AUTO, sources);
+    cr_assert_not_null(tt.run);
+    tt.t1 = checksum_policy_new_thread(tt.run, 8);
+    tt.t2 = checksum_policy_new_thread(tt.run, 8);
+    cr_assert(tt.t1 && tt.t2);
+    return tt;
+}
+
+static void two_threads_free(struct two_threads *tt) {
+    checksum_policy_free(tt->t1);
+    checksum_policy_free(tt->t2);
+    checksum_policy_free(tt->run);
+}
+
+Test(checksum_policy, threads_judge_a_source_once_for_the_run) {
+    /* Two threads' policies of one run, taking turns on one source's bad packets: the rule counts
+     * them together, as one thread would. 50 bad from T1 and 50 from T2 (all dropped), then T1's
+     * next bad is the run's 101st: the switch, once, with the run's counts. T2 then analyses the
+     * source's bad packets without having switched it itself (the run's verdict, copied). Its
+     * 100 earlier ones stay dropped: 100 for the run, not per thread. */
+    struct two_threads tt = two_threads_new(8);
+    struct packet p = from(4, 9);
+    cr_expect_eq(judge_n(tt.t1, &p, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
+    cr_expect_eq(judge_n(tt.t2, &p, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
+    struct checksum_source_counts n = {0};
+    cr_expect_eq(checksum_policy_judge(tt.t1, &p, CHECKSUM_BAD, &n), CHECKSUM_VERDICT_SWITCHED);
+    cr_expect_eq(n.checked, 101);
+    cr_expect_eq(n.bad, 101);
+    cr_expect_eq(judge_n(tt.t2, &p, CHECKSUM_BAD, 30, CHECKSUM_VERDICT_ANALYSE), 30);
+    cr_expect_eq(judge_n(tt.t1, &p, CHECKSUM_BAD, 30, CHECKSUM_VERDICT_ANALYSE), 30);
+    cr_expect_eq(checksum_policy_sources(tt.run), 1);
+    two_threads_free(&tt);
+}
+
+Test(checksum_policy, a_thread_keeps_a_settled_source_and_the_run_its_untracked) {
+    /* Near miss of the above: 950 good and 50 bad from T1 end the source's window at 5 % (not
+     * offloading); T2's 200 bad ones after it count toward nothing (all dropped), however many.
+     * A run table of one entry: a second source takes over A's settled entry and, still in its
+     * window, leaves a third untracked, counted in the run's policy, not the thread's. */
+    struct two_threads tt = two_threads_new(1);
+    struct packet a = from(4, 1), b = from(4, 2), c = from(4, 3);
+    judge_n(tt.t1, &a, CHECKSUM_GOOD, 950, CHECKSUM_VERDICT_ANALYSE);
+    cr_expect_eq(judge_n(tt.t1, &a, CHECKSUM_BAD, 50, CHECKSUM_VERDICT_DROP), 50);
+    cr_expect_eq(judge_n(tt.t2, &a, CHECKSUM_BAD, 200, CHECKSUM_VERDICT_DROP), 200);
+    judge_n(tt.t2, &b, CHECKSUM_GOOD, 1, CHECKSUM_VERDICT_ANALYSE);
+    cr_expect_eq(judge_n(tt.t1, &c, CHECKSUM_BAD, 150, CHECKSUM_VERDICT_DROP), 150);
+    cr_expect_eq(checksum_policy_untracked(tt.run), 150);
+    cr_expect_eq(checksum_policy_untracked(tt.t1), 0);
+    two_threads_free(&tt);
+}
+
+/* A thread judging BAD_RUN bad packets of one source through its own policy of the run's. */
+#define BAD_RUN 3000
+struct judging_thread {
+    struct checksum_policy *cp;
+    unsigned dropped, switched;
+};
+
+static void *judge_bad_packets(void *arg) {
+    struct judging_thread *j = arg;
+    struct packet p = from(4, 9);
+    for (unsigned i = 0; i < BAD_RUN; i++) {
+        enum checksum_verdict v = checksum_policy_judge(j->cp, &p, CHECKSUM_BAD, NULL);
+        j->dropped += v == CHECKSUM_VERDICT_DROP;
+        j->switched += v == CHECKSUM_VERDICT_SWITCHED;
+    }
+    return NULL;
+}
+
+Test(checksum_policy, concurrent_threads_switch_a_source_once) {
+    /* Four threads at once, BAD_RUN bad packets of one source each, in whatever interleaving
+     * the scheduler makes: the first 100 the run judges are dropped and the 101st switches it,
+     * whichever threads they came from — 100 dropped and 1 switch in all (with a policy per
+     * thread: 400 and 4). */
+    struct checksum_policy *run = checksum_policy_new(CHECKSUM_MODE_AUTO, 64);
+    struct judging_thread j[4] = {0};
+    pthread_t id[4];
+    for (int i = 0; i < 4; i++) {
+        j[i].cp = checksum_policy_new_thread(run, 64);
+        cr_assert_not_null(j[i].cp);
+        cr_assert_eq(pthread_create(&id[i], NULL, judge_bad_packets, &j[i]), 0);
+    }
+    unsigned dropped = 0, switched = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(id[i], NULL);
+        dropped += j[i].dropped;
+        switched += j[i].switched;
+        checksum_policy_free(j[i].cp);
+    }
+    cr_expect_eq(dropped, CHECKSUM_POLICY_BAD_MAX);
+    cr_expect_eq(switched, 1);
+    checksum_policy_free(run);
 }

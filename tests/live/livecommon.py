@@ -9,7 +9,8 @@
   * reading JSON-lines output while shakedown still writes it, and validating it with
     tests/schema/validate.py;
   * ports: a listening port and closed ports held bound (not listening) so nobody else can
-    listen there, outside the ephemeral range so no client port can collide with them.
+    listen there, outside the ephemeral range so no client port can collide with them;
+  * network namespaces: a veth pair into one (Veth), or one with only its own lo (PrivateLo).
 """
 
 import json
@@ -136,6 +137,20 @@ class Test:
             log("".join(traceback.format_exception(etype, exc, tb)).rstrip())
             return True
         return False  # SystemExit, KeyboardInterrupt: let them through (cleanup has run)
+
+
+def main(name, doc, run, deadline, tools=()):
+    """The whole of a live test that needs root and tools: --shakedown PATH parsed, preflight,
+    run(test, shakedown) under a Test with the deadline; returns the exit status."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--shakedown", required=True)
+    args = ap.parse_args()
+    preflight(name, tools=tools)
+    with Test(name, deadline=deadline) as t:
+        run(t, args.shakedown)
+    return t.status
 
 
 def check(cond, msg):
@@ -397,3 +412,18 @@ class Veth:
         if ip("link", "show", self.va, check=False).returncode == 0:
             left.append(f"interface {self.va}")
         return left
+
+
+class PrivateLo:
+    """A network namespace with nothing but its lo, up: a test that replays a capture onto lo
+    there (tcpreplay) captures nothing of the machine's own lo and disturbs no other capture.
+    cmd(...) runs a command inside it. Deleted at cleanup."""
+
+    def __init__(self, test):
+        self.ns = f"sdlo{os.getpid()}"
+        test.defer(lambda: ip("netns", "del", self.ns, check=False))
+        ip("netns", "add", self.ns)
+        ip("-n", self.ns, "link", "set", "lo", "up")
+
+    def cmd(self, *args):
+        return [which("ip"), "netns", "exec", self.ns] + list(args)

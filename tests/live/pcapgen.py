@@ -1,9 +1,16 @@
-"""pcapgen: writes a pcap (Ethernet, microsecond timestamps) of many complete TCP connections,
-for the output tests of issue 5 that need a capture with many records (not a test itself).
+"""pcapgen: writes pcaps (Ethernet, microsecond timestamps) for the live tests (not a test itself).
 
-Connection i: 10.(i >> 16 & 255).(i >> 8 & 255).(i & 255) port 40000 + i % 20000 to 192.0.2.1
-port 80; three-way handshake, a request and a response, FIN from the client, FIN from the
-server, last ACK: 8 frames, every checksum correct, 1 ms apart. shakedown reports each as SF.
+write(): many complete TCP connections, for the output tests of issue 5 that need a capture with
+many records. Connection i: 10.(i >> 16 & 255).(i >> 8 & 255).(i & 255) port 40000 + i % 20000
+to 192.0.2.1 port 80; three-way handshake, a request and a response, FIN from the client, FIN
+from the server, last ACK: 8 frames, every checksum correct, 1 ms apart. shakedown reports each
+as SF.
+
+bad_checksums(): data segments of one source whose TCP checksum is wrong — neither right nor the
+pseudo-header partial sum an offloading host leaves (issue 13: what --checksums auto judges per
+source).
+
+syn_flood(): SYNs from sources of their own to one host, nothing answered (issue 13: syn_flood).
 """
 
 import struct
@@ -33,12 +40,68 @@ def _frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
     return eth + ip + seg
 
 
+def _header(f):
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+
+
+def _record(f, t_us, data):
+    f.write(struct.pack("<IIII", BASE + t_us // 1000000, t_us % 1000000, len(data), len(data)))
+    f.write(data)
+
+
+def _partial_sum(src, dst, seglen):
+    """The folded sum of the TCP pseudo-header alone: what an offloading host leaves."""
+    total = sum(struct.unpack("!6H", src + dst + struct.pack("!BBH", 0, 6, seglen)))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def _corrupt(frame, src, dst):
+    """frame (_frame's, checksums right) with a TCP checksum that is wrong and not the partial
+    sum either: the right one plus one."""
+    at = 14 + 20 + 16
+    right = struct.unpack("!H", frame[at:at + 2])[0]
+    bad = (right + 1) & 0xFFFF
+    partial = _partial_sum(src, dst, len(frame) - 34)
+    assert bad not in (partial, ~partial & 0xFFFF, 0)
+    return frame[:at] + struct.pack("!H", bad) + frame[at + 2:]
+
+
+def bad_checksums(path, src, dst, flows, per_flow, step_us=1000):
+    """flows × per_flow frames, step_us apart: flow k is src:41000+k to dst:9, per_flow data
+    segments of 10 bytes in sequence, each with a wrong TCP checksum (_corrupt); IPv4 header
+    checksums right. src, dst: dotted quads. Returns the number of frames."""
+    s, d = bytes(int(x) for x in src.split(".")), bytes(int(x) for x in dst.split("."))
+    frames = 0
+    with open(path, "wb") as f:
+        _header(f)
+        for k in range(flows):
+            for j in range(per_flow):
+                data = _frame(s, d, 41000 + k, 9, 1000 + 10 * j, 5000, PSH | ACK, b"x" * 10)
+                frames += 1
+                _record(f, frames * step_us, _corrupt(data, s, d))
+    return frames
+
+
+def syn_flood(path, n, dst, port=80, step_us=1000):
+    """n SYNs step_us apart, SYN i from 10.(100 + i // 62500).(i // 250 % 250 + 1).(i % 250 + 1)
+    port 40000 to dst:port (a dotted quad), every checksum right, nothing answered."""
+    d = bytes(int(x) for x in dst.split("."))
+    with open(path, "wb") as f:
+        _header(f)
+        for i in range(n):
+            src = bytes([10, 100 + i // 62500, i // 250 % 250 + 1, i % 250 + 1])
+            _record(f, (i + 1) * step_us, _frame(src, d, 40000, port, 1000 + i, 0, SYN))
+    return n
+
+
 def write(path, connections):
     """Writes the capture; returns the number of frames."""
     frames = 0
     server = bytes([192, 0, 2, 1])
     with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        _header(f)
         t = 0
         for i in range(connections):
             client = bytes([10, i >> 16 & 255, i >> 8 & 255, i & 255])
@@ -56,10 +119,7 @@ def write(path, connections):
                 (client, server, sp, dp, c + 2 + len(req), s + 2 + len(resp), ACK, b""),
             ]
             for p in pkts:
-                data = _frame(*p)
                 t += 1000  # 1 ms apart
-                f.write(struct.pack("<IIII", BASE + t // 1000000, t % 1000000, len(data),
-                                    len(data)))
-                f.write(data)
+                _record(f, t, _frame(*p))
                 frames += 1
     return frames
