@@ -15,6 +15,7 @@
 
 #include "capture.h"
 #include "community_id.h"
+#include "safe_open.h"
 #include "writer.h"
 
 bool sink_is_terminal(const struct transport_options *opt) {
@@ -71,6 +72,11 @@ static bool open_directory(struct sink_output *o, const struct transport_options
                  "-o %s is a directory: -F %s writes one stream, give a file name (a directory "
                  "takes -F zeek or zeek-json: DIR/conn.log and DIR/weird.log)",
                  dir, format->name);
+        return false;
+    }
+    char why[512];
+    if (!safe_open_path_allowed(dir, why, sizeof why)) { /* the directory a planted symlink? */
+        snprintf(err, errlen, "-o %s: %s", dir, why);
         return false;
     }
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
@@ -139,10 +145,20 @@ bool sink_add(struct sink *s, const struct transport_options *opt, const struct 
     return true;
 }
 
+bool sink_begin(struct sink *s, char *err, size_t errlen) {
+    for (size_t k = 0; k < s->noutputs; k++)
+        for (size_t i = 0; i < s->outputs[k]->nlogs; i++) {
+            struct transport *t = &s->outputs[k]->logs[i].transport;
+            if (t->ops->begin && !t->ops->begin(t, err, errlen))
+                return false;
+        }
+    return true;
+}
+
 bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
                const struct record_options *record, char *err, size_t errlen) {
     sink_init(s);
-    return sink_add(s, opt, format, record, err, errlen);
+    return sink_add(s, opt, format, record, err, errlen) && sink_begin(s, err, errlen);
 }
 
 bool sink_close(struct sink *s) {
