@@ -57,9 +57,18 @@ static bool is_directory_target(const char *path) {
     return n && (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)));
 }
 
+/* Room reserved in each log's buffer when it is opened, for the largest record (a JSON
+ * connection record stays under 2 KB, docs/schema.md; a summary of many inputs is longer): the
+ * memory of a record is had before any output is emptied, not at its first record. */
+#define RECORD_RESERVE 16384
+
 static bool log_open(struct sink_log *l, const struct transport_options *opt,
                      const struct format_ops *format, char *err, size_t errlen) {
     l->format = format;
+    if (!outbuf_reserve(&l->buf, RECORD_RESERVE)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
     return transport_open(&l->transport, opt, err, errlen);
 }
 

@@ -25,17 +25,18 @@
 struct stream {
     const struct analyze_config *cfg;
     struct run_stats *stats;
-    struct packet_path path;   /* the steps before the tracker, and their counts */
-    struct engine *engine;     /* the trackers: one, or --workers of them */
-    struct fanout *fanout;     /* live --workers: the capture threads; else NULL */
-    FILE *err;                 /* where problems are said */
-    bool stopped;              /* by a signal or a vanished reader: stop reading */
-    int64_t started_ns;        /* wall clock */
-    int64_t next_stats_ns;     /* wall clock of the next stats record */
-    int64_t next_interim_ns;   /* capture time of the next interim pass */
-    int64_t next_periodic_ns;  /* wall clock of the next periodic() while packets flow (live) */
-    struct status_line status; /* live, --stats-interval, err a terminal: the in-place status */
-    bool records_on_terminal;  /* records go to that terminal too: erase the status first */
+    struct packet_path path;     /* the steps before the tracker, and their counts */
+    struct engine *engine;       /* the trackers: one, or --workers of them */
+    struct fanout *fanout;       /* live --workers: the capture threads; else NULL */
+    FILE *err;                   /* where problems are said */
+    bool stopped;                /* by a signal or a vanished reader: stop reading */
+    int64_t started_ns;          /* wall clock */
+    int64_t next_stats_ns;       /* wall clock of the next stats record */
+    int64_t next_interim_ns;     /* capture time of the next interim pass */
+    int64_t next_periodic_ns;    /* wall clock of the next periodic() while packets flow (live) */
+    struct status_line status;   /* live, --stats-interval, err a terminal: the in-place status */
+    struct capture *first_input; /* cfg->first_input until it is read (or closed unread) */
+    bool records_on_terminal;    /* records go to that terminal too: erase the status first */
 };
 
 /* Before a record is written: the status line, if records share its terminal, is erased (the
@@ -277,13 +278,15 @@ static bool input_is_regular_file(const char *path) {
     return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Opens and reads one input file; returns its status. */
+/* Opens (unless the caller did: the first) and reads one input file; returns its status. */
 static enum input_status analyze_input(struct stream *s, const char *path, struct input_report *r,
                                        FILE *err) {
     char why[512];
     r->path = path;
     r->link = -1;
-    struct capture *cap = capture_open_file(path, s->cfg->filter, why, sizeof why);
+    struct capture *cap =
+        s->first_input ? s->first_input : capture_open_file(path, s->cfg->filter, why, sizeof why);
+    s->first_input = NULL;
     size_t plen = strlen(path);
     if (!cap && strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0)
         memmove(why, why + plen + 2, strlen(why + plen + 2) + 1); /* libpcap named it already */
@@ -444,6 +447,7 @@ enum exit_status analyze_run(struct analysis *a, struct run_stats *stats,
                                    .frame_step = 1,
                                    .say_offload = say_offload_source,
                                    .ctx = s};
+    s->first_input = cfg->first_input;
     s->started_ns = capture_wall_ns();
     s->next_stats_ns = s->started_ns + cfg->stats_interval_ns;
     stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
@@ -466,5 +470,7 @@ enum exit_status analyze_run(struct analysis *a, struct run_stats *stats,
         stats_note_capture(stats, &cs);
     fanout_free(s->fanout);
     s->fanout = NULL;
+    capture_close(s->first_input); /* stopped before it was read */
+    s->first_input = NULL;
     return rc;
 }

@@ -275,16 +275,32 @@ static bool setup_allocate(const struct options *o, struct setup *su, char *err,
     return true;
 }
 
-/* -i: the interface, before any output (a typo in -i must not touch an existing file). With
- * --workers, one socket per worker, in one PACKET_FANOUT group: the kernel splits the traffic. */
+/* -r: the first input, opened before any output so that memory too short for its buffers
+ * touches no file. An input that cannot be read for another reason (not a capture) is left to
+ * the run, which reports it in its turn and reads the others. */
+static bool open_first_input(const struct options *o, struct setup *su, char *err, size_t errlen) {
+    char why[512];
+    errno = 0;
+    su->cfg.first_input = capture_open_file(o->inputs[0], o->filter, why, sizeof why);
+    if (su->cfg.first_input || errno != ENOMEM)
+        return true;
+    snprintf(err, errlen, "%s: %s", o->inputs[0], why);
+    return false;
+}
+
+/* The capture, before any output (a typo in -i must not touch an existing file): -i's
+ * interface, or the first -r file. With --workers, one socket per worker, in one PACKET_FANOUT
+ * group: the kernel splits the traffic. */
 static bool setup_capture(const struct options *o, struct setup *su, char *err, size_t errlen) {
     char why[512];
-    if (o->live.iface && o->workers > 1)
+    if (!o->live.iface)
+        return o->ninputs == 0 || open_first_input(o, su, err, errlen);
+    if (o->workers > 1)
         su->cfg.live_group = su->live_group =
             capture_open_group(&o->live, o->workers, o->filter, why, sizeof why);
-    else if (o->live.iface)
+    else
         su->cfg.live = su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
-    if (o->live.iface && !su->live && !su->live_group) {
+    if (!su->live && !su->live_group) {
         snprintf(err, errlen, "%s: %s", o->live.iface, why);
         return false;
     }
@@ -408,10 +424,12 @@ int main(int argc, char **argv) {
     install_signals();
     struct setup su = {0};
     enum exit_status rc = EXIT_STATUS_USAGE;
-    if (setup_open(&o, &su, err, sizeof err))
+    if (setup_open(&o, &su, err, sizeof err)) {
         rc = run(&o, &su, &t0);
-    else
+    } else {
         fprintf(stderr, "shakedown: %s\n", err);
+        capture_close(su.cfg.first_input); /* opened, never read */
+    }
     report_discard(su.report); /* a run that did not get to finish it */
     analyze_free(su.analysis);
     ladder_free(su.ladder);
