@@ -30,9 +30,11 @@ struct analysis;
 struct analyze_config {
     const char *const *inputs; /* file names, "-" for standard input */
     size_t ninputs;
-    /* inputs[0] opened by the caller already (its buffers had before the outputs were opened),
-     * or NULL: analyze_run reads it, then closes it (the caller does if it never calls it) */
+    /* inputs[0] opened by the caller already (its buffers had before the outputs were opened):
+     * analyze_run reads it, then closes it (the caller does if it never calls it); or the reason
+     * the caller could not open it, reported in its turn; both NULL: analyze_run opens it */
     struct capture *first_input;
+    const char *first_input_error;
     struct capture *live;             /* an opened live capture: read it instead of the inputs */
     struct capture_group *live_group; /* or, live --workers: one socket per analysis thread */
     const char *live_name;            /* its interface name (input report) */

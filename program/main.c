@@ -121,10 +121,11 @@ static double seconds_since(const struct timespec *t0) {
 /* Everything a run needs allocated or opened before it starts; any failure is one line and
  * exit 2. */
 struct setup {
-    struct analyze_config cfg;  /* what analyze_run is given */
-    struct analysis *analysis;  /* its tables, allocated before any output is opened */
-    struct ladder *ladder;      /* --ladder, --ladder-svg: the connections drawn; else NULL */
-    struct input_report *input; /* one per input (one for a live capture) */
+    struct analyze_config cfg;   /* what analyze_run is given */
+    struct analysis *analysis;   /* its tables, allocated before any output is opened */
+    struct ladder *ladder;       /* --ladder, --ladder-svg: the connections drawn; else NULL */
+    struct input_report *input;  /* one per input (one for a live capture) */
+    char first_input_error[512]; /* why the first -r could not be opened (cfg.first_input_error) */
     struct sink sink;
     bool sink_open;
     struct capture *live;
@@ -279,11 +280,16 @@ static bool setup_allocate(const struct options *o, struct setup *su, char *err,
  * touches no file. An input that cannot be read for another reason (not a capture) is left to
  * the run, which reports it in its turn and reads the others. */
 static bool open_first_input(const struct options *o, struct setup *su, char *err, size_t errlen) {
-    char why[512];
+    char *why = su->first_input_error;
     errno = 0;
-    su->cfg.first_input = capture_open_file(o->inputs[0], o->filter, why, sizeof why);
-    if (su->cfg.first_input || errno != ENOMEM)
+    su->cfg.first_input =
+        capture_open_file(o->inputs[0], o->filter, why, sizeof su->first_input_error);
+    if (su->cfg.first_input)
         return true;
+    if (errno != ENOMEM) {
+        su->cfg.first_input_error = why;
+        return true;
+    }
     snprintf(err, errlen, "%s: %s", o->inputs[0], why);
     return false;
 }
@@ -308,7 +314,8 @@ static bool setup_capture(const struct options *o, struct setup *su, char *err, 
 }
 
 /* The report and every -o, each opened as it is: nothing is emptied until all could be
- * (setup_begin), so `-o a.json -o /nonexistent/b.json` leaves a.json as it was. */
+ * (setup_open: sink_begin, report_start), so `-o a.json -o /nonexistent/b.json` leaves a.json as it
+ * was. */
 static bool setup_outputs(struct options *o, struct setup *su, char *err, size_t errlen) {
     char why[512];
     if (o->report_path) {
