@@ -161,7 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!stats || !report)
         abort();
     bool stopped = false;
-    enum exit_status rc = analyze_run(&cfg, stats, report, messages, &stopped);
+    struct analysis *analysis = analyze_new(&cfg, false, err, sizeof err);
+    if (!analysis)
+        abort();
+    enum exit_status rc = analyze_run(analysis, stats, report, messages, &stopped);
+    analyze_free(analysis);
 
     /* Every record read is accounted for, and an input is ok, damaged or unreadable (then with
      * its reason). */

@@ -470,7 +470,7 @@ static void view_of(struct ladder_view *v, const struct drawn *d, const struct c
 static void svg_write(struct ladder *l, const struct ladder_view *v) {
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/%s.svg", l->opt.svg_dir, v->uid);
-    if (ladder_svg_write(v, path, err, sizeof err) || l->svg_failed)
+    if (ladder_svg_write(v, path, l->opt.file_mode, err, sizeof err) || l->svg_failed)
         return;
     l->svg_failed = true;
     fprintf(l->opt.err ? l->opt.err : stderr, "shakedown: %s: %s\n", path, err);

@@ -28,6 +28,7 @@ struct ladder_options {
     bool colour;         /* ANSI colour (a terminal) */
     FILE *out;           /* where text ladders go; NULL: none */
     const char *svg_dir; /* where DIR/UID.svg go; NULL: none */
+    unsigned file_mode;  /* of the SVG files it creates (0: 0640, safe_open.h) */
     FILE *err;           /* where a file that cannot be written is said (once) */
 };
 

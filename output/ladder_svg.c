@@ -10,9 +10,11 @@
 #include "ladder_svg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "safe_open.h"
 #include "tcp_conn.h"
 
 #define SVG_WIDTH 960
@@ -186,12 +188,11 @@ static void footer(FILE *f, const struct ladder_view *v, double y) {
     fputs("</svg>\n", f);
 }
 
-bool ladder_svg_write(const struct ladder_view *v, const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s", strerror(errno));
+bool ladder_svg_write(const struct ladder_view *v, const char *path, unsigned mode, char *err,
+                      size_t errlen) {
+    FILE *f = safe_open_stream(path, O_TRUNC, mode, err, errlen);
+    if (!f)
         return false;
-    }
     int near = near_side(v);
     double cx = capture_x(near);
     double height = TOP_Y + ROW_H * (double)v->nrows + 60 + (v->end_raised ? 16 : 0);

@@ -51,7 +51,10 @@ struct ladder_view {
     int64_t syn_to_synack_ns, synack_to_ack_ns;
 };
 
-/* Writes v to path; false (and why in err) if the file cannot be written. */
-bool ladder_svg_write(const struct ladder_view *v, const char *path, char *err, size_t errlen);
+/* Writes v to path, created with mode (0: 0640) or truncated, through safe_open.h (a symlink
+ * planted in a sticky directory is not followed); false (and why in err) if the file cannot be
+ * written. */
+bool ladder_svg_write(const struct ladder_view *v, const char *path, unsigned mode, char *err,
+                      size_t errlen);
 
 #endif

@@ -21,6 +21,7 @@
 #include "format_json.h"
 #include "jsonw.h"
 #include "report_page.h"
+#include "safe_open.h"
 #include "timefmt.h"
 
 #define DATA_MARKER "<!--SHAKEDOWN-DATA-->"
@@ -80,23 +81,32 @@ static const char *page_tail(void) {
     return m ? m + strlen(DATA_MARKER) : "";
 }
 
-struct report *report_begin(const char *path, char *err, size_t errlen) {
+struct report *report_begin(const char *path, unsigned mode, char *err, size_t errlen) {
     struct report *r = calloc(1, sizeof *r);
+    char why[512] = "out of memory";
     if (!r) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "%s", why);
         return NULL;
     }
     r->path = strdup(path);
-    r->f = fopen(path, "w");
-    if (!r->f || !r->path) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    r->f = r->path ? safe_open_stream(path, 0, mode, why, sizeof why) : NULL;
+    if (!r->f) {
+        snprintf(err, errlen, "%s: %s", path, why);
         report_discard(r);
         return NULL;
+    }
+    return r;
+}
+
+bool report_start(struct report *r, char *err, size_t errlen) {
+    if (!safe_open_empty(fileno(r->f))) {
+        snprintf(err, errlen, "%s: %s", r->path, strerror(errno));
+        return false;
     }
     const char *page = (const char *)report_page, *marker = strstr(page, DATA_MARKER);
     fwrite(page, 1, marker ? (size_t)(marker - page) : strlen(page), r->f);
     fputs("<script type=\"application/x-ndjson\" id=\"data\">\n", r->f);
-    return r;
+    return true;
 }
 
 void report_discard(struct report *r) {

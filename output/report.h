@@ -30,8 +30,13 @@
 
 struct report;
 
-/* Creates path and writes the page's head; NULL (and why in err) if it cannot. */
-struct report *report_begin(const char *path, char *err, size_t errlen);
+/* Opens path for the page (safe_open.h: created with mode, 0 for 0640; an existing file is
+ * left as it is until report_start); NULL (and why in err) if it cannot. */
+struct report *report_begin(const char *path, unsigned mode, char *err, size_t errlen);
+
+/* Every output could be opened: empties the file and writes the page's head. False (and why in
+ * err) if the file cannot be emptied. */
+bool report_start(struct report *r, char *err, size_t errlen);
 
 /* One TCP segment of c from endpoint dir, after the tracker applied it (tracker_segment_fn). */
 void report_on_segment(struct report *r, const struct conn *c, int dir, const struct packet *p);

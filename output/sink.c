@@ -15,6 +15,7 @@
 
 #include "capture.h"
 #include "community_id.h"
+#include "safe_open.h"
 #include "writer.h"
 
 bool sink_is_terminal(const struct transport_options *opt) {
@@ -56,9 +57,18 @@ static bool is_directory_target(const char *path) {
     return n && (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)));
 }
 
+/* Room reserved in each log's buffer when it is opened, for the largest record (a JSON
+ * connection record stays under 2 KB, docs/schema.md; a summary of many inputs is longer): the
+ * memory of a record is had before any output is emptied, not at its first record. */
+#define RECORD_RESERVE 16384
+
 static bool log_open(struct sink_log *l, const struct transport_options *opt,
                      const struct format_ops *format, char *err, size_t errlen) {
     l->format = format;
+    if (!outbuf_reserve(&l->buf, RECORD_RESERVE)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
     return transport_open(&l->transport, opt, err, errlen);
 }
 
@@ -71,6 +81,11 @@ static bool open_directory(struct sink_output *o, const struct transport_options
                  "-o %s is a directory: -F %s writes one stream, give a file name (a directory "
                  "takes -F zeek or zeek-json: DIR/conn.log and DIR/weird.log)",
                  dir, format->name);
+        return false;
+    }
+    char why[512];
+    if (!safe_open_path_allowed(dir, why, sizeof why)) { /* the directory a planted symlink? */
+        snprintf(err, errlen, "-o %s: %s", dir, why);
         return false;
     }
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
@@ -139,10 +154,20 @@ bool sink_add(struct sink *s, const struct transport_options *opt, const struct 
     return true;
 }
 
+bool sink_begin(struct sink *s, char *err, size_t errlen) {
+    for (size_t k = 0; k < s->noutputs; k++)
+        for (size_t i = 0; i < s->outputs[k]->nlogs; i++) {
+            struct transport *t = &s->outputs[k]->logs[i].transport;
+            if (t->ops->begin && !t->ops->begin(t, err, errlen))
+                return false;
+        }
+    return true;
+}
+
 bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
                const struct record_options *record, char *err, size_t errlen) {
     sink_init(s);
-    return sink_add(s, opt, format, record, err, errlen);
+    return sink_add(s, opt, format, record, err, errlen) && sink_begin(s, err, errlen);
 }
 
 bool sink_close(struct sink *s) {

@@ -69,11 +69,16 @@ void sink_init(struct sink *s);
 
 /* Adds an output writing records in the given format to opt's target; false with a one-line
  * reason in err. A directory (an existing one, or a path ending in '/', created if missing)
- * takes one file per log of the format (format_ops.logs); a format of one stream refuses it. */
+ * takes one file per log of the format (format_ops.logs); a format of one stream refuses it.
+ * An existing file is opened as it is: sink_begin empties it. */
 bool sink_add(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
               const struct record_options *record, char *err, size_t errlen);
 
-/* sink_init and sink_add: a sink of one output. */
+/* Every output has been added: their files are emptied now (transport_ops.begin), so an output
+ * that could not be added left every other as it was. False with a one-line reason in err. */
+bool sink_begin(struct sink *s, char *err, size_t errlen);
+
+/* sink_init, sink_add and sink_begin: a sink of one output. */
 bool sink_open(struct sink *s, const struct transport_options *opt, const struct format_ops *format,
                const struct record_options *record, char *err, size_t errlen);
 

@@ -62,8 +62,11 @@ struct transport_ops {
     const char *name;
     /* True if this transport serves the target (opt->path; NULL for standard output). */
     bool (*accepts)(const struct transport_options *opt);
-    /* Opens it; false with a one-line reason in err. */
+    /* Opens it; false with a one-line reason in err. A file is not emptied yet: */
     bool (*open)(struct transport *t, char *err, size_t errlen);
+    /* Every output is open: start afresh (a file is truncated only now, so an output that could
+     * not be opened left the others as they were). NULL: nothing to do. */
+    bool (*begin)(struct transport *t, char *err, size_t errlen);
     /* Writes one record; false (errno set) if it was not written. */
     bool (*write)(struct transport *t, const char *buf, size_t len);
     /* SIGHUP: start again on the target by its name (NULL: nothing to do). */

@@ -1,11 +1,11 @@
 /* transport_file: records to a file (-o FILE), reopened by name on SIGHUP (logrotate's create
  * mode) and rotated by size or age to FILE.YYYYmmddTHHMMSSZ, always between records. Written for
- * directories other users can write to: a symlink is followed only where Linux's
- * fs.protected_symlinks would follow it, rotated names are claimed with O_EXCL|O_NOFOLLOW and never
- * replace a file, a rotation or reopen that fails keeps writing to the file already open, and a
- * record that could not be written whole is cut off again, so every line of the file is a record.
- */
-#define _DEFAULT_SOURCE 1 /* S_ISVTX */
+ * directories other users can write to: every file is opened through safe_open.h (a symlink is
+ * followed only where Linux's fs.protected_symlinks would follow it), an existing file is emptied
+ * only once every output could be opened (file_begin), rotated names are claimed with
+ * O_EXCL|O_NOFOLLOW and never replace a file, a rotation or reopen that fails keeps writing to the
+ * file already open, and a record that could not be written whole is cut off again, so every line
+ * of the file is a record. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "safe_open.h"
 #include "transport.h"
 
 /* What the file transport keeps besides struct transport (its `own`). */
@@ -24,64 +25,20 @@ struct file_state {
     uint64_t rotate_base; /* t->bytes when the file was last rotated or a rotation failed */
 };
 
-/* Names tried for one rotated file (FILE.STAMP, .1, .2, ...) before the rotation fails; files
- * created with this mode (before the umask) unless --file-mode says otherwise. */
-enum { CLAIM_LIMIT = 10000, DEFAULT_MODE = 0640 };
+/* Names tried for one rotated file (FILE.STAMP, .1, .2, ...) before the rotation fails. */
+enum { CLAIM_LIMIT = 10000 };
 
 static bool file_accepts(const struct transport_options *opt) {
     return opt->path != NULL;
 }
 
-static mode_t file_mode(const struct transport *t) {
-    return t->opt.file_mode ? (mode_t)t->opt.file_mode : DEFAULT_MODE;
-}
-
-/* fs.protected_symlinks (Linux, Documentation/admin-guide/sysctl/fs.rst): a symlink in a sticky
- * world-writable directory (/tmp) is followed only if the follower owns it or the directory's
- * owner does — else a user who planted it there could make us overwrite any file we can write.
- * Applied to the last component of path, the one such a link replaces; false (why set) if the
- * rule forbids following it. */
-static bool symlink_allowed(const char *path, char *why, size_t len) {
-    struct stat link, dir;
-    if (lstat(path, &link) != 0 || !S_ISLNK(link.st_mode))
-        return true;
-    char parent[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(parent, sizeof parent, ".");
-    else
-        snprintf(parent, sizeof parent, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    if (stat(parent, &dir) != 0)
-        return true; /* the open fails on its own */
-    bool sticky_shared = (dir.st_mode & S_ISVTX) && (dir.st_mode & S_IWOTH);
-    if (!sticky_shared || link.st_uid == geteuid() || link.st_uid == dir.st_uid)
-        return true;
-    snprintf(why, len,
-             "it is a symlink owned by user %u in the sticky world-writable directory %.300s: "
-             "not followed (the rule of fs.protected_symlinks)",
-             (unsigned)link.st_uid, parent);
-    return false;
-}
-
-/* Opens path for records: truncated, or appended to (SIGHUP). A name that was no symlink when
- * looked at is opened with O_NOFOLLOW, so one planted in between is not followed either. NULL
- * with why set on failure. */
+/* Opens path for records (safe_open.h: the symlink rule, O_NOFOLLOW, --file-mode): appended to
+ * (SIGHUP), or as it is, to be emptied by file_begin once every output is open. NULL with why
+ * set on failure. */
 static FILE *open_output(const struct transport *t, bool append, char *why, size_t len) {
-    const char *path = t->opt.path;
-    if (!symlink_allowed(path, why, len))
-        return NULL;
-    struct stat st;
-    bool is_link = lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-    int fd = open(path, flags | (is_link ? 0 : O_NOFOLLOW), file_mode(t));
-    FILE *f = fd >= 0 ? fdopen(fd, append ? "a" : "w") : NULL;
-    if (!f) {
-        snprintf(why, len, "%s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    setvbuf(f, NULL, _IONBF, 0); /* records go out with write(2) on its descriptor */
+    FILE *f = safe_open_stream(t->opt.path, append ? O_APPEND : 0, t->opt.file_mode, why, len);
+    if (f)
+        setvbuf(f, NULL, _IONBF, 0); /* records go out with write(2) on its descriptor */
     return f;
 }
 
@@ -103,6 +60,14 @@ static bool file_open(struct transport *t, char *err, size_t errlen) {
     return true;
 }
 
+/* Every output could be opened: the file is emptied now. */
+static bool file_begin(struct transport *t, char *err, size_t errlen) {
+    if (safe_open_empty(fileno(t->out)))
+        return true;
+    snprintf(err, errlen, "cannot empty output %s: %s", t->opt.path, strerror(errno));
+    return false;
+}
+
 /* Claims the name of a rotated file: path.YYYYmmddTHHMMSSZ, or with .1, .2 ... added, created
  * empty with O_EXCL|O_NOFOLLOW (an existing file or symlink is never taken). False with errno
  * set if no name could be claimed. */
@@ -119,7 +84,8 @@ static bool claim_rotated_name(const struct transport *t, char *buf, size_t len,
             errno = ENAMETOOLONG;
             return false;
         }
-        int fd = open(buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        char why[512];
+        int fd = safe_open_file(buf, O_EXCL, 0600, why, sizeof why);
         if (fd >= 0) {
             close(fd);
             return true;
@@ -162,13 +128,10 @@ static void file_rotate(struct transport *t, int64_t wall_ns) {
         rotation_failed(t, wall_ns, "cannot rename it", err);
         return;
     }
-    int fd = open(t->opt.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file_mode(t));
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    char why[512];
+    FILE *f = safe_open_stream(t->opt.path, O_EXCL, t->opt.file_mode, why, sizeof why);
     if (!f) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd);
-        rotation_failed(t, wall_ns, "cannot create a new file", err);
+        rotation_failed(t, wall_ns, "cannot create a new file", errno);
         return;
     }
     setvbuf(f, NULL, _IONBF, 0);
@@ -293,6 +256,7 @@ const struct transport_ops output_transport_file = {
     .name = "file",
     .accepts = file_accepts,
     .open = file_open,
+    .begin = file_begin,
     .write = file_write,
     .reopen = file_reopen,
     .rotation_due = file_rotation_due,

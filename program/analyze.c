@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,17 +25,19 @@
 struct stream {
     const struct analyze_config *cfg;
     struct run_stats *stats;
-    struct packet_path path;   /* the steps before the tracker, and their counts */
-    struct engine *engine;     /* the trackers: one, or --workers of them */
-    struct fanout *fanout;     /* live --workers: the capture threads; else NULL */
-    FILE *err;                 /* where problems are said */
-    bool stopped;              /* by a signal or a vanished reader: stop reading */
-    int64_t started_ns;        /* monotonic clock (capture_mono_ns), as the two below */
-    int64_t next_stats_ns;     /* the next stats record */
-    int64_t next_interim_ns;   /* capture time of the next interim pass */
-    int64_t next_periodic_ns;  /* the next periodic() while packets flow (live) */
-    struct status_line status; /* live, --stats-interval, err a terminal: the in-place status */
-    bool records_on_terminal;  /* records go to that terminal too: erase the status first */
+    struct packet_path path;     /* the steps before the tracker, and their counts */
+    struct engine *engine;       /* the trackers: one, or --workers of them */
+    struct fanout *fanout;       /* live --workers: the capture threads; else NULL */
+    FILE *err;                   /* where problems are said */
+    bool stopped;                /* by a signal or a vanished reader: stop reading */
+    int64_t started_ns;          /* monotonic clock (capture_mono_ns), as the two below */
+    int64_t next_stats_ns;       /* the next stats record */
+    int64_t next_interim_ns;     /* capture time of the next interim pass */
+    int64_t next_periodic_ns;    /* the next periodic() while packets flow (live) */
+    struct status_line status;   /* live, --stats-interval, err a terminal: the in-place status */
+    struct capture *first_input; /* cfg->first_input until it is read (or closed unread) */
+    bool first_taken;            /* inputs[0] was opened (or its failure reported) */
+    bool records_on_terminal;    /* records go to that terminal too: erase the status first */
 };
 
 /* Before a record is written: the status line, if records share its terminal, is erased (the
@@ -279,13 +282,30 @@ static bool input_is_regular_file(const char *path) {
     return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The next input: inputs[0] as the caller opened it (or the reason it could not: it is not read
+ * twice, standard input could not be), the others opened now. NULL with why set. */
+static struct capture *input_open(struct stream *s, const char *path, char *why, size_t len) {
+    const struct analyze_config *cfg = s->cfg;
+    bool first = !s->first_taken;
+    struct capture *cap = s->first_input;
+    s->first_taken = true;
+    s->first_input = NULL;
+    if (first && cap)
+        return cap;
+    if (first && cfg->first_input_error) {
+        snprintf(why, len, "%s", cfg->first_input_error);
+        return NULL;
+    }
+    return capture_open_file(path, cfg->filter, why, len);
+}
+
 /* Opens and reads one input file; returns its status. */
 static enum input_status analyze_input(struct stream *s, const char *path, struct input_report *r,
                                        FILE *err) {
     char why[512];
     r->path = path;
     r->link = -1;
-    struct capture *cap = capture_open_file(path, s->cfg->filter, why, sizeof why);
+    struct capture *cap = input_open(s, path, why, sizeof why);
     size_t plen = strlen(path);
     if (!cap && strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0)
         memmove(why, why + plen + 2, strlen(why + plen + 2) + 1); /* libpcap named it already */
@@ -368,63 +388,109 @@ static enum exit_status read_inputs(struct stream *s, struct input_report *repor
     return rc;
 }
 
-enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
-                             struct input_report *reports, FILE *err, bool *stopped_by_reader) {
-    bool live = cfg->live || cfg->live_group;
-    struct stream s = {.cfg = cfg,
-                       .stats = stats,
-                       .err = err,
-                       .path = {.stats = stats,
-                                .decode = {checksum_mode_verifies(cfg->checksums)},
-                                .shard_index = cfg->shard_index,
-                                .shard_count = cfg->shard_count,
-                                .next_frame = 1,
-                                .frame_step = 1,
-                                .say_offload = say_offload_source}};
-    s.path.ctx = &s;
-    s.started_ns = capture_mono_ns();
-    s.next_stats_ns = s.started_ns + cfg->stats_interval_ns;
-    stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
-    s.path.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
-    status_line_init(&s.status, err, live && cfg->stats_interval_ns > 0 && isatty(fileno(err)));
-    s.records_on_terminal = s.status.out && sink_any_terminal(cfg->sink);
+/* The analysis' tables: the stream its callbacks are given, at an address that stays put. */
+struct analysis {
+    struct stream s;
+};
+
+/* Why the engine could not be made: the memory its tables need (every worker's), in one line. */
+static void tables_error(const struct analyze_config *cfg, char *err, size_t errlen) {
+    unsigned workers = cfg->workers > 1 ? cfg->workers : 1;
+    size_t each = tracker_memory_for(&cfg->tracker), need = each * workers;
+    bool gib = need >= (size_t)1 << 30;
+    char per_worker[96] = "";
+    if (workers > 1)
+        snprintf(per_worker, sizeof per_worker, ", %zu for each of the %u workers", each, workers);
+    snprintf(err, errlen,
+             "cannot allocate the flow tables%s: --max-flows %u needs %zu bytes (%.1f %s%s) of "
+             "memory; lower --max-flows%s or allow more memory (ulimit -v)",
+             workers > 1 ? " and worker threads" : "", cfg->tracker.max_flows, need,
+             (double)need / (gib ? 1 << 30 : 1 << 20), gib ? "GiB" : "MiB", per_worker,
+             workers > 1 ? " or --workers" : "");
+}
+
+struct analysis *analyze_new(const struct analyze_config *cfg, bool segments, char *err,
+                             size_t errlen) {
+    struct analysis *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    struct stream *s = &a->s;
+    s->cfg = cfg;
     struct engine_config ec = {.tracker = cfg->tracker,
                                .workers = cfg->workers,
                                .report = on_conn_reported,
                                .anomaly = on_anomaly,
                                .interim = on_interim,
-                               .segment = cfg->ladder || cfg->report ? on_segment : NULL,
-                               .ctx = &s};
-    s.engine = engine_new(&ec);
-    if (!s.engine || !s.path.checksums) {
-        if (!s.engine)
-            fprintf(err, "shakedown: cannot allocate a flow table for %u connections%s\n",
-                    cfg->tracker.max_flows, cfg->workers > 1 ? " per worker" : "");
-        else
-            fprintf(err, "shakedown: cannot allocate the table of checksum sources\n");
-        engine_free(s.engine);
-        checksum_policy_free(s.path.checksums);
-        for (size_t i = 0; i < (live ? 1 : cfg->ninputs); i++) /* named in the summary */
-            reports[i].path = live ? cfg->live_name : cfg->inputs[i];
-        return EXIT_STATUS_USAGE;
+                               .segment = segments ? on_segment : NULL,
+                               .ctx = s};
+    s->engine = engine_new(&ec);
+    if (!s->engine) {
+        tables_error(cfg, err, errlen);
+        analyze_free(a);
+        return NULL;
     }
-    enum exit_status rc = read_inputs(&s, reports, err);
-    engine_sync(s.engine);
-    status_line_clear(&s.status); /* before the summary and any message after the run */
-    sink_drain(cfg->sink);        /* a reader that went away is known once every record was tried */
+    s->path.checksums = checksum_policy_new(cfg->checksums, CHECKSUM_POLICY_SOURCES);
+    if (!s->path.checksums) {
+        snprintf(err, errlen, "cannot allocate the table of checksum sources (%u sources)",
+                 CHECKSUM_POLICY_SOURCES);
+        analyze_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void analyze_free(struct analysis *a) {
+    if (!a)
+        return;
+    engine_free(a->s.engine);
+    checksum_policy_free(a->s.path.checksums);
+    free(a);
+}
+
+enum exit_status analyze_run(struct analysis *a, struct run_stats *stats,
+                             struct input_report *reports, FILE *err, bool *stopped_by_reader) {
+    struct stream *s = &a->s;
+    const struct analyze_config *cfg = s->cfg;
+    bool live = cfg->live || cfg->live_group;
+    struct checksum_policy *checksums = s->path.checksums; /* made by analyze_new */
+    s->stats = stats;
+    s->err = err;
+    s->path = (struct packet_path){.stats = stats,
+                                   .decode = {checksum_mode_verifies(cfg->checksums)},
+                                   .checksums = checksums,
+                                   .shard_index = cfg->shard_index,
+                                   .shard_count = cfg->shard_count,
+                                   .next_frame = 1,
+                                   .frame_step = 1,
+                                   .say_offload = say_offload_source,
+                                   .ctx = s};
+    s->first_input = cfg->first_input;
+    s->first_taken = false;
+    s->started_ns = capture_mono_ns();
+    s->next_stats_ns = s->started_ns + cfg->stats_interval_ns;
+    stats_set_shard(stats, cfg->shard_index, cfg->shard_count);
+    status_line_init(&s->status, err, live && cfg->stats_interval_ns > 0 && isatty(fileno(err)));
+    s->records_on_terminal = s->status.out && sink_any_terminal(cfg->sink);
+    enum exit_status rc = read_inputs(s, reports, err);
+    engine_sync(s->engine);
+    status_line_clear(&s->status); /* before the summary and any message after the run */
+    sink_drain(cfg->sink); /* a reader that went away is known once every record was tried */
     *stopped_by_reader = cfg->sink->broken_pipe;
-    engine_flush(s.engine, s.stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
+    engine_flush(s->engine, s->stopped ? CONN_END_SHUTDOWN : CONN_END_CAPTURE_END);
     struct tracker_counts counts;
-    engine_counts(s.engine, &counts);
+    engine_counts(s->engine, &counts);
     stats_note_tracker(stats, &counts);
-    if (!s.fanout) /* else the capture threads' own tables, counted by read_group */
-        stats_note_checksum_untracked(stats, checksum_policy_untracked(s.path.checksums));
+    if (!s->fanout) /* else the capture threads' own tables, counted by read_group */
+        stats_note_checksum_untracked(stats, checksum_policy_untracked(s->path.checksums));
     struct capture_stats cs;
     if ((cfg->live && capture_get_stats(cfg->live, &cs)) ||
         (cfg->live_group && capture_group_stats(cfg->live_group, &cs)))
         stats_note_capture(stats, &cs);
-    engine_free(s.engine);
-    fanout_free(s.fanout);
-    checksum_policy_free(s.path.checksums);
+    fanout_free(s->fanout);
+    s->fanout = NULL;
+    capture_close(s->first_input); /* stopped before it was read */
+    s->first_input = NULL;
     return rc;
 }

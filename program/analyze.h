@@ -4,6 +4,7 @@
 #define SHAKEDOWN_ANALYZE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -24,9 +25,16 @@ enum exit_status {
     EXIT_STATUS_OUTPUT = 3,  /* records were lost: the output could not be written */
 };
 
+struct analysis;
+
 struct analyze_config {
     const char *const *inputs; /* file names, "-" for standard input */
     size_t ninputs;
+    /* inputs[0] opened by the caller already (its buffers had before the outputs were opened):
+     * analyze_run reads it, then closes it (the caller does if it never calls it); or the reason
+     * the caller could not open it, reported in its turn; both NULL: analyze_run opens it */
+    struct capture *first_input;
+    const char *first_input_error;
     struct capture *live;             /* an opened live capture: read it instead of the inputs */
     struct capture_group *live_group; /* or, live --workers: one socket per analysis thread */
     const char *live_name;            /* its interface name (input report) */
@@ -46,13 +54,24 @@ struct analyze_config {
     bool records_off;                  /* write no record (the ladder has standard output) */
 };
 
+/* The analysis, allocated before anything is opened that a failure must leave untouched (the
+ * outputs): its engine (the trackers, one per --workers, all their tables reserved now) and the
+ * table of checksum sources. Reads cfg's tracker, workers and checksums now, the rest at
+ * analyze_run: cfg must outlive it, and its other members may be filled in until then. segments:
+ * connections will be drawn (cfg->ladder or cfg->report set by then), so the tracker hands on their
+ * segments. NULL with a one-line reason in err (how much memory the tables need, every worker's)
+ * if memory or a thread cannot be had. */
+struct analysis *analyze_new(const struct analyze_config *cfg, bool segments, char *err,
+                             size_t errlen);
+void analyze_free(struct analysis *a);
+
 /* Reads every input in order (or the live capture, until *cfg->stop) into *stats, filling
  * reports[i] for inputs[i] (reports[0] for a live capture), and reports every connection through
  * cfg->sink — those still open at the end with close reason capture_end, or shutdown when
  * stopped. Problems with an input are reported on err as "shakedown: FILE: reason" and reading
- * goes on with the next one. Returns the exit status for the run (EXIT_STATUS_USAGE also when
- * the flow table cannot be allocated); *stopped_by_reader says the output's reader went away. */
-enum exit_status analyze_run(const struct analyze_config *cfg, struct run_stats *stats,
+ * goes on with the next one. Returns the exit status for the run; *stopped_by_reader says the
+ * output's reader went away. Once per analysis. */
+enum exit_status analyze_run(struct analysis *a, struct run_stats *stats,
                              struct input_report *reports, FILE *err, bool *stopped_by_reader);
 
 #endif

@@ -21,6 +21,7 @@
 #include "ladder.h"
 #include "notify.h"
 #include "report.h"
+#include "safe_open.h"
 #include "sink.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGINT/SIGTERM seen */
@@ -117,8 +118,14 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Everything a run needs opened before it starts; any failure is one line and exit 2. */
+/* Everything a run needs allocated or opened before it starts; any failure is one line and
+ * exit 2. */
 struct setup {
+    struct analyze_config cfg;   /* what analyze_run is given */
+    struct analysis *analysis;   /* its tables, allocated before any output is opened */
+    struct ladder *ladder;       /* --ladder, --ladder-svg: the connections drawn; else NULL */
+    struct input_report *input;  /* one per input (one for a live capture) */
+    char first_input_error[512]; /* why the first -r could not be opened (cfg.first_input_error) */
     struct sink sink;
     bool sink_open;
     struct capture *live;
@@ -168,30 +175,15 @@ static bool inputs_usable(const struct options *o, char *err, size_t errlen) {
     return true;
 }
 
-/* The tracker's tables are the one large allocation: tried here (and given back: calloc maps
- * pages lazily, so this touches no memory), before any output is opened, so a --max-flows too
- * large for the machine fails with what it needs and truncates nothing. */
-static bool tables_fit(const struct options *o, char *err, size_t errlen) {
-    struct tracker *tr = tracker_new(&o->tracker, NULL, NULL, NULL);
-    if (tr) {
-        tracker_free(tr);
-        return true;
-    }
-    size_t need = tracker_memory_for(&o->tracker);
-    bool gib = need >= (size_t)1 << 30;
-    snprintf(err, errlen,
-             "cannot allocate the flow tables: --max-flows %u needs %zu bytes (%.1f %s) of "
-             "memory; lower --max-flows or allow more memory (ulimit -v)",
-             o->tracker.max_flows, need, (double)need / (gib ? 1 << 30 : 1 << 20),
-             gib ? "GiB" : "MiB");
-    return false;
-}
-
-/* --ladder-svg DIR: a directory the SVG files can be created in. */
+/* --ladder-svg DIR: a directory the SVG files can be created in, reached through no symlink
+ * another user may have planted (safe_open.h). */
 static bool svg_dir_usable(const char *dir, char *err, size_t errlen) {
     struct stat st;
+    char planted[512];
     const char *why = NULL;
-    if (stat(dir, &st) != 0)
+    if (!safe_open_path_allowed(dir, planted, sizeof planted))
+        why = planted;
+    else if (stat(dir, &st) != 0)
         why = strerror(errno);
     else if (!S_ISDIR(st.st_mode))
         why = "not a directory";
@@ -200,61 +192,6 @@ static bool svg_dir_usable(const char *dir, char *err, size_t errlen) {
     if (why)
         snprintf(err, errlen, "--ladder-svg %s: %s", dir, why);
     return why == NULL;
-}
-
-/* Everything that can fail is checked before the output is opened (and truncated): the filter,
- * the user of -Z, the inputs, the memory, the interface. */
-static bool setup_open(struct options *o, struct setup *su, char *err, size_t errlen) {
-    char why[512];
-    if (!capture_filter_valid(o->filter, why, sizeof why)) {
-        snprintf(err, errlen, "bad filter expression '%s': %s", o->filter, why);
-        return false;
-    }
-    if (o->user && !getpwnam(o->user)) {
-        snprintf(err, errlen, "-Z %s: no such user", o->user);
-        return false;
-    }
-    if (!inputs_usable(o, err, errlen) || !tables_fit(o, err, errlen))
-        return false;
-    if (o->ladder_svg_dir && !svg_dir_usable(o->ladder_svg_dir, err, errlen))
-        return false;
-    /* The interface first: a typo in -i must not truncate an existing output file. With --workers,
-     * one socket per worker, in one PACKET_FANOUT group: the kernel splits the traffic. */
-    if (o->live.iface && o->workers > 1) {
-        su->live_group = capture_open_group(&o->live, o->workers, o->filter, why, sizeof why);
-        if (!su->live_group) {
-            snprintf(err, errlen, "%s: %s", o->live.iface, why);
-            return false;
-        }
-    } else if (o->live.iface) {
-        su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
-        if (!su->live) {
-            snprintf(err, errlen, "%s: %s", o->live.iface, why);
-            return false;
-        }
-    }
-    if (o->report_path && !(su->report = report_begin(o->report_path, why, sizeof why))) {
-        snprintf(err, errlen, "--report %s", why);
-        return false;
-    }
-    o->output.live = o->live.iface != NULL; /* a receiver that is down must not stop capture */
-    sink_init(&su->sink);
-    su->sink_open = true;
-    for (size_t i = 0; i < o->noutputs; i++) {
-        struct transport_options opt = o->output;
-        opt.path = o->outputs[i].path;
-        const struct format_ops *format = o->outputs[i].format;
-        if (!format)
-            format = output_format_find(sink_is_terminal(&opt) ? "text" : "json");
-        if (!sink_add(&su->sink, &opt, format, &o->record, err, errlen))
-            return false;
-    }
-    if (o->user && !drop_privileges(o->user, err, errlen))
-        return false;
-    /* Records are written by a thread per output, on another core. Live, the capture never
-     * waits for one: what an output's full queue cannot take is dropped and counted. */
-    sink_start_writer(&su->sink, o->output_queue, o->live.iface != NULL);
-    return true;
 }
 
 /* Does --ladder ask for text ladders on standard output? */
@@ -283,10 +220,142 @@ static struct ladder *ladder_open(const struct options *o, bool *failed) {
                                 .colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
                                 .out = ladder_text(o) ? stdout : NULL,
                                 .svg_dir = o->ladder_svg_dir,
+                                .file_mode = o->output.file_mode,
                                 .err = stderr};
     struct ladder *l = ladder_new(&lo);
     *failed = l == NULL;
     return l;
+}
+
+/* What can be checked without opening anything: the filter, the user of -Z, the inputs, the
+ * directory of --ladder-svg. */
+static bool setup_check(const struct options *o, char *err, size_t errlen) {
+    char why[512];
+    if (!capture_filter_valid(o->filter, why, sizeof why)) {
+        snprintf(err, errlen, "bad filter expression '%s': %s", o->filter, why);
+        return false;
+    }
+    if (o->user && !getpwnam(o->user)) {
+        snprintf(err, errlen, "-Z %s: no such user", o->user);
+        return false;
+    }
+    return inputs_usable(o, err, errlen) &&
+           (!o->ladder_svg_dir || svg_dir_usable(o->ladder_svg_dir, err, errlen));
+}
+
+/* Every allocation the run needs at its start: the analysis (the trackers of every worker: the
+ * one large allocation, a --max-flows too large for the machine fails here with what it needs),
+ * the ladders, the input reports. */
+static bool setup_allocate(const struct options *o, struct setup *su, char *err, size_t errlen) {
+    su->cfg = (struct analyze_config){.inputs = o->inputs,
+                                      .ninputs = o->ninputs,
+                                      .live_name = o->live.iface,
+                                      .filter = o->filter,
+                                      .checksums = o->checksums,
+                                      .tracker = o->tracker,
+                                      .sink = &su->sink,
+                                      .stats_interval_ns = o->stats_interval_ns,
+                                      .interim_ns = o->interim_ns,
+                                      .workers = o->workers,
+                                      .shard_index = o->shard_index,
+                                      .shard_count = o->shard_count,
+                                      .stop = &stop_requested,
+                                      .reopen = &reopen_requested,
+                                      .records_off = ladder_text(o) && !outputs_to_files(o)};
+    bool draws = ladder_text(o) || o->ladder_svg_dir || o->report_path;
+    su->analysis = analyze_new(&su->cfg, draws, err, errlen);
+    if (!su->analysis)
+        return false;
+    bool ladder_failed;
+    su->ladder = su->cfg.ladder = ladder_open(o, &ladder_failed);
+    su->input = calloc(o->ninputs ? o->ninputs : 1, sizeof *su->input);
+    if (ladder_failed || !su->input) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* -r: the first input, opened before any output so that memory too short for its buffers
+ * touches no file. An input that cannot be read for another reason (not a capture) is left to
+ * the run, which reports it in its turn and reads the others. */
+static bool open_first_input(const struct options *o, struct setup *su, char *err, size_t errlen) {
+    char *why = su->first_input_error;
+    errno = 0;
+    su->cfg.first_input =
+        capture_open_file(o->inputs[0], o->filter, why, sizeof su->first_input_error);
+    if (su->cfg.first_input)
+        return true;
+    if (errno != ENOMEM) {
+        su->cfg.first_input_error = why;
+        return true;
+    }
+    snprintf(err, errlen, "%s: %s", o->inputs[0], why);
+    return false;
+}
+
+/* The capture, before any output (a typo in -i must not touch an existing file): -i's
+ * interface, or the first -r file. With --workers, one socket per worker, in one PACKET_FANOUT
+ * group: the kernel splits the traffic. */
+static bool setup_capture(const struct options *o, struct setup *su, char *err, size_t errlen) {
+    char why[512];
+    if (!o->live.iface)
+        return o->ninputs == 0 || open_first_input(o, su, err, errlen);
+    if (o->workers > 1)
+        su->cfg.live_group = su->live_group =
+            capture_open_group(&o->live, o->workers, o->filter, why, sizeof why);
+    else
+        su->cfg.live = su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
+    if (!su->live && !su->live_group) {
+        snprintf(err, errlen, "%s: %s", o->live.iface, why);
+        return false;
+    }
+    return true;
+}
+
+/* The report and every -o, each opened as it is: nothing is emptied until all could be
+ * (setup_open: sink_begin, report_start), so `-o a.json -o /nonexistent/b.json` leaves a.json as it
+ * was. */
+static bool setup_outputs(struct options *o, struct setup *su, char *err, size_t errlen) {
+    char why[512];
+    if (o->report_path) {
+        su->report = su->cfg.report =
+            report_begin(o->report_path, o->output.file_mode, why, sizeof why);
+        if (!su->report) {
+            snprintf(err, errlen, "--report %s", why);
+            return false;
+        }
+    }
+    o->output.live = o->live.iface != NULL; /* a receiver that is down must not stop capture */
+    sink_init(&su->sink);
+    su->sink_open = true;
+    for (size_t i = 0; i < o->noutputs; i++) {
+        struct transport_options opt = o->output;
+        opt.path = o->outputs[i].path;
+        const struct format_ops *format = o->outputs[i].format;
+        if (!format)
+            format = output_format_find(sink_is_terminal(&opt) ? "text" : "json");
+        if (!sink_add(&su->sink, &opt, format, &o->record, err, errlen))
+            return false;
+    }
+    return true;
+}
+
+/* Everything is checked, allocated and opened before the outputs are emptied (truncated): the
+ * checks, the memory, the interface, every output; then -Z (setgroups can fail too). */
+static bool setup_open(struct options *o, struct setup *su, char *err, size_t errlen) {
+    if (!setup_check(o, err, errlen) || !setup_allocate(o, su, err, errlen) ||
+        !setup_capture(o, su, err, errlen) || !setup_outputs(o, su, err, errlen))
+        return false;
+    if (o->user && !drop_privileges(o->user, err, errlen))
+        return false;
+    if (!sink_begin(&su->sink, err, errlen) ||
+        (su->report && !report_start(su->report, err, errlen)))
+        return false;
+    /* Records are written by a thread per output, on another core. Live, the capture never
+     * waits for one: what an output's full queue cannot take is dropped and counted. */
+    sink_start_writer(&su->sink, o->output_queue, o->live.iface != NULL);
+    return true;
 }
 
 /* --report: the summary and the rest of the page; a report that could not be written is said
@@ -308,54 +377,24 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     struct run_stats stats = {0};
     struct notify watchdog;
     notify_init(&watchdog);
-    size_t nreports = o->ninputs ? o->ninputs : 1;
-    struct input_report *reports = calloc(nreports, sizeof *reports);
-    bool ladder_failed;
-    struct ladder *ladder = ladder_open(o, &ladder_failed);
-    if (!reports || ladder_failed) {
-        fprintf(stderr, "shakedown: out of memory\n");
-        free(reports);
-        return EXIT_STATUS_USAGE;
-    }
-    struct analyze_config cfg = {.inputs = o->inputs,
-                                 .ninputs = o->ninputs,
-                                 .live = su->live,
-                                 .live_group = su->live_group,
-                                 .live_name = o->live.iface,
-                                 .filter = o->filter,
-                                 .checksums = o->checksums,
-                                 .tracker = o->tracker,
-                                 .sink = &su->sink,
-                                 .stats_interval_ns = o->stats_interval_ns,
-                                 .interim_ns = o->interim_ns,
-                                 .workers = o->workers,
-                                 .shard_index = o->shard_index,
-                                 .shard_count = o->shard_count,
-                                 .stop = &stop_requested,
-                                 .reopen = &reopen_requested,
-                                 .watchdog = &watchdog,
-                                 .ladder = ladder,
-                                 .report = su->report,
-                                 .records_off = ladder_text(o) && !outputs_to_files(o)};
+    su->cfg.watchdog = &watchdog;
+    struct input_report *reports = su->input;
+    struct ladder *ladder = su->ladder;
     bool reader_gone = false;
     notify_ready(); /* the capture and the output are open, privileges dropped */
-    enum exit_status rc = analyze_run(&cfg, &stats, reports, stderr, &reader_gone);
+    enum exit_status rc = analyze_run(su->analysis, &stats, reports, stderr, &reader_gone);
     notify_stopping();
     /* A uid asked for that the input does not hold is a usage error, said once per uid. */
     if (ladder && ladder_report_missing(ladder, stderr) && rc == EXIT_STATUS_OK)
         rc = EXIT_STATUS_USAGE;
-    ladder_free(ladder);
-    if (reader_gone) { /* `shakedown ... | head`: the reader had enough; not an error */
-        rc = report_close(su, &stats, reports, o, seconds_since(t0), EXIT_STATUS_OK);
-        free(reports);
-        return rc;
-    }
+    if (reader_gone) /* `shakedown ... | head`: the reader had enough; not an error */
+        return report_close(su, &stats, reports, o, seconds_since(t0), EXIT_STATUS_OK);
     sink_drain(&su->sink);
     stats_set_records_lost(&stats, su->sink.lost_records);
     stats_set_rotations_failed(&stats, sink_rotations_failed(&su->sink));
     struct output_account accounts[SINK_OUTPUTS_MAX]; /* as the summary record says them */
     stats_set_outputs(&stats, accounts, sink_accounts(&su->sink, accounts));
-    if (!cfg.records_off)
+    if (!su->cfg.records_off)
         sink_summary(&su->sink, &stats, reports, o->live.iface ? 1 : o->ninputs, seconds_since(t0));
     rc = report_close(su, &stats, reports, o, seconds_since(t0), rc);
     checksum_hint(&stats, o->checksums);
@@ -365,7 +404,6 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
         if (rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED)
             rc = EXIT_STATUS_OUTPUT;
     }
-    free(reports);
     return rc;
 }
 
@@ -393,11 +431,16 @@ int main(int argc, char **argv) {
     install_signals();
     struct setup su = {0};
     enum exit_status rc = EXIT_STATUS_USAGE;
-    if (setup_open(&o, &su, err, sizeof err))
+    if (setup_open(&o, &su, err, sizeof err)) {
         rc = run(&o, &su, &t0);
-    else
+    } else {
         fprintf(stderr, "shakedown: %s\n", err);
+        capture_close(su.cfg.first_input); /* opened, never read */
+    }
     report_discard(su.report); /* a run that did not get to finish it */
+    analyze_free(su.analysis);
+    ladder_free(su.ladder);
+    free(su.input);
     if (su.live)
         capture_close(su.live);
     capture_group_close(su.live_group);

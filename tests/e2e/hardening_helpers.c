@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,4 +159,25 @@ bool file_lines_parse(const char *path, int *lines, int *whole) {
     }
     free(text);
     return ends_whole;
+}
+
+const char *sticky_dir(const char *name) {
+    static char path[300]; /* not tmp_path's: its buffers are reused by every run */
+    cr_assert_eq(chmod(tmp_path(""), 0711), 0); /* other users may pass through (not list) */
+    snprintf(path, sizeof path, "%s", tmp_path(name));
+    cr_assert_eq(mkdir(path, 0700), 0, "%s exists already", path);
+    cr_assert_eq(chmod(path, 01777), 0); /* chmod: mkdir's mode goes through the umask */
+    return path;
+}
+
+void plant_symlink(const char *target, const char *link, unsigned uid) {
+    cr_assert_eq(symlink(target, link), 0, "cannot make the symlink %s", link);
+    cr_assert_eq(lchown(link, (uid_t)uid, (gid_t)uid), 0, "cannot give %s to uid %u", link, uid);
+}
+
+bool file_is(const char *path, const char *text) {
+    char *got = file_get(path);
+    bool same = got && strcmp(got, text) == 0;
+    free(got);
+    return same;
 }

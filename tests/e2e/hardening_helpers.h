@@ -31,4 +31,18 @@ const char *healthy_capture(const char *name, int n);
  * false if it does not end with a newline (a record cut short) or cannot be read. */
 bool file_lines_parse(const char *path, int *lines, int *whole);
 
+/* A directory made like /tmp (mode 1777, owned by root as /tmp is), fresh, in the test's own
+ * directory, which is made reachable by every user: where another user may plant symlinks. */
+const char *sticky_dir(const char *name);
+
+/* A symlink at link to target, owned by uid as if that user had planted it (lchown: needs
+ * root). */
+void plant_symlink(const char *target, const char *link, unsigned uid);
+
+/* The uid of user nobody, the other user the tests plant symlinks as and run shakedown as. */
+#define NOBODY_UID 65534u
+
+/* True if the file at path holds exactly text (false if it cannot be read). */
+bool file_is(const char *path, const char *text);
+
 #endif

@@ -67,14 +67,14 @@
 
 /* ---- the documented memory of the flow tables ---------------------------------------------- */
 
-/* docs/schema.md (stats record, memory_bytes): the flow tables, block pools and host counters
- * take 281674816 bytes with the default --max-flows 262144 and 8021056 with --max-flows 1024,
- * "all reserved at the start" (the figures tracker_memory() gives). Two points of a line: per
+/* docs/schema.md (stats record, memory_reserved_bytes): the flow tables, block pools and host
+ * counters take 281675904 bytes with the default --max-flows 262144 and 8022144 with --max-flows
+ * 1024, "all reserved at the start" (the figures tracker_memory() gives). Two points of a line: per
  * connection (live entry, its closed-table entry, their hash buckets, one anomaly-list and one
- * holes block) (281674816 - 8021056) / (262144 - 1024) = 1048 bytes, and a fixed part (host
- * counters) of 8021056 - 1024 × 1048 = 6947904 bytes. */
-#define DOC_MEM_DEFAULT 281674816ull
-#define DOC_MEM_1024 8021056ull
+ * holes block) (281675904 - 8022144) / (262144 - 1024) = 1048 bytes, and a fixed part (host
+ * counters) of 8022144 - 1024 × 1048 = 6948992 bytes. */
+#define DOC_MEM_DEFAULT 281675904ull
+#define DOC_MEM_1024 8022144ull
 #define DOC_PER_FLOW ((DOC_MEM_DEFAULT - DOC_MEM_1024) / (DEFAULT_MAX_FLOWS - 1024u))
 #define DOC_FIXED (DOC_MEM_1024 - 1024u * DOC_PER_FLOW)
 
