@@ -25,11 +25,6 @@ static const struct transport_ops *transport_find(const struct transport_options
     return NULL;
 }
 
-const char *transport_name_for(const struct transport_options *opt) {
-    const struct transport_ops *ops = transport_find(opt);
-    return ops ? ops->name : "none";
-}
-
 bool transport_rotates(const struct transport_options *opt) {
     const struct transport_ops *ops = transport_find(opt);
     return ops && ops->rotate;

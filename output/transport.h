@@ -86,9 +86,6 @@ struct transport_ops {
 bool transport_open(struct transport *t, const struct transport_options *opt, char *err,
                     size_t errlen);
 
-/* The name of the transport that would serve opt's target ("file", "redis" ...). */
-const char *transport_name_for(const struct transport_options *opt);
-
 /* True if the transport that would serve opt's target rotates what it writes (it has a rotate
  * operation): the targets --rotate-size, --rotate-seconds and --file-mode apply to. */
 bool transport_rotates(const struct transport_options *opt);

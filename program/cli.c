@@ -486,8 +486,8 @@ static const struct cli_option option_table[] = {
      set_rotate_size},
     {"rotate-seconds", 0, "S", "with -o: the same every S seconds", set_rotate_seconds},
     {"file-mode", 0, "MODE",
-     "with -o: permissions of the files created, in octal (default\n"
-     "0640; the umask still applies)",
+     "permissions of the files created (-o files, --report,\n"
+     "--ladder-svg), in octal (default 0640; the umask still applies)",
      set_file_mode},
     {"output-queue", 0, "N",
      "records each output's queue holds (default live 16384,\n"
@@ -707,8 +707,9 @@ static void check_combinations(const struct options *o) {
     if ((o->output.rotate_bytes || o->output.rotate_ns) && !any_rotates)
         usage_error("%s", "--rotate-size and --rotate-seconds rotate files: no -o is a file or a "
                           "directory");
-    if (o->file_mode_set && !any_rotates)
-        usage_error("%s", "--file-mode needs an output file (-o FILE or -o DIR)");
+    if (o->file_mode_set && !any_rotates && !o->report_path && !o->ladder_svg_dir)
+        usage_error("%s", "--file-mode needs an output file (-o FILE, -o DIR, --report or "
+                          "--ladder-svg)");
     if (o->user && !o->live.iface)
         usage_error("%s", "-Z drops privileges after opening an interface: use it with -i");
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "run.h"
 
@@ -229,4 +230,21 @@ Test(cli, file_mode_needs_a_file) {
     assert_usage_error(dash, "--file-mode needs an output file");
     const char *redis[] = {"-r", cap, "-o", "redis://127.0.0.1:9/k", "--file-mode", "0600", NULL};
     assert_usage_error(redis, "--file-mode needs an output file");
+}
+
+/* The report page is a file shakedown creates too: --file-mode applies to it (without any -o
+ * file), so the page is created with exactly the mode given (the tests run with umask 022 or
+ * stricter, which leaves 0600 alone). */
+Test(cli, file_mode_applies_to_the_report) {
+    const char *page = tmp_path("mode-report.html");
+    const char *run[] = {"-r",          SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap",
+                         "--report",    page,
+                         "--file-mode", "0600",
+                         NULL};
+    struct run_result r = run_shakedown(NULL, run);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    struct stat st;
+    cr_assert_eq(stat(page, &st), 0);
+    cr_expect_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+    run_result_free(&r);
 }
