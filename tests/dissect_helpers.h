@@ -6,7 +6,6 @@
 
 #include <criterion/alloc.h>
 #include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,18 +107,6 @@ static inline void dh_ipv4_fix_checksum(uint8_t *ip) {
     size_t hlen = (size_t)(ip[0] & 0x0f) * 4;
     dh_put16(ip + 10, 0);
     dh_put16(ip + 10, dh_finish(dh_sum(0, ip, hlen)));
-}
-
-/* Parameters 0 … n-1 for a ParameterizedTest (in Criterion's shared memory). */
-static inline void dh_params_free(struct criterion_test_params *crp) {
-    cr_free(crp->params);
-}
-
-static inline struct criterion_test_params dh_range_params(size_t n) {
-    size_t *v = cr_malloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = i;
-    return cr_make_param_array(size_t, v, n, dh_params_free);
 }
 
 #endif

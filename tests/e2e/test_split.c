@@ -133,7 +133,7 @@ static void expect_workers_equal(const struct lines *one, const char *path, cons
                                        "connections.untracked_packets",
                                        "anomalies"};
     for (int n = 2; n <= 3; n++) {
-        char workers[8];
+        char workers[16];
         snprintf(workers, sizeof workers, "%d", n);
         struct lines w;
         run_lines(&w, path, opt, val, "--workers", workers);
