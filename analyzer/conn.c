@@ -59,6 +59,12 @@ uint16_t conn_port(const struct conn *c, int role) {
     return c->e.key.port[role == 0 ? c->orig_side : !c->orig_side];
 }
 
+uint64_t conn_payload_bytes(const struct conn *c, int role) {
+    if (c->e.key.proto == 6)
+        return c->tcp.ep[role].payload_bytes;
+    return c->datagram_payload[role];
+}
+
 /* Zeek's conn_state: TCP from the endpoint tracking; UDP and ICMP from which sides sent (Zeek
  * logs a one-way UDP flow as S0, a reply-only one as SHR, both ways as SF; ICMP as OTH). */
 enum zeek_conn_state conn_zeek_state(const struct conn *c) {

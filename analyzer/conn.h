@@ -66,11 +66,16 @@ struct conn {
 
     /* Its anomalies, in a block of the tracker's pool from the first one on (NULL: none). */
     struct conn_anomalies *anomalies;
-    /* By protocol (e.key.proto), so that an ICMP flow's 4 bytes cost no padding: every reader
-     * of tcp checks that the connection is TCP first. */
+    /* By protocol (e.key.proto), so that what UDP and ICMP flows keep costs no memory beside the
+     * TCP tracking they do not use: every reader of tcp checks that the connection is TCP first,
+     * every reader of the datagram part that it is not. */
     union {
         struct tcp_conn tcp; /* TCP only */
         struct {
+            /* UDP and ICMP: payload bytes by role, as Zeek counts orig_bytes/resp_bytes — UDP:
+             * each datagram's UDP length less its 8-byte header; ICMP: each message's length
+             * less its 8-byte header. */
+            uint64_t datagram_payload[2];
             uint8_t icmp_type[2], icmp_code[2]; /* ICMP: first type and code in each direction */
         };
     };
@@ -88,6 +93,10 @@ void conn_uid_make(uint64_t serial, int64_t first_ns, const struct flow_key *k,
 /* Address (4 or 16 bytes) and port of the originator (role 0) or responder (role 1). */
 const uint8_t *conn_addr(const struct conn *c, int role);
 uint16_t conn_port(const struct conn *c, int role);
+
+/* Payload bytes the endpoint of role 0 or 1 sent: TCP by sequence space (each byte once, a
+ * capture gap not counted), UDP and ICMP the sum of their datagrams' payloads. */
+uint64_t conn_payload_bytes(const struct conn *c, int role);
 
 /* Zeek conn_state and history of any connection (TCP, UDP, ICMP). */
 enum zeek_conn_state conn_zeek_state(const struct conn *c);

@@ -577,6 +577,9 @@ static void update_counters(struct conn *c, int dir, const struct packet *p, int
     c->last_frame = p->frame;
     if (ts > c->last_ns)
         c->last_ns = ts;
+    if (p->transport == TRANSPORT_TCP)
+        return; /* its payload is counted by sequence space (tcp_conn.c) */
+    c->datagram_payload[dir] += p->payload_len;
     if ((p->transport == TRANSPORT_ICMP || p->transport == TRANSPORT_ICMPV6) && c->pkts[dir] == 1) {
         c->icmp_type[dir] = p->icmp_type;
         c->icmp_code[dir] = p->icmp_code;

@@ -190,11 +190,11 @@ static void put_own(struct jsonw *w, const struct conn *c, const char *uid, bool
     jsonw_bool(w, "final", final);
     if (final)
         jsonw_string(w, "close", conn_end_name((enum conn_end)c->end));
+    jsonw_u64(w, "orig_payload_bytes", conn_payload_bytes(c, 0));
+    jsonw_u64(w, "resp_payload_bytes", conn_payload_bytes(c, 1));
     if (c->e.key.proto == 6) {
         jsonw_string(w, "orig_state", tcp_state_name(tcp_conn_state(&c->tcp, 0)));
         jsonw_string(w, "resp_state", tcp_state_name(tcp_conn_state(&c->tcp, 1)));
-        jsonw_u64(w, "orig_payload_bytes", c->tcp.ep[0].payload_bytes);
-        jsonw_u64(w, "resp_payload_bytes", c->tcp.ep[1].payload_bytes);
         jsonw_u64(w, "orig_missed_bytes", c->tcp.ep[0].missed_bytes);
         jsonw_u64(w, "resp_missed_bytes", c->tcp.ep[1].missed_bytes);
         jsonw_bool(w, "handshake_completed", c->tcp.handshake_done);

@@ -157,8 +157,8 @@ void format_json_metrics(struct jsonw *w, const char *key, const struct conn *c,
     jsonw_object_end(w);
 }
 
-/* orig / resp: packets and IP bytes for every protocol; TCP adds the endpoint's final RFC 793
- * state, sequence-space byte counts and the options of its SYN. */
+/* orig / resp: packets, IP bytes and payload bytes for every protocol; TCP adds the endpoint's
+ * final RFC 793 state, the other sequence-space byte counts and the options of its SYN. */
 static void put_endpoint(struct jsonw *w, const char *key, const struct conn *c, int role) {
     bool tcp = c->e.key.proto == 6;
     jsonw_object_begin(w, key);
@@ -166,9 +166,9 @@ static void put_endpoint(struct jsonw *w, const char *key, const struct conn *c,
         jsonw_string(w, "state", tcp_state_name(tcp_conn_state(&c->tcp, role)));
     jsonw_u64(w, "pkts", c->pkts[role]);
     jsonw_u64(w, "bytes", c->ip_bytes[role]);
+    jsonw_u64(w, "payload_bytes", conn_payload_bytes(c, role));
     if (tcp) {
         const struct tcp_endpoint *x = &c->tcp.ep[role];
-        jsonw_u64(w, "payload_bytes", x->payload_bytes);
         jsonw_u64(w, "retransmits", x->retrans_pkts);
         jsonw_u64(w, "retransmitted_bytes", x->retrans_bytes);
         jsonw_u64(w, "missed_bytes", x->missed_bytes);

@@ -2,9 +2,9 @@
  * #types, one row per record, #close at the end), `zeek-json` as Zeek's JSON writer produces it
  * (flat "id.orig_h" keys, unset fields left out). conn.log: Zeek's columns first, in Zeek's
  * order, types and unset/empty conventions (scripts/base/protocols/conn/main.zeek: duration and
- * orig_bytes/resp_bytes only when the duration is positive, history only when not empty,
- * local_orig/local_resp unset without Site::local_nets), then ip_proto and community_id as
- * recent Zeek writes them, then shakedown's own columns. weird.log (-o DIR only): one row per
+ * orig_bytes/resp_bytes only when the duration is positive, for every protocol, history only when
+ * not empty, local_orig/local_resp unset without Site::local_nets), then ip_proto and community_id
+ * as recent Zeek writes them, then shakedown's own columns. weird.log (-o DIR only): one row per
  * anomaly in the columns of Zeek's base/frameworks/notice/weird.zeek. One column table per log
  * drives both forms.
  *
@@ -115,6 +115,11 @@ static void col_unset(const struct zeek_row *r, struct zeek_value *v) {
     v->kind = ZEEK_UNSET; /* service (no application analysis), local_orig/resp, tunnels */
 }
 
+/* Bytes of the endpoint's sequence space the capture missed (TCP only). */
+static uint64_t missed(const struct conn *c, int role) {
+    return is_tcp(c) ? c->tcp.ep[role].missed_bytes : 0;
+}
+
 static bool has_duration(const struct conn *c) {
     return c->last_ns > c->first_ns;
 }
@@ -126,13 +131,13 @@ static void col_duration(const struct zeek_row *r, struct zeek_value *v) {
         v->kind = ZEEK_UNSET;
 }
 
-/* orig_bytes / resp_bytes: payload bytes by sequence space (Zeek's c$orig$size: bytes the
- * capture missed but the sequence numbers cover count too), known for TCP; shakedown does not
- * count UDP/ICMP payload apart from IP bytes, so those stay unset. */
+/* orig_bytes / resp_bytes: Zeek's c$orig$size, set only when the duration is positive. TCP:
+ * payload bytes by sequence space (bytes the capture missed but the sequence numbers cover count
+ * too); UDP and ICMP: the datagrams' payload bytes (Zeek's UDP and ICMP session adapters add up
+ * each packet's UDP length, or ICMP message length, less the 8-byte header). */
 static void put_payload(const struct conn *c, int role, struct zeek_value *v) {
-    const struct tcp_endpoint *x = &c->tcp.ep[role];
-    if (has_duration(c) && is_tcp(c))
-        set_count(v, x->payload_bytes + x->missed_bytes);
+    if (has_duration(c))
+        set_count(v, conn_payload_bytes(c, role) + missed(c, role));
     else
         v->kind = ZEEK_UNSET;
 }
@@ -151,14 +156,16 @@ static void col_conn_state(const struct zeek_row *r, struct zeek_value *v) {
 
 /* Zeek adds up the content gaps of both directions. */
 static void col_missed_bytes(const struct zeek_row *r, struct zeek_value *v) {
-    const struct conn *c = r->c;
-    set_count(v, is_tcp(c) ? c->tcp.ep[0].missed_bytes + c->tcp.ep[1].missed_bytes : 0);
+    set_count(v, missed(r->c, 0) + missed(r->c, 1));
 }
 
+/* Unset when empty, and for ICMP: Zeek's ICMP analyzer records no history letters (its UDP
+ * analyzer records D and d, as conn_history has them). */
 static void col_history(const struct zeek_row *r, struct zeek_value *v) {
     char hist[TCP_HISTORY_MAX];
     conn_history(r->c, hist);
-    if (hist[0])
+    uint8_t proto = r->c->e.key.proto;
+    if (hist[0] && proto != 1 && proto != 58)
         set_text(v, ZEEK_STRING, hist);
     else
         v->kind = ZEEK_UNSET;

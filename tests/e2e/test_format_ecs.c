@@ -220,6 +220,17 @@ Test(ecs, connection_carries_endpoint_metrics) {
     run_result_free(&r);
 }
 
+/* format_helpers.c's datagram capture: each UDP and ICMP connection document carries its payload
+ * bytes under shakedown.orig_payload_bytes and shakedown.resp_payload_bytes, as -F json's
+ * orig.payload_bytes and resp.payload_bytes (the lone datagram too: 50 and 0). */
+Test(ecs, udp_and_icmp_connections_carry_payload_bytes) {
+    struct run_result r = run_ecs(datagram_capture());
+    expect_datagram_payload(r.out, "destination.ip", "shakedown.orig_payload_bytes",
+                            "shakedown.resp_payload_bytes", false);
+    expect_ecs_fields(r.out);
+    run_result_free(&r);
+}
+
 /* A SYN answered by the server's RST/ACK: Zeek's REJ, which Elastic's Zeek module maps to
  * [connection, start, denied]. */
 Test(ecs, rejected_connection_is_denied) {

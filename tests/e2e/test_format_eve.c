@@ -184,3 +184,14 @@ Test(eve, flow_carries_endpoint_metrics) {
         json_object_put(recs[i]);
     run_result_free(&r);
 }
+
+/* format_helpers.c's datagram capture: each UDP and ICMP flow event carries its payload bytes
+ * under shakedown.orig_payload_bytes and shakedown.resp_payload_bytes, as -F json's
+ * orig.payload_bytes and resp.payload_bytes (the lone datagram too: 50 and 0); flow.bytes_* stay
+ * IP bytes, as Suricata counts them (not checked here). */
+Test(eve, udp_and_icmp_flows_carry_payload_bytes) {
+    struct run_result r = run_eve(datagram_capture());
+    expect_datagram_payload(r.out, "dest_ip", "shakedown.orig_payload_bytes",
+                            "shakedown.resp_payload_bytes", false);
+    run_result_free(&r);
+}
