@@ -15,8 +15,21 @@
  * every reply is read, so a connection lost on the way is opened again (with backoff) and the
  * unanswered rest is sent again: reading files, shakedown waits for the server and nothing is
  * lost; live, what cannot be sent at once is dropped and counted (transport.lost). A record the
- * server refuses (an error reply: out of memory) is counted lost too. -F zeek's '#' lines (a
- * file's header and #close) are not sent (netout_message). */
+ * server refuses (an error reply: out of memory) is counted lost too; a server still loading
+ * its data after a restart (LOADING) is waited for like one that is away. -F zeek's '#' lines (a
+ * file's header and #close) are not sent (netout_message).
+ *
+ * Nothing twice: the unanswered records of a lost connection are in doubt — the server may have
+ * executed the first of them (it runs a connection's commands in order) and died, or lost the
+ * connection, before answering. On the next connection the key's last entries tell (list:
+ * LRANGE, stream: XREVRANGE): those of the records in doubt that are there, right after the last
+ * record the server acknowledged, are counted delivered and not sent again. The rest is sent
+ * again (reading files; live only on a connection opened in the same delivery, else it is
+ * dropped and counted: not sent at once). A record can still arrive twice where the key cannot
+ * tell: in publish mode, and when a consumer has already taken those entries (LPOP) or another
+ * writer has added entries after them — at most the records in doubt, one batch, per lost
+ * connection. (A record in doubt that repeats byte for byte the two records before it would be
+ * taken as delivered even if it was not; shakedown's records carry a uid or a time stamp.) */
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -50,6 +63,9 @@ struct redis_out {
     struct outbuf data;    /* the batch's records, back to back */
     size_t off[BATCH + 1]; /* record i is data[off[i], off[i + 1]) */
     size_t n;              /* records in the batch */
+    size_t doubt;          /* the batch's first `doubt` records are in doubt (see the top) */
+    bool doubt_carried;    /* live: they were left from an earlier delivery (not "at once") */
+    struct outbuf last_ok; /* the last record the server acknowledged (len 0: none known) */
     int64_t first_ns;      /* CLOCK_MONOTONIC: when the batch's first record came */
     struct netout_link link;
     bool error_reported; /* an error reply was reported (later ones are only counted) */
@@ -351,44 +367,180 @@ static bool redis_reconnect(struct transport *t, struct redis_out *ro) {
     return true;
 }
 
-/* Reads the reply of record i: false if the connection failed (the record is unanswered). */
-static bool read_reply(struct transport *t, struct redis_out *ro) {
+/* The next reply on the connection (to free), or NULL if the connection failed or the server
+ * is still loading its data after a restart: then the connection is given up (the command is
+ * unanswered) and opened again later. */
+static redisReply *next_reply(struct redis_out *ro) {
     void *reply = NULL;
     if (redisGetReply(ro->ctx, &reply) != REDIS_OK) {
         connection_lost(ro, ro->ctx->errstr[0] ? ro->ctx->errstr : "connection lost");
-        return false;
+        return NULL;
     }
     redisReply *r = reply;
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "LOADING", 7) == 0) {
+        connection_lost(ro, r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
     netout_link_worked(&ro->link);
+    return r;
+}
+
+/* Record i of the batch as the last one the server acknowledged. */
+static void remember_ok(struct redis_out *ro, size_t i) {
+    outbuf_reset(&ro->last_ok);
+    outbuf_append(&ro->last_ok, ro->data.data + ro->off[i], ro->off[i + 1] - ro->off[i]);
+    if (outbuf_failed(&ro->last_ok))
+        outbuf_reset(&ro->last_ok); /* none known: the check below is the weaker */
+}
+
+/* Reads the reply of record i: false if the connection failed (the record is unanswered). */
+static bool read_reply(struct transport *t, struct redis_out *ro, size_t i) {
+    redisReply *r = next_reply(ro);
+    if (!r)
+        return false;
     if (r->type == REDIS_REPLY_ERROR) {
         t->lost++;
         if (!ro->error_reported)
             fprintf(stderr, "shakedown: Redis server %s refused a record: %s\n", t->opt.path,
                     r->str);
         ro->error_reported = true;
+    } else {
+        remember_ok(ro, i);
     }
     freeReplyObject(r);
     return true;
 }
 
-/* Sends the batch and reads every reply; a lost connection is opened again and what was left
- * unanswered is sent again. Live, records that cannot be sent at once are counted lost. */
+/* Takes the batch's first k records out of it (answered, found delivered, or dropped). */
+static void batch_consume(struct redis_out *ro, size_t k) {
+    if (k == ro->n) {
+        ro->n = ro->doubt = 0;
+        outbuf_reset(&ro->data);
+        return;
+    }
+    size_t cut = ro->off[k];
+    memmove(ro->data.data, ro->data.data + cut, ro->data.len - cut);
+    ro->data.len -= cut;
+    for (size_t i = 0; i + k <= ro->n; i++)
+        ro->off[i] = ro->off[i + k] - cut;
+    ro->n -= k;
+    ro->doubt = ro->doubt > k ? ro->doubt - k : 0;
+}
+
+/* The key's last `count` entries (the records: a stream entry's "record" value), oldest first,
+ * into `out` (which holds count; NULL for an entry of another shape); *reply is to be freed.
+ * Returns how many, or -1 if the connection failed. */
+static long tail_entries(struct redis_out *ro, size_t count, redisReply **reply,
+                         const redisReply **out) {
+    char n[24];
+    snprintf(n, sizeof n, "%zu", count);
+    if (ro->mode == REDIS_LIST)
+        redisAppendCommand(ro->ctx, "LRANGE %s -%s -1", ro->key, n);
+    else
+        redisAppendCommand(ro->ctx, "XREVRANGE %s + - COUNT %s", ro->key, n);
+    *reply = next_reply(ro);
+    if (!*reply)
+        return -1;
+    const redisReply *r = *reply;
+    if (r->type != REDIS_REPLY_ARRAY)
+        return 0;
+    long e = 0;
+    for (size_t i = 0; i < r->elements && i < count; i++) {
+        /* a stream entry is [id, [field, value]], newest first: the value of "record" */
+        const redisReply *x = r->element[ro->mode == REDIS_LIST ? i : r->elements - 1 - i];
+        if (ro->mode == REDIS_XADD)
+            x = x->type == REDIS_REPLY_ARRAY && x->elements == 2 &&
+                        x->element[1]->type == REDIS_REPLY_ARRAY && x->element[1]->elements == 2
+                    ? x->element[1]->element[1]
+                    : NULL;
+        out[e++] = x && x->type == REDIS_REPLY_STRING ? x : NULL;
+    }
+    return e;
+}
+
+static bool entry_is(const redisReply *x, const char *p, size_t len) {
+    return x && x->len == len && memcmp(x->str, p, len) == 0;
+}
+
+/* Whether the tail's last k entries are the batch's first k records, after the last record the
+ * server acknowledged (when one is known and the tail goes back that far). */
+static bool tail_holds(const struct redis_out *ro, const redisReply *const *tail, long e,
+                       size_t k) {
+    for (size_t i = 0; i < k; i++)
+        if (!entry_is(tail[(size_t)e - k + i], ro->data.data + ro->off[i],
+                      ro->off[i + 1] - ro->off[i]))
+            return false;
+    return (size_t)e == k || !ro->last_ok.len ||
+           entry_is(tail[(size_t)e - k - 1], ro->last_ok.data, ro->last_ok.len);
+}
+
+/* On a new connection: how many of the records in doubt the server has (see the top); -1 if
+ * the connection failed again. */
+static long delivered_in_doubt(struct redis_out *ro) {
+    if (ro->mode == REDIS_PUBLISH)
+        return 0; /* nothing stays to tell */
+    const redisReply *tail[BATCH + 1];
+    redisReply *reply;
+    long e = tail_entries(ro, ro->doubt + 1, &reply, tail);
+    if (e < 0)
+        return -1;
+    size_t k = ro->doubt < (size_t)e ? ro->doubt : (size_t)e;
+    while (k > 0 && !tail_holds(ro, tail, e, k))
+        k--;
+    freeReplyObject(reply);
+    return (long)k;
+}
+
+/* On a new connection, the records in doubt: those the server has are delivered; the rest is
+ * sent again, or live, if left from an earlier delivery, dropped and counted. False if the
+ * connection failed again (they stay in doubt). */
+static bool settle_doubt(struct transport *t, struct redis_out *ro) {
+    long k = delivered_in_doubt(ro);
+    if (k < 0)
+        return false;
+    if (k > 0)
+        remember_ok(ro, (size_t)k - 1);
+    batch_consume(ro, (size_t)k);
+    if (ro->doubt_carried) {
+        t->lost += ro->doubt;
+        batch_consume(ro, ro->doubt);
+    }
+    ro->doubt = 0;
+    ro->doubt_carried = false;
+    return true;
+}
+
+/* Live, the server away: records never sent are dropped and counted; those in doubt stay for the
+ * next connection to tell. */
+static void keep_doubt(struct transport *t, struct redis_out *ro) {
+    t->lost += ro->n - ro->doubt;
+    ro->n = ro->doubt;
+    ro->data.len = ro->off[ro->n];
+    ro->doubt_carried = ro->doubt > 0;
+}
+
+/* Sends the batch and reads every reply; a lost connection is opened again, what it left in
+ * doubt settled and the rest sent again. Live, records that cannot be sent at once are counted
+ * lost. */
 static void redis_deliver(struct transport *t, struct redis_out *ro) {
-    size_t done = 0;
-    while (done < ro->n) {
+    while (ro->n) {
         if (!ro->ctx && !redis_reconnect(t, ro)) {
             if (!t->opt.live)
                 continue;
-            t->lost += ro->n - done;
-            break;
+            keep_doubt(t, ro);
+            return;
         }
-        for (size_t i = done; i < ro->n; i++)
+        if (ro->doubt && !settle_doubt(t, ro))
+            continue;
+        for (size_t i = 0; i < ro->n; i++)
             append_command(ro, i);
-        while (done < ro->n && read_reply(t, ro))
+        size_t done = 0;
+        while (done < ro->n && read_reply(t, ro, done))
             done++;
+        ro->doubt = ro->n; /* what is left unanswered */
+        batch_consume(ro, done);
     }
-    ro->n = 0;
-    outbuf_reset(&ro->data);
 }
 
 /* Whether the batch goes now: full, a stats or summary record (each a moment worth seeing at
@@ -407,6 +559,12 @@ static bool redis_write(struct transport *t, const char *buf, size_t len) {
     len = netout_message(&buf, len);
     if (len == 0)
         return true;
+    if (ro->n == BATCH) /* live: a whole batch in doubt, the server away */
+        redis_deliver(t, ro);
+    if (ro->n == BATCH) {
+        t->lost++;
+        return true;
+    }
     if (ro->n == 0 && t->opt.live)
         ro->first_ns = netout_now_ns();
     outbuf_append(&ro->data, buf, len);
@@ -432,9 +590,11 @@ static void redis_flush(struct transport *t) {
 static bool redis_close(struct transport *t) {
     struct redis_out *ro = t->own;
     redis_flush(t);
+    t->lost += ro->n; /* live: still in doubt, the server away to the end */
     if (ro->ctx)
         redisFree(ro->ctx);
     outbuf_free(&ro->data);
+    outbuf_free(&ro->last_ok);
     free(ro);
     t->own = NULL;
     return true;

@@ -85,6 +85,21 @@ static struct pb_frame with_payload(struct pb_frame f, size_t len) {
     return f;
 }
 
+/* An echo request of len data bytes (type `request` over protocol proto, tmpl's addresses) and
+ * its reply (ICMP: type 0; ICMPv6: the type after the request's, 129 for 128). Returns the
+ * request, for more. */
+static struct pb_frame echo_exchange(struct cap *c, struct pb_frame tmpl, uint8_t proto,
+                                     uint8_t request, size_t len) {
+    tmpl.proto = proto;
+    tmpl.icmp_type = request;
+    tmpl.icmp_id = 7;
+    tmpl.icmp_seq = 1;
+    struct pb_frame reply = datagram_frame(c, with_payload(tmpl, len));
+    reply.icmp_type = proto == 1 ? 0 : (uint8_t)(request + 1);
+    datagram_frame(c, with_payload(reply, len));
+    return tmpl;
+}
+
 /* Frames 10 ms apart from T0 (frame k at T0 + k × 10 ms):
  *   UDP 10.0.0.1:40000 → 10.0.0.2:53: 0 query of 100 bytes, 1 answer of 300, 2 an empty
  *     datagram, 3 25 bytes, 4 answer of 7. Payload (UDP length less 8): 100 + 0 + 25 = 125 from
@@ -118,25 +133,11 @@ const char *datagram_capture(void) {
     datagram_frame(&c, with_payload(answer, 7));
 
     struct pb_frame echo = pb_tcp4();
-    echo.proto = 1;
     echo.dst[3] = 3;
-    echo.icmp_type = 8;
-    echo.icmp_id = 7;
-    echo.icmp_seq = 1;
-    struct pb_frame reply = datagram_frame(&c, with_payload(echo, 56));
-    reply.icmp_type = 0;
-    datagram_frame(&c, with_payload(reply, 56));
+    echo = echo_exchange(&c, echo, 1, 8, 56);
     echo.icmp_seq = 2;
     datagram_frame(&c, with_payload(echo, 56));
-
-    struct pb_frame echo6 = pb_tcp6();
-    echo6.proto = 58;
-    echo6.icmp_type = 128;
-    echo6.icmp_id = 7;
-    echo6.icmp_seq = 1;
-    struct pb_frame reply6 = datagram_frame(&c, with_payload(echo6, 32));
-    reply6.icmp_type = 129;
-    datagram_frame(&c, with_payload(reply6, 32));
+    echo_exchange(&c, pb_tcp6(), 58, 128, 32);
 
     udp.sport = 40001;
     udp.dport = 514;

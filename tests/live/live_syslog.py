@@ -16,12 +16,17 @@ port, imuxsock on a private socket, each writing what it received to a file of i
   * the local socket (RFC 3164 form): the same records, tag shakedown, facility and severity;
   * rsyslogd killed (SIGTERM) and restarted between two parts of a capture fed through a pipe:
     shakedown waits for it, every record arrives exactly once, exit 0;
+  * rsyslogd killed (SIGKILL) while records are on their way and started again a second later:
+    no record twice, the order kept; what is missing is one run around the kill, no fewer
+    than the summary counts dropped (syslog has no acknowledgement of its own: what rsyslogd's
+    host had acknowledged but rsyslogd had not stored dies with it, uncounted);
   * -F zeek over TCP: one conn.log row a message, without the TSV header or #close;
   * a receiver that is not there at start: exit status 2, one line naming it (over UDP:
     live_syslog_udp.py).
 """
 
 import argparse
+import json
 import os
 import re
 import socket
@@ -37,6 +42,7 @@ import receivers as rc  # noqa: E402
 
 NAME = "live_syslog"
 CONNECTIONS = 300
+KILLED = 3000  # the capture fed while rsyslogd is killed
 SEVERITY = {"info": 6, "low": 5, "medium": 4, "high": 3}
 RFC5424 = re.compile(rb"^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) (\S+) (\S+) "
                      rb"(\d+) (\S+) - (.*)$", re.S)
@@ -219,6 +225,7 @@ def run(t, exe):
     check_parsed("local socket, daemon", t.path("local.log"), want, 3, local=True)
 
     restart(t, exe, daemon, port, frames, times, want, settled)
+    killed_mid_stream(t, exe, daemon, port)
 
     closed = rc.closed_port(t)
     r = subprocess.run([exe, "-r", cap, "-o", f"syslog+tcp://{lc.HOST}:{closed}"],
@@ -244,6 +251,40 @@ def restart(t, exe, daemon, port, frames, times, want, settled):
     settled(log, base + len(want))
     got = [x.split(b"|", 6)[6] for x in lines(log)[base:]]
     rc.compare("rsyslogd killed and restarted", got, want)
+
+
+def killed_mid_stream(t, exe, daemon, port):
+    """rsyslogd killed (SIGKILL) while records are on their way, started again a second later.
+    Syslog has no acknowledgement of its own (docs/shakedown.1): what TCP had not acknowledged
+    when shakedown gave the connection up is counted dropped; what rsyslogd's host had
+    acknowledged but rsyslogd had not yet written out dies with it, uncounted. Required: no
+    record twice, the order kept, the missing records one run (those around the kill), at
+    least as many as the summary counts dropped, every record after them there; exit status 3
+    if records were counted lost, else 0."""
+    log = t.path("tcp.log")
+    base = len(lines(log))
+    frames, times, cap = rc.capture_file(t, KILLED, "killed.pcap")
+    want = rc.reference(exe, cap)
+    status, err = rc.killed_mid_stream(t, exe, f"syslog+tcp://{lc.HOST}:{port}", frames, times,
+                                       lambda: len(lines(log)) - base >= len(want) // 4, daemon)
+    rc.wait_until(t, lambda: b'"type":"summary"' in (lines(log)[-1:] or [b""])[0], 10,
+                  "the summary in rsyslogd's file")
+    got = [rc.normalise(x.split(b"|", 6)[6]) for x in lines(log)[base:]]
+    summary = json.loads(got[-1])
+    dropped = summary["outputs"][0]["dropped"]
+    got, want = got[:-1], want[:-1]  # the summaries differ in their counts
+    head = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), len(got))
+    tail = len(got) - head  # records after the missing run
+    missing = len(want) - len(got)
+    lc.log(f"killed mid-stream: {len(got)} of {len(want)} records in rsyslogd's file, "
+           f"{missing} missing after record {head}, {dropped} counted dropped")
+    lc.check(len(set(got)) == len(got), "killed mid-stream: a record arrived twice")
+    lc.check(missing >= 0 and got[head:] == want[len(want) - tail:],
+             "killed mid-stream: the records after the kill are not the rest of the capture "
+             "in order (missing ones not one run, or out of order)")
+    lc.check(missing >= dropped, f"killed mid-stream: {dropped} counted dropped but only "
+                                 f"{missing} missing: a dropped record arrived")
+    lc.check(status == (3 if dropped else 0), f"killed mid-stream: exit status {status}: {err}")
 
 
 if __name__ == "__main__":

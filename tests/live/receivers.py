@@ -10,7 +10,9 @@
     started in the foreground, waited for until it accepts connections, stopped at cleanup
     whatever happens (SIGTERM, then SIGKILL);
   * Feeder: shakedown reading a capture from a pipe (-r -), so a test decides when each part
-    of it arrives; outage(): through it, a receiver that goes away mid-run and comes back.
+    of it arrives; outage(): through it, a receiver that goes away mid-run and comes back;
+    stream(): the capture fed at a steady pace; killed_mid_stream(): through it, a receiver
+    killed (SIGKILL) while records are on their way, and started again.
 """
 
 import os
@@ -20,6 +22,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -97,11 +100,11 @@ def capture(connections):
     return frames + tail, times
 
 
-def capture_file(test, connections):
+def capture_file(test, connections, name="capture.pcap"):
     """capture(connections) written as a pcap in the test's directory: (frames, timestamps,
     its path)."""
     frames, times = capture(connections)
-    path = test.path("capture.pcap")
+    path = test.path(name)
     with open(path, "wb") as f:
         f.write(pcap_bytes(frames, times))
     return frames, times, path
@@ -203,6 +206,12 @@ class Receiver:
         with open(self.test.path(f"{self.name}-{self.starts}.log"), "rb") as f:
             return f.read().decode(errors="replace")[-2000:]
 
+    def kill(self):
+        """SIGKILL: the server dies at once, in the middle of whatever it was doing (a crash, the
+        OOM killer); what it had not persisted is gone."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(5)
+
     def stop(self, timeout=10):
         """SIGTERM (the server finishes what it has received), then SIGKILL."""
         if self.proc is None or self.proc.poll() is not None:
@@ -251,6 +260,21 @@ class Feeder:
             self.err.close()
 
 
+def stream(feeder, frames, times, per_chunk=8, pause=0.004):
+    """Feeds frames to feeder from a thread of its own, per_chunk frames (one connection of the
+    capture) every `pause` seconds, so that records keep coming; returns the thread (started).
+    A write that blocks (shakedown waiting for its receiver) holds the stream up, nothing else."""
+    def run():
+        for i in range(0, len(frames), per_chunk):
+            feeder.feed(pcap_bytes(frames[i:i + per_chunk], times[i:i + per_chunk],
+                                   header=False))
+            time.sleep(pause)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 def outage(test, exe, target, frames, times, half, gone, back):
     """`shakedown -F json -o TARGET` reading the capture from a pipe through a receiver's outage:
     the first `half` frames, then gone() (it waits for their records, then stops the receiver),
@@ -265,13 +289,37 @@ def outage(test, exe, target, frames, times, half, gone, back):
     lc.check(sd.proc.poll() is None, f"{target}: shakedown exited while the receiver was "
                                      f"away: {sd.stderr()}")
     back()
+    status, err = _finished(sd, target, "away and back")
+    lc.check(status == 0, f"{target} away and back: exit status {status}")
+    return err
+
+
+def killed_mid_stream(test, exe, target, frames, times, quarter_in, receiver):
+    """`shakedown -F json -o TARGET` reading the capture from a pipe, fed at a steady pace (2000
+    frames every 50 ms: many records on their way at any moment); once quarter_in() says a
+    quarter of the records have arrived, the receiver is killed (SIGKILL) while the feeding
+    goes on, and started again a second later. Requires stderr saying the receiver was lost
+    and is back; returns (exit status, stderr)."""
+    sd = Feeder(test, exe, ["-F", "json", "-o", target])
+    feeding = stream(sd, frames, times, per_chunk=2000, pause=0.05)
+    wait_until(test, quarter_in, 10, f"{target}: a quarter of the records")
+    receiver.kill()
+    lc.check(feeding.is_alive(), f"{target}: the capture was all fed before the kill")
+    time.sleep(1)
+    receiver.start()
+    feeding.join(20)
+    return _finished(sd, target, "killed mid-stream")
+
+
+def _finished(sd, target, tag):
+    """The end of the input: shakedown's exit status and stderr, which must say the receiver was
+    lost and is back."""
     status = sd.finish()
     err = sd.stderr()
-    lc.log(f"{target} away and back: status {status}, stderr: {err.strip()}")
-    lc.check(status == 0, f"{target} away and back: exit status {status}")
+    lc.log(f"{target} {tag}: status {status}, stderr: {err.strip()}")
     lc.check("waiting for it" in err and "connected again" in err,
              f"{target}: stderr does not say the receiver was lost and is back: {err!r}")
-    return err
+    return status, err
 
 
 def file_and_receiver(summary):
