@@ -121,7 +121,7 @@ void run_path(struct run *r, const char *path, int64_t packets, const char *cons
     int lines = 0, summary_line = -1;
     size_t k = 0;
     for (char *line = strtok_r(rr.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(line);
+        struct json_object *o = json_parse_record(line);
         cr_assert(o, "not JSON: %s", line);
         const char *type = json_str_or(o, "type");
         if (strcmp(type, "connection") == 0) {
@@ -325,7 +325,7 @@ void tally_run(struct tally *t, const struct cap *c, const char *const *opts) {
     size_t k = 0;
     char *save = NULL;
     for (char *line = strtok_r(rr.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(line);
+        struct json_object *o = json_parse_record(line);
         cr_assert(o, "not JSON: %s", line);
         const char *type = json_str_or(o, "type");
         if (strcmp(type, "connection") == 0) {

@@ -131,7 +131,7 @@ void run_capture(struct run *r, const char *path, const char *const *opts) {
     char *save = NULL;
     int lines = 0, summary_line = -1;
     for (char *line = strtok_r(rr.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(line);
+        struct json_object *o = json_parse_record(line);
         cr_assert(o, "not JSON: %s", line);
         const char *type = json_str_or(o, "type");
         if (strcmp(type, "connection") == 0) {

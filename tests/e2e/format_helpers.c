@@ -157,7 +157,7 @@ void expect_datagram_payload(const char *out, const char *resp_ip, const char *o
         cr_assert_not_null(text);
         memcpy(text, line, len);
         text[len] = '\0';
-        struct json_object *o = json_tokener_parse(text);
+        struct json_object *o = json_parse_record(text);
         cr_assert_not_null(o, "%s", text);
         free(text);
         struct json_object *flat; /* Zeek's JSON writer names it "id.resp_h", dot and all */

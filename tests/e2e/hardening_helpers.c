@@ -152,7 +152,7 @@ bool file_lines_parse(const char *path, int *lines, int *whole) {
     char *save = NULL;
     for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         (*lines)++;
-        struct json_object *o = json_tokener_parse(l);
+        struct json_object *o = json_parse_record(l);
         if (o && json_object_is_type(o, json_type_object))
             (*whole)++;
         json_object_put(o);

@@ -63,7 +63,7 @@ static void check_output(struct result *r, char *out) {
     int lines = 0, summary_line = -1;
     char *save = NULL;
     for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(line);
+        struct json_object *o = json_parse_record(line);
         cr_assert(o && json_object_is_type(o, json_type_object), "not a JSON object: %s", line);
         const char *type = json_str_or(o, "type");
         if (strcmp(type, "connection") == 0 && r->nconn < MAX_CONNS) {

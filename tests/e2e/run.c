@@ -293,6 +293,13 @@ struct json_object *json_last_line(const char *out) {
     return parse_strict(start, (size_t)(end - start), &why);
 }
 
+struct json_object *json_parse_record(const char *line) {
+    const char *why;
+    struct json_object *o = parse_strict(line, strlen(line), &why);
+    cr_assert(o, "not a strict JSON object (%s): %.300s", why, line);
+    return o;
+}
+
 int count_lines(const char *s) {
     int n = 0;
     for (; *s; s++)

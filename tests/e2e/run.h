@@ -29,6 +29,10 @@ const char *tmp_path(const char *name);
 /* Parses the last non-empty line of out as a JSON object (NULL if it is not one). */
 struct json_object *json_last_line(const char *out);
 
+/* One record: line (no newline) parsed strictly, as every line of stdout is (JSON_TOKENER_STRICT
+ * | JSON_TOKENER_VALIDATE_UTF8, one whole JSON object); the test fails if it is not one. */
+struct json_object *json_parse_record(const char *line);
+
 /* The whole file at path, NUL-terminated (to free); fails the test if it cannot be read. */
 char *read_whole_file(const char *path);
 

@@ -38,7 +38,7 @@ static void flood_out_read(struct flood_out *o, const char *path) {
             o->conns++;
             continue;
         }
-        struct json_object *j = json_tokener_parse(line);
+        struct json_object *j = json_parse_record(line);
         cr_assert(j, "a line that is not JSON: %.120s", line);
         const char *type = json_str_or(j, "type");
         if (strcmp(type, "anomaly") == 0) {

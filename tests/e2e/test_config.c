@@ -49,7 +49,7 @@ static int conn_ports(const char *out, int64_t *ports, int max) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
         char *copy = strndup(line, len);
-        struct json_object *o = json_tokener_parse(copy);
+        struct json_object *o = json_parse_record(copy);
         if (o && strcmp(json_str_or(o, "type"), "connection") == 0)
             ports[n++] = json_int_at(o, "dest_port");
         json_object_put(o);

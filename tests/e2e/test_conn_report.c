@@ -26,7 +26,7 @@ static int data_lines(const char *html, struct json_object **out, int max) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         char *line = strndup(p, len);
-        out[n] = json_tokener_parse(line);
+        out[n] = json_parse_record(line);
         cr_assert(out[n], "not JSON: %s", line);
         free(line);
         n++;

@@ -341,7 +341,7 @@ static void tally_line(struct tally *t, char *line, size_t len) {
         t->after_summary++;
     /* Every 4096th line is parsed as JSON in full (all of them would take longer than the run). */
     if ((t->lines & 4095) == 1) {
-        struct json_object *o = json_tokener_parse(line);
+        struct json_object *o = json_parse_record(line);
         if (!o || !json_object_is_type(o, json_type_object))
             t->malformed++;
         json_object_put(o);
@@ -559,7 +559,7 @@ static struct json_object *check_common(const struct gen *g, const struct tally 
     cr_expect_eq(t->bad_uids, 0, "%" PRIu64 " records without a well-formed uid", t->bad_uids);
     cr_expect_eq(t->dup_uids, 0, "%" PRIu64 " uids reported twice", t->dup_uids);
     cr_expect_eq(t->not_final, 0, "%" PRIu64 " records are not final", t->not_final);
-    struct json_object *s = json_tokener_parse(t->summary);
+    struct json_object *s = json_parse_record(t->summary);
     cr_assert(s, "the summary is not JSON");
 
     /* Packet accounting (docs/schema.md, decode_failed): every packet written is read; the four

@@ -48,7 +48,7 @@ static struct json_object *find_doc(const char *out, const char *path, const cha
     struct json_object *found = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line && !found;
          line = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(line);
+        struct json_object *o = json_parse_record(line);
         cr_assert_not_null(o, "%s", line);
         const char *v = json_str_at(o, path);
         if (v && strcmp(v, want) == 0)

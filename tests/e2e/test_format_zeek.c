@@ -129,7 +129,7 @@ static void compare_sample(const char *name, bool (*gen)(const char *)) {
     char *jsave = NULL, *jline = strtok_r(js.out, "\n", &jsave);
     int n = 0;
     for (; jline; jline = strtok_r(NULL, "\n", &jsave)) {
-        struct json_object *o = json_tokener_parse(jline);
+        struct json_object *o = json_parse_record(jline);
         cr_assert_not_null(o);
         if (strcmp(json_str_or(o, "type"), "connection") != 0) {
             json_object_put(o);
@@ -182,7 +182,7 @@ Test(zeek, zeek_json_keys_and_unset_fields) {
     cr_expect_eq(count_lines(zk.out), conns, "one line per connection, nothing else");
     char *save = NULL;
     for (char *line = strtok_r(zk.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(line), *v;
+        struct json_object *o = json_parse_record(line), *v;
         cr_assert_not_null(o, "%s", line);
         cr_expect(json_object_object_get_ex(o, "id.orig_h", &v), "%s", line);
         cr_expect(json_object_object_get_ex(o, "uid", &v), "%s", line);

@@ -25,7 +25,7 @@ static struct json_object *ports_seen(const char *text, bool seen[CONNS]) {
     cr_assert(copy);
     memset(seen, 0, CONNS * sizeof seen[0]);
     for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        struct json_object *o = json_tokener_parse(l);
+        struct json_object *o = json_parse_record(l);
         int64_t port = json_int_at(o, "src_port");
         if (o && strcmp(json_str_or(o, "type"), "connection") == 0 && port >= FIRST_PORT &&
             port < FIRST_PORT + CONNS)

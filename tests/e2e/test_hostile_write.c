@@ -122,7 +122,7 @@ Test(write_failure, closed_pipe) {
         cr_expect_eq(n, 0, "reader %d: stderr: %.*s", reader, (int)n, (const char *)err);
         free(err);
         if (reader) {
-            struct json_object *o = json_tokener_parse(line);
+            struct json_object *o = json_parse_record(line);
             cr_expect(o && strcmp(json_str_or(o, "type"), "connection") == 0, "first line: %s",
                       line);
             json_object_put(o);

@@ -346,7 +346,7 @@ static void see_connection(struct seen *s, struct json_object *o) {
 }
 
 static void see_line(struct seen *s, const char *line, int64_t offset) {
-    struct json_object *o = json_tokener_parse(line);
+    struct json_object *o = json_parse_record(line);
     cr_assert(o, "not JSON: %.200s", line);
     const char *type = json_str_or(o, "type");
     if (strcmp(type, "connection") == 0) {

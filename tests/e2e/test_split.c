@@ -35,7 +35,7 @@ static void lines_take(struct lines *l, char *out) {
     size_t cap = 0;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
         if (strncmp(line, "{\"type\":\"summary\"", 17) == 0) {
-            l->summary = json_tokener_parse(line);
+            l->summary = json_parse_record(line);
             continue;
         }
         if (l->n == cap) {
