@@ -1,5 +1,6 @@
 /* End-to-end tests of -F zeek and -F zeek-json (Zeek's conn.log): the TSV log is read back with
- * bro-cut (Debian bro-aux), the reader Zeek users run, and the JSON form with json-c; every row
+ * bro-cut (Debian bro-aux), the reader Zeek users run, and the JSON form must hold exactly what
+ * bro-cut reads from the TSV form, column by column; every row
  * must carry the same facts as the connection record shakedown writes with -F json for the same
  * capture, in Zeek's columns, types and unset conventions. */
 #include <criterion/criterion.h>
@@ -197,4 +198,103 @@ Test(zeek, zeek_json_keys_and_unset_fields) {
     }
     run_result_free(&js);
     run_result_free(&zk);
+}
+
+/* The tab-separated fields of line (modified in place) into v[0..max); returns how many. */
+static int split_tabs(char *line, char **v, int max) {
+    int n = 0;
+    for (char *f = line; f && n < max; n++) {
+        v[n] = f;
+        f = strchr(f, '\t');
+        if (f)
+            *f++ = '\0';
+    }
+    return n;
+}
+
+/* One value of a conn.log row as bro-cut printed it, of Zeek type `type`, against the zeek-json
+ * object's member `name`: Zeek's JSON writer leaves an unset value ("-") out, writes a set as an
+ * array ("(empty)": none), a count or port as an integer, a time or interval as a number, a bool
+ * as true/false and the rest as strings. */
+static void expect_same_value(struct json_object *o, const char *name, const char *type,
+                              const char *tsv, const char *uid) {
+    struct json_object *v = NULL;
+    bool present = json_object_object_get_ex(o, name, &v);
+    if (strcmp(tsv, "-") == 0) {
+        cr_expect(!present, "%s %s: unset in conn.log, %s in zeek-json", uid, name,
+                  json_object_to_json_string(v));
+        return;
+    }
+    cr_assert(present, "%s %s: %s in conn.log, absent in zeek-json", uid, name, tsv);
+    if (strncmp(type, "set[", 4) == 0 || strncmp(type, "vector[", 7) == 0) {
+        cr_assert(json_object_is_type(v, json_type_array), "%s %s", uid, name);
+        char joined[1024] = "";
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++)
+            snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s%s", i ? "," : "",
+                     json_object_get_string(json_object_array_get_idx(v, i)));
+        cr_expect_str_eq(n ? joined : "(empty)", tsv, "%s %s", uid, name);
+    } else if (!strcmp(type, "count") || !strcmp(type, "port") || !strcmp(type, "int")) {
+        cr_expect(json_object_is_type(v, json_type_int), "%s %s", uid, name);
+        cr_expect_eq(json_object_get_int64(v), strtoll(tsv, NULL, 10), "%s %s: %s", uid, name, tsv);
+    } else if (!strcmp(type, "time") || !strcmp(type, "interval") || !strcmp(type, "double")) {
+        double d = json_object_get_double(v) - strtod(tsv, NULL);
+        cr_expect(d > -1e-6 && d < 1e-6, "%s %s: %s vs %s", uid, name, tsv,
+                  json_object_to_json_string(v));
+    } else if (!strcmp(type, "bool")) {
+        cr_expect(json_object_is_type(v, json_type_boolean), "%s %s", uid, name);
+        cr_expect_eq(json_object_get_boolean(v), strcmp(tsv, "T") == 0, "%s %s", uid, name);
+    } else {
+        cr_expect_str_eq(json_object_get_string(v), tsv, "%s %s", uid, name);
+    }
+}
+
+/* zeek-json against the reader: every column of every conn.log row, as bro-cut reads it, equals
+ * the same connection's zeek-json member (Zeek itself, whose JSON writer is the reference, is not
+ * packaged in Debian 12; its TSV reader is, so the JSON form is held to what it reads). Names and
+ * types come from the log's own #fields and #types lines. */
+static void compare_json_to_tsv(const char *name, bool (*gen)(const char *)) {
+    const char *path = tmp_path(name);
+    cr_assert(gen(path));
+    struct run_result zk = run_shakedown(NULL, (const char *[]){"-F", "zeek", "-r", path, NULL});
+    struct run_result zj =
+        run_shakedown(NULL, (const char *[]){"-F", "zeek-json", "-r", path, NULL});
+    cr_assert_eq(zk.status, 0, "%s", zk.err);
+    cr_assert_eq(zj.status, 0, "%s", zj.err);
+    enum { COLS = 64 };
+    char *names[COLS], *types[COLS];
+    char *fields = strdup(strstr(zk.out, "#fields\t") + 8),
+         *typel = strdup(strstr(zk.out, "#types\t") + 7);
+    *strchr(fields, '\n') = '\0';
+    *strchr(typel, '\n') = '\0';
+    int ncols = split_tabs(fields, names, COLS);
+    cr_assert_eq(split_tabs(typel, types, COLS), ncols);
+    char *rows = bro_cut(zk.out, ""); /* every column, in the log's order */
+    int n = 0;
+    char *save = NULL, *jsave = NULL;
+    char *jline = strtok_r(zj.out, "\n", &jsave);
+    for (char *row = strtok_r(rows, "\n", &save); row; row = strtok_r(NULL, "\n", &save), n++) {
+        cr_assert_not_null(jline, "%s: fewer zeek-json lines than conn.log rows", name);
+        char *v[COLS];
+        cr_assert_eq(split_tabs(row, v, COLS), ncols, "%s: a row of %d columns", name, ncols);
+        struct json_object *o = json_parse_record(jline);
+        cr_expect_str_eq(json_str_or(o, "uid"), v[1], "%s: rows in the same order", name);
+        for (int i = 0; i < ncols; i++)
+            expect_same_value(o, names[i], types[i], v[i], v[1]);
+        json_object_put(o);
+        jline = strtok_r(NULL, "\n", &jsave);
+    }
+    cr_expect_null(jline, "%s: more zeek-json lines than conn.log rows", name);
+    cr_expect_gt(n, 0);
+    free(fields);
+    free(typel);
+    free(rows);
+    run_result_free(&zk);
+    run_result_free(&zj);
+}
+
+Test(zeek, zeek_json_equals_what_bro_cut_reads) {
+    compare_json_to_tsv("multi.pcap", gen_multi);
+    compare_json_to_tsv("vlan.pcap", gen_vlan);
+    compare_json_to_tsv("clean6.pcap", gen_clean_ipv6);
 }
