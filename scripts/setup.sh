@@ -23,6 +23,9 @@ if [ "${1:-}" != "--program" ]; then
     # The syslog and Redis transports are tested against the real receivers (tests/live), each
     # started by the test on a loopback port of its own; nothing is configured system-wide.
     PACKAGES="$PACKAGES redis-server rsyslog"
+    # -F eve is read by a real EVE consumer, FEVER (tests/live/live_eve_fever.py), which publishes
+    # the flows it extracts to AMQP: a RabbitMQ broker of the test's own and amqp-consume read them.
+    PACKAGES="$PACKAGES fever rabbitmq-server amqp-tools"
     # The HTML report (--report) is opened in real headless Chromium (tests/report).
     PACKAGES="$PACKAGES chromium"
     # CI and contributors: the formatting check. Fuzzing (scripts/fuzz.sh): clang with libFuzzer
