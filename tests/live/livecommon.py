@@ -170,7 +170,10 @@ def poll(pred, timeout, what, interval=0.05, alive=None):
             raise Failure(f"shakedown exited with status {alive.proc.returncode} while waiting "
                           f"for {what}; its stderr:\n{alive.stderr()}")
         if time.monotonic() >= end:
-            raise Failure(f"timed out after {timeout} s waiting for {what}")
+            tail = ""
+            if alive is not None:  # what shakedown said so far (a lost receiver, drops ...)
+                tail = "; shakedown's stderr so far:\n" + alive.stderr()[-2000:]
+            raise Failure(f"timed out after {timeout} s waiting for {what}{tail}")
         time.sleep(interval)
 
 
