@@ -15,8 +15,9 @@ What must hold, reasoned from the rules (docs/anomalies.md, syn_flood): no SYN i
 the handshake timeout (30 s) is far away, so every connection is still half-open at the stop and
 ends there: close.how shutdown, S0, one per packet read. The first of them was captured well
 within the 10 s window of the last, and they are more than 200 (the threshold): the shutdown's
-flush reports them in the order they started and the 201st goes above it — one syn_flood, for
-dest_ip 10.0.0.80, count 201. Most SYNs are within the 1 s answer grace of the stop, so their
+flush reports them in the order they started and the 201st goes above it — one syn_flood alert,
+for dest_ip 10.0.0.80, count 201 (with --workers 2 each tracker flushes its own, so events of
+older SYNs may end after the alert and fold into an aggregate record of the same host). Most SYNs are within the 1 s answer grace of the stop, so their
 records are not blamed (no syn_unanswered for them); before issue 13 they did not count toward
 the flood either, and a flood stopped mid-way passed unseen. Exit status 0, nothing on stderr but
 the banner, every line valid. Run with one analysis thread and with --workers 2 (two capture
@@ -83,9 +84,18 @@ def one_run(t, exe, lo, pcap, workers):
     if summary["anomalies"].get("syn_flood") != 1:
         bad.append(f"anomalies {summary['anomalies']}: want syn_flood 1")
     floods = [r for r in lc.by_type(recs, "anomaly") if r.get("name") == "syn_flood"]
-    if len(floods) != 1 or floods[0].get("dest_ip") != VICTIM or floods[0].get("count") != \
+    alerts = [r for r in floods if "folded" not in r]
+    if len(alerts) != 1 or alerts[0].get("dest_ip") != VICTIM or alerts[0].get("count") != \
             THRESHOLD + 1:
-        bad.append(f"want one syn_flood record for {VICTIM} with count {THRESHOLD + 1}: {floods}")
+        bad.append(f"want one syn_flood alert for {VICTIM} with count {THRESHOLD + 1}: {floods}")
+    # An aggregate of the events folded after the alert (docs/schema.md, folding) may follow: with
+    # two workers one tracker's older SYNs (syn_unanswered: past the grace) can end after the
+    # other's crossed the threshold. It is the same host's, and the summary counts it apart.
+    aggregates = [r for r in floods if "folded" in r]
+    if any(r.get("dest_ip") != VICTIM for r in aggregates) or \
+            len(aggregates) != summary.get("anomaly_aggregates", 0):
+        bad.append(f"aggregates {aggregates}: want each for {VICTIM}, as many as the summary's "
+                   f"anomaly_aggregates {summary.get('anomaly_aggregates')}")
     if not bad:
         lc.validate([out], whole_run=True)
     return [f"{where}: {b}" for b in bad]
