@@ -112,6 +112,7 @@ def killed_mid_stream(sd, server, port, redis_len):
     server.kill()
     time.sleep(1)
     server.start()
+    lc.poll(lambda: redis_len() >= 0, 10, "Redis to answer after the restart", alive=sd)
     reloaded = redis_len()
     lc.poll(lambda: redis_len() > reloaded, 10, "records in Redis again after the kill",
             alive=sd)
@@ -138,10 +139,15 @@ def run(t, exe):
                                "-o", out, "-o", f"redis://{lc.HOST}:{rport}/{KEY}", f"tcp port {P}"])
 
     def redis_len():
+        """LLEN of the key; -1 while Redis is away or still loading its file after a restart."""
         try:
             return redis_cmd(rport, "LLEN", KEY)
         except OSError:
             return -1
+        except lc.Failure as e:
+            if "LOADING" in str(e):
+                return -1
+            raise
 
     # Round 1: both outputs get every record.
     lc.poll(lambda: os.path.exists(out), 10, "shakedown to open OUT", alive=sd)
