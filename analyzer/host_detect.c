@@ -82,9 +82,3 @@ void host_detect_count(struct hosts *h, const struct host_config *cfg, const str
             v->folded = hosts_fold(h, HOST_PORT_SCAN, conn_addr(c, 0), ver, c->first_ns, fold);
     }
 }
-
-void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
-                          enum conn_end why, anomaly_set end_set, const struct host_fold_in *fold,
-                          struct host_verdict *v) {
-    host_detect_count(h, cfg, c, host_detect_judge(c, why, end_set), fold, v);
-}

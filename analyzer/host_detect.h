@@ -49,9 +49,4 @@ void host_detect_count(struct hosts *h, const struct host_config *cfg, const str
                        struct host_counting counts, const struct host_fold_in *fold,
                        struct host_verdict *v);
 
-/* host_detect_judge, then host_detect_count. */
-void host_detect_conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
-                          enum conn_end why, anomaly_set end_set, const struct host_fold_in *fold,
-                          struct host_verdict *v);
-
 #endif

@@ -738,17 +738,3 @@ const char *tcp_state_name(enum tcp_state s) {
     };
     return (unsigned)s < TCP_STATE_COUNT ? names[s] : "UNKNOWN";
 }
-
-const char *tcp_close_how_name(enum tcp_close_how h) {
-    switch (h) {
-    case TCP_CLOSE_FIN:
-        return "fin";
-    case TCP_CLOSE_SIMULTANEOUS_FIN:
-        return "simultaneous_fin";
-    case TCP_CLOSE_RST:
-        return "rst";
-    case TCP_CLOSE_NONE:
-        break;
-    }
-    return "none";
-}

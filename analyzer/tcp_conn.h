@@ -225,6 +225,5 @@ enum zeek_conn_state tcp_conn_zeek_state(const struct tcp_conn *t);
 const char *zeek_conn_state_name(enum zeek_conn_state s);
 
 const char *tcp_state_name(enum tcp_state s);
-const char *tcp_close_how_name(enum tcp_close_how h);
 
 #endif

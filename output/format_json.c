@@ -228,8 +228,10 @@ static void json_connection(struct format_ctx *f, const struct conn *c, bool fin
 
 /* ---- anomaly and stats records ------------------------------------------------------------ */
 
-void format_json_folded(struct jsonw *w, const struct anomaly_event *ev,
-                        const struct record_options *o) {
+/* A host aggregate's "folded": {events, connections, anomalies, window_start, first_ts, last_ts}
+ * (nothing for any other event). */
+static void format_json_folded(struct jsonw *w, const struct anomaly_event *ev,
+                               const struct record_options *o) {
     const struct anomaly_fold *f = &ev->folded;
     if (!f->events)
         return;

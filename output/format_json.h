@@ -25,11 +25,6 @@ void format_json_metrics(struct jsonw *w, const char *key, const struct conn *c,
 void format_json_anomaly_own(struct jsonw *w, const struct anomaly_event *ev, const char *uid,
                              bool with_detail, const struct record_options *o);
 
-/* A host aggregate's "folded": {events, connections, anomalies, window_start, first_ts, last_ts}
- * (nothing for any other event). */
-void format_json_folded(struct jsonw *w, const struct anomaly_event *ev,
-                        const struct record_options *o);
-
 /* The members of a stats record after "type". */
 void format_json_stats_members(struct jsonw *w, const struct live_stats *ls,
                                const struct record_options *o);

@@ -158,10 +158,6 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-size_t writer_job_size(void) {
-    return sizeof(struct writer_job);
-}
-
 struct writer *writer_start(const struct writer_callbacks *cb, void *ctx, size_t queue_len,
                             bool drop_when_full) {
     struct writer *w = calloc(1, sizeof *w);

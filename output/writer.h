@@ -30,7 +30,7 @@ struct writer_callbacks {
 
 struct writer;
 
-/* The queue's length by default, in records (writer_job_size() bytes each, about 750). Live, the
+/* The queue's length by default, in records (about 750 bytes each). Live, the
  * queue is all that absorbs a mass close or a receiver that is slow for a while, since the capture
  * never waits: 16384 (about 12 MB). Reading files the analysis waits for room, so the queue only
  * smooths the two threads' pace: 1024 (under 1 MB) is as fast and 11 MB smaller (W2). */
@@ -41,9 +41,6 @@ struct writer;
  * live, or for files); NULL if it cannot be started (the caller then writes synchronously). */
 struct writer *writer_start(const struct writer_callbacks *cb, void *ctx, size_t queue_len,
                             bool drop_when_full);
-
-/* The memory one queued record takes. */
-size_t writer_job_size(void);
 
 /* Queue a record; false if it was dropped (drop_when_full, and the queue was full). */
 bool writer_connection(struct writer *w, const struct conn *c, bool final);

@@ -56,10 +56,11 @@ static const struct seg refused[] = {{0, TCP_SYN, 100, 0}, {1, TCP_RST | TCP_ACK
 static const struct seg completed[] = {
     {0, TCP_SYN, 100, 0}, {1, TCP_SYN | TCP_ACK, 900, 101}, {0, TCP_ACK, 101, 901}};
 
-/* host_detect_conn_end with nothing to fold; returns how many alerts fired. */
+/* A connection's end judged and counted, as the tracker does, with nothing to fold; returns how
+ * many alerts fired. */
 static unsigned conn_end(struct hosts *h, const struct host_config *cfg, const struct conn *c,
                          enum conn_end why, anomaly_set end_set, struct host_verdict *v) {
-    host_detect_conn_end(h, cfg, c, why, end_set, NULL, v);
+    host_detect_count(h, cfg, c, host_detect_judge(c, why, end_set), NULL, v);
     cr_expect_not(v->folded, "nothing to fold, nothing folded");
     return v->alerts;
 }
