@@ -19,7 +19,9 @@ port, imuxsock on a private socket, each writing what it received to a file of i
   * rsyslogd killed (SIGKILL) while records are on their way and started again a second later:
     no record twice, the order kept; what is missing is one run around the kill, no fewer
     than the summary counts dropped (syslog has no acknowledgement of its own: what rsyslogd's
-    host had acknowledged but rsyslogd had not stored dies with it, uncounted);
+    host had acknowledged but rsyslogd had not stored dies with it, uncounted), but for what a
+    delayed ACK leaves unacknowledged though rsyslogd had read it (at most two segments);
+  * rsyslogd hung (SIGSTOP) 0.4 s, then killed: the same, no fewer missing than counted;
   * -F zeek over TCP: one conn.log row a message, without the TSV header or #close;
   * a receiver that is not there at start: exit status 2, one line naming it (over UDP:
     live_syslog_udp.py).
@@ -43,6 +45,9 @@ import receivers as rc  # noqa: E402
 NAME = "live_syslog"
 CONNECTIONS = 300
 KILLED = 3000  # the capture fed while rsyslogd is killed
+# a TCP message's octet count and RFC 5424 header, at most: "LEN <PRI>1 TIMESTAMP HOST shakedown
+# PID MSGID - " is under 100 bytes but for the host name
+FRAMING = 100 + len(socket.gethostname())
 SEVERITY = {"info": 6, "low": 5, "medium": 4, "high": 3}
 RFC5424 = re.compile(rb"^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) (\S+) (\S+) "
                      rb"(\d+) (\S+) - (.*)$", re.S)
@@ -226,6 +231,7 @@ def run(t, exe):
 
     restart(t, exe, daemon, port, frames, times, want, settled)
     killed_mid_stream(t, exe, daemon, port)
+    killed_mid_stream(t, exe, daemon, port, frozen=0.4)
 
     closed = rc.closed_port(t)
     r = subprocess.run([exe, "-r", cap, "-o", f"syslog+tcp://{lc.HOST}:{closed}"],
@@ -253,20 +259,26 @@ def restart(t, exe, daemon, port, frames, times, want, settled):
     rc.compare("rsyslogd killed and restarted", got, want)
 
 
-def killed_mid_stream(t, exe, daemon, port):
-    """rsyslogd killed (SIGKILL) while records are on their way, started again a second later.
-    Syslog has no acknowledgement of its own (docs/shakedown.1): what TCP had not acknowledged
-    when shakedown gave the connection up is counted dropped; what rsyslogd's host had
-    acknowledged but rsyslogd had not yet written out dies with it, uncounted. Required: no
-    record twice, the order kept, the missing records one run (those around the kill), at
-    least as many as the summary counts dropped, every record after them there; exit status 3
-    if records were counted lost, else 0."""
+def killed_mid_stream(t, exe, daemon, port, frozen=0.0):
+    """rsyslogd killed (SIGKILL) while records are on their way, started again a second later;
+    if `frozen`, it hangs (SIGSTOP) that many seconds first, so that records pile up unread in
+    its host's buffer and unsent in shakedown's. Syslog has no acknowledgement of its own
+    (docs/shakedown.1): what TCP had not acknowledged when shakedown gave the connection up is
+    counted dropped; what rsyslogd's host had acknowledged but rsyslogd had not yet written out
+    dies with it, uncounted. Required: no record twice, the order kept, the missing records one
+    run (those around the kill), every record after them there; exit status 3 if records were
+    counted lost, else 0; as many missing as counted dropped at least — killed while reading,
+    but for what a delayed ACK left unacknowledged; hung first, exactly (its host's delayed
+    ACKs have all gone out while it hung; how many are counted depends on how far the kernel
+    had grown rsyslogd's receive buffer)."""
+    tag = f"hung {frozen} s, then killed" if frozen else "killed mid-stream"
     log = t.path("tcp.log")
     base = len(lines(log))
     frames, times, cap = rc.capture_file(t, KILLED, "killed.pcap")
     want = rc.reference(exe, cap)
     status, err = rc.killed_mid_stream(t, exe, f"syslog+tcp://{lc.HOST}:{port}", frames, times,
-                                       lambda: len(lines(log)) - base >= len(want) // 4, daemon)
+                                       lambda: len(lines(log)) - base >= len(want) // 4, daemon,
+                                       frozen)
     rc.wait_until(t, lambda: b'"type":"summary"' in (lines(log)[-1:] or [b""])[0], 10,
                   "the summary in rsyslogd's file")
     got = [rc.normalise(x.split(b"|", 6)[6]) for x in lines(log)[base:]]
@@ -276,15 +288,27 @@ def killed_mid_stream(t, exe, daemon, port):
     head = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), len(got))
     tail = len(got) - head  # records after the missing run
     missing = len(want) - len(got)
-    lc.log(f"killed mid-stream: {len(got)} of {len(want)} records in rsyslogd's file, "
+    lc.log(f"{tag}: {len(got)} of {len(want)} records in rsyslogd's file, "
            f"{missing} missing after record {head}, {dropped} counted dropped")
-    lc.check(len(set(got)) == len(got), "killed mid-stream: a record arrived twice")
+    lc.check(len(set(got)) == len(got), f"{tag}: a record arrived twice")
     lc.check(missing >= 0 and got[head:] == want[len(want) - tail:],
-             "killed mid-stream: the records after the kill are not the rest of the capture "
+             f"{tag}: the records after the kill are not the rest of the capture "
              "in order (missing ones not one run, or out of order)")
-    lc.check(missing >= dropped, f"killed mid-stream: {dropped} counted dropped but only "
-                                 f"{missing} missing: a dropped record arrived")
-    lc.check(status == (3 if dropped else 0), f"killed mid-stream: exit status {status}: {err}")
+    # Counted dropped: the records whose bytes rsyslogd's host had not acknowledged when the
+    # connection broke. Missing: those plus the ones its host acknowledged but rsyslogd had not
+    # stored. One case counts a stored record: rsyslogd read it while its host delayed the ACK
+    # (Linux acknowledges at once only when more than one full segment is unacknowledged), and
+    # the reset its host sends when killed acknowledges nothing to the sender (RFC 793 processes
+    # RST before ACK). Such records are stored right before the missing run and fit, with their
+    # syslog framing, in two loopback segments (MTU 65536) — seen once in CI: 45 counted, 44
+    # missing. Anything beyond that is a miscount. Hung first, the delayed-ACK timer (200 ms at
+    # most) has acknowledged all rsyslogd read before the hang: no slack.
+    over = dropped - missing
+    stored = sum(len(x) + FRAMING for x in want[max(head - over, 0):head]) if over > 0 else 0
+    lc.check(over <= 0 or (not frozen and over <= head and stored <= 2 * 65536),
+             f"{tag}: {dropped} counted dropped but only {missing} missing: "
+             f"{over} dropped records ({stored} bytes) arrived")
+    lc.check(status == (3 if dropped else 0), f"{tag}: exit status {status}: {err}")
 
 
 if __name__ == "__main__":

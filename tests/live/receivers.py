@@ -212,6 +212,11 @@ class Receiver:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(5)
 
+    def freeze(self):
+        """SIGSTOP: the server stops reading (hung); its host still receives and acknowledges
+        what fits in the socket's receive buffer."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
     def stop(self, timeout=10):
         """SIGTERM (the server finishes what it has received), then SIGKILL."""
         if self.proc is None or self.proc.poll() is not None:
@@ -294,17 +299,24 @@ def outage(test, exe, target, frames, times, half, gone, back):
     return err
 
 
-def killed_mid_stream(test, exe, target, frames, times, quarter_in, receiver):
+def killed_mid_stream(test, exe, target, frames, times, quarter_in, receiver, frozen=0.0):
     """`shakedown -F json -o TARGET` reading the capture from a pipe, fed at a steady pace (2000
     frames every 50 ms: many records on their way at any moment); once quarter_in() says a
     quarter of the records have arrived, the receiver is killed (SIGKILL) while the feeding
-    goes on, and started again a second later. Requires stderr saying the receiver was lost
-    and is back; returns (exit status, stderr)."""
+    goes on — if `frozen`, after hanging (SIGSTOP) that many seconds first — and started again
+    a second later. Requires stderr saying the receiver was lost and is back; returns (exit
+    status, stderr)."""
     sd = Feeder(test, exe, ["-F", "json", "-o", target])
     feeding = stream(sd, frames, times, per_chunk=2000, pause=0.05)
     wait_until(test, quarter_in, 10, f"{target}: a quarter of the records")
-    receiver.kill()
-    lc.check(feeding.is_alive(), f"{target}: the capture was all fed before the kill")
+    if frozen:
+        receiver.freeze()
+        lc.check(feeding.is_alive(), f"{target}: the capture was all fed before the hang")
+        time.sleep(frozen)
+        receiver.kill()
+    else:
+        receiver.kill()
+        lc.check(feeding.is_alive(), f"{target}: the capture was all fed before the kill")
     time.sleep(1)
     receiver.start()
     feeding.join(20)
