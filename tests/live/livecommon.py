@@ -384,25 +384,45 @@ def ip(*args, check=True):
 
 
 class Veth:
-    """A network namespace and a veth pair: VA here with A = 10.213.X.1/30, VB in the namespace
-    with B = 10.213.X.2/30, both up. Deleted at cleanup (teardown() may be called earlier)."""
+    """A network namespace and a veth pair: VA here with A = 10.213.X.Y+1/30, VB in the
+    namespace with B = 10.213.X.Y+2/30, both up, the /30 one that no other interface here has.
+    Deleted at cleanup (teardown() may be called earlier)."""
 
     def __init__(self, test):
         pid = os.getpid()
         self.ns, self.va, self.vb = f"sdlive{pid}", f"sdva{pid}", f"sdvb{pid}"
-        net = f"10.213.{pid % 250}"
-        self.a, self.b = f"{net}.1", f"{net}.2"
         test.defer(self.teardown)
         ip("netns", "add", self.ns)
         ip("link", "add", self.va, "type", "veth", "peer", "name", self.vb)
         ip("link", "set", self.vb, "netns", self.ns)
-        ip("addr", "add", f"{self.a}/30", "dev", self.va)
+        self._claim_subnet()
         ip("link", "set", self.va, "up")
         ip("-n", self.ns, "addr", "add", f"{self.b}/30", "dev", self.vb)
         ip("-n", self.ns, "link", "set", self.vb, "up")
         ip("-n", self.ns, "link", "set", "lo", "up")
         poll(lambda: "LOWER_UP" in ip("link", "show", self.va).stdout.decode(), 10,
                 f"{self.va} to come up")
+
+    def _claim_subnet(self):
+        """A /30 of 10.213.0.0/16 for VA that no other interface here has. Two tests that ran at
+        once with the same one (it was the pid modulo 250) routed each other's answers into the
+        wrong namespace: a client's connect timed out. Claimed by adding it, then looking:
+        of two tests that add the same one, the later to add sees the other when it looks (the
+        earlier may see both), and moves on; neither keeps one the other has."""
+        rng = random.Random(os.getpid() ^ time.monotonic_ns())
+        for _ in range(64):
+            k = rng.randrange(16384)
+            base = f"10.213.{k >> 6}.{(k & 63) * 4}"
+            self.a, self.b = f"10.213.{k >> 6}.{(k & 63) * 4 + 1}", \
+                f"10.213.{k >> 6}.{(k & 63) * 4 + 2}"
+            if ip("addr", "add", f"{self.a}/30", "dev", self.va, check=False).returncode != 0:
+                continue
+            users = ip("-o", "-4", "addr", "show", "to", f"{base}/30").stdout.decode().split("\n")
+            if [u for u in users if u.strip() and f" {self.va} " not in u]:
+                ip("addr", "del", f"{self.a}/30", "dev", self.va, check=False)
+                continue
+            return
+        raise Failure("no free /30 in 10.213.0.0/16 for the veth pair")
 
     def teardown(self):
         ip("netns", "del", self.ns, check=False)  # deletes VB, and with it VA
