@@ -50,7 +50,8 @@ struct transport {
     uint64_t bytes;            /* bytes written to the current file (0: it is empty) */
     _Atomic int64_t opened_ns; /* wall clock when the current file was opened */
     uint32_t rotations;
-    uint64_t rotations_failed;      /* rotations that did not happen (the file was kept) */
+    _Atomic uint64_t rotations_failed; /* rotations that did not happen (the file was kept); read
+                                        * by other outputs' writer threads for stats records */
     struct transport_record record; /* the record being written (the sink sets it) */
     uint64_t lost;       /* records taken by write and later not delivered; the sink counts them */
     bool rotate_pending; /* the file reached --rotate-size: the sink rotates it (and its
