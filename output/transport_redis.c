@@ -1,12 +1,16 @@
 /* transport_redis: records into Redis through hiredis, one record a list element, message or
  * stream entry (its newline stripped):
- *   -o redis://[[USER]:PASSWORD@]HOST:PORT/KEY[?mode=list|publish|xadd[&maxlen=N]
+ *   -o redis://[[USER]:PASSWORD@]HOST:PORT/KEY[?mode=list|lpush|publish|xadd[&maxlen=N]
  *      [&password=PASSWORD][&user=USER]]
  * With a password, every connection starts with AUTH [USER] PASSWORD (Redis 6 ACL users, or
  * requirepass); the password never appears in a message (the target is shown with *** for it).
- * list: RPUSH KEY record (the default; consumers pop the oldest first); publish: PUBLISH KEY
- * record; xadd: XADD KEY MAXLEN ~ N * record RECORD, N 100000 unless maxlen= says otherwise
- * (maxlen=0: no limit), so that a stream nobody trims cannot fill the server's memory.
+ * list (rpush): RPUSH KEY record (the default; consumers that pop from the left, Logstash's and
+ * Filebeat's BLPOP, take the oldest first); lpush: LPUSH KEY record (Suricata's list mode, for
+ * consumers that pop from the right: FEVER's and Suricata's own RPOP readers); publish (channel):
+ * PUBLISH KEY record; xadd (stream): XADD KEY MAXLEN ~ N * record RECORD, N 100000 unless
+ * maxlen= says otherwise (maxlen=0: no limit), so that a stream nobody trims cannot fill the
+ * server's memory. The names in parentheses are Suricata's (eve-log redis mode), accepted too;
+ * Suricata's "list" is LPUSH, shakedown's RPUSH (as Logstash's redis output).
  *
  * Records are pipelined in batches: commands are queued and their replies read together, when
  * BATCH records are waiting, when the writer thread has nothing more for now (flush), for stats
@@ -22,7 +26,7 @@
  * Nothing twice: the unanswered records of a lost connection are in doubt — the server may have
  * executed the first of them (it runs a connection's commands in order) and died, or lost the
  * connection, before answering. On the next connection the key's last entries tell (list:
- * LRANGE, stream: XREVRANGE): those of the records in doubt that are there, right after the last
+ * LRANGE at the end it pushes to, stream: XREVRANGE): those of the records in doubt that are there, right after the last
  * record the server acknowledged, are counted delivered and not sent again. The rest is sent
  * again (reading files; live only on a connection opened in the same delivery, else it is
  * dropped and counted: not sent at once). A record can still arrive twice where the key cannot
@@ -49,7 +53,22 @@ enum { BATCH = 256 };
 /* XADD's MAXLEN ~ N unless the URL's maxlen= says otherwise. */
 #define XADD_MAXLEN_DEFAULT "100000"
 
-enum redis_mode { REDIS_LIST, REDIS_PUBLISH, REDIS_XADD };
+enum redis_mode { REDIS_LIST, REDIS_LPUSH, REDIS_PUBLISH, REDIS_XADD };
+
+/* The mode= values, shakedown's and Suricata's names (eve-log redis "mode"). */
+static const struct {
+    const char *name;
+    enum redis_mode mode;
+} redis_modes[] = {
+    {"list", REDIS_LIST},       {"rpush", REDIS_LIST},  {"lpush", REDIS_LPUSH},
+    {"publish", REDIS_PUBLISH}, {"channel", REDIS_PUBLISH}, {"xadd", REDIS_XADD},
+    {"stream", REDIS_XADD},
+};
+
+/* Whether the key is a list (pushed at either end). */
+static bool mode_is_list(enum redis_mode m) {
+    return m == REDIS_LIST || m == REDIS_LPUSH;
+}
 
 struct redis_out {
     struct netout_endpoint ep;
@@ -106,13 +125,20 @@ struct secret_span {
 
 /* One query parameter ("mode=xadd", "maxlen=1000", "password=..."). */
 static bool parse_param(struct redis_out *ro, const char *p, size_t len, char *err, size_t errlen) {
-    if (len == 9 && memcmp(p, "mode=list", 9) == 0)
-        ro->mode = REDIS_LIST;
-    else if (len == 12 && memcmp(p, "mode=publish", 12) == 0)
-        ro->mode = REDIS_PUBLISH;
-    else if (len == 9 && memcmp(p, "mode=xadd", 9) == 0)
-        ro->mode = REDIS_XADD;
-    else if (len > 7 && len - 7 < sizeof ro->maxlen && memcmp(p, "maxlen=", 7) == 0 &&
+    if (len > 5 && memcmp(p, "mode=", 5) == 0) {
+        for (size_t i = 0; i < sizeof redis_modes / sizeof redis_modes[0]; i++)
+            if (strlen(redis_modes[i].name) == len - 5 &&
+                memcmp(p + 5, redis_modes[i].name, len - 5) == 0) {
+                ro->mode = redis_modes[i].mode;
+                return true;
+            }
+        snprintf(err, errlen,
+                 "'%.*s': the modes are list (or rpush), lpush, publish (or channel) and xadd "
+                 "(or stream)",
+                 (int)len, p);
+        return false;
+    }
+    if (len > 7 && len - 7 < sizeof ro->maxlen && memcmp(p, "maxlen=", 7) == 0 &&
              strspn(p + 7, "0123456789") >= len - 7) {
         memcpy(ro->maxlen, p + 7, len - 7);
         ro->maxlen[len - 7] = '\0';
@@ -127,7 +153,7 @@ static bool parse_param(struct redis_out *ro, const char *p, size_t len, char *e
         return true;
     else {
         snprintf(err, errlen,
-                 "'%.*s': use mode=list, mode=publish, mode=xadd, maxlen=N, user=U or password=P",
+                 "'%.*s': use mode=list|lpush|publish|xadd, maxlen=N, user=U or password=P",
                  len > 9 && memcmp(p, "password=", 9) == 0 ? 9 : (int)len, p);
         return false;
     }
@@ -271,7 +297,7 @@ static bool redis_connect(struct transport *t, struct redis_out *ro, char *err, 
 
 /* The key must hold nothing yet or what the mode writes (a list, a stream). */
 static bool check_key(struct redis_out *ro, char *err, size_t errlen) {
-    const char *want = ro->mode == REDIS_LIST ? "list" : "stream";
+    const char *want = mode_is_list(ro->mode) ? "list" : "stream";
     if (ro->mode == REDIS_PUBLISH)
         return true;
     redisReply *r = redisCommand(ro->ctx, "TYPE %s", ro->key);
@@ -329,11 +355,14 @@ static bool redis_open(struct transport *t, char *err, size_t errlen) {
 
 /* ---- batches -------------------------------------------------------------------------------- */
 
-/* Queues the command for record i in the context's output buffer: RPUSH KEY R, PUBLISH KEY R,
- * XADD KEY * record R or XADD KEY MAXLEN ~ N * record R (8 arguments at the most). */
+/* Queues the command for record i in the context's output buffer: RPUSH KEY R, LPUSH KEY R,
+ * PUBLISH KEY R, XADD KEY * record R or XADD KEY MAXLEN ~ N * record R (8 arguments at the
+ * most). */
 static void append_command(struct redis_out *ro, size_t i) {
-    static const char *const verbs[] = {
-        [REDIS_LIST] = "RPUSH", [REDIS_PUBLISH] = "PUBLISH", [REDIS_XADD] = "XADD"};
+    static const char *const verbs[] = {[REDIS_LIST] = "RPUSH",
+                                        [REDIS_LPUSH] = "LPUSH",
+                                        [REDIS_PUBLISH] = "PUBLISH",
+                                        [REDIS_XADD] = "XADD"};
     const char *argv[8] = {verbs[ro->mode], ro->key, "MAXLEN", "~", ro->maxlen};
     int argc = ro->mode == REDIS_XADD && ro->maxlen[0] ? 5 : 2;
     if (ro->mode == REDIS_XADD) {
@@ -430,13 +459,17 @@ static void batch_consume(struct redis_out *ro, size_t k) {
 
 /* The key's last `count` entries (the records: a stream entry's "record" value), oldest first,
  * into `out` (which holds count; NULL for an entry of another shape); *reply is to be freed.
- * Returns how many, or -1 if the connection failed. */
+ * The last entries are at the list's right end (RPUSH), at its left end newest first (LPUSH),
+ * and newest first from XREVRANGE. Returns how many, or -1 if the connection failed. */
 static long tail_entries(struct redis_out *ro, size_t count, redisReply **reply,
                          const redisReply **out) {
-    char n[24];
+    char n[24], last[24]; /* hiredis formats only %s and %b */
     snprintf(n, sizeof n, "%zu", count);
+    snprintf(last, sizeof last, "%zu", count - 1);
     if (ro->mode == REDIS_LIST)
         redisAppendCommand(ro->ctx, "LRANGE %s -%s -1", ro->key, n);
+    else if (ro->mode == REDIS_LPUSH)
+        redisAppendCommand(ro->ctx, "LRANGE %s 0 %s", ro->key, last);
     else
         redisAppendCommand(ro->ctx, "XREVRANGE %s + - COUNT %s", ro->key, n);
     *reply = next_reply(ro);

@@ -252,6 +252,10 @@ Test(outputs, ambiguous_or_impossible_outputs_are_refused) {
     expect_refused(
         (const char *[]){"-r", cap, "-o", "syslog://127.0.0.1:9", "--rotate-seconds", "60", NULL},
         "rotate files");
+    /* a Redis mode that is neither shakedown's nor Suricata's name is refused before any
+     * connection is tried (port 9: nothing listens, which would be another error) */
+    expect_refused((const char *[]){"-r", cap, "-o", "redis://127.0.0.1:9/k?mode=fifo", NULL},
+                   "'mode=fifo': the modes are list (or rpush), lpush, publish (or channel)");
     /* the queue holds 16 to 1048576 records */
     expect_refused((const char *[]){"-r", cap, "--output-queue", "15", NULL},
                    "--output-queue needs a whole number from 16 to 1048576");

@@ -5,12 +5,15 @@ A redis-server of its own on a loopback port (no persistence, its files in the t
 directory), and a capture of 300 clean connections plus anomalies of every severity
 (receivers.py). Each record must arrive exactly once, in order, byte for byte the line
 `-F json` writes (without its newline):
-  * mode=list (the default): LRANGE KEY 0 -1;
+  * mode=list (the default) and mode=rpush: LRANGE KEY 0 -1; mode=lpush (Suricata's list): the
+    same read right to left, the order an RPOP reader takes them in;
   * mode=xadd: XRANGE KEY - + (field "record"), each XADD with MAXLEN ~ 100000 unless told (a
     MONITOR client sees the commands); with maxlen=10 the stream is trimmed (~: whole nodes, so
     it keeps at least 10 and fewer than all) and ends with the last records; maxlen=0: XADD
     without MAXLEN, every record kept;
-  * mode=publish: a subscriber on KEY receives every record;
+  * mode=stream: as mode=xadd (Suricata's name);
+  * mode=publish, then mode=channel (Suricata's name): a subscriber on KEY receives every record
+    of both runs;
   * the server killed and restarted mid-run: shakedown reads the capture from a pipe; after the
     first half its records are all in the list (batches are flushed when the writer goes idle),
     the server is stopped (SIGTERM) and the list saved, the second half is fed while it is
@@ -18,8 +21,8 @@ directory), and a capture of 300 clean connections plus anomalies of every sever
     the saved list plus the new one are the reference, none lost (no records_lost), none twice;
   * the server killed (SIGKILL) while records are on their way, started again a second later:
     with appendonly/appendfsync always it keeps what it executed, and shakedown sends again
-    only what it does not have: the list (mode=list) and the stream (mode=xadd) hold every
-    record exactly once, in order;
+    only what it does not have: the list (mode=list, and mode=lpush, its records in doubt at
+    the list's left end) and the stream (mode=xadd) hold every record exactly once, in order;
   * a server that is not there at start: exit status 2 and one line naming the target;
   * -F zeek: each entry is one conn.log row, the TSV header and #close left out (they describe a
     file: a message stands alone), the rows those of -F zeek to a file;
@@ -145,6 +148,13 @@ def run(t, exe):
 
     shakedown(f"{url}/sd-list")
     rc.compare("mode=list", redis_cmd(port, "LRANGE", "sd-list", 0, -1), want)
+    # Suricata's names: rpush is list; lpush pushes at the left, so a reader popping from the
+    # right (RPOP, as FEVER does) takes them in the order written: the list read right to left
+    shakedown(f"{url}/sd-rpush?mode=rpush")
+    rc.compare("mode=rpush", redis_cmd(port, "LRANGE", "sd-rpush", 0, -1), want)
+    shakedown(f"{url}/sd-lpush?mode=lpush")
+    rc.compare("mode=lpush (RPOP order)", redis_cmd(port, "LRANGE", "sd-lpush", 0, -1)[::-1],
+               want)
 
     xadds = monitored(port, lambda: shakedown(f"{url}/sd-stream?mode=xadd"))
     lc.check(len(xadds) == len(want) and
@@ -153,6 +163,10 @@ def run(t, exe):
     entries = redis_cmd(port, "XRANGE", "sd-stream", "-", "+")
     lc.check(all(e[1][0] == b"record" for e in entries), "xadd: a field is not named record")
     rc.compare("mode=xadd", [e[1][1] for e in entries], want)
+
+    shakedown(f"{url}/sd-suricata-stream?mode=stream")  # Suricata's name for xadd
+    entries = redis_cmd(port, "XRANGE", "sd-suricata-stream", "-", "+")
+    rc.compare("mode=stream", [e[1][1] for e in entries], want)
 
     xadds = monitored(port, lambda: shakedown(f"{url}/sd-unbounded?mode=xadd&maxlen=0"))
     lc.check(len(xadds) == len(want) and
@@ -171,12 +185,14 @@ def run(t, exe):
     t.defer(sub.close)
     sub.call("SUBSCRIBE", "sd-channel")
     shakedown(f"{url}/sd-channel?mode=publish")
+    shakedown(f"{url}/sd-channel?mode=channel")  # Suricata's name for publish: the same again
+    both = want + want
     got = []
-    while len(got) < len(want):
+    while len(got) < len(both):
         msg = sub.reply()
         lc.check(msg[0] == b"message", f"publish: unexpected {msg!r}")
         got.append(msg[2])
-    rc.compare("mode=publish", got, want)
+    rc.compare("mode=publish, then mode=channel", got, both)
 
     zeek_rows(exe, cap, url, port, t)
     restart(t, exe, server, port, frames, times, want)
@@ -353,6 +369,8 @@ def killed_mid_stream(t, exe):
     server.start()
     for key, query, length, entries in (
             ("sd-killed", "", "LLEN", lambda: redis_cmd(port, "LRANGE", "sd-killed", 0, -1)),
+            ("sd-killed-lpush", "?mode=lpush", "LLEN",
+             lambda: redis_cmd(port, "LRANGE", "sd-killed-lpush", 0, -1)[::-1]),
             ("sd-killed-stream", "?mode=xadd", "XLEN",
              lambda: [e[1][1] for e in redis_cmd(port, "XRANGE", "sd-killed-stream", "-", "+")])):
         status, _ = rc.killed_mid_stream(
