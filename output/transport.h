@@ -52,7 +52,7 @@ struct transport {
     uint32_t rotations;
     _Atomic uint64_t rotations_failed; /* rotations that did not happen (the file was kept); read
                                         * by other outputs' writer threads for stats records */
-    struct transport_record record; /* the record being written (the sink sets it) */
+    struct transport_record record;    /* the record being written (the sink sets it) */
     uint64_t lost;       /* records taken by write and later not delivered; the sink counts them */
     bool rotate_pending; /* the file reached --rotate-size: the sink rotates it (and its
                           * siblings, the other logs of its output) after this record */

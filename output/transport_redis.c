@@ -26,12 +26,12 @@
  * Nothing twice: the unanswered records of a lost connection are in doubt — the server may have
  * executed the first of them (it runs a connection's commands in order) and died, or lost the
  * connection, before answering. On the next connection the key's last entries tell (list:
- * LRANGE at the end it pushes to, stream: XREVRANGE): those of the records in doubt that are there, right after the last
- * record the server acknowledged, are counted delivered and not sent again. The rest is sent
- * again (reading files; live only on a connection opened in the same delivery, else it is
- * dropped and counted: not sent at once). A record can still arrive twice where the key cannot
- * tell: in publish mode, and when a consumer has already taken those entries (LPOP) or another
- * writer has added entries after them — at most the records in doubt, one batch, per lost
+ * LRANGE at the end it pushes to, stream: XREVRANGE): those of the records in doubt that are there,
+ * right after the last record the server acknowledged, are counted delivered and not sent again.
+ * The rest is sent again (reading files; live only on a connection opened in the same delivery,
+ * else it is dropped and counted: not sent at once). A record can still arrive twice where the key
+ * cannot tell: in publish mode, and when a consumer has already taken those entries (LPOP) or
+ * another writer has added entries after them — at most the records in doubt, one batch, per lost
  * connection. (A record in doubt that repeats byte for byte the two records before it would be
  * taken as delivered even if it was not; shakedown's records carry a uid or a time stamp.) */
 #include <errno.h>
@@ -60,7 +60,7 @@ static const struct {
     const char *name;
     enum redis_mode mode;
 } redis_modes[] = {
-    {"list", REDIS_LIST},       {"rpush", REDIS_LIST},  {"lpush", REDIS_LPUSH},
+    {"list", REDIS_LIST},       {"rpush", REDIS_LIST},      {"lpush", REDIS_LPUSH},
     {"publish", REDIS_PUBLISH}, {"channel", REDIS_PUBLISH}, {"xadd", REDIS_XADD},
     {"stream", REDIS_XADD},
 };
@@ -139,7 +139,7 @@ static bool parse_param(struct redis_out *ro, const char *p, size_t len, char *e
         return false;
     }
     if (len > 7 && len - 7 < sizeof ro->maxlen && memcmp(p, "maxlen=", 7) == 0 &&
-             strspn(p + 7, "0123456789") >= len - 7) {
+        strspn(p + 7, "0123456789") >= len - 7) {
         memcpy(ro->maxlen, p + 7, len - 7);
         ro->maxlen[len - 7] = '\0';
         if (strspn(ro->maxlen, "0") == len - 7) /* maxlen=0: no limit */
