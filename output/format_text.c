@@ -2,6 +2,7 @@
  * output file; only non-zero rows are listed. A connection's anomalies are listed under its line;
  * anomalies get a line of their own only when they are host-level or came after that line. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -444,28 +445,73 @@ static void text_connection_line(struct format_ctx *f, const struct conn *c, boo
     text_conn_anomalies(f->out, &l, c);
 }
 
+/* A stats line being built of phrases joined by ", ": a phrase that would pass the width goes
+ * on a continuation line, indented (a phrase is never broken). */
+struct phrase_line {
+    struct outbuf *out;
+    size_t line_start; /* offset in out where the current line starts */
+    size_t width;      /* 0: no limit (--wide) */
+    size_t indent;
+    bool first;
+};
+
+static void phrase_add(struct phrase_line *pl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void phrase_add(struct phrase_line *pl, const char *fmt, ...) {
+    char phrase[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(phrase, sizeof phrase, fmt, ap);
+    va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof phrase ? (size_t)n : sizeof phrase - 1;
+    struct outbuf *out = pl->out;
+    size_t used = textwrap_columns(out->data + pl->line_start, out->len - pl->line_start);
+    size_t cols = textwrap_columns(phrase, len), join = pl->first ? 0 : 2; /* ", " */
+    if (pl->width && used + join + cols + 1 > pl->width && used > pl->indent) {
+        /* on a line of its own: room is kept for the comma a break after it would add */
+        if (pl->first && out->len > 0 && out->data[out->len - 1] == ' ')
+            out->len--; /* "stats:" ends the line, no blank after it */
+        outbuf_printf(out, "%s\n%*s", pl->first ? "" : ",", (int)pl->indent, "");
+        pl->line_start = out->len - pl->indent;
+    } else if (!pl->first) {
+        outbuf_append(out, ", ", 2);
+    }
+    outbuf_append(out, phrase, len);
+    pl->first = false;
+}
+
+/* "TIME stats: N packets, N open, ..." — what the live capture has done so far; fitted to the
+ * output's width like the table, a phrase a line at the least. */
 static void text_stats(struct format_ctx *f, const struct live_stats *ls) {
     struct outbuf *out = f->out;
     char ts[TIMEFMT_ISO_LEN];
     timefmt_iso8601_ns(ts, sizeof ts, ls->wall_ns);
-    outbuf_printf(out,
-                  "%-26s stats: %" PRIu64 " packets, %" PRIu32 " open, %" PRIu64
-                  " reported, %" PRIu64 " anomalies",
-                  ts, ls->packets, ls->connections_open, ls->connections_reported, ls->anomalies);
-    if (ls->have_capture)
-        outbuf_printf(out, ", kernel drops %" PRIu64 ", interface drops %" PRIu64, ls->dropped,
-                      ls->if_dropped);
+    struct table_layout l = table_layout(f->opt);
+    size_t start = out->len;
+    outbuf_printf(out, "%-26s stats: ", ts);
+    size_t prefix = out->len - start; /* continuation lines go under the first phrase, or */
+    size_t indent = !l.width || l.width >= prefix + 30 ? prefix : 2; /* narrow: 2 blanks in */
+    struct phrase_line pl = {out, start, l.width, indent, true};
+    phrase_add(&pl, "%" PRIu64 " packets", ls->packets);
+    phrase_add(&pl, "%" PRIu32 " open", ls->connections_open);
+    phrase_add(&pl, "%" PRIu64 " reported", ls->connections_reported);
+    phrase_add(&pl, "%" PRIu64 " anomalies", ls->anomalies);
+    if (ls->have_capture) {
+        phrase_add(&pl, "kernel drops %" PRIu64, ls->dropped);
+        phrase_add(&pl, "interface drops %" PRIu64, ls->if_dropped);
+    }
     uint64_t bad = 0, offloaded = 0;
     for (unsigned i = 0; i < CHECKSUM_LAYER_COUNT; i++) {
         bad += ls->checksums[i].bad;
         offloaded += ls->checksums[i].offloaded;
     }
     if (bad || offloaded)
-        outbuf_printf(out, ", checksums %" PRIu64 " bad %" PRIu64 " offloaded", bad, offloaded);
+        phrase_add(&pl, "checksums %" PRIu64 " bad %" PRIu64 " offloaded", bad, offloaded);
     for (size_t i = 0; i < ls->noutputs; i++) /* outputs that lost records */
         if (ls->outputs[i].dropped || ls->outputs[i].failed)
-            outbuf_printf(out, ", %s dropped %" PRIu64 " failed %" PRIu64, ls->outputs[i].target,
-                          ls->outputs[i].dropped, ls->outputs[i].failed);
+            phrase_add(&pl, "%.400s dropped %" PRIu64 " failed %" PRIu64, ls->outputs[i].target,
+                       ls->outputs[i].dropped, ls->outputs[i].failed);
     outbuf_putc(out, '\n');
 }
 

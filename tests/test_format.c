@@ -303,3 +303,75 @@ Test(format, records_no_longer_than_documented) {
                       anomaly_max);
     }
 }
+
+/* The text stats line fits the output's width as the table does: at each width, every line is
+ * within it, the continuation lines are indented, and joined back they are the one line --wide
+ * writes: same phrases, same order. 20-digit counters, kernel and interface drops, checksums and
+ * two outputs that lost records make it long, about 270 characters; every phrase fits in the
+ * narrowest room, 37 columns (COLUMNS=40, 2 blanks in, a comma after; a longer phrase is not
+ * broken). */
+Test(format, text_stats_line_fits_the_width) {
+    const struct format_ops *fmt = output_format_find("text");
+    cr_assert(fmt);
+    struct output_account outs[2] = {{"eve.json", "eve", 1, 12345678901, 7},
+                                     {"redis://h:6379/k", "json", 2, 3, 9}};
+    struct checksum_counts sums[CHECKSUM_LAYER_COUNT] = {{0}};
+    sums[0].bad = 1000000000;
+    sums[1].offloaded = 12;
+    struct live_stats ls = {.wall_ns = 1765000000123456789,
+                            .packets = UINT64_MAX,
+                            .have_capture = true,
+                            .dropped = UINT64_MAX,
+                            .if_dropped = 5,
+                            .connections_open = UINT32_MAX,
+                            .connections_reported = UINT64_MAX,
+                            .anomalies = UINT64_MAX,
+                            .outputs = outs,
+                            .noutputs = 2};
+    memcpy(ls.checksums, sums, sizeof sums);
+    struct outbuf wide = {0}, buf = {0};
+    struct record_options wopt = {.text_columns = 1000, .text_wide = true};
+    struct format_ctx wf = {&wide, &wopt, false};
+    fmt->stats(&wf, &ls);
+    cr_assert(wide.len > 250 && memchr(wide.data, '\n', wide.len) == wide.data + wide.len - 1,
+              "--wide: one line of %zu bytes", wide.len);
+    static const unsigned widths[] = {40, 60, 64, 80, 100, 120};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        outbuf_reset(&buf);
+        struct record_options opt = {.text_columns = widths[w]};
+        struct format_ctx f = {&buf, &opt, false};
+        fmt->stats(&f, &ls);
+        char joined[1024];
+        size_t jl = 0, lines = 0;
+        for (size_t at = 0; at < buf.len;) {
+            const char *nl = memchr(buf.data + at, '\n', buf.len - at);
+            cr_assert(nl, "width %u: the record ends with a newline", widths[w]);
+            size_t len = (size_t)(nl - (buf.data + at));
+            cr_expect_leq(len, widths[w], "width %u: a line of %zu: %.*s", widths[w], len, (int)len,
+                          buf.data + at);
+            size_t skip = 0;
+            if (lines++ > 0) { /* a continuation: indented, after a line that ended in a comma */
+                cr_expect(len > 2 && buf.data[at] == ' ' && buf.data[at + 1] == ' ',
+                          "width %u: continuation not indented", widths[w]);
+                cr_expect(jl > 0 &&
+                              (joined[jl - 1] == ',' ||
+                               (lines == 2 && jl > 6 && memcmp(joined + jl - 6, "stats:", 6) == 0)),
+                          "width %u: break neither after a comma nor after 'stats:'", widths[w]);
+                while (skip < len && buf.data[at + skip] == ' ')
+                    skip++;
+                joined[jl++] = ' ';
+            }
+            cr_assert(jl + len - skip < sizeof joined);
+            memcpy(joined + jl, buf.data + at + skip, len - skip);
+            jl += len - skip;
+            at += len + 1;
+        }
+        joined[jl++] = '\n';
+        cr_expect(lines > 1, "width %u: a %zu-byte line not broken", widths[w], wide.len);
+        cr_expect(jl == wide.len && memcmp(joined, wide.data, jl) == 0,
+                  "width %u: joined back, not --wide's line:\n%.*s%.*s", widths[w], (int)jl, joined,
+                  (int)wide.len, wide.data);
+    }
+    outbuf_free(&wide);
+    outbuf_free(&buf);
+}
