@@ -45,6 +45,7 @@ struct fold_run {
 /* One connection being drawn. */
 struct drawn {
     struct drawn *next; /* hash chain */
+    size_t *rows_total; /* the ladder's count of rows allocated, LADDER_ROWS_TOTAL at most */
     uint64_t serial;    /* the connection's first frame */
     int64_t first_ns;
     uint8_t state[2]; /* enum tcp_state as last drawn */
@@ -59,7 +60,9 @@ struct ladder {
     bool *found; /* per uid asked for */
     struct drawn **buckets;
     size_t nbuckets, count;
-    bool svg_failed; /* an SVG could not be written: said once */
+    size_t rows_total;  /* rows allocated for all the connections being drawn */
+    uint64_t not_drawn; /* connections that opened while LADDER_DRAWN_MAX were being drawn */
+    bool svg_failed;    /* an SVG could not be written: said once */
 };
 
 struct ladder *ladder_new(const struct ladder_options *opt) {
@@ -78,6 +81,7 @@ struct ladder *ladder_new(const struct ladder_options *opt) {
 }
 
 static void drawn_free(struct drawn *d) {
+    *d->rows_total -= d->cap;
     free(d->rows);
     free(d);
 }
@@ -145,15 +149,21 @@ static bool wanted(struct ladder *l, const struct conn *c) {
 
 /* ---- rows ---------------------------------------------------------------------------------- */
 
-/* Keeps row r, within LADDER_ROWS_MAX; returns false when it did not fit. */
+/* Keeps row r, within LADDER_ROWS_MAX and what LADDER_ROWS_TOTAL leaves; returns false when
+ * it did not fit. */
 static bool row_keep(struct drawn *d, const struct ladder_row *r) {
     if (d->nrows == LADDER_ROWS_MAX)
         return false;
     if (d->nrows == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 32;
-        struct ladder_row *rows = realloc(d->rows, cap * sizeof *rows);
+        size_t cap = d->cap ? d->cap * 2 : 32, left = LADDER_ROWS_TOTAL - *d->rows_total;
+        if (cap > LADDER_ROWS_MAX)
+            cap = LADDER_ROWS_MAX;
+        if (cap - d->cap > left)
+            cap = d->cap + left;
+        struct ladder_row *rows = cap > d->cap ? realloc(d->rows, cap * sizeof *rows) : NULL;
         if (!rows)
             return false;
+        *d->rows_total += cap - d->cap;
         d->rows = rows;
         d->cap = cap;
     }
@@ -276,9 +286,14 @@ static void run_flush(struct drawn *d) {
 /* ---- recording ------------------------------------------------------------------------------ */
 
 static struct drawn *drawn_start(struct ladder *l, const struct conn *c) {
+    if (l->count >= LADDER_DRAWN_MAX) {
+        l->not_drawn++;
+        return NULL;
+    }
     struct drawn *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
+    d->rows_total = &l->rows_total;
     d->serial = c->first_frame;
     d->first_ns = c->first_ns;
     d->state[0] = d->state[1] = TCP_STATE_COUNT; /* nothing drawn: both shown at first */
@@ -424,8 +439,8 @@ static void text_write(FILE *out, const struct ladder_view *v, bool colour) {
     for (size_t i = 0; i < v->nrows; i++)
         text_row(out, v, &v->rows[i], colour);
     if (v->left_out)
-        fprintf(out, "%*s... %" PRIu64 " more segments not drawn (%d rows kept)\n", ARROW_INDENT,
-                "", v->left_out, LADDER_ROWS_MAX);
+        fprintf(out, "%*s... %" PRIu64 " more segments not drawn (%zu rows kept)\n", ARROW_INDENT,
+                "", v->left_out, v->nrows);
     grouped(segs, sizeof segs, v->segments);
     fprintf(out, "end: %s, %s segments; orig %s, resp %s\n", v->end, segs,
             tcp_state_name((enum tcp_state)v->final_state[0]),
@@ -507,4 +522,13 @@ size_t ladder_report_missing(const struct ladder *l, FILE *err) {
             missing++;
         }
     return missing;
+}
+
+uint64_t ladder_report_limits(const struct ladder *l, FILE *err) {
+    if (l->not_drawn)
+        fprintf(err,
+                "shakedown: --ladder: %" PRIu64 " connections not drawn: %d were being drawn at "
+                "once (the bound on its memory)\n",
+                l->not_drawn, LADDER_DRAWN_MAX);
+    return l->not_drawn;
 }

@@ -18,6 +18,14 @@
  * many segments it left out. */
 #define LADDER_ROWS_MAX 2048
 
+/* Bounds on the memory of --ladder all, whatever the input: rows kept across all the
+ * connections being drawn at once (as many as 64 connections' worth, 16 MB), and connections
+ * being drawn at once (about 900 bytes each while open, 15 MB). A connection that would pass
+ * the first has its later segments left out, as past LADDER_ROWS_MAX; one that opens while
+ * the second is reached is not drawn, and counted (ladder_report_limits). */
+#define LADDER_ROWS_TOTAL (64 * LADDER_ROWS_MAX)
+#define LADDER_DRAWN_MAX 16384
+
 /* Lines are at most this many columns (colour escapes not counted). */
 #define LADDER_COLUMNS 100
 
@@ -49,5 +57,9 @@ bool ladder_on_conn_end(struct ladder *l, const struct conn *c);
 /* How many of the uids asked for were not seen as TCP connections; writes each such uid's name
  * to err as one line. */
 size_t ladder_report_missing(const struct ladder *l, FILE *err);
+
+/* How many connections were not drawn because LADDER_DRAWN_MAX were being drawn at once; says
+ * so on err in one line when there were any. */
+uint64_t ladder_report_limits(const struct ladder *l, FILE *err);
 
 #endif

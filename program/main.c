@@ -387,6 +387,8 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     /* A uid asked for that the input does not hold is a usage error, said once per uid. */
     if (ladder && ladder_report_missing(ladder, stderr) && rc == EXIT_STATUS_OK)
         rc = EXIT_STATUS_USAGE;
+    if (ladder) /* connections --ladder all left undrawn, its memory bound reached: said */
+        ladder_report_limits(ladder, stderr);
     if (reader_gone) /* `shakedown ... | head`: the reader had enough; not an error */
         return report_close(su, &stats, reports, o, seconds_since(t0), EXIT_STATUS_OK);
     sink_drain(&su->sink);

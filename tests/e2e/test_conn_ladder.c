@@ -555,3 +555,97 @@ Test(ladder, long_ipv6_ends_stay_within_100_columns) {
               out, want);
     free(out);
 }
+
+/* ==== the memory bounds of --ladder all =========================================================
+ */
+
+/* Occurrences of needle in s. */
+static size_t count_of(const char *s, const char *needle) {
+    size_t n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* 16384 connections are drawn at once at the most. 16387 clients (ports 1024 on)
+ * each send a SYN, 1 µs apart (no timeout between), then each a RST, then an hour later a last
+ * one (port 60000) a SYN and a RST. The first 16384 are drawn; the next 3 open while 16384 are
+ * being drawn and are not (no ladder names ports 17408-17410); an hour later every earlier one
+ * has ended, so the last one is drawn: 16385 ladders, and one line on stderr counting the 3. */
+Test(ladder, all_draws_at_most_16384_connections_at_once, .timeout = 120) {
+    enum { DRAWN_MAX = 16384, N = DRAWN_MAX + 3 }; /* docs/shakedown.1, "LADDER DIAGRAMS" */
+    struct cap c;
+    cap_open(&c, "ladder-cap-drawn.pcap");
+    c.clock.step_ns = 1000;
+    struct session *s = calloc(N, sizeof *s);
+    cr_assert(s);
+    for (int i = 0; i < N; i++) {
+        conn_init(&s[i], &c, (uint16_t)(1024 + i), 80, CISN, SISN);
+        session_syn(&s[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        session_rst(&s[i], SESSION_CLIENT);
+        conn_done(&s[i]);
+    }
+    free(s);
+    struct session last;
+    cap_at(&c, T0 + 3600 * SEC);
+    conn_init(&last, &c, 60000, 80, CISN, SISN);
+    session_syn(&last);
+    session_rst(&last, SESSION_CLIENT);
+    conn_done(&last);
+    cap_close(&c);
+    const char *args[] = {"-r", c.path, "--ladder", "all", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_str_eq(r.err,
+                     "shakedown: --ladder: 3 connections not drawn: 16384 were being drawn at "
+                     "once (the bound on its memory)\n");
+    cr_expect_eq(count_of(r.out, "\nend: "), DRAWN_MAX + 1);
+    cr_expect(strstr(r.out, "10.0.0.1:17407 -> 10.0.0.2:80"), "the 16384th not drawn");
+    for (int port = 17408; port <= 17410; port++) {
+        char end[64];
+        snprintf(end, sizeof end, "10.0.0.1:%d -> ", port);
+        cr_expect_null(strstr(r.out, end), "port %d drawn", port);
+    }
+    cr_expect(strstr(r.out, "10.0.0.1:60000 -> 10.0.0.2:80"), "the last one not drawn");
+    run_result_free(&r);
+}
+
+/* 131072 rows (64 connections' worth) are kept across the connections being drawn at once. 65
+ * clients (ports 1024-1088) each send 2030 SYNs (the same ISN: retransmissions), round robin, 1 µs
+ * apart: each segment is a row (a SYN is never folded), 2030 a connection, within LADDER_ROWS_MAX
+ * (2048) but 131950 in all. Rows are reserved as a connection needs them, doubling from 32: all 65
+ * reach 1024 together (66560), then in turn ask for 2048; the 131072 − 66560 = 64512 rows
+ * left give 63 of them their 1024 more, the last two (ports 1087, 1088) none: they keep 1024
+ * rows and leave 1006 segments out, the others keep all 2030. */
+Test(ladder, all_keeps_at_most_131072_rows_at_once, .timeout = 120) {
+    enum { N = 65, SYNS = 2030 };
+    struct cap c;
+    cap_open(&c, "ladder-cap-rows.pcap");
+    c.clock.step_ns = 1000;
+    struct session s[N];
+    for (int i = 0; i < N; i++)
+        conn_init(&s[i], &c, (uint16_t)(1024 + i), 80, CISN, SISN);
+    for (int k = 0; k < SYNS; k++)
+        for (int i = 0; i < N; i++)
+            session_write_segment(&s[i], SESSION_CLIENT, PB_SYN, CISN, 0, 0);
+    for (int i = 0; i < N; i++)
+        conn_done(&s[i]);
+    cap_close(&c);
+    const char *args[] = {"-r", c.path, "--ladder", "all", NULL};
+    struct run_result r = run_shakedown(NULL, args);
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_str_empty(r.err, "%s", r.err);
+    cr_expect_eq(count_of(r.out, "\nend: capture_end, 2,030 segments"), N);
+    cr_expect_eq(count_of(r.out, "... 1006 more segments not drawn (1024 rows kept)\n"), 2);
+    cr_expect_eq(count_of(r.out, "more segments not drawn"), 2);
+    for (int port = 1087; port <= 1088; port++) {
+        char head[64];
+        snprintf(head, sizeof head, "10.0.0.1:%d -> 10.0.0.2:80", port);
+        const char *at = strstr(r.out, head), *next = at ? strstr(at, "\nend: ") : NULL;
+        const char *cut = at ? strstr(at, "more segments not drawn (1024 rows kept)") : NULL;
+        cr_expect(at && cut && next && cut < next, "port %d: not the one cut short", port);
+    }
+    run_result_free(&r);
+}
