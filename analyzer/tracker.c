@@ -97,12 +97,8 @@ struct tracker *tracker_new_sharing(const struct tracker_config *cfg, tracker_re
         tracker_free(tr);
         return NULL;
     }
-    /* A half-open connection is counted against its host when it is reported: at the latest its
-     * handshake timeout after it was attempted (expiry runs as packets arrive or time advances).
-     * An aggregate stays open that long after its window. */
     if (cfg->fold_host_events && !share)
-        hosts_on_fold_end(tr->hosts, host_aggregate, tr,
-                          cfg->timeout_ns[CONN_TIMER_HANDSHAKE] + cfg->answer_grace_ns);
+        hosts_on_fold_end(tr->hosts, host_aggregate, tr, tracker_fold_linger_ns(cfg));
     return tr;
 }
 
@@ -403,6 +399,13 @@ void tracker_aggregate_event(struct anomaly_event *ev, const struct host_fold *f
                                        .first_ns = f->first_ns,
                                        .last_ns = f->last_ns};
     anomaly_describe_fold(ev->detail, sizeof ev->detail, ev->id, &ev->folded, f->window_ns);
+}
+
+/* Expiry runs as packets arrive or time advances, so a half-open connection is reported (and
+ * counted against its host) at the latest its handshake timeout after it was attempted, plus the
+ * grace for an answer: an aggregate stays open that long after its window. */
+int64_t tracker_fold_linger_ns(const struct tracker_config *cfg) {
+    return cfg->timeout_ns[CONN_TIMER_HANDSHAKE] + cfg->answer_grace_ns;
 }
 
 /* A host's aggregate of folded events ended (hosts.h, folding): one event says what it holds. */

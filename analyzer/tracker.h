@@ -97,6 +97,11 @@ struct tracker *tracker_new_sharing(const struct tracker_config *cfg, tracker_re
 /* The event that says what a host aggregate holds (what the tracker emits when one of its own
  * table's aggregates ends): for the owner of a shared table. */
 void tracker_aggregate_event(struct anomaly_event *ev, const struct host_fold *f);
+
+/* How long a host aggregate stays open after its window (hosts_on_fold_end's linger): a
+ * half-open connection is counted against its host when it is reported, at the latest its
+ * handshake timeout (and the answer grace) after it was attempted. */
+int64_t tracker_fold_linger_ns(const struct tracker_config *cfg);
 void tracker_free(struct tracker *tr);
 
 /* Sets (fn NULL: clears) the per-segment hook and its context. */

@@ -352,9 +352,7 @@ static bool workers_start(struct engine *e) {
     pthread_mutex_init(&e->out, NULL);
     pthread_mutex_init(&e->hosts_lock, NULL);
     if (e->cfg.tracker.fold_host_events)
-        hosts_on_fold_end(e->hosts, hosts_aggregate, e,
-                          e->cfg.tracker.timeout_ns[CONN_TIMER_HANDSHAKE] +
-                              e->cfg.tracker.answer_grace_ns);
+        hosts_on_fold_end(e->hosts, hosts_aggregate, e, tracker_fold_linger_ns(&e->cfg.tracker));
     for (unsigned i = 0; i < e->n; i++) {
         struct worker *w = &e->w[i];
         w->e = e;
