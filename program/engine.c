@@ -553,6 +553,10 @@ void engine_flush(struct engine *e, enum conn_end why) {
     hosts_guard(e, false);
 }
 
+/* Sums every member; a member added to struct tracker_counts must be added here too. */
+_Static_assert(sizeof(struct tracker_counts) ==
+                   (7 + CONN_END_COUNT + ANOMALY_COUNT) * sizeof(uint64_t) + 2 * sizeof(uint32_t),
+               "counts_add does not sum a member of struct tracker_counts");
 static void counts_add(struct tracker_counts *sum, const struct tracker_counts *c) {
     sum->created += c->created;
     sum->reported += c->reported;
