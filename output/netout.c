@@ -155,13 +155,13 @@ void netout_link_try_failed(struct netout_link *l) {
 }
 
 void netout_link_up(struct netout_link *l) {
-    if (l->lost_reported)
-        fprintf(stderr, "shakedown: %s %s: connected again\n", l->what, l->target);
-    l->lost_reported = false;
     l->worked = false;
 }
 
 void netout_link_worked(struct netout_link *l) {
+    if (l->lost_reported)
+        fprintf(stderr, "shakedown: %s %s: connected again\n", l->what, l->target);
+    l->lost_reported = false;
     l->worked = true;
     l->delay_ns = 0;
 }

@@ -61,9 +61,11 @@ int64_t netout_now_ns(void);
 bool netout_link_may_try(const struct netout_link *l);
 /* An attempt failed: the next one waits longer. */
 void netout_link_try_failed(struct netout_link *l);
-/* An attempt succeeded. */
+/* An attempt succeeded (the connection is made; it has not carried records yet). */
 void netout_link_up(struct netout_link *l);
-/* Records went through on the connection. */
+/* Records went through on the connection; the first time after a loss, "connected again" is
+ * said (not when the connection is made: a Redis server still loading its data accepts
+ * connections and refuses every command until it is ready). */
 void netout_link_worked(struct netout_link *l);
 /* The connection failed (why: the reason, for stderr). */
 void netout_link_lost(struct netout_link *l, const char *why);

@@ -295,14 +295,17 @@ static bool redis_connect(struct transport *t, struct redis_out *ro, char *err, 
     return false;
 }
 
-/* The key must hold nothing yet or what the mode writes (a list, a stream). */
+/* The key must hold nothing yet or what the mode writes (a list, a stream). A server still
+ * loading its data (LOADING) cannot say yet: it is taken as it is, and waited for like one that
+ * is away when the first records go (a key of another type then refuses them: counted lost). */
 static bool check_key(struct redis_out *ro, char *err, size_t errlen) {
     const char *want = mode_is_list(ro->mode) ? "list" : "stream";
     if (ro->mode == REDIS_PUBLISH)
         return true;
     redisReply *r = redisCommand(ro->ctx, "TYPE %s", ro->key);
-    bool ok = r && r->type == REDIS_REPLY_STATUS &&
-              (strcmp(r->str, "none") == 0 || strcmp(r->str, want) == 0);
+    bool ok = r && ((r->type == REDIS_REPLY_STATUS &&
+                     (strcmp(r->str, "none") == 0 || strcmp(r->str, want) == 0)) ||
+                    (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "LOADING", 7) == 0));
     if (!ok && r && r->type == REDIS_REPLY_ERROR)
         snprintf(err, errlen, "%.200s", r->str); /* NOAUTH: a password is needed */
     else if (!ok)
