@@ -466,6 +466,8 @@ static void phrase_add(struct phrase_line *pl, const char *fmt, ...) {
     va_end(ap);
     size_t len = n < 0 ? 0 : (size_t)n < sizeof phrase ? (size_t)n : sizeof phrase - 1;
     struct outbuf *out = pl->out;
+    if (outbuf_failed(out)) /* the record is lost anyway (out of memory): offsets may not hold */
+        return;
     size_t used = textwrap_columns(out->data + pl->line_start, out->len - pl->line_start);
     size_t cols = textwrap_columns(phrase, len), join = pl->first ? 0 : 2; /* ", " */
     if (pl->width && used + join + cols + 1 > pl->width && used > pl->indent) {
@@ -473,6 +475,8 @@ static void phrase_add(struct phrase_line *pl, const char *fmt, ...) {
         if (pl->first && out->len > 0 && out->data[out->len - 1] == ' ')
             out->len--; /* "stats:" ends the line, no blank after it */
         outbuf_printf(out, "%s\n%*s", pl->first ? "" : ",", (int)pl->indent, "");
+        if (outbuf_failed(out))
+            return;
         pl->line_start = out->len - pl->indent;
     } else if (!pl->first) {
         outbuf_append(out, ", ", 2);
