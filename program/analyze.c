@@ -336,6 +336,7 @@ static enum input_status read_group(struct stream *s, struct input_report *r, FI
     struct fanout_config fc = {.group = cfg->live_group,
                                .engine = s->engine,
                                .checksums = cfg->checksums,
+                               .run_checksums = s->path.checksums,
                                .shard_index = cfg->shard_index,
                                .shard_count = cfg->shard_count,
                                .interim_ns = cfg->interim_ns,
@@ -354,9 +355,7 @@ static enum input_status read_group(struct stream *s, struct input_report *r, FI
     }
     const char *damage = NULL;
     bool whole = fanout_stop(s->fanout, &damage);
-    uint64_t untracked;
-    fanout_account(s->fanout, s->stats, &r->packets, &untracked);
-    stats_note_checksum_untracked(s->stats, untracked);
+    fanout_account(s->fanout, s->stats, &r->packets);
     return whole || s->stopped ? INPUT_OK : say_damaged(s, r, damage, err);
 }
 
@@ -482,8 +481,7 @@ enum exit_status analyze_run(struct analysis *a, struct run_stats *stats,
     struct tracker_counts counts;
     engine_counts(s->engine, &counts);
     stats_note_tracker(stats, &counts);
-    if (!s->fanout) /* else the capture threads' own tables, counted by read_group */
-        stats_note_checksum_untracked(stats, checksum_policy_untracked(s->path.checksums));
+    stats_note_checksum_untracked(stats, checksum_policy_untracked(s->path.checksums));
     struct capture_stats cs;
     if ((cfg->live && capture_get_stats(cfg->live, &cs)) ||
         (cfg->live_group && capture_group_stats(cfg->live_group, &cs)))

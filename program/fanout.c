@@ -39,9 +39,8 @@ struct fanout {
     struct fanout_config cfg;
     unsigned n;
     struct thread *t;
-    struct checksum_policy *checksums; /* the run's: each thread's policy judges through it */
-    atomic_bool stop;                  /* set by fanout_stop: every thread leaves its loop */
-    atomic_bool stopped;               /* a thread left on its own (its capture ended) */
+    atomic_bool stop;    /* set by fanout_stop: every thread leaves its loop */
+    atomic_bool stopped; /* a thread left on its own (its capture ended) */
     pthread_mutex_t lock;
 };
 
@@ -112,9 +111,6 @@ static void *thread_main(void *arg) {
 /* ---- the interface ------------------------------------------------------------------------- */
 
 static bool threads_prepare(struct fanout *f) {
-    f->checksums = checksum_policy_new(f->cfg.checksums, CHECKSUM_POLICY_SOURCES);
-    if (!f->checksums)
-        return false;
     for (unsigned i = 0; i < f->n; i++) {
         struct thread *t = &f->t[i];
         t->f = f;
@@ -128,7 +124,7 @@ static bool threads_prepare(struct fanout *f) {
         t->path = (struct packet_path){
             .stats = &t->stats,
             .decode = {checksum_mode_verifies(f->cfg.checksums)},
-            .checksums = checksum_policy_new_thread(f->checksums, CHECKSUM_POLICY_SOURCES),
+            .checksums = checksum_policy_new_thread(f->cfg.run_checksums, CHECKSUM_POLICY_SOURCES),
             .shard_index = f->cfg.shard_index,
             .shard_count = f->cfg.shard_count,
             .next_frame = i + 1,
@@ -218,14 +214,12 @@ bool fanout_stop(struct fanout *f, const char **why) {
     return ok;
 }
 
-void fanout_account(struct fanout *f, struct run_stats *stats, uint64_t *packets,
-                    uint64_t *untracked) {
+void fanout_account(struct fanout *f, struct run_stats *stats, uint64_t *packets) {
     *packets = 0;
     for (unsigned i = 0; i < f->n; i++) {
         stats_merge(stats, &f->t[i].stats);
         *packets += f->t[i].packets;
     }
-    *untracked = checksum_policy_untracked(f->checksums);
 }
 
 void fanout_free(struct fanout *f) {
@@ -233,7 +227,6 @@ void fanout_free(struct fanout *f) {
         return;
     for (unsigned i = 0; f->t && i < f->n; i++)
         checksum_policy_free(f->t[i].path.checksums);
-    checksum_policy_free(f->checksums);
     pthread_mutex_destroy(&f->lock);
     free(f->t);
     free(f);

@@ -18,11 +18,13 @@
 #include "stats.h"
 
 struct fanout_config {
-    struct capture_group *group;       /* one thread per socket */
-    struct engine *engine;             /* made with as many workers as the group has sockets */
-    enum checksum_mode checksums;      /* judged by each thread, offloading inferred for the run */
-    uint32_t shard_index, shard_count; /* --shard K/N, as packet_path applies it */
-    int64_t interim_ns;                /* --interim; 0: none */
+    struct capture_group *group;  /* one thread per socket */
+    struct engine *engine;        /* made with as many workers as the group has sockets */
+    enum checksum_mode checksums; /* judged by each thread, offloading inferred for the run */
+    struct checksum_policy *run_checksums; /* the run's policy (made before any output was
+                                            * opened): each thread's judges through it */
+    uint32_t shard_index, shard_count;     /* --shard K/N, as packet_path applies it */
+    int64_t interim_ns;                    /* --interim; 0: none */
     /* A source --checksums auto took as offloading (counted already), to be said; called from a
      * capture thread, without the output lock held. */
     void (*offload)(void *ctx, const struct packet *p, const struct checksum_source_counts *n);
@@ -60,9 +62,8 @@ int64_t fanout_progress_ns(struct fanout *f);
 bool fanout_stop(struct fanout *f, const char **why);
 
 /* After fanout_stop: every thread's counts merged into stats (stats_merge), packets read into
- * *packets, the checksum sources auto could not track into *untracked. */
-void fanout_account(struct fanout *f, struct run_stats *stats, uint64_t *packets,
-                    uint64_t *untracked);
+ * *packets. */
+void fanout_account(struct fanout *f, struct run_stats *stats, uint64_t *packets);
 
 void fanout_free(struct fanout *f);
 
