@@ -24,7 +24,6 @@
 #define ARROW_COLS 56 /* between the lifelines' bars */
 #define ARROW_INDENT (TIME_COLS + 2 + STATE_COLS + 2) /* where an arrow starts */
 #define LINE_BYTES 320                                /* one line, colour escapes included */
-#define TEXT_COLS 100                                 /* no line of the text is wider */
 #define LEFT_END_COLS (STATE_COLS + ARROW_COLS / 2)   /* heading over the left lifeline */
 #define RIGHT_END_COLS (LEFT_END_COLS + 2)            /* over the right one, to its state column */
 #define MIN_BUCKETS 64
@@ -415,15 +414,15 @@ static void end_fit(char *out, size_t outlen, const char *end, size_t cols) {
 }
 
 /* The connection's header: uid, protocol, both ends, the first packet's time, on one line when
- * that fits in TEXT_COLS (IPv4 always does); else the ends go on a line of their own, or each
+ * that fits in LADDER_COLUMNS (IPv4 always does); else the ends go on a line of their own, or each
  * on one (long IPv6 addresses). Then the column heading, each end over its lifeline. */
 static void text_header(FILE *out, const struct ladder_view *v) {
     char iso[TIMEFMT_ISO_LEN], left[LEFT_END_COLS + 1], right[RIGHT_END_COLS + 1];
     timefmt_iso8601_ns(iso, sizeof iso, v->first_ns);
     size_t ends = strlen(v->ends[0]) + 4 + strlen(v->ends[1]);
-    if (strlen(v->uid) + 7 + ends + 2 + strlen(iso) <= TEXT_COLS)
+    if (strlen(v->uid) + 7 + ends + 2 + strlen(iso) <= LADDER_COLUMNS)
         fprintf(out, "%s  tcp  %s -> %s  %s\n", v->uid, v->ends[0], v->ends[1], iso);
-    else if (2 + ends <= TEXT_COLS)
+    else if (2 + ends <= LADDER_COLUMNS)
         fprintf(out, "%s  tcp  %s\n  %s -> %s\n", v->uid, iso, v->ends[0], v->ends[1]);
     else
         fprintf(out, "%s  tcp  %s\n  %s\n  -> %s\n", v->uid, iso, v->ends[0], v->ends[1]);
@@ -524,11 +523,10 @@ size_t ladder_report_missing(const struct ladder *l, FILE *err) {
     return missing;
 }
 
-uint64_t ladder_report_limits(const struct ladder *l, FILE *err) {
+void ladder_report_limits(const struct ladder *l, FILE *err) {
     if (l->not_drawn)
         fprintf(err,
                 "shakedown: --ladder: %" PRIu64 " connections not drawn: %d were being drawn at "
                 "once (the bound on its memory)\n",
                 l->not_drawn, LADDER_DRAWN_MAX);
-    return l->not_drawn;
 }

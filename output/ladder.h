@@ -58,8 +58,8 @@ bool ladder_on_conn_end(struct ladder *l, const struct conn *c);
  * to err as one line. */
 size_t ladder_report_missing(const struct ladder *l, FILE *err);
 
-/* How many connections were not drawn because LADDER_DRAWN_MAX were being drawn at once; says
- * so on err in one line when there were any. */
-uint64_t ladder_report_limits(const struct ladder *l, FILE *err);
+/* Connections not drawn because LADDER_DRAWN_MAX were being drawn at once: said on err in one
+ * line when there were any. */
+void ladder_report_limits(const struct ladder *l, FILE *err);
 
 #endif

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h" /* capture_mono_ns */
+
 bool netout_endpoint_parse(struct netout_endpoint *e, const char *s, size_t len, char *err,
                            size_t errlen) {
     memset(e, 0, sizeof *e);
@@ -129,14 +131,8 @@ bool netout_peer_closed(int fd) {
 
 enum { BACKOFF_FIRST_NS = 100000000, BACKOFF_MAX_NS = 1000000000 };
 
-int64_t netout_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 bool netout_link_may_try(const struct netout_link *l) {
-    int64_t left = l->delay_ns ? l->next_ns - netout_now_ns() : 0;
+    int64_t left = l->delay_ns ? l->next_ns - capture_mono_ns() : 0;
     if (left <= 0)
         return true;
     if (l->live)
@@ -151,11 +147,7 @@ void netout_link_try_failed(struct netout_link *l) {
     l->delay_ns = l->delay_ns ? l->delay_ns * 2 : BACKOFF_FIRST_NS;
     if (l->delay_ns > BACKOFF_MAX_NS)
         l->delay_ns = BACKOFF_MAX_NS;
-    l->next_ns = netout_now_ns() + l->delay_ns;
-}
-
-void netout_link_up(struct netout_link *l) {
-    l->worked = false;
+    l->next_ns = capture_mono_ns() + l->delay_ns;
 }
 
 void netout_link_worked(struct netout_link *l) {

@@ -51,18 +51,13 @@ struct netout_link {
     bool worked;        /* the current connection carried records */
     bool lost_reported; /* the loss was said; "connected again" is due */
     int64_t delay_ns;   /* the backoff after the last failed attempt (0: none failed) */
-    int64_t next_ns;    /* CLOCK_MONOTONIC: no attempt before this */
+    int64_t next_ns;    /* capture_mono_ns(): no attempt before this */
 };
-
-/* CLOCK_MONOTONIC in ns (backoff and batch deadlines). */
-int64_t netout_now_ns(void);
 
 /* Whether to attempt a connection now (reading files: after sleeping until it is due). */
 bool netout_link_may_try(const struct netout_link *l);
 /* An attempt failed: the next one waits longer. */
 void netout_link_try_failed(struct netout_link *l);
-/* An attempt succeeded (the connection is made; it has not carried records yet). */
-void netout_link_up(struct netout_link *l);
 /* Records went through on the connection; the first time after a loss, "connected again" is
  * said (not when the connection is made: a Redis server still loading its data accepts
  * connections and refuses every command until it is ready). */

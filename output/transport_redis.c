@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "capture.h" /* capture_mono_ns */
 #include "netout.h"
 #include "outbuf.h"
 #include "transport.h"
@@ -395,7 +396,6 @@ static bool redis_reconnect(struct transport *t, struct redis_out *ro) {
         netout_link_try_failed(&ro->link);
         return false;
     }
-    netout_link_up(&ro->link);
     return true;
 }
 
@@ -585,7 +585,7 @@ static bool batch_due(const struct transport *t, const struct redis_out *ro) {
     enum transport_record_kind kind = t->record.kind;
     if (ro->n == BATCH || kind == TRANSPORT_RECORD_STATS || kind == TRANSPORT_RECORD_SUMMARY)
         return true;
-    return t->opt.live && netout_now_ns() - ro->first_ns >= (int64_t)LIVE_WAIT_MS * 1000000;
+    return t->opt.live && capture_mono_ns() - ro->first_ns >= (int64_t)LIVE_WAIT_MS * 1000000;
 }
 
 /* One record a batch entry; a record that is only a log file's '#' lines (-F zeek's #close)
@@ -602,7 +602,7 @@ static bool redis_write(struct transport *t, const char *buf, size_t len) {
         return true;
     }
     if (ro->n == 0 && t->opt.live)
-        ro->first_ns = netout_now_ns();
+        ro->first_ns = capture_mono_ns();
     outbuf_append(&ro->data, buf, len);
     if (outbuf_failed(&ro->data)) {
         ro->data.len = ro->off[ro->n];

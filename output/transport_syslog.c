@@ -366,8 +366,6 @@ static bool udp_write(struct transport *t, struct syslog_out *so) {
         }
         int e = udp_send(t, so);
         if (e == 0) {
-            if (so->refusing)
-                netout_link_up(&so->link);
             so->refusing = false;
             netout_link_worked(&so->link);
             so->datagrams++;
@@ -421,7 +419,6 @@ static bool syslog_reconnect(struct transport *t, struct syslog_out *so) {
         netout_link_try_failed(&so->link);
         return false;
     }
-    netout_link_up(&so->link);
     return true;
 }
 

@@ -161,6 +161,16 @@ bool file_lines_parse(const char *path, int *lines, int *whole) {
     return ends_whole;
 }
 
+void require_root(const char *why) {
+    if (geteuid() == 0)
+        return;
+    const char *skip = getenv("SHAKEDOWN_SKIP_LIVE");
+    if (skip && strcmp(skip, "1") == 0)
+        cr_skip_test("needs root (%s); skipped: SHAKEDOWN_SKIP_LIVE=1", why);
+    cr_assert_fail(
+        "needs root (%s): run as root, or set SHAKEDOWN_SKIP_LIVE=1 to skip it explicitly", why);
+}
+
 const char *sticky_dir(const char *name) {
     static char path[300]; /* not tmp_path's: its buffers are reused by every run */
     cr_assert_eq(chmod(tmp_path(""), 0711), 0); /* other users may pass through (not list) */

@@ -31,6 +31,11 @@ const char *healthy_capture(const char *name, int n);
  * false if it does not end with a newline (a record cut short) or cannot be read. */
 bool file_lines_parse(const char *path, int *lines, int *whole);
 
+/* Tests that must run as root (to act as another user): as root, returns; otherwise the test
+ * fails, saying why, unless SHAKEDOWN_SKIP_LIVE=1 asks explicitly to skip what needs root (as
+ * the live tests take it), so that no skipped test counts as passed unasked. */
+void require_root(const char *why);
+
 /* A directory made like /tmp (mode 1777, owned by root as /tmp is), fresh, in the test's own
  * directory, which is made reachable by every user: where another user may plant symlinks. */
 const char *sticky_dir(const char *name);

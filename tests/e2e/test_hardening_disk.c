@@ -108,8 +108,8 @@ static int files_in(const char *dir) {
  * Expected: exit 0 (nothing lost), said once on stderr with the reason, all 51 records whole in
  * out.json, the summary counting the failed rotations, and no other file in the directory. */
 Test(hardening_disk, rotation_refused_by_permissions) {
-    if (geteuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
-        cr_skip_test("needs root and setpriv: shakedown must run as another user");
+    require_root("shakedown must run as another user");
+    cr_assert_eq(system("command -v setpriv >/dev/null 2>&1"), 0, "setpriv (util-linux) needed");
     const char *cap = healthy_capture("fifty.pcap", CONNS);
     cr_assert_eq(chmod(cap, 0644), 0);
     cr_assert_eq(chmod(tmp_path(""), 0711), 0); /* nobody may pass through to its files */

@@ -68,15 +68,14 @@ static void expect_refused(const char *const *args, const char *link) {
     run_result_free(&r);
 }
 
-static void skip_unless_root(void) {
-    if (geteuid() != 0)
-        cr_skip_test("needs root: the symlink must belong to another user");
+static void need_root(void) {
+    require_root("the symlink must belong to another user");
 }
 
 /* --report STICKY/page.html, a link to root's file. Before: fopen(path, "w") followed it and
  * the page replaced root's file. */
 Test(hardening_symlink, report_page) {
-    skip_unless_root();
+    need_root();
     char link[400];
     const char *victim = victim_file("victim-page");
     snprintf(link, sizeof link, "%s/page.html", sticky_dir("sticky"));
@@ -99,7 +98,7 @@ Test(hardening_symlink, report_page) {
  * was, the SVG's failure said on stderr once, naming the link; the run itself goes on (exit 0,
  * the record written), as for any SVG that cannot be written. */
 Test(hardening_symlink, ladder_svg_file) {
-    skip_unless_root();
+    need_root();
     const char *json_args[] = {"-r", SAMPLE, "-F", "json", NULL};
     struct run_result r = run_shakedown(NULL, json_args);
     struct json_object *conn = json_tokener_parse(r.out); /* the first line: the connection */
@@ -124,7 +123,7 @@ Test(hardening_symlink, ladder_svg_file) {
 /* --ladder-svg STICKY/d, where d is nobody's link to a directory of root's: refused at the
  * start (before: each SVG was written into root's directory). */
 Test(hardening_symlink, ladder_svg_directory) {
-    skip_unless_root();
+    need_root();
     char link[400], drawn[400];
     const char *victim = planted_dir_link("victim-svgdir", "d", link, sizeof link);
     const char *args[] = {"-r", SAMPLE, "--ladder-svg", link, "-o", "/dev/null", NULL};
@@ -139,7 +138,7 @@ Test(hardening_symlink, ladder_svg_directory) {
  * conn.log as it was, no weird.log. With the link root's own: followed, conn.log rewritten (its
  * header line starts "#separator"). */
 Test(hardening_symlink, zeek_directory) {
-    skip_unless_root();
+    need_root();
     char link[400], conn_log[400];
     const char *victim = planted_dir_link("victim-logs", "logs", link, sizeof link);
     snprintf(conn_log, sizeof conn_log, "%s/conn.log", victim);
@@ -160,7 +159,7 @@ Test(hardening_symlink, zeek_directory) {
  * last component is under the rule too. Before: d was followed and out.json created in root's
  * directory. */
 Test(hardening_symlink, directory_on_the_way) {
-    skip_unless_root();
+    need_root();
     char link[400], out[500];
     const char *victim = planted_dir_link("victim-way", "d", link, sizeof link);
     snprintf(out, sizeof out, "%s/out.json", link);

@@ -11,7 +11,6 @@ SIGNALS). On a capture of 3000 connections (pcapgen.py: far more output than a p
     "listening on lo" banner), within 3 s.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -68,13 +67,7 @@ def check_run(tag, status, err, first, json_line, bad):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, root=False, tools=("bash", "head"))
-    with lc.Test(NAME, deadline=60) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 60, root=False, tools=("bash", "head"))
 
 
 def run(t, exe):

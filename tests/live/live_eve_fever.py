@@ -32,7 +32,6 @@ Suricata sends them. Checked:
 No root needed: no packet is captured.
 """
 
-import argparse
 import glob
 import gzip
 import json
@@ -408,13 +407,7 @@ def check_log(path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, root=False, tools=TOOLS)
-    with lc.Test(NAME, deadline=60) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 60, root=False, tools=TOOLS)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ After SIGINT (exit status 0), it is still reported exactly once (not again as "s
 every line is valid.
 """
 
-import argparse
 import os
 import socket
 import sys
@@ -26,13 +25,7 @@ LIMIT = 3.0  # seconds from the last packet to the timeout record (1 s timeout +
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=30) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 30)
 
 
 def run(t, exe):

@@ -18,7 +18,6 @@ offloaded (so this test does exercise offload: without auto they would all be dr
 line valid (--whole-run).
 """
 
-import argparse
 import os
 import sys
 
@@ -31,13 +30,7 @@ NAME = "live_loopback_auto"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=40) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 40)
 
 
 def run(t, exe):

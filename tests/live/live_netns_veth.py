@@ -13,7 +13,6 @@ and every line valid. The namespace and the veth pair are deleted at the end, al
 and that they are gone is checked.
 """
 
-import argparse
 import json
 import os
 import signal
@@ -56,13 +55,7 @@ print(json.dumps(done))
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, tools=("ip",))
-    with lc.Test(NAME, deadline=40) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 40, tools=("ip",))
 
 
 def run(t, exe):

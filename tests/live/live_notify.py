@@ -15,7 +15,6 @@ A build without libsystemd sends nothing: the test then fails, saying so, unless
 SHAKEDOWN_NO_SYSTEMD=1 says that build is the one meant.
 """
 
-import argparse
 import os
 import socket
 import sys
@@ -110,13 +109,7 @@ def run(t, exe):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=30) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 30)
 
 
 if __name__ == "__main__":

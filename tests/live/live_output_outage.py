@@ -31,7 +31,6 @@ Then SIGINT. Required:
   * exit status 3 (records were lost), stderr says the receiver was lost and connected again.
 """
 
-import argparse
 import json
 import os
 import signal
@@ -52,13 +51,7 @@ KEY = "sd-outage"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, tools=("redis-server",))
-    with lc.Test(NAME, deadline=60) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 60, tools=("redis-server",))
 
 
 def serve(listener):

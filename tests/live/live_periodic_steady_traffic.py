@@ -21,7 +21,6 @@ ACKs). Required:
     at once) after `mv OUT OUT.1` acted on (a new OUT exists) within 1.5 s.
 """
 
-import argparse
 import os
 import signal
 import subprocess
@@ -59,13 +58,7 @@ print(n, flush=True)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, tools=("ip",))
-    with lc.Test(NAME, deadline=40) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 40, tools=("ip",))
 
 
 def run(t, exe):

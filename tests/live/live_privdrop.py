@@ -9,7 +9,6 @@ reported (SF, close.how fin) while it runs, and after SIGINT it exits 0 with the
 Then -Z nosuchuser: one line on stderr naming the user, exit status 2.
 """
 
-import argparse
 import os
 import pwd
 import subprocess
@@ -34,13 +33,7 @@ def status_fields(pid):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=30) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 30)
 
 
 def run(t, exe):

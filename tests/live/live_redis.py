@@ -38,7 +38,6 @@ directory), and a capture of 300 clean connections plus anomalies of every sever
     start with one line naming the target, the password itself never shown.
 """
 
-import argparse
 import json
 import os
 import re
@@ -121,13 +120,7 @@ def redis_cmd(port, *args, password=None):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, root=False, tools=("redis-server",))
-    with lc.Test(NAME, deadline=40) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 40, root=False, tools=("redis-server",))
 
 
 def run(t, exe):

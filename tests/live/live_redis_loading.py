@@ -18,7 +18,6 @@ the server executed none of the commands it refused). The key's type could not b
 start (TYPE is refused too): docs/shakedown.1.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -28,7 +27,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livecommon as lc  # noqa: E402
 import receivers as rc  # noqa: E402
-from live_redis import Resp, redis_cmd  # noqa: E402
+from live_redis import redis_cmd  # noqa: E402
 
 NAME = "live_redis_loading"
 CONNECTIONS = 300
@@ -36,24 +35,12 @@ KEYS = 2000000  # loading them back takes a second or more here
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, root=False, tools=("redis-server",))
-    with lc.Test(NAME, deadline=50) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 50, root=False, tools=("redis-server",))
 
 
 def loading(port):
     """INFO persistence's loading flag (INFO is answered while loading)."""
-    r = Resp(port)
-    try:
-        r.send("INFO", "persistence")
-        info = r.reply()
-    finally:
-        r.close()
-    return b"loading:1" in info
+    return b"loading:1" in redis_cmd(port, "INFO", "persistence")
 
 
 def run(t, exe):

@@ -39,7 +39,6 @@ About 20 s in all: the issue's hour of steady traffic is left out, so that the w
 within its five minutes on two cores.
 """
 
-import argparse
 import json
 import os
 import resource
@@ -415,13 +414,7 @@ def check_late(recs, sent, shorts):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, tools=("ip",))
-    with lc.Test(NAME, deadline=50) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 50, tools=("ip",))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ port, imuxsock on a private socket, each writing what it received to a file of i
     live_syslog_udp.py).
 """
 
-import argparse
 import json
 import os
 import re
@@ -189,13 +188,7 @@ def zeek_rows(t, exe, cap):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, root=False, tools=("rsyslogd",))
-    with lc.Test(NAME, deadline=50) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 50, root=False, tools=("rsyslogd",))
 
 
 def run(t, exe):

@@ -34,7 +34,6 @@ accounting, a given-up connection was closed, not reset, and the records its buf
 counted written though, with a receiver that never reads, they are lost.
 """
 
-import argparse
 import os
 import re
 import signal
@@ -55,13 +54,7 @@ STOP_WITHIN = 25.0
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=100) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 100)
 
 
 def stalled_receiver(t):

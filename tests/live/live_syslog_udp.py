@@ -23,7 +23,6 @@ The receiver is a Python UDP socket with an 8 MB buffer (SO_RCVBUFFORCE), read b
 its own, so that it drops nothing itself.
 """
 
-import argparse
 import os
 import signal
 import socket
@@ -99,13 +98,7 @@ def msgid(datagram):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=60) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 60)
 
 
 def run(t, exe):

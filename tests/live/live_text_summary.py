@@ -14,7 +14,6 @@ A summary line too long for the output's width continues on lines indented to th
 (13 blanks): those are joined back before matching.
 """
 
-import argparse
 import os
 import re
 import sys
@@ -28,13 +27,7 @@ LABEL = " " * 13
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=25) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 25)
 
 
 def summary_lines(text):

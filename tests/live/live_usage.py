@@ -11,7 +11,6 @@
 As root, since what -i reports for a missing interface depends on the right to capture.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -44,13 +43,7 @@ def one_line_error(tag, result, must_name, bad):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME)
-    with lc.Test(NAME, deadline=30) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 30)
 
 
 def run(t, exe):

@@ -16,7 +16,6 @@ are counted." EXIT STATUS: 3 when records were lost because the output could not
     exit status 3, still one error line, and the lost count covers the stats records.
 """
 
-import argparse
 import os
 import re
 import subprocess
@@ -57,13 +56,7 @@ def judge(tag, status, err, expect_lost, bad):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shakedown", required=True)
-    args = ap.parse_args()
-    lc.preflight(NAME, root=False)
-    with lc.Test(NAME, deadline=40) as t:
-        run(t, args.shakedown)
-    return t.status
+    return lc.main(NAME, __doc__, run, 40, root=False)
 
 
 def run(t, exe):

@@ -139,15 +139,16 @@ class Test:
         return False  # SystemExit, KeyboardInterrupt: let them through (cleanup has run)
 
 
-def main(name, doc, run, deadline, tools=()):
-    """The whole of a live test that needs root and tools: --shakedown PATH parsed, preflight,
-    run(test, shakedown) under a Test with the deadline; returns the exit status."""
+def main(name, doc, run, deadline, root=True, tools=()):
+    """The whole of a live test (needing root unless root=False, and tools): --shakedown PATH
+    parsed, preflight, run(test, shakedown) under a Test with the deadline; returns the exit
+    status."""
     import argparse
 
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--shakedown", required=True)
     args = ap.parse_args()
-    preflight(name, tools=tools)
+    preflight(name, root=root, tools=tools)
     with Test(name, deadline=deadline) as t:
         run(t, args.shakedown)
     return t.status
