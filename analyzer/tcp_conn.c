@@ -691,8 +691,8 @@ static bool history_is_rstos0(const char *h) {
     return *h == 'R';
 }
 
-static uint64_t endpoint_size(const struct tcp_endpoint *x) {
-    return x->payload_bytes + x->missed_bytes;
+uint64_t tcp_conn_sequence_bytes(const struct tcp_conn *t, int dir) {
+    return t->ep[dir].payload_bytes + t->ep[dir].missed_bytes;
 }
 
 /* Zeek's conn_state() (main.zeek), from the two Zeek endpoint states, history and sizes. */
@@ -702,7 +702,8 @@ enum zeek_conn_state tcp_conn_zeek_state(const struct tcp_conn *t) {
     bool r_inactive = rs == ZEEK_INACTIVE || rs == ZEEK_PARTIAL;
     if (rs == ZEEK_RESET) {
         if (os == ZEEK_SYN_SENT || os == ZEEK_SYN_ACK_SENT ||
-            (os == ZEEK_RESET && endpoint_size(&t->ep[0]) == 0 && endpoint_size(&t->ep[1]) == 0))
+            (os == ZEEK_RESET && tcp_conn_sequence_bytes(t, 0) == 0 &&
+             tcp_conn_sequence_bytes(t, 1) == 0))
             return ZEEK_REJ;
         return o_inactive ? ZEEK_RSTRH : ZEEK_RSTR;
     }

@@ -188,6 +188,10 @@ void tcp_conn_on_bad_checksum(struct tcp_conn *t, int dir);
  * already sent again: its own timer said the answer was overdue. */
 anomaly_set tcp_conn_end_anomalies(const struct tcp_conn *t, int dir, int64_t judge_until_ns);
 
+/* The payload bytes endpoint dir's sequence space covers: those captured (each once) and those
+ * the capture missed (Zeek's orig_bytes/resp_bytes; what throughput is worked out from). */
+uint64_t tcp_conn_sequence_bytes(const struct tcp_conn *t, int dir);
+
 /* Payload bytes endpoint dir sent that its peer has not acknowledged (0 if none or unknown). */
 uint64_t tcp_conn_unacked_bytes(const struct tcp_conn *t, int dir);
 

@@ -126,8 +126,7 @@ void tcp_metrics_after(struct tcp_conn *t, int dir, const struct packet *p, int6
 }
 
 uint64_t tcp_metrics_throughput(const struct tcp_conn *t, int dir, int64_t duration_ns) {
-    const struct tcp_endpoint *x = &t->ep[dir];
-    double rate = (double)(x->payload_bytes + x->missed_bytes) * 1e9 / (double)duration_ns;
+    double rate = (double)tcp_conn_sequence_bytes(t, dir) * 1e9 / (double)duration_ns;
     uint64_t whole = (uint64_t)rate;
     double part = rate - (double)whole;
     /* Half to even, as printf's %.0f (and so tcptrace) rounds. */

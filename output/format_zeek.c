@@ -137,7 +137,8 @@ static void col_duration(const struct zeek_row *r, struct zeek_value *v) {
  * each packet's UDP length, or ICMP message length, less the 8-byte header). */
 static void put_payload(const struct conn *c, int role, struct zeek_value *v) {
     if (has_duration(c))
-        set_count(v, conn_payload_bytes(c, role) + missed(c, role));
+        set_count(v,
+                  is_tcp(c) ? tcp_conn_sequence_bytes(&c->tcp, role) : conn_payload_bytes(c, role));
     else
         v->kind = ZEEK_UNSET;
 }

@@ -36,7 +36,6 @@ struct stream {
     int64_t next_periodic_ns;    /* the next periodic() while packets flow (live) */
     struct status_line status;   /* live, --stats-interval, err a terminal: the in-place status */
     struct capture *first_input; /* cfg->first_input until it is read (or closed unread) */
-    bool first_taken;            /* inputs[0] was opened (or its failure reported) */
     bool records_on_terminal;    /* records go to that terminal too: erase the status first */
 };
 
@@ -282,16 +281,16 @@ static bool input_is_regular_file(const char *path) {
     return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The next input: inputs[0] as the caller opened it (or the reason it could not: it is not read
- * twice, standard input could not be), the others opened now. NULL with why set. */
-static struct capture *input_open(struct stream *s, const char *path, char *why, size_t len) {
+/* An input: the first (inputs[0]) as the caller opened it (or the reason it could not: it is not
+ * read twice, standard input could not be), the others opened now. NULL with why set. */
+static struct capture *input_open(struct stream *s, const char *path, bool first, char *why,
+                                  size_t len) {
     const struct analyze_config *cfg = s->cfg;
-    bool first = !s->first_taken;
-    struct capture *cap = s->first_input;
-    s->first_taken = true;
-    s->first_input = NULL;
-    if (first && cap)
+    if (first && s->first_input) {
+        struct capture *cap = s->first_input;
+        s->first_input = NULL; /* taken: no longer the caller's to close */
         return cap;
+    }
     if (first && cfg->first_input_error) {
         snprintf(why, len, "%s", cfg->first_input_error);
         return NULL;
@@ -299,13 +298,13 @@ static struct capture *input_open(struct stream *s, const char *path, char *why,
     return capture_open_file(path, cfg->filter, why, len);
 }
 
-/* Opens and reads one input file; returns its status. */
-static enum input_status analyze_input(struct stream *s, const char *path, struct input_report *r,
-                                       FILE *err) {
+/* Opens and reads one input file (first: inputs[0]); returns its status. */
+static enum input_status analyze_input(struct stream *s, const char *path, bool first,
+                                       struct input_report *r, FILE *err) {
     char why[512];
     r->path = path;
     r->link = -1;
-    struct capture *cap = input_open(s, path, why, sizeof why);
+    struct capture *cap = input_open(s, path, first, why, sizeof why);
     size_t plen = strlen(path);
     if (!cap && strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0)
         memmove(why, why + plen + 2, strlen(why + plen + 2) + 1); /* libpcap named it already */
@@ -378,7 +377,7 @@ static enum exit_status read_inputs(struct stream *s, struct input_report *repor
                                                     : EXIT_STATUS_USAGE;
     }
     for (size_t i = 0; i < cfg->ninputs && !should_stop(s); i++) {
-        reports[i].status = analyze_input(s, cfg->inputs[i], &reports[i], err);
+        reports[i].status = analyze_input(s, cfg->inputs[i], i == 0, &reports[i], err);
         if (reports[i].status == INPUT_UNREADABLE)
             rc = EXIT_STATUS_USAGE;
         else if (reports[i].status == INPUT_DAMAGED && rc == EXIT_STATUS_OK)
@@ -466,7 +465,6 @@ enum exit_status analyze_run(struct analysis *a, struct run_stats *stats,
                                    .say_offload = say_offload_source,
                                    .ctx = s};
     s->first_input = cfg->first_input;
-    s->first_taken = false;
     s->started_ns = capture_mono_ns();
     s->next_stats_ns = s->started_ns + cfg->stats_interval_ns;
     stats_set_shard(stats, cfg->shard_index, cfg->shard_count);

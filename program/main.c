@@ -123,14 +123,10 @@ static double seconds_since(const struct timespec *t0) {
 struct setup {
     struct analyze_config cfg;   /* what analyze_run is given */
     struct analysis *analysis;   /* its tables, allocated before any output is opened */
-    struct ladder *ladder;       /* --ladder, --ladder-svg: the connections drawn; else NULL */
     struct input_report *input;  /* one per input (one for a live capture) */
     char first_input_error[512]; /* why the first -r could not be opened (cfg.first_input_error) */
     struct sink sink;
     bool sink_open;
-    struct capture *live;
-    struct capture_group *live_group; /* -i with --workers N ≥ 2: N sockets, one fanout group */
-    struct report *report;            /* --report, open until the run's end */
 };
 
 /* Is path the file st (same device and inode)? */
@@ -267,7 +263,7 @@ static bool setup_allocate(const struct options *o, struct setup *su, char *err,
     if (!su->analysis)
         return false;
     bool ladder_failed;
-    su->ladder = su->cfg.ladder = ladder_open(o, &ladder_failed);
+    su->cfg.ladder = ladder_open(o, &ladder_failed);
     su->input = calloc(o->ninputs ? o->ninputs : 1, sizeof *su->input);
     if (ladder_failed || !su->input) {
         snprintf(err, errlen, "out of memory");
@@ -302,11 +298,10 @@ static bool setup_capture(const struct options *o, struct setup *su, char *err, 
     if (!o->live.iface)
         return o->ninputs == 0 || open_first_input(o, su, err, errlen);
     if (o->workers > 1)
-        su->cfg.live_group = su->live_group =
-            capture_open_group(&o->live, o->workers, o->filter, why, sizeof why);
+        su->cfg.live_group = capture_open_group(&o->live, o->workers, o->filter, why, sizeof why);
     else
-        su->cfg.live = su->live = capture_open_live(&o->live, o->filter, why, sizeof why);
-    if (!su->live && !su->live_group) {
+        su->cfg.live = capture_open_live(&o->live, o->filter, why, sizeof why);
+    if (!su->cfg.live && !su->cfg.live_group) {
         snprintf(err, errlen, "%s: %s", o->live.iface, why);
         return false;
     }
@@ -319,9 +314,8 @@ static bool setup_capture(const struct options *o, struct setup *su, char *err, 
 static bool setup_outputs(struct options *o, struct setup *su, char *err, size_t errlen) {
     char why[512];
     if (o->report_path) {
-        su->report = su->cfg.report =
-            report_begin(o->report_path, o->output.file_mode, why, sizeof why);
-        if (!su->report) {
+        su->cfg.report = report_begin(o->report_path, o->output.file_mode, why, sizeof why);
+        if (!su->cfg.report) {
             snprintf(err, errlen, "--report %s", why);
             return false;
         }
@@ -350,7 +344,7 @@ static bool setup_open(struct options *o, struct setup *su, char *err, size_t er
     if (o->user && !drop_privileges(o->user, err, errlen))
         return false;
     if (!sink_begin(&su->sink, err, errlen) ||
-        (su->report && !report_start(su->report, err, errlen)))
+        (su->cfg.report && !report_start(su->cfg.report, err, errlen)))
         return false;
     /* Records are written by a thread per output, on another core. Live, the capture never
      * waits for one: what an output's full queue cannot take is dropped and counted. */
@@ -364,8 +358,8 @@ static enum exit_status report_close(struct setup *su, const struct run_stats *s
                                      const struct input_report *reports, const struct options *o,
                                      double seconds, enum exit_status rc) {
     char err[600];
-    struct report *r = su->report;
-    su->report = NULL;
+    struct report *r = su->cfg.report;
+    su->cfg.report = NULL; /* the run is over: finished here, not discarded */
     if (!r || report_finish(r, stats, reports, o->live.iface ? 1 : o->ninputs, seconds, &o->record,
                             err, sizeof err))
         return rc;
@@ -379,7 +373,7 @@ static enum exit_status run(struct options *o, struct setup *su, const struct ti
     notify_init(&watchdog);
     su->cfg.watchdog = &watchdog;
     struct input_report *reports = su->input;
-    struct ladder *ladder = su->ladder;
+    struct ladder *ladder = su->cfg.ladder;
     bool reader_gone = false;
     notify_ready(); /* the capture and the output are open, privileges dropped */
     enum exit_status rc = analyze_run(su->analysis, &stats, reports, stderr, &reader_gone);
@@ -439,13 +433,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shakedown: %s\n", err);
         capture_close(su.cfg.first_input); /* opened, never read */
     }
-    report_discard(su.report); /* a run that did not get to finish it */
+    report_discard(su.cfg.report); /* a run that did not get to finish it */
     analyze_free(su.analysis);
-    ladder_free(su.ladder);
+    ladder_free(su.cfg.ladder);
     free(su.input);
-    if (su.live)
-        capture_close(su.live);
-    capture_group_close(su.live_group);
+    if (su.cfg.live)
+        capture_close(su.cfg.live);
+    capture_group_close(su.cfg.live_group);
     if (su.sink_open && !sink_close(&su.sink) && !su.sink.broken_pipe) {
         fprintf(stderr, "shakedown: cannot write output: %s\n", strerror(errno));
         if (rc == EXIT_STATUS_OK || rc == EXIT_STATUS_DAMAGED)
