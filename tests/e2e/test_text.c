@@ -292,7 +292,7 @@ static const struct width_case width_cases[] = {
 /* Checks the anomaly line at line: name at its column, then severity and text in theirs; if it
  * has a continuation line, that starts at the indent. */
 static void expect_anomaly_line(const char *line, const struct width_case *w, const char *name,
-                                const char *severity, const char *text) {
+                                const char *severity, const char *text, bool wraps) {
     cr_assert_not_null(line, "no %s line at %s columns", name, w->columns);
     size_t len = line_len(line), n = w->name_col;
     cr_expect(strncmp(line, "  ! ", 4) == 0 && len > n + 30, "%.*s", (int)len, line);
@@ -303,7 +303,10 @@ static void expect_anomaly_line(const char *line, const struct width_case *w, co
     cr_expect(line[n + 29] == ' ' && strncmp(line + n + 30, text, strlen(text)) == 0,
               "text not at column %zu: %.*s", n + 30, (int)len, line);
     const char *next = next_line(line);
-    if (next && next[0] == ' ' && next[1] == ' ' && next[2] != '!') {
+    bool continued = next && next[0] == ' ' && next[1] == ' ' && next[2] != '!';
+    cr_expect(continued == wraps, "%s %s at %s columns: %.*s", name,
+              wraps ? "does not wrap" : "wraps", w->columns, (int)len, line);
+    if (continued) {
         size_t blanks = strspn(next, " ");
         cr_expect_eq(blanks, w->indent, "continuation at column %zu, not %zu: %.*s", blanks,
                      w->indent, (int)line_len(next), next);
@@ -338,10 +341,11 @@ Test(text, fits_80_100_120_and_anomaly_lines_share_their_columns) {
         const char *dots = strstr(r.out, ".."), *summary = strstr(r.out, "\n\n");
         cr_expect(summary && (!dots || dots > summary), "nothing to shorten:\n%s", r.out);
         expect_anomaly_line(line_with(r.out, "invalid_flags"), w, "invalid_flags", "high",
-                            "from originator, 1 time");
-        expect_anomaly_line(line_with(r.out, "data_after_rst "), w, "data_after_rst", "high", "C");
+                            "from originator, 1 time", false);
+        expect_anomaly_line(line_with(r.out, "data_after_rst "), w, "data_after_rst", "high", "C",
+                            true);
         expect_anomaly_line(line_with(r.out, "port_scan "), w, "port_scan", "high",
-                            "198.51.100.77: 4 distinct ports");
+                            "198.51.100.77: 4 distinct ports", true);
         run_result_free(&r);
     }
 }
