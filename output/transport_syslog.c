@@ -135,8 +135,7 @@ struct syslog_out {
     struct outbuf msg; /* the message being sent, with its frame */
     struct netout_link link;
     struct sent_ring *sent; /* TCP: what the connection carried */
-    bool refusing;          /* UDP: the receiver refused the last datagram */
-    uint64_t datagrams;     /* UDP: datagrams sent (a refusal found later is one of theirs) */
+    bool sent_datagram;     /* UDP: one was sent (a refusal found later is one of theirs) */
 };
 
 static bool syslog_accepts(const struct transport_options *opt) {
@@ -351,24 +350,24 @@ static int udp_send(struct transport *t, struct syslog_out *so) {
     if (send(so->fd, so->msg.data, so->msg.len, MSG_NOSIGNAL) >= 0)
         return pending_error(so->fd);
     int e = errno;
-    if (e == ECONNREFUSED && so->datagrams > 0)
+    if (e == ECONNREFUSED && so->sent_datagram)
         t->lost++;
     return e;
 }
 
 /* Reading files, a refused datagram is sent again (with backoff) until one is not refused;
- * live, it is dropped, and so are the records after it until the next attempt is due. */
+ * live, it is dropped, and so are the records after it until the next attempt is due. The link
+ * keeps the refusing state (netout.h): lost until a datagram goes through, with backoff. */
 static bool udp_write(struct transport *t, struct syslog_out *so) {
     for (;;) {
-        if (so->refusing && !netout_link_may_try(&so->link)) {
+        if (!netout_link_may_try(&so->link)) {
             errno = ENOTCONN;
             return false;
         }
         int e = udp_send(t, so);
         if (e == 0) {
-            so->refusing = false;
             netout_link_worked(&so->link);
-            so->datagrams++;
+            so->sent_datagram = true;
             t->bytes += so->msg.len;
             return true;
         }
@@ -376,11 +375,7 @@ static bool udp_write(struct transport *t, struct syslog_out *so) {
             errno = e;
             return false;
         }
-        if (so->refusing)
-            netout_link_try_failed(&so->link);
-        else
-            netout_link_lost(&so->link, strerror(e));
-        so->refusing = true;
+        netout_link_lost(&so->link, strerror(e));
         if (t->opt.live) {
             errno = ENOTCONN; /* dropped, as for a TCP receiver that is down */
             return false;
