@@ -25,11 +25,10 @@
 #include "timefmt.h"
 
 #define DATA_MARKER "<!--SHAKEDOWN-DATA-->"
-#define INDEX_SLOTS 512 /* ≥ 2 × REPORT_DETAIL_OPEN: short probe runs */
 #define INDEX_BITS 9
+#define INDEX_SLOTS (1u << INDEX_BITS) /* ≥ 2 × REPORT_DETAIL_OPEN: short probe runs */
 
-_Static_assert(INDEX_SLOTS == 1u << INDEX_BITS && INDEX_SLOTS >= 2 * REPORT_DETAIL_OPEN,
-               "the index is a power of two, at most half full");
+_Static_assert(INDEX_SLOTS >= 2 * REPORT_DETAIL_OPEN, "the index is at most half full");
 
 /* One segment of a detailed connection. */
 struct point {
@@ -66,12 +65,11 @@ struct report {
     struct outbuf buf; /* one data line at a time, reused */
     uint64_t anomalies_listed;
     /* Per-segment detail: the connections being kept, found by serial through index (linear
-     * probing, deletion by backward shift: no tombstones, so a miss stays short). All zero at
-     * the start: nothing open, nothing handed out. */
+     * probing, deletion by backward shift: no tombstones, so a miss stays short). The details
+     * not held by an open connection are on the free stack: at the start, all of them. */
     struct detail details[REPORT_DETAIL_OPEN];
-    unsigned handed_out;                       /* details[0, handed_out) have been used */
-    uint16_t free_details[REPORT_DETAIL_OPEN]; /* of those, the ones free again (a stack) */
-    unsigned nfree, open, open_notable;        /* open: held by open connections */
+    uint16_t free_details[REPORT_DETAIL_OPEN]; /* a stack, details[0] on top at the start */
+    unsigned nfree, open_notable;              /* open: REPORT_DETAIL_OPEN - nfree */
     unsigned written_plain, written_notable;   /* details written, by kind */
     uint16_t index[INDEX_SLOTS];               /* details[] position + 1; 0: empty */
 };
@@ -88,6 +86,8 @@ struct report *report_begin(const char *path, unsigned mode, char *err, size_t e
         snprintf(err, errlen, "%s", why);
         return NULL;
     }
+    for (unsigned i = 0; i < REPORT_DETAIL_OPEN; i++)
+        r->free_details[r->nfree++] = (uint16_t)(REPORT_DETAIL_OPEN - 1 - i);
     r->path = strdup(path);
     r->f = r->path ? safe_open_stream(path, 0, mode, why, sizeof why) : NULL;
     if (!r->f) {
@@ -205,7 +205,6 @@ static void index_remove(struct report *r, const struct detail *d) {
 /* An open detail given up: free for the next connection (its points array stays). */
 static void detail_release(struct report *r, struct detail *d) {
     index_remove(r, d);
-    r->open--;
     if (d->notable)
         r->open_notable--;
     r->free_details[r->nfree++] = (uint16_t)(d - r->details);
@@ -218,9 +217,7 @@ static struct detail *detail_take(struct report *r, uint64_t serial, uint64_t sk
     struct detail *d = NULL;
     if (r->nfree)
         d = &r->details[r->free_details[--r->nfree]];
-    else if (r->handed_out < REPORT_DETAIL_OPEN)
-        d = &r->details[r->handed_out++];
-    else if (evict && r->open_notable < r->open) { /* every detail is open: one is plain */
+    else if (evict && r->open_notable < REPORT_DETAIL_OPEN) { /* all open: one is plain */
         for (unsigned i = 0; !d; i++)
             if (!r->details[i].notable)
                 d = &r->details[i];
@@ -235,7 +232,6 @@ static struct detail *detail_take(struct report *r, uint64_t serial, uint64_t sk
     }
     *d = (struct detail){.serial = serial, .skipped = skipped, .points = d->points};
     r->index[index_pos(r, serial)] = (uint16_t)(d - r->details + 1);
-    r->open++;
     return d;
 }
 
@@ -264,7 +260,8 @@ static void point_add(struct detail *d, const struct conn *c, int dir, const str
  * connection with no notable anomaly) when it shows a notable anomaly, from that segment on. */
 void report_on_segment(struct report *r, const struct conn *c, int dir, const struct packet *p) {
     uint64_t seen = c->pkts[0] + c->pkts[1];
-    struct detail *d = seen > 1 && r->open ? detail_find(r, c->first_frame) : NULL;
+    struct detail *d =
+        seen > 1 && r->nfree < REPORT_DETAIL_OPEN ? detail_find(r, c->first_frame) : NULL;
     bool notable_room = r->written_notable + r->open_notable < REPORT_DETAIL_NOTABLE;
     bool now_notable = (!d || !d->notable) && notable_room && has_notable_anomaly(c);
     if (!d) {
@@ -326,7 +323,7 @@ static enum detail_note detail_judge(struct report *r, const struct conn *c, str
     *d = NULL;
     if (c->e.key.proto != 6)
         return DETAIL_NOT_TCP;
-    *d = r->open ? detail_find(r, c->first_frame) : NULL;
+    *d = r->nfree < REPORT_DETAIL_OPEN ? detail_find(r, c->first_frame) : NULL;
     bool notable = has_notable_anomaly(c);
     unsigned *written = notable ? &r->written_notable : &r->written_plain;
     if (*written >= (notable ? REPORT_DETAIL_NOTABLE : REPORT_DETAIL_PLAIN))
