@@ -112,7 +112,15 @@ static struct pb_frame echo_exchange(struct cap *c, struct pb_frame tmpl, uint8_
  *     IP bytes 40 + 8 + 32 = 80 each way; duration 0.010000; type 128, code 0.
  *   UDP 10.0.0.1:40001 → 10.0.0.4:514: 10 one datagram of 50 bytes: payload 50 and 0, IP bytes
  *     78; duration 0. */
-const struct datagram_flow datagram_flows[DATAGRAM_FLOWS] = {
+/* A flow of the datagram capture: its responder's address, each direction's payload bytes, and
+ * whether it is a lone packet (duration 0). */
+struct datagram_flow {
+    const char *resp_ip;
+    int64_t payload[2]; /* originator → responder, back */
+    bool lone;
+};
+#define DATAGRAM_FLOWS 4
+static const struct datagram_flow datagram_flows[DATAGRAM_FLOWS] = {
     {"10.0.0.2", {125, 307}, false},
     {"10.0.0.3", {112, 56}, false},
     {"2001:db8::2", {32, 32}, false},

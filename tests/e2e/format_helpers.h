@@ -20,16 +20,6 @@ void expect_capture_metrics(struct json_object *doc, const char *orig, const cha
  * and ICMP flows with payload both ways, and a lone datagram. */
 const char *datagram_capture(void);
 
-/* A flow of the datagram capture: its responder's address, each direction's payload bytes, and
- * whether it is a lone packet (duration 0). */
-struct datagram_flow {
-    const char *resp_ip;
-    int64_t payload[2]; /* originator → responder, back */
-    bool lone;
-};
-#define DATAGRAM_FLOWS 4
-extern const struct datagram_flow datagram_flows[DATAGRAM_FLOWS];
-
 /* Expectations on out, the run's records one per line: each flow of the datagram capture has one
  * record — found by its responder's address at resp_ip (a key, or a dotted path) — with its payload
  * bytes at the paths orig and resp; with lone_unset, a lone packet's record has neither (Zeek's

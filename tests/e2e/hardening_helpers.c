@@ -161,6 +161,14 @@ bool file_lines_parse(const char *path, int *lines, int *whole) {
     return ends_whole;
 }
 
+void expect_refused_run(const struct run_result *r, const char *needle) {
+    cr_expect_lt(r->status, 128, "killed by signal %d; stderr: %s", r->status - 128, r->err);
+    cr_expect_eq(r->status, 2, "exit status %d, want 2; stderr: %s", r->status, r->err);
+    cr_expect_eq(count_lines(r->err), 1, "one line: %s", r->err);
+    cr_expect(r->err && strstr(r->err, needle), "'%s' not in: %s", needle, r->err);
+    cr_expect_str_empty(r->out);
+}
+
 void require_root(const char *why) {
     if (geteuid() == 0)
         return;

@@ -10,6 +10,15 @@
 
 #include "run.h"
 
+/* The bundled sample every hardening test reads (one clean IPv4 connection), and what an earlier
+ * run left in an output file (which a refused run must leave as it is). */
+#define SAMPLE SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap"
+#define EARLIER "{\"type\":\"earlier run\"}\n"
+
+/* A run refused at setup as the hardening rules want it: exit status 2 (not a signal), one line
+ * on stderr holding needle, nothing on standard output. */
+void expect_refused_run(const struct run_result *r, const char *needle);
+
 /* Runs `sh -c script SHAKEDOWN_BIN args...`: the script ends with exec "$0" "$@" after setting
  * limits (ulimit -v, ulimit -f) on the shell that becomes shakedown. stdin is /dev/null. */
 struct run_result run_sh(const char *script, const char *const *args);

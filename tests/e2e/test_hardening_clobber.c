@@ -13,18 +13,11 @@
 #include "hardening_helpers.h"
 #include "run.h"
 
-#define SAMPLE SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap"
-#define EARLIER "{\"type\":\"earlier run\"}\n"
-
 /* A path in a directory that does not exist: opening it fails (ENOENT). */
 #define UNOPENABLE "/nonexistent-shakedown-dir/x.json"
 
-/* Refused at the start: exit 2, one line naming what could not be opened. */
-static void expect_refused(struct run_result *r, const char *needle) {
-    cr_expect_eq(r->status, 2, "exit %d; stderr: %s", r->status, r->err);
-    cr_expect_eq(count_lines(r->err), 1, "one line: %s", r->err);
-    cr_expect(r->err && strstr(r->err, needle), "'%s' not in: %s", needle, r->err);
-}
+/* Each run below is refused at the start (expect_refused_run: exit 2, one line naming what
+ * could not be opened, nothing on standard output). */
 
 /* -o q.json -o /nonexistent/x.json: the second cannot be opened. Before: q.json was truncated
  * by the time the second failed (exit 2, q.json empty). */
@@ -34,7 +27,7 @@ Test(hardening_clobber, second_output_fails) {
     file_put(q, EARLIER);
     const char *args[] = {"-r", SAMPLE, "-o", q, "-o", UNOPENABLE, NULL};
     struct run_result r = run_shakedown(NULL, args);
-    expect_refused(&r, UNOPENABLE);
+    expect_refused_run(&r, UNOPENABLE);
     cr_expect(file_is(q, EARLIER), "q.json was changed");
     run_result_free(&r);
 }
@@ -47,7 +40,7 @@ Test(hardening_clobber, output_fails_after_report) {
     file_put(page, "<p>an earlier report</p>\n");
     const char *args[] = {"-r", SAMPLE, "--report", page, "-o", UNOPENABLE, NULL};
     struct run_result r = run_shakedown(NULL, args);
-    expect_refused(&r, UNOPENABLE);
+    expect_refused_run(&r, UNOPENABLE);
     cr_expect(file_is(page, "<p>an earlier report</p>\n"), "old.html was changed");
     run_result_free(&r);
 }
@@ -67,7 +60,7 @@ Test(hardening_clobber, second_log_of_a_directory_fails) {
     cr_assert_eq(mkdir(weird_log, 0755), 0);
     const char *args[] = {"-r", SAMPLE, "-F", "json", "-o", a, "-F", "zeek", "-o", dir, NULL};
     struct run_result r = run_shakedown(NULL, args);
-    expect_refused(&r, weird_log);
+    expect_refused_run(&r, weird_log);
     cr_expect(file_is(a, EARLIER), "a.json was changed");
     cr_expect(file_is(conn_log, "#an earlier conn.log\n"), "conn.log was changed");
     run_result_free(&r);

@@ -20,8 +20,6 @@
 
 #if !defined(__SANITIZE_ADDRESS__)
 
-#define SAMPLE SHAKEDOWN_SOURCE_DIR "/samples/clean-ipv4.pcap"
-#define EARLIER "{\"type\":\"earlier run\"}\n"
 #define DEFAULT_MAX_FLOWS 262144ull
 #define DOC_PER_FLOW 1048ull /* docs/schema.md, memory_reserved_bytes: bytes per flow */
 
